@@ -1,0 +1,21 @@
+/**
+ * What the shield core needs from a learned model: Q_risk(s, a) and π_rec(s). ONNX Runtime
+ * implements it in src/inference; tests use fakes. Implementations own and reuse their output
+ * arrays, so a tick allocates nothing.
+ */
+export interface RiskModel {
+  readonly obsDim: number;
+  readonly actDim: number;
+  /**
+   * Q_risk(obs, act) ∈ [0, 1]: the discounted probability of a future constraint violation
+   * (thesis ch. 3). A fused model also computes π_rec(obs) in the same pass.
+   */
+  risk(obs: ArrayLike<number>, act: ArrayLike<number>): Promise<number>;
+  /**
+   * π_rec(obs) for the obs last passed to `risk`. Returns a model-owned array that is
+   * overwritten by the next call; synchronous when the value was computed by `risk` already.
+   */
+  recovery(obs: ArrayLike<number>): Float32Array | Promise<Float32Array>;
+  /** Releases native resources. The model is unusable afterwards. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,259 @@
+/**
+ * One shield tick, with no I/O: validate inputs, ask the RiskModel, apply the decision rule,
+ * clamp, and fall back to the fail-safe action when anything cannot be trusted. The model can
+ * be replaced between ticks (hot-swap). The tick allocates nothing beyond the promises that
+ * async inference needs: the result object and its action array are reused.
+ */
+import { RShieldError } from './errors.js';
+import { systemClock, type Clock } from './clock.js';
+import { DecisionRule, clampInto } from './decision-rule.js';
+import { allFinite, checkInputs, isStale, type FailsafeReason } from './failsafe.js';
+import type { RiskModel } from './risk-model.js';
+import { StatsCounter, type ShieldStats } from './shield-stats.js';
+
+export type ActionSource = 'task' | 'recovery' | 'failsafe';
+
+/**
+ * The result of a tick. The same object (and the same `action` array) is returned by every
+ * decide() call of a shield and overwritten by the next one: copy what you keep.
+ */
+export interface Decision {
+  readonly action: Float32Array;
+  readonly source: ActionSource;
+  /** Q_risk(s, a_task); NaN when it was not evaluated (bad input, stale state, inference error). */
+  readonly qRisk: number;
+  /** Why the fail-safe was used; null unless source is 'failsafe'. */
+  readonly failsafeReason: FailsafeReason | null;
+}
+
+/** Per-tick inputs besides obs and action. Reuse one object per caller to stay allocation-free. */
+export interface DecideOptions {
+  /** Wall-clock time (clock.nowMs() base) the state was measured; 0 means never received. */
+  stateStampMs?: number;
+}
+
+/** Everything that changes when a model is swapped in. */
+export interface CoreModel {
+  readonly model: RiskModel;
+  readonly epsRisk: number;
+  readonly hysteresis: number;
+  /** Fail-safe action, clamped to the bounds by the core. */
+  readonly failsafe: Float32Array;
+  readonly actLow: Float32Array;
+  readonly actHigh: Float32Array;
+}
+
+export interface ShieldCoreOptions {
+  readonly deadlineUs?: number;
+  readonly staleAfterMs?: number;
+  readonly clock?: Clock;
+}
+
+interface MutableDecision {
+  action: Float32Array;
+  source: ActionSource;
+  qRisk: number;
+  failsafeReason: FailsafeReason | null;
+}
+
+interface Installed {
+  readonly model: RiskModel;
+  readonly rule: DecisionRule;
+  readonly failsafe: Float32Array;
+  readonly low: Float32Array;
+  readonly high: Float32Array;
+}
+
+function install(m: CoreModel): Installed {
+  const d = m.model.actDim;
+  if (m.actLow.length !== d || m.actHigh.length !== d || m.failsafe.length !== d) {
+    throw new RShieldError(
+      'E_MODEL',
+      `bounds/fail-safe sizes (${m.actLow.length}, ${m.actHigh.length}, ${m.failsafe.length}) do not match actDim ${d}`,
+    );
+  }
+  const low = Float32Array.from(m.actLow);
+  const high = Float32Array.from(m.actHigh);
+  return {
+    model: m.model,
+    rule: new DecisionRule({ epsRisk: m.epsRisk, hysteresis: m.hysteresis }),
+    failsafe: clampInto(new Float32Array(d), m.failsafe, low, high),
+    low,
+    high,
+  };
+}
+
+export class ShieldCore {
+  readonly obsDim: number;
+  readonly actDim: number;
+  readonly #deadlineUs: number;
+  readonly #staleAfterMs: number;
+  readonly #clock: Clock;
+  readonly #stats = new StatsCounter();
+  readonly #result: MutableDecision;
+  #cur: Installed;
+  #busy = false;
+  #pending: { next: Installed; resolve: (old: RiskModel) => void } | null = null;
+  #lastError: unknown = null;
+  #closed = false;
+
+  constructor(model: CoreModel, opts: ShieldCoreOptions = {}) {
+    this.#cur = install(model);
+    this.obsDim = model.model.obsDim;
+    this.actDim = model.model.actDim;
+    this.#deadlineUs = opts.deadlineUs ?? Infinity;
+    this.#staleAfterMs = opts.staleAfterMs ?? Infinity;
+    this.#clock = opts.clock ?? systemClock;
+    this.#result = { action: new Float32Array(this.actDim), source: 'task', qRisk: NaN, failsafeReason: null };
+  }
+
+  get model(): RiskModel {
+    return this.#cur.model;
+  }
+
+  get epsRisk(): number {
+    return this.#cur.rule.epsRisk;
+  }
+
+  /** The last error an inference threw (for logs); null if none. */
+  get lastError(): unknown {
+    return this.#lastError;
+  }
+
+  stats(): ShieldStats {
+    return this.#stats.snapshot();
+  }
+
+  resetStats(): void {
+    this.#stats.reset();
+  }
+
+  /** Back to task mode, e.g. at an episode start. */
+  resetEpisode(): void {
+    this.#cur.rule.reset();
+  }
+
+  /**
+   * Decides one tick: a = a_task if Q_risk(s, a_task) ≤ ε, else π_rec(s), clamped to the
+   * action bounds; the fail-safe action when inputs, state age, inference or timing fail.
+   * Never throws for bad data; throws E_USAGE when called again before the previous tick
+   * resolved (the result object is shared) or after close().
+   */
+  async decide(obs: ArrayLike<number>, proposed: ArrayLike<number>, opts?: DecideOptions): Promise<Decision> {
+    if (this.#busy) throw new RShieldError('E_USAGE', 'decide() called before the previous tick resolved; await each tick');
+    if (this.#closed) throw new RShieldError('E_USAGE', 'decide() called on a closed shield');
+    this.#busy = true;
+    const t0 = this.#clock.monotonicUs();
+    try {
+      return await this.#tick(obs, proposed, opts, t0);
+    } finally {
+      this.#stats.ticks++;
+      this.#stats.latency.record(this.#clock.monotonicUs() - t0);
+      this.#busy = false;
+      if (this.#pending !== null) this.#installPending();
+    }
+  }
+
+  async #tick(obs: ArrayLike<number>, proposed: ArrayLike<number>, opts: DecideOptions | undefined, t0: number): Promise<Decision> {
+    const cur = this.#cur;
+    const r = this.#result;
+    const bad = checkInputs(obs, proposed, this.obsDim, this.actDim);
+    if (bad !== null) return this.#failsafe(bad, NaN);
+    const stamp = opts?.stateStampMs;
+    if (stamp !== undefined && isStale(stamp, this.#clock.nowMs(), this.#staleAfterMs)) return this.#failsafe('stale', NaN);
+
+    let q: number;
+    try {
+      q = await cur.model.risk(obs, proposed);
+    } catch (err) {
+      this.#lastError = err;
+      return this.#failsafe('inference-error', NaN);
+    }
+    if (!Number.isFinite(q)) return this.#failsafe('inference-error', q);
+
+    const source = cur.rule.choose(q);
+    if (source === 'recovery') {
+      let rec: Float32Array;
+      try {
+        const p = cur.model.recovery(obs);
+        rec = p instanceof Float32Array ? p : await p;
+      } catch (err) {
+        this.#lastError = err;
+        return this.#failsafe('inference-error', q);
+      }
+      if (rec.length !== this.actDim || !allFinite(rec)) return this.#failsafe('inference-error', q);
+      clampInto(r.action, rec, cur.low, cur.high);
+    } else {
+      clampInto(r.action, proposed, cur.low, cur.high);
+    }
+    if (this.#clock.monotonicUs() - t0 > this.#deadlineUs) return this.#failsafe('deadline', q);
+    if (source === 'recovery') this.#stats.interventions++;
+    r.source = source;
+    r.qRisk = q;
+    r.failsafeReason = null;
+    return r;
+  }
+
+  #failsafe(reason: FailsafeReason, q: number): Decision {
+    const r = this.#result;
+    r.action.set(this.#cur.failsafe);
+    r.source = 'failsafe';
+    r.qRisk = q;
+    r.failsafeReason = reason;
+    this.#stats.countFailsafe(reason);
+    return r;
+  }
+
+  /**
+   * Installs a new model between ticks: now if no tick is running, else right after the
+   * running one. Resolves with the model it replaced (the caller releases it). Rejects with
+   * E_MODEL when its dims differ or another swap is already waiting.
+   */
+  swap(next: CoreModel): Promise<RiskModel> {
+    if (this.#closed) return Promise.reject(new RShieldError('E_USAGE', 'swap() on a closed shield'));
+    if (next.model.obsDim !== this.obsDim || next.model.actDim !== this.actDim) {
+      return Promise.reject(
+        new RShieldError(
+          'E_MODEL',
+          `new model has obsDim ${next.model.obsDim}, actDim ${next.model.actDim}; running model has ${this.obsDim}, ${this.actDim}`,
+        ),
+      );
+    }
+    if (this.#pending !== null) return Promise.reject(new RShieldError('E_MODEL', 'another model swap is already waiting for the running tick'));
+    let installed: Installed;
+    try {
+      installed = install(next);
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+    if (!this.#busy) {
+      const old = this.#cur.model;
+      this.#cur = this.#carryState(installed);
+      return Promise.resolve(old);
+    }
+    return new Promise((resolve) => {
+      this.#pending = { next: installed, resolve };
+    });
+  }
+
+  /** Keeps the hysteresis state across a swap: a robot in recovery stays in recovery. */
+  #carryState(next: Installed): Installed {
+    if (this.#cur.rule.inRecovery) next.rule.choose(Infinity);
+    return next;
+  }
+
+  #installPending(): void {
+    const p = this.#pending;
+    if (p === null) return;
+    this.#pending = null;
+    const old = this.#cur.model;
+    this.#cur = this.#carryState(p.next);
+    p.resolve(old);
+  }
+
+  /** Marks the core closed and returns its model for the caller to release. */
+  close(): RiskModel {
+    this.#closed = true;
+    return this.#cur.model;
+  }
+}
