@@ -1,0 +1,46 @@
+import type { RosTime } from './rclnodejs-api.js';
+
+/** diagnostic_msgs/DiagnosticStatus levels. */
+export const DIAG_LEVEL = { ok: 0, warn: 1, error: 2, stale: 3 } as const;
+
+export interface ShieldCounters {
+  ticks: number;
+  task: number;
+  recovery: number;
+  failsafe: number;
+  staleState: number;
+  invalidState: number;
+  nonFinite: number;
+  decideErrors: number;
+  clippedSteps: number;
+  clampedToWorkspace: number;
+}
+
+export function zeroCounters(): ShieldCounters {
+  return { ticks: 0, task: 0, recovery: 0, failsafe: 0, staleState: 0, invalidState: 0, nonFinite: 0, decideErrors: 0, clippedSteps: 0, clampedToWorkspace: 0 };
+}
+
+export interface DiagnosticsInput {
+  readonly name: string;
+  readonly hardwareId: string;
+  readonly active: boolean;
+  readonly holding: boolean;
+  readonly holdReason: string;
+  readonly operatingState: string;
+  readonly lastQRisk: number;
+  readonly stateAgeMs: number;
+  readonly counters: ShieldCounters;
+}
+
+/** A diagnostic_msgs/DiagnosticArray for /diagnostics (rqt_robot_monitor, Foxglove). Sent at 1 Hz, off the tick path. */
+export function diagnosticsMessage(stamp: RosTime, d: DiagnosticsInput): object {
+  const level = !d.active ? DIAG_LEVEL.warn : d.holding ? DIAG_LEVEL.error : DIAG_LEVEL.ok;
+  const message = !d.active ? 'inactive (lifecycle)' : d.holding ? `holding: ${d.holdReason}` : 'shielding';
+  const values = [
+    ['operating_state', d.operatingState],
+    ['last_q_risk', Number.isFinite(d.lastQRisk) ? d.lastQRisk.toFixed(4) : 'n/a'],
+    ['state_age_ms', Number.isFinite(d.stateAgeMs) ? d.stateAgeMs.toFixed(1) : 'never'],
+    ...Object.entries(d.counters).map(([k, v]) => [k, String(v)]),
+  ].map(([key, value]) => ({ key: key!, value: value! }));
+  return { header: { stamp, frame_id: '' }, status: [{ level, name: d.name, message, hardware_id: d.hardwareId, values }] };
+}

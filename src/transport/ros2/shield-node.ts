@@ -1,0 +1,409 @@
+import type { RobotProfile } from '../../config/profile.js';
+import type { Decider, Decision } from './decider.js';
+import { diagnosticsMessage, zeroCounters, type ShieldCounters } from './diagnostics.js';
+import { clampStepNorm, clampToBox } from './limits.js';
+import type { RosMsgType } from './msgs/definitions.js';
+import { toRclQos } from './qos.js';
+import {
+  CALLBACK_RETURN,
+  type RclLifecycleNode,
+  type RclLifecyclePublisher,
+  type RclModule,
+  type RclPublisher,
+  type RclTimer,
+  type RosHeader,
+} from './rclnodejs-api.js';
+
+/** geometry_msgs/PoseStamped as rclnodejs delivers it. */
+export interface PoseStampedMsg {
+  header: RosHeader;
+  pose: { position: { x: number; y: number; z: number }; orientation: { x: number; y: number; z: number; w: number } };
+}
+
+/** Why the node published the fail-safe. */
+export type HoldReason = 'no_state' | 'stale_state' | 'invalid_state' | 'non_finite' | 'decide_error' | 'shield' | 'deactivate' | 'shutdown';
+
+/** One executed tick, for recorders. Arrays are reused: copy what you keep. */
+export interface TickInfo {
+  /** Tip position the decision was made on, metres, base frame. */
+  readonly obs: Float32Array;
+  /** The controller's proposed displacement. */
+  readonly proposed: Float32Array;
+  /** The displacement sent (after the shield and the hard limits). */
+  readonly executed: Float32Array;
+  readonly source: Decision['source'];
+  readonly qRisk: number;
+}
+
+/** Hooks for `rshield record` (and anything else that watches the node). */
+export interface ShieldNodeTap {
+  /** Every message received or published on a profile topic. */
+  onMessage?(topic: string, type: RosMsgType, message: object): void;
+  onTick?(tick: TickInfo): void;
+  /** Text of a message on the profile's episode topic ('start', 'stop'). */
+  onEpisode?(command: string): void;
+  onHold?(reason: HoldReason): void;
+}
+
+export interface ShieldNodeSettings {
+  readonly tickMode: 'command' | 'timer';
+  readonly rateHz: number;
+  readonly staleAfterMs: number;
+}
+
+export interface ShieldNodeOptions {
+  readonly rcl: RclModule;
+  /** A lifecycle node made by the caller (so parameters could be read from it first). */
+  readonly node: RclLifecycleNode;
+  readonly profile: RobotProfile;
+  readonly decider: Decider;
+  /** Defaults: the profile's tick and staleAfterMs. */
+  readonly settings?: Partial<ShieldNodeSettings>;
+  /** Monotonic milliseconds; injected so tests drive staleness. Default performance.now. */
+  readonly clock?: () => number;
+  readonly tap?: ShieldNodeTap;
+}
+
+const DIAGNOSTICS_PERIOD_NS = 1_000_000_000n;
+
+/**
+ * The shield as a ROS 2 managed (lifecycle) node. configure: subscriptions and publishers;
+ * activate: commands flow; deactivate/shutdown: hold. Each tick (a controller command, or a timer)
+ * turns the latest measured tip position and the controller's servo_cp goal into
+ * (obs, proposed displacement), asks the decider, applies the hard limits (largest step,
+ * workspace box) and publishes servo_cp — or publishes hold when state is stale or invalid.
+ * The tick path allocates nothing of its own: messages are preallocated and mutated.
+ */
+export class ShieldNode {
+  readonly node: RclLifecycleNode;
+  readonly profile: RobotProfile;
+  readonly settings: ShieldNodeSettings;
+  readonly counters: ShieldCounters = zeroCounters();
+
+  readonly #rcl: RclModule;
+  readonly #decider: Decider;
+  readonly #clock: () => number;
+  readonly #tap: ShieldNodeTap;
+
+  // Latest state (measured_cp).
+  readonly #pos = new Float64Array(3);
+  #stateRxMs = Number.NEGATIVE_INFINITY;
+  #stateStampMs = 0;
+  #stateValid = false;
+  #operatingState = 'unknown';
+
+  // Latest controller command (servo_cp goal).
+  readonly #goal = new Float64Array(3);
+  #goalRxMs = Number.NEGATIVE_INFINITY;
+
+  // Tick scratch, reused.
+  readonly #obs = new Float32Array(3);
+  readonly #proposed = new Float32Array(3);
+  readonly #executed = new Float32Array(3);
+  readonly #step = new Float64Array(3);
+  readonly #target = new Float64Array(3);
+  readonly #decideOpts = { stateStampMs: 0 };
+  readonly #tickInfo: { obs: Float32Array; proposed: Float32Array; executed: Float32Array; source: Decision['source']; qRisk: number };
+
+  // Outgoing messages, reused.
+  readonly #servoMsg: PoseStampedMsg;
+  readonly #qRiskMsg = { data: 0 };
+  readonly #interventionMsg = { data: false };
+  readonly #holdMsg = {};
+
+  #servoPub: RclLifecyclePublisher | undefined;
+  #qRiskPub: RclLifecyclePublisher | undefined;
+  #interventionPub: RclLifecyclePublisher | undefined;
+  #holdPub: RclPublisher | undefined;
+  #diagPub: RclPublisher | undefined;
+  readonly #timers: RclTimer[] = [];
+
+  #active = false;
+  #inFlight = false;
+  #pending = false;
+  #holding = false;
+  #holdReason: HoldReason | '' = '';
+  #lastQRisk = Number.NaN;
+
+  readonly #onDecision = (d: Decision): void => this.#apply(d);
+  readonly #onDecideError = (err: unknown): void => {
+    this.#inFlight = false;
+    this.counters.decideErrors++;
+    this.#lastError = err;
+    this.#failsafe('decide_error');
+  };
+  #lastError: unknown = undefined;
+
+  constructor(options: ShieldNodeOptions) {
+    this.#rcl = options.rcl;
+    this.node = options.node;
+    this.profile = options.profile;
+    this.#decider = options.decider;
+    this.#clock = options.clock ?? (() => performance.now());
+    this.#tap = options.tap ?? {};
+    this.settings = {
+      tickMode: options.settings?.tickMode ?? options.profile.tick.mode,
+      rateHz: options.settings?.rateHz ?? options.profile.tick.rateHz,
+      staleAfterMs: options.settings?.staleAfterMs ?? options.profile.staleAfterMs,
+    };
+    this.#tickInfo = { obs: this.#obs, proposed: this.#proposed, executed: this.#executed, source: 'task', qRisk: Number.NaN };
+    this.#servoMsg = {
+      header: { stamp: { sec: 0, nanosec: 0 }, frame_id: options.profile.frames.base },
+      pose: { position: { x: 0, y: 0, z: 0 }, orientation: { x: 0, y: 0, z: 0, w: 1 } },
+    };
+    const ok = (): number => CALLBACK_RETURN.success;
+    this.node.registerOnConfigure(() => (this.#configure(), ok()));
+    this.node.registerOnActivate(() => (this.#activate(), ok()));
+    this.node.registerOnDeactivate(() => (this.#deactivate('deactivate'), ok()));
+    this.node.registerOnCleanup(() => (this.#cleanup(), ok()));
+    this.node.registerOnShutdown(() => (this.#deactivate('shutdown'), ok()));
+  }
+
+  get active(): boolean {
+    return this.#active;
+  }
+
+  get holding(): boolean {
+    return this.#holding;
+  }
+
+  get holdReason(): HoldReason | '' {
+    return this.#holdReason;
+  }
+
+  get lastError(): unknown {
+    return this.#lastError;
+  }
+
+  /** configure → activate, as `ros2 lifecycle set` would; the CLI runs the node active. */
+  start(): void {
+    this.node.configure();
+    this.node.activate();
+  }
+
+  /** Publishes the fail-safe at once (signals, fatal errors). */
+  hold(reason: HoldReason): void {
+    this.#holding = false;
+    this.#failsafe(reason);
+  }
+
+  #configure(): void {
+    const { rcl, node, profile } = { rcl: this.#rcl, node: this.node, profile: this.profile };
+    const t = profile.topics;
+    const sub = (spec: typeof t.measuredCp | typeof t.measuredJs | typeof t.operatingState | typeof t.episode, cb: (m: never) => void): void => {
+      node.createSubscription(spec.type, spec.topic, { qos: toRclQos(rcl, spec.qos) }, cb);
+    };
+    sub(t.measuredCp, (m: PoseStampedMsg) => this.#onState(m));
+    sub(t.commandIn, (m: PoseStampedMsg) => this.#onCommand(m));
+    sub(t.operatingState, (m: { state: string }) => {
+      this.#operatingState = m.state;
+      this.#tap.onMessage?.(t.operatingState.topic, t.operatingState.type, m);
+    });
+    sub(t.episode, (m: { data: string }) => {
+      this.#tap.onMessage?.(t.episode.topic, t.episode.type, m);
+      this.#tap.onEpisode?.(m.data.trim().toLowerCase());
+    });
+    if (this.#tap.onMessage !== undefined) {
+      const tap = this.#tap.onMessage.bind(this.#tap);
+      sub(t.measuredJs, (m: object) => tap(t.measuredJs.topic, t.measuredJs.type, m));
+      if (t.image !== undefined) {
+        const img = t.image;
+        node.createSubscription(img.type, img.topic, { qos: toRclQos(rcl, img.qos) }, (m: object) => tap(img.topic, img.type, m));
+      }
+    }
+    const lpub = (spec: typeof t.commandOut | typeof t.qRisk | typeof t.intervention): RclLifecyclePublisher =>
+      node.createLifecyclePublisher(spec.type, spec.topic, { qos: toRclQos(rcl, spec.qos) });
+    this.#servoPub = lpub(t.commandOut);
+    this.#qRiskPub = lpub(t.qRisk);
+    this.#interventionPub = lpub(t.intervention);
+    // hold and diagnostics are plain publishers: the fail-safe must work in every lifecycle state.
+    this.#holdPub = node.createPublisher(t.hold.type, t.hold.topic, { qos: toRclQos(rcl, t.hold.qos) });
+    this.#diagPub = node.createPublisher(t.diagnostics.type, t.diagnostics.topic, { qos: toRclQos(rcl, t.diagnostics.qos) });
+    if (this.settings.tickMode === 'timer') {
+      const periodNs = BigInt(Math.round(1e9 / this.settings.rateHz));
+      this.#timers.push(node.createTimer(periodNs, () => this.#tick()));
+    }
+    this.#timers.push(node.createTimer(DIAGNOSTICS_PERIOD_NS, () => this.#watchdog()));
+  }
+
+  #activate(): void {
+    this.#servoPub?.activate();
+    this.#qRiskPub?.activate();
+    this.#interventionPub?.activate();
+    this.#active = true;
+  }
+
+  #deactivate(reason: HoldReason): void {
+    if (this.#active || reason === 'shutdown') this.hold(reason);
+    this.#active = false;
+    this.#servoPub?.deactivate();
+    this.#qRiskPub?.deactivate();
+    this.#interventionPub?.deactivate();
+  }
+
+  #cleanup(): void {
+    for (const timer of this.#timers) timer.cancel();
+    this.#timers.length = 0;
+  }
+
+  #onState(m: PoseStampedMsg): void {
+    const p = m.pose.position;
+    this.#pos[0] = p.x;
+    this.#pos[1] = p.y;
+    this.#pos[2] = p.z;
+    this.#stateRxMs = this.#clock();
+    const s = m.header.stamp;
+    // The dVRK sends a zero stamp for invalid data (e.g. no instrument): never act on it.
+    this.#stateValid = s.sec !== 0 || s.nanosec !== 0;
+    this.#stateStampMs = s.sec * 1e3 + s.nanosec / 1e6;
+    this.#tap.onMessage?.(this.profile.topics.measuredCp.topic, this.profile.topics.measuredCp.type, m);
+  }
+
+  #onCommand(m: PoseStampedMsg): void {
+    const p = m.pose.position;
+    this.#goal[0] = p.x;
+    this.#goal[1] = p.y;
+    this.#goal[2] = p.z;
+    this.#goalRxMs = this.#clock();
+    // The controller's orientation and stamp pass through; the shield decides on position only.
+    const out = this.#servoMsg;
+    const o = m.pose.orientation;
+    out.pose.orientation.x = o.x;
+    out.pose.orientation.y = o.y;
+    out.pose.orientation.z = o.z;
+    out.pose.orientation.w = o.w;
+    out.header.stamp.sec = m.header.stamp.sec;
+    out.header.stamp.nanosec = m.header.stamp.nanosec;
+    this.#tap.onMessage?.(this.profile.topics.commandIn.topic, this.profile.topics.commandIn.type, m);
+    if (this.settings.tickMode === 'command') this.#tick();
+  }
+
+  /** Why the state cannot be acted on now, or null. */
+  #stateProblem(now: number): HoldReason | null {
+    if (this.#stateRxMs === Number.NEGATIVE_INFINITY) return 'no_state';
+    if (now - this.#stateRxMs > this.settings.staleAfterMs) return 'stale_state';
+    if (!this.#stateValid) return 'invalid_state';
+    return null;
+  }
+
+  #tick(): void {
+    if (!this.#active) return;
+    if (this.#inFlight) {
+      this.#pending = true;
+      return;
+    }
+    const now = this.#clock();
+    // Timer mode re-sends the latest goal only while the controller is still talking.
+    if (this.#goalRxMs === Number.NEGATIVE_INFINITY) return;
+    if (this.settings.tickMode === 'timer' && now - this.#goalRxMs > this.settings.staleAfterMs) return;
+    this.counters.ticks++;
+    const problem = this.#stateProblem(now);
+    if (problem !== null) {
+      if (problem === 'invalid_state') this.counters.invalidState++;
+      else this.counters.staleState++;
+      this.#failsafe(problem);
+      return;
+    }
+    for (let i = 0; i < 3; i++) {
+      this.#obs[i] = this.#pos[i]!;
+      this.#proposed[i] = this.#goal[i]! - this.#pos[i]!;
+      if (!Number.isFinite(this.#proposed[i]!)) {
+        this.counters.nonFinite++;
+        this.#failsafe('non_finite');
+        return;
+      }
+    }
+    this.#decideOpts.stateStampMs = this.#stateStampMs;
+    this.#inFlight = true;
+    let result: Promise<Decision> | Decision;
+    try {
+      result = this.#decider.decide(this.#obs, this.#proposed, this.#decideOpts);
+    } catch (err) {
+      this.#onDecideError(err);
+      return;
+    }
+    if (result instanceof Promise) result.then(this.#onDecision, this.#onDecideError);
+    else this.#apply(result);
+  }
+
+  #apply(d: Decision): void {
+    this.#inFlight = false;
+    if (d.source === 'failsafe') {
+      this.counters.failsafe++;
+      this.#failsafe('shield');
+    } else if (this.#active) {
+      if (d.source === 'task') this.counters.task++;
+      else this.counters.recovery++;
+      this.#publishStep(d);
+    }
+    if (this.#pending) {
+      this.#pending = false;
+      this.#tick();
+    }
+  }
+
+  #publishStep(d: Decision): void {
+    const step = this.#step;
+    const target = this.#target;
+    for (let i = 0; i < 3; i++) step[i] = d.action[i]!;
+    if (clampStepNorm(step, this.profile.limits.maxStepM)) this.counters.clippedSteps++;
+    for (let i = 0; i < 3; i++) target[i] = this.#obs[i]! + step[i]!;
+    if (clampToBox(target, this.profile.limits.workspace)) this.counters.clampedToWorkspace++;
+    const pos = this.#servoMsg.pose.position;
+    pos.x = target[0]!;
+    pos.y = target[1]!;
+    pos.z = target[2]!;
+    for (let i = 0; i < 3; i++) this.#executed[i] = target[i]! - this.#obs[i]!;
+    this.#servoPub!.publish(this.#servoMsg);
+    this.#holding = false;
+    this.#holdReason = '';
+    this.#lastQRisk = d.qRisk;
+    this.#qRiskMsg.data = d.qRisk;
+    this.#qRiskPub!.publish(this.#qRiskMsg);
+    this.#interventionMsg.data = d.source !== 'task';
+    this.#interventionPub!.publish(this.#interventionMsg);
+    const t = this.profile.topics;
+    if (this.#tap.onMessage !== undefined) {
+      this.#tap.onMessage(t.commandOut.topic, t.commandOut.type, this.#servoMsg);
+      this.#tap.onMessage(t.qRisk.topic, t.qRisk.type, this.#qRiskMsg);
+      this.#tap.onMessage(t.intervention.topic, t.intervention.type, this.#interventionMsg);
+    }
+    if (this.#tap.onTick !== undefined) {
+      this.#tickInfo.source = d.source;
+      this.#tickInfo.qRisk = d.qRisk;
+      this.#tap.onTick(this.#tickInfo);
+    }
+  }
+
+  /** Publishes hold once per entry into the fail-safe; commands are not forwarded while holding. */
+  #failsafe(reason: HoldReason): void {
+    if (this.#holding) return;
+    this.#holding = true;
+    this.#holdReason = reason;
+    this.#holdPub?.publish(this.#holdMsg);
+    this.#tap.onMessage?.(this.profile.topics.hold.topic, this.profile.topics.hold.type, this.#holdMsg);
+    this.#tap.onHold?.(reason);
+  }
+
+  /** 1 Hz: hold when state went stale with no command to notice it, and report on /diagnostics. */
+  #watchdog(): void {
+    const now = this.#clock();
+    if (this.#active && this.#goalRxMs !== Number.NEGATIVE_INFINITY) {
+      const problem = this.#stateProblem(now);
+      if (problem !== null) this.#failsafe(problem);
+    }
+    this.#diagPub?.publish(
+      diagnosticsMessage(this.node.now().toMsg(), {
+        name: `rshield: ${this.profile.arm} shield`,
+        hardwareId: this.profile.arm,
+        active: this.#active,
+        holding: this.#holding,
+        holdReason: this.#holdReason,
+        operatingState: this.#operatingState,
+        lastQRisk: this.#lastQRisk,
+        stateAgeMs: now - this.#stateRxMs,
+        counters: this.counters,
+      }),
+    );
+  }
+}
