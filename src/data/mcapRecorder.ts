@@ -83,9 +83,6 @@ export class McapRecorder {
     this.#chunkBytes = opts.chunkBytes ?? DEFAULT_CHUNK_BYTES;
     this.#flushIntervalMs = opts.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS;
     this.#now = opts.now ?? (() => performance.now());
-    if (!(this.#chunkBytes > 0) || !(this.#flushIntervalMs > 0)) {
-      throw new RShieldError('E_USAGE', `chunkBytes (${this.#chunkBytes}) and flushIntervalMs (${this.#flushIntervalMs}) must be positive`);
-    }
     if (opts.flushTimer ?? true) {
       this.#timer = setInterval(() => this.flushIfDue(), Math.max(10, this.#flushIntervalMs / 4));
       this.#timer.unref();
@@ -94,6 +91,10 @@ export class McapRecorder {
 
   /** Creates (or truncates) `path` and writes the MCAP magic and header. */
   static open(path: string, opts: McapRecorderOptions = {}): McapRecorder {
+    for (const key of ['chunkBytes', 'flushIntervalMs'] as const) {
+      const v = opts[key];
+      if (v !== undefined && !(v > 0)) throw new RShieldError('E_USAGE', `${key} must be positive, got ${v}`, { [key]: v });
+    }
     const rec = new McapRecorder(FileSink.create(path), opts);
     rec.#records.writeMagic();
     rec.#records.writeHeader({ profile: opts.profile ?? 'ros2', library: LIBRARY });
