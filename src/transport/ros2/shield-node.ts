@@ -100,6 +100,8 @@ export class ShieldNode {
   readonly #obs = new Float32Array(3);
   readonly #proposed = new Float32Array(3);
   readonly #executed = new Float32Array(3);
+  /** The state the decision is made on, in float64 (obs is its float32 copy for the model). */
+  readonly #tickPos = new Float64Array(3);
   readonly #step = new Float64Array(3);
   readonly #target = new Float64Array(3);
   readonly #decideOpts = { stateStampMs: 0 };
@@ -305,6 +307,7 @@ export class ShieldNode {
       return;
     }
     for (let i = 0; i < 3; i++) {
+      this.#tickPos[i] = this.#pos[i]!;
       this.#obs[i] = this.#pos[i]!;
       this.#proposed[i] = this.#goal[i]! - this.#pos[i]!;
       if (!Number.isFinite(this.#proposed[i]!)) {
@@ -347,13 +350,13 @@ export class ShieldNode {
     const target = this.#target;
     for (let i = 0; i < 3; i++) step[i] = d.action[i]!;
     if (clampStepNorm(step, this.profile.limits.maxStepM)) this.counters.clippedSteps++;
-    for (let i = 0; i < 3; i++) target[i] = this.#obs[i]! + step[i]!;
+    for (let i = 0; i < 3; i++) target[i] = this.#tickPos[i]! + step[i]!;
     if (clampToBox(target, this.profile.limits.workspace)) this.counters.clampedToWorkspace++;
     const pos = this.#servoMsg.pose.position;
     pos.x = target[0]!;
     pos.y = target[1]!;
     pos.z = target[2]!;
-    for (let i = 0; i < 3; i++) this.#executed[i] = target[i]! - this.#obs[i]!;
+    for (let i = 0; i < 3; i++) this.#executed[i] = target[i]! - this.#tickPos[i]!;
     this.#servoPub!.publish(this.#servoMsg);
     this.#holding = false;
     this.#holdReason = '';
