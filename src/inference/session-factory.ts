@@ -1,0 +1,85 @@
+/**
+ * ONNX Runtime sessions for the tick path, and the execution-provider choice (DESIGN.md
+ * decision 7). One intra-op thread, sequential execution and, by default, no spinning: a batch-1
+ * MLP gains nothing from a thread pool, and spinning threads burn a core between ticks
+ * (reference safety-shields-and-onnxruntime.md §3.2). bench/shield.ts measures spinning on/off.
+ */
+import * as ort from 'onnxruntime-node';
+import { RShieldError } from '../core/errors.js';
+
+export type Provider = 'cpu' | 'cuda';
+
+export interface Logger {
+  warn(message: string): void;
+}
+
+export const consoleLogger: Logger = { warn: (m) => console.warn(m) };
+
+export interface SessionSettings {
+  /** Requested provider; the factory may fall back to 'cpu'. */
+  readonly provider: Provider;
+  readonly requireCuda: boolean;
+  readonly threads: number;
+  readonly spinning: boolean;
+  readonly logger: Logger;
+}
+
+export function sessionOptions(provider: Provider, s: Pick<SessionSettings, 'threads' | 'spinning'>): ort.InferenceSession.SessionOptions {
+  return {
+    executionProviders: [provider],
+    intraOpNumThreads: s.threads,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+    // ORT only logs errors; a failed CUDA attempt is reported once through our logger instead.
+    logSeverityLevel: 3,
+    extra: { session: { intra_op: { allow_spinning: s.spinning ? '1' : '0' }, inter_op: { allow_spinning: '0' } } },
+  };
+}
+
+function modelError(err: unknown, label: string): RShieldError {
+  return new RShieldError('E_MODEL', `${label}: ONNX Runtime refused the model: ${(err as Error).message}`, { label }, { cause: err });
+}
+
+/**
+ * Creates sessions on one resolved provider. The first session settles the choice: CUDA when
+ * asked and loadable, else one warning and CPU, or E_UNAVAILABLE under requireCuda.
+ */
+export class SessionFactory {
+  readonly #s: SessionSettings;
+  #resolved: Provider | null = null;
+
+  constructor(settings: SessionSettings) {
+    this.#s = settings;
+  }
+
+  /** The provider in use; the requested one until the first session is created. */
+  get provider(): Provider {
+    return this.#resolved ?? this.#s.provider;
+  }
+
+  /** Creates a session from model bytes. `label` names the model in errors. */
+  async create(bytes: Uint8Array, label: string): Promise<ort.InferenceSession> {
+    if (this.#resolved === null && this.#s.provider === 'cuda') {
+      try {
+        const session = await ort.InferenceSession.create(bytes, sessionOptions('cuda', this.#s));
+        this.#resolved = 'cuda';
+        return session;
+      } catch (err) {
+        const why = (err as Error).message;
+        // A model ORT cannot parse fails on any provider: report it as a model error below.
+        if (!/cuda|provider|shared librar/i.test(why)) throw modelError(err, label);
+        if (this.#s.requireCuda) {
+          throw new RShieldError('E_UNAVAILABLE', `CUDA execution provider required but unavailable: ${why} (see docs/shield.md, "GPU")`, { label }, { cause: err });
+        }
+        this.#s.logger.warn(`rshield: CUDA execution provider unavailable (${why}); running on CPU (see docs/shield.md, "GPU")`);
+      }
+    }
+    this.#resolved = this.#resolved ?? 'cpu';
+    try {
+      return await ort.InferenceSession.create(bytes, sessionOptions(this.#resolved, this.#s));
+    } catch (err) {
+      throw modelError(err, label);
+    }
+  }
+}

@@ -1,0 +1,237 @@
+/**
+ * The public Shield (DESIGN.md "Public API"): loads a model directory onto ONNX Runtime and
+ * decides each tick with the core rule. Options are resolved once here; the tick never reads
+ * configuration. Hot-swap: `Shield.prepare` loads and checks a model beside the running one,
+ * `shield.swap` installs it between ticks and releases the old sessions (at most two alive).
+ */
+import { RShieldError } from '../core/errors.js';
+import type { Clock } from '../core/clock.js';
+import { ShieldCore, type CoreModel, type DecideOptions, type Decision } from '../core/shield-core.js';
+import type { ShieldStats } from '../core/shield-stats.js';
+import type { ModelCard } from '../config/model-card.js';
+import { loadModel, type LoadedModel } from './model-loader.js';
+import { SessionFactory, consoleLogger, type Logger, type Provider } from './session-factory.js';
+
+export interface ShieldOptions {
+  /** Directory with critic.onnx, recovery.onnx and model.json. */
+  readonly modelDir: string;
+  /** Refuse a model whose card is for another robot. */
+  readonly robot?: string;
+  /** Execution provider to ask for (default 'cpu'). */
+  readonly provider?: Provider;
+  /** With provider 'cuda': refuse (E_UNAVAILABLE) instead of falling back to CPU. */
+  readonly requireCuda?: boolean;
+  /** Overrides the card's ε_risk. */
+  readonly epsRisk?: number;
+  /** Overrides the card's hysteresis h (stay in recovery until Q_risk < ε − h). */
+  readonly hysteresis?: number;
+  /** A tick longer than this (µs, decide() entry to result) yields the fail-safe. Default: off. */
+  readonly deadlineUs?: number;
+  /** A state stamp older than this (ms) yields the fail-safe. Default: only a zero stamp is stale. */
+  readonly staleAfterMs?: number;
+  /** ORT intra-op threads (default 1). */
+  readonly threads?: number;
+  /** Let ORT's intra-op threads spin between runs (default false). */
+  readonly spinning?: boolean;
+  /** Fuse critic and recovery into one graph when possible (default true). */
+  readonly fuse?: boolean;
+  readonly clock?: Clock;
+  /** Receives the one warning of a CUDA fallback (default console.warn). */
+  readonly logger?: Logger;
+}
+
+/** A model loaded and checked beside a running shield, ready for `swap`, or to `close`. */
+export class PreparedModel {
+  readonly #loaded: LoadedModel;
+  readonly #core: CoreModel;
+  readonly provider: Provider;
+  #state: 'ready' | 'used' | 'closed' = 'ready';
+
+  /** @internal use Shield.prepare */
+  constructor(loaded: LoadedModel, core: CoreModel, provider: Provider) {
+    this.#loaded = loaded;
+    this.#core = core;
+    this.provider = provider;
+  }
+
+  get card(): ModelCard {
+    return this.#loaded.card;
+  }
+
+  get fused(): boolean {
+    return this.#loaded.fused;
+  }
+
+  /** @internal */
+  take(): { loaded: LoadedModel; core: CoreModel } {
+    if (this.#state !== 'ready') throw new RShieldError('E_USAGE', `prepared model ${this.card.version} was already ${this.#state === 'used' ? 'swapped in' : 'closed'}`);
+    this.#state = 'used';
+    return { loaded: this.#loaded, core: this.#core };
+  }
+
+  /** Releases the sessions of a model that will not be swapped in. */
+  async close(): Promise<void> {
+    if (this.#state !== 'ready') return;
+    this.#state = 'closed';
+    await this.#loaded.model.close();
+  }
+}
+
+function coreModel(l: LoadedModel, o: ShieldOptions): CoreModel {
+  const c = l.card;
+  const eps = o.epsRisk ?? c.epsRisk;
+  const h = o.hysteresis ?? c.hysteresis;
+  if (!(eps >= 0 && eps <= 1)) throw new RShieldError('E_CONFIG', `epsRisk ${eps} is outside [0, 1]`);
+  if (!(h >= 0 && h <= eps)) throw new RShieldError('E_CONFIG', `hysteresis ${h} must be in [0, epsRisk = ${eps}]`);
+  return {
+    model: l.model,
+    epsRisk: eps,
+    hysteresis: h,
+    failsafe: Float32Array.from(c.failsafe ?? new Array<number>(c.actDim).fill(0)),
+    actLow: Float32Array.from(c.actLow),
+    actHigh: Float32Array.from(c.actHigh),
+  };
+}
+
+function checkOptions(o: ShieldOptions): void {
+  if (typeof o.modelDir !== 'string' || o.modelDir === '') throw new RShieldError('E_CONFIG', 'modelDir is required');
+  if (o.provider !== undefined && o.provider !== 'cpu' && o.provider !== 'cuda') {
+    throw new RShieldError('E_CONFIG', `provider '${String(o.provider)}' is not one of cpu, cuda`);
+  }
+  if (o.threads !== undefined && !(Number.isInteger(o.threads) && o.threads >= 1)) {
+    throw new RShieldError('E_CONFIG', `threads must be an integer ≥ 1, got ${o.threads}`);
+  }
+  for (const k of ['deadlineUs', 'staleAfterMs'] as const) {
+    const v = o[k];
+    if (v !== undefined && !(v > 0)) throw new RShieldError('E_CONFIG', `${k} must be > 0, got ${v}`);
+  }
+}
+
+export class Shield {
+  readonly #core: ShieldCore;
+  #loaded: LoadedModel;
+  #provider: Provider;
+  #closed = false;
+
+  private constructor(core: ShieldCore, loaded: LoadedModel, provider: Provider) {
+    this.#core = core;
+    this.#loaded = loaded;
+    this.#provider = provider;
+  }
+
+  /** Loads a model directory; refuses a bad one with E_MODEL naming what is wrong. */
+  static async load(opts: ShieldOptions): Promise<Shield> {
+    const prepared = await Shield.prepare(opts);
+    const { loaded, core } = prepared.take();
+    const sc = new ShieldCore(core, { deadlineUs: opts.deadlineUs, staleAfterMs: opts.staleAfterMs, clock: opts.clock });
+    return new Shield(sc, loaded, prepared.provider);
+  }
+
+  /** Loads and checks a model (IO, check batch) without installing it; see `swap`. */
+  static async prepare(opts: ShieldOptions): Promise<PreparedModel> {
+    checkOptions(opts);
+    const sessions = new SessionFactory({
+      provider: opts.provider ?? 'cpu',
+      requireCuda: opts.requireCuda ?? false,
+      threads: opts.threads ?? 1,
+      spinning: opts.spinning ?? false,
+      logger: opts.logger ?? consoleLogger,
+    });
+    const loaded = await loadModel({ modelDir: opts.modelDir, robot: opts.robot, fuse: opts.fuse === false ? false : 'auto', sessions });
+    try {
+      return new PreparedModel(loaded, coreModel(loaded, opts), sessions.provider);
+    } catch (err) {
+      await loaded.model.close();
+      throw err;
+    }
+  }
+
+  /**
+   * Decides one tick. Resolves with a result object that is REUSED by every call (copy
+   * `action` if you keep it). `opts.stateStampMs` enables the staleness fail-safe.
+   */
+  decide(obs: ArrayLike<number>, proposed: ArrayLike<number>, opts?: DecideOptions): Promise<Decision> {
+    return this.#core.decide(obs, proposed, opts);
+  }
+
+  /**
+   * Installs a prepared model between ticks (never during a decide) and releases the old
+   * sessions. Resolves with the previous model's card version. Refuses a model for another
+   * robot or with other dims (E_MODEL); the running model then stays.
+   */
+  async swap(next: PreparedModel): Promise<string> {
+    if (this.#closed) throw new RShieldError('E_USAGE', 'swap() on a closed shield');
+    const cur = this.#loaded.card;
+    if (next.card.robot !== cur.robot) {
+      throw new RShieldError('E_MODEL', `model ${next.card.version} is for robot '${next.card.robot}', the shield runs '${cur.robot}'`);
+    }
+    const { loaded, core } = next.take();
+    let old;
+    try {
+      old = await this.#core.swap(core);
+    } catch (err) {
+      await loaded.model.close();
+      throw err;
+    }
+    const previous = this.#loaded.card.version;
+    this.#loaded = loaded;
+    this.#provider = next.provider;
+    await old.close();
+    return previous;
+  }
+
+  get card(): ModelCard {
+    return this.#loaded.card;
+  }
+
+  get modelVersion(): string {
+    return this.#loaded.card.version;
+  }
+
+  /** The execution provider actually in use. */
+  get provider(): Provider {
+    return this.#provider;
+  }
+
+  /** Whether the tick runs one fused session. */
+  get fused(): boolean {
+    return this.#loaded.fused;
+  }
+
+  /** Why the model was not fused (opset clash, ...), or null. */
+  get fuseNote(): string | null {
+    return this.#loaded.fuseNote;
+  }
+
+  /** ε_risk in use (card value or override). */
+  get epsRisk(): number {
+    return this.#core.epsRisk;
+  }
+
+  /** The last error inference threw (it produced an 'inference-error' fail-safe), or null. */
+  get lastError(): unknown {
+    return this.#core.lastError;
+  }
+
+  stats(): ShieldStats {
+    return this.#core.stats();
+  }
+
+  resetStats(): void {
+    this.#core.resetStats();
+  }
+
+  /** Back to task mode (clears the hysteresis state), e.g. at an episode start. */
+  resetEpisode(): void {
+    this.#core.resetEpisode();
+  }
+
+  /** Releases the sessions. decide() afterwards throws E_USAGE. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#core.close().close();
+  }
+}
+
+export type { Decision, DecideOptions, ShieldStats };
