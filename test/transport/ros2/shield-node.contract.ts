@@ -71,13 +71,13 @@ export function shieldNodeContract(t: Test, makeHarness: () => Promise<Ros2Harne
 
   t.test('forwards a small controller step unchanged, with its orientation and stamp, and reports q_risk', async (t) => {
     const r = await rig(h, { decider: fixed('task', [0.001, 0, 0], 0.25, true) });
-    r.state(0, 0, -0.1);
+    r.state(0.05, 0.05, -0.1);
     await h.settle();
-    r.command(0.001, 0, -0.1);
+    r.command(0.051, 0.05, -0.1);
     await h.settle();
     t.equal(r.servo.length, 1, 'one servo_cp out per command');
     const out = r.servo[0]!;
-    t.ok(close(out.pose.position.x, 0.001) && close(out.pose.position.y, 0) && close(out.pose.position.z, -0.1), 'goal = state + step');
+    t.ok(close(out.pose.position.x, 0.051) && close(out.pose.position.y, 0.05) && close(out.pose.position.z, -0.1), 'goal = state + step');
     t.same(out.pose.orientation, { x: 0, y: 0, z: 0.6, w: 0.8 }, 'orientation passes through');
     t.same(out.header.stamp, { sec: 200, nanosec: 7 }, "the controller's stamp passes through");
     t.equal(out.header.frame_id, r.profile.frames.base);
@@ -88,12 +88,12 @@ export function shieldNodeContract(t: Test, makeHarness: () => Promise<Ros2Harne
 
   t.test('a recovery decision is published instead of the command and flagged as an intervention', async (t) => {
     const r = await rig(h, { decider: fixed('recovery', [-0.001, 0, 0.0005], 0.9) });
-    r.state(0, 0, -0.1);
+    r.state(0.05, 0.05, -0.1);
     await h.settle();
-    r.command(0.0015, 0, -0.1);
+    r.command(0.0515, 0.05, -0.1);
     await h.settle();
     const p = r.servo.at(-1)?.pose.position;
-    t.ok(p && close(p.x, -0.001, 1e-7) && close(p.z, -0.0995, 1e-7), 'recovery step executed');
+    t.ok(p && close(p.x, 0.049, 1e-7) && close(p.z, -0.0995, 1e-7), 'recovery step executed');
     t.equal(r.intervention.at(-1)?.data, true);
     t.ok(close(r.qRisk.at(-1)?.data ?? 0, 0.9, 1e-6));
     t.equal(r.shield.counters.recovery, 1);
@@ -102,16 +102,16 @@ export function shieldNodeContract(t: Test, makeHarness: () => Promise<Ros2Harne
   t.test('hard limits: a step longer than maxStepM is shortened along its direction, goals stay in the workspace', async (t) => {
     const r = await rig(h);
     const max = r.profile.limits.maxStepM;
-    r.state(0, 0, -0.1);
+    r.state(0.05, 0.05, -0.1);
     await h.settle();
-    r.command(0.03, 0.04, -0.1); // 5 cm away, direction (0.6, 0.8, 0)
+    r.command(0.08, 0.09, -0.1); // 5 cm away, direction (0.6, 0.8, 0)
     await h.settle();
     const p = r.servo.at(-1)!.pose.position;
-    t.ok(close(p.x, 0.6 * max, 1e-9) && close(p.y, 0.8 * max, 1e-9), `step clipped to ${max} m`);
+    t.ok(close(p.x, 0.05 + 0.6 * max, 1e-9) && close(p.y, 0.05 + 0.8 * max, 1e-9), `step clipped to ${max} m`);
     const zMax = r.profile.limits.workspace.max[2];
-    r.state(0, 0, zMax - 0.0005);
+    r.state(0.05, 0.05, zMax - 0.0005);
     await h.settle();
-    r.command(0, 0, zMax + 0.01);
+    r.command(0.05, 0.05, zMax + 0.01);
     await h.settle();
     t.ok(close(r.servo.at(-1)!.pose.position.z, zMax), 'clamped onto the workspace face');
     t.equal(r.shield.counters.clippedSteps, 2);
@@ -120,18 +120,18 @@ export function shieldNodeContract(t: Test, makeHarness: () => Promise<Ros2Harne
 
   t.test('stale state (older than staleAfterMs) → hold once, nothing forwarded, and recovery when state returns', async (t) => {
     const r = await rig(h);
-    r.state(0, 0, -0.1);
+    r.state(0.05, 0.05, -0.1);
     await h.settle();
     await h.advance(r.profile.staleAfterMs + 20);
-    r.command(0.001, 0, -0.1);
-    r.command(0.001, 0, -0.1);
+    r.command(0.051, 0.05, -0.1);
+    r.command(0.051, 0.05, -0.1);
     await h.settle();
     t.equal(r.servo.length, 0, 'no command forwarded on stale state');
     t.equal(r.hold.length, 1, 'hold published once');
     t.equal(r.shield.holdReason, 'stale_state');
-    r.state(0, 0, -0.1);
+    r.state(0.05, 0.05, -0.1);
     await h.settle();
-    r.command(0.001, 0, -0.1);
+    r.command(0.051, 0.05, -0.1);
     await h.settle();
     t.equal(r.servo.length, 1, 'fresh state: commands flow again');
     t.equal(r.shield.holding, false);
@@ -139,9 +139,9 @@ export function shieldNodeContract(t: Test, makeHarness: () => Promise<Ros2Harne
 
   t.test('a zero header.stamp (dVRK: invalid data) → hold', async (t) => {
     const r = await rig(h);
-    r.state(0, 0, -0.1, { sec: 0, nanosec: 0 });
+    r.state(0.05, 0.05, -0.1, { sec: 0, nanosec: 0 });
     await h.settle();
-    r.command(0.001, 0, -0.1);
+    r.command(0.051, 0.05, -0.1);
     await h.settle();
     t.equal(r.servo.length, 0);
     t.equal(r.hold.length, 1);
@@ -150,7 +150,7 @@ export function shieldNodeContract(t: Test, makeHarness: () => Promise<Ros2Harne
 
   t.test('no state ever received → hold on the first command', async (t) => {
     const r = await rig(h);
-    r.command(0.001, 0, -0.1);
+    r.command(0.051, 0.05, -0.1);
     await h.settle();
     t.equal(r.hold.length, 1);
     t.equal(r.shield.holdReason, 'no_state');
@@ -163,9 +163,9 @@ export function shieldNodeContract(t: Test, makeHarness: () => Promise<Ros2Harne
       ['rejects', { decide: () => Promise.reject(new Error('boom')) }],
     ] as const) {
       const r = await rig(h, { decider });
-      r.state(0, 0, -0.1);
+      r.state(0.05, 0.05, -0.1);
       await h.settle();
-      r.command(0.001, 0, -0.1);
+      r.command(0.051, 0.05, -0.1);
       await h.settle();
       t.equal(r.servo.length, 0, `${name}: nothing forwarded`);
       t.equal(r.hold.length, 1, `${name}: hold`);
@@ -175,19 +175,19 @@ export function shieldNodeContract(t: Test, makeHarness: () => Promise<Ros2Harne
   t.test('lifecycle: inactive forwards nothing; deactivate publishes hold', async (t) => {
     const r = await rig(h, { start: false });
     r.shield.node.configure();
-    r.state(0, 0, -0.1);
+    r.state(0.05, 0.05, -0.1);
     await h.settle();
-    r.command(0.001, 0, -0.1);
+    r.command(0.051, 0.05, -0.1);
     await h.settle();
     t.equal(r.servo.length, 0, 'configured but inactive: nothing forwarded');
     r.shield.node.activate();
-    r.command(0.001, 0, -0.1);
+    r.command(0.051, 0.05, -0.1);
     await h.settle();
     t.equal(r.servo.length, 1, 'active: forwarded');
     r.shield.node.deactivate();
     await h.settle();
     t.equal(r.hold.length, 1, 'deactivate holds the arm');
-    r.command(0.001, 0, -0.1);
+    r.command(0.051, 0.05, -0.1);
     await h.settle();
     t.equal(r.servo.length, 1, 'inactive again: nothing forwarded');
   });
@@ -198,8 +198,8 @@ export function shieldNodeContract(t: Test, makeHarness: () => Promise<Ros2Harne
       doc['staleAfterMs'] = 1000;
     });
     const r = await rig(h, { profile });
-    r.state(0, 0, -0.1);
-    r.command(0.001, 0, -0.1);
+    r.state(0.05, 0.05, -0.1);
+    r.command(0.051, 0.05, -0.1);
     await h.settle();
     t.equal(r.servo.length, 0, 'a command alone does not tick in timer mode');
     await h.advance(55);
@@ -209,9 +209,9 @@ export function shieldNodeContract(t: Test, makeHarness: () => Promise<Ros2Harne
 
   t.test('watchdog: state that stops while the controller is idle still triggers hold, and /diagnostics says so', async (t) => {
     const r = await rig(h);
-    r.state(0, 0, -0.1);
+    r.state(0.05, 0.05, -0.1);
     await h.settle();
-    r.command(0.001, 0, -0.1);
+    r.command(0.051, 0.05, -0.1);
     await h.settle();
     t.equal(r.servo.length, 1);
     await h.advance(1100);
@@ -232,9 +232,9 @@ export function shieldNodeContract(t: Test, makeHarness: () => Promise<Ros2Harne
         onMessage: (topic) => topics.add(topic),
       },
     });
-    r.state(0, 0, -0.1);
+    r.state(0.05, 0.05, -0.1);
     await h.settle();
-    r.command(0.001, 0, -0.1);
+    r.command(0.051, 0.05, -0.1);
     await h.settle();
     t.equal(ticks.length, 1);
     t.ok(ticks[0]!.every(Number.isFinite));

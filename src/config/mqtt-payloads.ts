@@ -1,0 +1,121 @@
+/**
+ * zod schemas of every JSON payload on the rshield MQTT topic tree (docs/mqtt.md). Receivers
+ * `safeParse` each message; an invalid one is dropped and counted, never half-applied.
+ */
+import { z } from 'zod';
+
+const robotName = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/);
+const count = z.number().int().nonnegative();
+const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'expected 64 lowercase hex digits (sha256)');
+
+/** `status` (retained). The broker publishes the `offline` form as the shield's last will. */
+export const statusPayload = z.discriminatedUnion('state', [
+  z.object({
+    v: z.literal(1),
+    state: z.literal('online'),
+    robot: robotName,
+    armed: z.boolean(),
+    recording: z.boolean(),
+    modelVersion: z.string().max(128),
+    provider: z.string().max(64),
+    startedAt: z.number(),
+    lastSwapError: z.string().max(1000).optional(),
+  }),
+  z.object({ v: z.literal(1), state: z.literal('offline'), robot: robotName }),
+]);
+export type StatusPayload = z.infer<typeof statusPayload>;
+
+/** `telemetry`, once a second. Counts are cumulative since start; the viewer derives rates. */
+export const telemetryPayload = z.object({
+  v: z.literal(1),
+  robot: robotName,
+  time: z.number(),
+  ticks: count,
+  tickP50Us: z.number().nonnegative(),
+  tickP99Us: z.number().nonnegative(),
+  interventions: count,
+  failsafes: count,
+  provider: z.string().max(64),
+  modelVersion: z.string().max(128),
+  armed: z.boolean(),
+  recording: z.boolean(),
+  swaps: count,
+  swapFailures: count,
+  transitionsSpooled: count,
+  transitionsDropped: count,
+  invalidMessages: count,
+});
+export type TelemetryPayload = z.infer<typeof telemetryPayload>;
+
+/** `cmd`: operator commands. `id` lets an operator match the change in the next status. */
+export const cmdPayload = z.object({
+  v: z.literal(1),
+  cmd: z.enum(['arm', 'disarm', 'record-start', 'record-stop']),
+  id: z.string().max(64).optional(),
+});
+export type CmdPayload = z.infer<typeof cmdPayload>;
+
+/** The card travels with its model; the shield's own loader checks the rest of it. */
+export const announcedCard = z.looseObject({
+  robot: robotName,
+  version: z.string().min(1).max(128),
+  obsDim: z.number().int().positive(),
+  actDim: z.number().int().positive(),
+});
+
+/** The two model files, by fixed name: a message never names a path. */
+export const modelFileName = z.enum(['critic.onnx', 'recovery.onnx']);
+export type ModelFileName = z.infer<typeof modelFileName>;
+
+const maxModelFileBytes = 64 * 1024 * 1024;
+
+/** `model`, kind 'announce': a signed new version. Bytes follow as chunks or sit in the shield's model store by hash. */
+export const modelAnnounce = z.object({
+  v: z.literal(1),
+  kind: z.literal('announce'),
+  robot: robotName,
+  version: z.string().min(1).max(128),
+  card: announcedCard,
+  files: z
+    .array(z.object({ name: modelFileName, sha256: sha256Hex, bytes: z.number().int().positive().max(maxModelFileBytes) }))
+    .length(2)
+    .refine((fs) => new Set(fs.map((f) => f.name)).size === 2, 'files must be critic.onnx and recovery.onnx, once each'),
+  transfer: z.discriminatedUnion('mode', [
+    z.object({ mode: z.literal('inline'), chunkBytes: z.number().int().positive().max(1024 * 1024) }),
+    z.object({ mode: z.literal('hash') }),
+  ]),
+  /** Ed25519 signature (base64) over the canonical signing message (model-signing.ts). */
+  signature: z.string().max(200).optional(),
+  /** sha256 (hex, first 16) of the signer's SPKI public key. */
+  keyId: z.string().regex(/^[0-9a-f]{16}$/).optional(),
+});
+export type ModelAnnounce = z.infer<typeof modelAnnounce>;
+
+/** `model`, kind 'chunk': part `index` of `total` of one file of an announced version. */
+export const modelChunk = z.object({
+  v: z.literal(1),
+  kind: z.literal('chunk'),
+  version: z.string().min(1).max(128),
+  file: modelFileName,
+  index: z.number().int().nonnegative(),
+  total: z.number().int().positive().max(4096),
+  data: z.base64(),
+});
+export type ModelChunk = z.infer<typeof modelChunk>;
+
+export const modelMessage = z.discriminatedUnion('kind', [modelAnnounce, modelChunk]);
+export type ModelMessage = z.infer<typeof modelMessage>;
+
+/** Parses a JSON payload against a schema: the value, or a one-line reason naming paths. */
+export function parseJsonPayload<T>(schema: z.ZodType<T>, bytes: Uint8Array): { ok: true; value: T } | { ok: false; reason: string } {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
+  } catch (err) {
+    return { ok: false, reason: `not JSON: ${err instanceof Error ? err.message : String(err)}` };
+  }
+  const r = schema.safeParse(raw);
+  if (r.success) return { ok: true, value: r.data };
+  const issues = r.error.issues.slice(0, 3).map((i) => `${i.path.length > 0 ? i.path.join('.') : '(root)'}: ${i.message}`);
+  return { ok: false, reason: issues.join('; ') };
+}

@@ -1,0 +1,142 @@
+/**
+ * The Transport over an MQTT broker (mqtt.js). Connecting never blocks the caller: the shield
+ * starts ticking with the broker down and mqtt.js keeps reconnecting. Subscriptions survive
+ * reconnects; the last will is set at connect time.
+ */
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { RShieldError } from '../../core/errors.js';
+import type { MessageHandler, PublishOptions, Transport } from '../transport.js';
+
+export interface MqttTransportOptions {
+  /** mqtt://host:port (or mqtts://, ws://). */
+  readonly url: string;
+  readonly clientId?: string;
+  readonly username?: string;
+  readonly password?: string;
+  /** Published by the broker when this client drops without a clean disconnect. */
+  readonly will?: { readonly topic: string; readonly payload: string; readonly retain: boolean; readonly qos: 0 | 1 };
+  /** false keeps the broker-side session (queued QoS 1 messages) across disconnects; needs a fixed clientId. */
+  readonly clean?: boolean;
+  readonly reconnectPeriodMs?: number;
+  readonly connectTimeoutMs?: number;
+}
+
+/** MQTT topic filter match with `+` (one level) and `#` (the rest). */
+export function topicMatches(filter: string, topic: string): boolean {
+  const f = filter.split('/');
+  const t = topic.split('/');
+  for (let i = 0; i < f.length; i++) {
+    const level = f[i];
+    if (level === '#') return true;
+    if (i >= t.length) return false;
+    if (level !== '+' && level !== t[i]) return false;
+  }
+  return f.length === t.length;
+}
+
+export class MqttTransport implements Transport {
+  private readonly client: MqttClient;
+  private readonly handlers: { filter: string; handler: MessageHandler }[] = [];
+  private readonly listeners: ((connected: boolean) => void)[] = [];
+  private lastErr: Error | undefined;
+  private closed = false;
+
+  private constructor(client: MqttClient) {
+    this.client = client;
+    client.on('connect', () => this.listeners.forEach((l) => l(true)));
+    client.on('close', () => this.listeners.forEach((l) => l(false)));
+    // mqtt.js emits 'error' for refused connections (bad credentials, ...): keep it, never crash.
+    client.on('error', (err) => {
+      this.lastErr = err;
+    });
+    client.on('message', (topic, payload) => {
+      for (const h of this.handlers) if (topicMatches(h.filter, topic)) h.handler(topic, payload);
+    });
+  }
+
+  /** Starts connecting and returns at once; see `waitConnected`. */
+  static connect(options: MqttTransportOptions): MqttTransport {
+    const opts: IClientOptions = {
+      clean: options.clean ?? true,
+      reconnectPeriod: options.reconnectPeriodMs ?? 1000,
+      connectTimeout: options.connectTimeoutMs ?? 5000,
+      protocolVersion: 4,
+      ...(options.clientId !== undefined ? { clientId: options.clientId } : {}),
+      ...(options.username !== undefined ? { username: options.username } : {}),
+      ...(options.password !== undefined ? { password: options.password } : {}),
+      ...(options.will !== undefined ? { will: { ...options.will } } : {}),
+    };
+    let client: MqttClient;
+    try {
+      client = mqtt.connect(options.url, opts);
+    } catch (err) {
+      throw new RShieldError('E_TRANSPORT', `cannot connect to broker ${options.url}: ${(err as Error).message}`, { broker: options.url });
+    }
+    return new MqttTransport(client);
+  }
+
+  get connected(): boolean {
+    return this.client.connected;
+  }
+
+  /** The last error mqtt.js reported (e.g. "Connection refused: Not authorized"). */
+  get lastError(): Error | undefined {
+    return this.lastErr;
+  }
+
+  /** Resolves on the next successful connection (at once when connected); rejects on a refused one. */
+  async waitConnected(): Promise<void> {
+    if (this.client.connected) return;
+    await new Promise<void>((resolve, reject) => {
+      const onConnect = (): void => {
+        this.client.off('error', onError);
+        resolve();
+      };
+      const onError = (err: Error): void => {
+        // Refusals by the broker (auth, ACL) are final; socket errors are retried by mqtt.js.
+        if ('code' in err && typeof err.code === 'number') {
+          this.client.off('connect', onConnect);
+          reject(new RShieldError('E_TRANSPORT', `broker refused the connection: ${err.message}`, { code: err.code }));
+        }
+      };
+      this.client.once('connect', onConnect);
+      this.client.on('error', onError);
+    });
+  }
+
+  async publish(topic: string, payload: Uint8Array | string, options: PublishOptions = {}): Promise<void> {
+    try {
+      await this.client.publishAsync(topic, typeof payload === 'string' ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength), {
+        qos: options.qos ?? 0,
+        retain: options.retain ?? false,
+      });
+    } catch (err) {
+      throw new RShieldError('E_TRANSPORT', `publish to ${topic} failed: ${(err as Error).message}`, { topic });
+    }
+  }
+
+  async subscribe(filter: string, handler: MessageHandler): Promise<void> {
+    this.handlers.push({ filter, handler });
+    if (!this.client.connected) {
+      // Subscribed on connect: mqtt.js queues it and resubscribes after every reconnect.
+      this.client.subscribe(filter, { qos: 1 });
+      return;
+    }
+    try {
+      await this.client.subscribeAsync(filter, { qos: 1 });
+    } catch (err) {
+      throw new RShieldError('E_TRANSPORT', `subscribe to ${filter} failed: ${(err as Error).message}`, { topic: filter });
+    }
+  }
+
+  onConnectionChange(listener: (connected: boolean) => void): void {
+    this.listeners.push(listener);
+  }
+
+  /** Disconnects cleanly (no last will). `force` drops in-flight messages. */
+  async close(options: { force?: boolean } = {}): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.client.endAsync(options.force ?? false);
+  }
+}

@@ -1,0 +1,316 @@
+/**
+ * The shield side of the online loop (`rshield run --sim`): ticks a simulated robot through the
+ * shield, streams transitions (spooled on disk until acknowledged), publishes status and 1 Hz
+ * telemetry, obeys commands and swaps in signed model versions between ticks.
+ */
+import { EventEmitter } from 'node:events';
+import type { Controller, Env } from '../../core/types.js';
+import type { CmdPayload, StatusPayload, TelemetryPayload } from '../../config/mqtt-payloads.js';
+import type { ModelReceiver, ReceivedModel } from '../../inference/model-transfer.js';
+import type { Transport } from '../transport.js';
+import { handleCmd } from './handlers/cmd.js';
+import { handleModel } from './handlers/model.js';
+import type { ShieldPort } from './shield-port.js';
+import type { TransitionSpool } from './spool.js';
+import { realTimers, type Timers } from './timers.js';
+import { robotTopics, type RobotTopics } from './topics.js';
+import { TransitionBatcher } from './transition-batcher.js';
+
+export interface ShieldNodeOptions<P> {
+  readonly robot: string;
+  readonly env: Env;
+  readonly controller: Controller;
+  readonly shield: ShieldPort<P>;
+  readonly transport: Transport;
+  readonly spool: TransitionSpool;
+  readonly receiver: ModelReceiver;
+  readonly timers?: Timers;
+  /** Transitions per published batch (default 64). */
+  readonly batchSize?: number;
+  /** Telemetry period (default 1000 ms). */
+  readonly telemetryMs?: number;
+  /** Identifies this run's batches to the trainer (dedup); random by default. */
+  readonly session?: number;
+  readonly seed?: number;
+}
+
+export interface ShieldNodeEvents {
+  invalid: [topic: string, reason: string];
+  cmd: [cmd: CmdPayload];
+  swapped: [version: string];
+  swapFailed: [version: string, reason: string];
+  sent: [count: number];
+}
+
+/** Offline status, the shield's last will. */
+export function offlineStatus(robot: string): string {
+  const s: StatusPayload = { v: 1, state: 'offline', robot };
+  return JSON.stringify(s);
+}
+
+export class ShieldNode<P = unknown> extends EventEmitter<ShieldNodeEvents> {
+  readonly robot: string;
+  readonly topics: RobotTopics;
+  armed = true;
+  recording = true;
+  /** Invalid incoming messages, by topic. */
+  readonly invalidByTopic = new Map<string, number>();
+  swaps = 0;
+  swapFailures = 0;
+  lastSwapError: string | undefined;
+  /** Transition batches acknowledged by the broker. */
+  batchesSent = 0;
+  episodes = 0;
+
+  /** @internal */
+  readonly o: ShieldNodeOptions<P>;
+  private readonly timers: Timers;
+  private readonly batcher: TransitionBatcher;
+  private readonly session: number;
+  private readonly startedAt: number;
+  private readonly obs: Float32Array;
+  private seq = 0;
+  private episode = 0;
+  private step = 0;
+  private pendingSwap: { prepared: P; model: ReceivedModel } | undefined;
+  private currentDir: string | undefined;
+  private modelChain: Promise<void> = Promise.resolve();
+  private draining: Promise<void> | undefined;
+  private telemetryTimer: unknown;
+  private stopped = false;
+
+  constructor(options: ShieldNodeOptions<P>) {
+    super();
+    this.o = options;
+    this.robot = options.robot;
+    this.topics = robotTopics(options.robot);
+    this.timers = options.timers ?? realTimers;
+    const { obsDim, actDim } = options.env.spec;
+    this.batcher = new TransitionBatcher({ capacity: options.batchSize ?? 64, obsDim, actDim });
+    this.session = (options.session ?? Math.floor(Math.random() * 0xffffffff)) >>> 0;
+    this.startedAt = this.timers.now();
+    this.obs = new Float32Array(obsDim);
+    this.obs.set(options.env.reset(options.seed));
+    options.controller.reset(options.seed);
+  }
+
+  get invalidMessages(): number {
+    let n = 0;
+    for (const v of this.invalidByTopic.values()) n += v;
+    return n;
+  }
+
+  /** Subscribes, publishes status on every (re)connection, starts telemetry. */
+  async start(): Promise<void> {
+    const { transport } = this.o;
+    transport.onConnectionChange((up) => {
+      if (!up || this.stopped) return;
+      this.publishStatus();
+      this.kickDrain();
+    });
+    await transport.subscribe(this.topics.cmd, (topic, payload) => handleCmd(this.cmdTarget, topic, payload));
+    await transport.subscribe(this.topics.model, (topic, payload) => {
+      this.modelChain = this.modelChain.then(() => handleModel(this.modelTarget, topic, payload));
+    });
+    this.telemetryTimer = this.timers.setInterval(() => this.publishTelemetry(), this.o.telemetryMs ?? 1000);
+    if (transport.connected) {
+      this.publishStatus();
+      this.kickDrain();
+    }
+  }
+
+  /**
+   * One control tick: apply a pending model swap (between ticks, never during one), let the
+   * controller propose, the shield decide (pass-through when disarmed), step the robot, record.
+   */
+  async tick(): Promise<void> {
+    const pending = this.pendingSwap;
+    if (pending !== undefined) this.applySwap(pending);
+    const { env, controller, shield } = this.o;
+    const proposed = controller.act(this.obs);
+    const action = this.armed ? (await shield.decide(this.obs, proposed)).action : proposed;
+    const r = env.step(action);
+    if (this.recording) {
+      this.batcher.add(this.obs, action, r.violation ? 1 : 0, r.obs, r.done, this.episode, this.step);
+      if (this.batcher.full) this.flushBatch();
+    }
+    this.step++;
+    if (r.done) {
+      this.episode++;
+      this.episodes++;
+      this.step = 0;
+      this.obs.set(env.reset());
+      controller.reset();
+    } else {
+      this.obs.set(r.obs);
+    }
+  }
+
+  /** Seals the transitions collected so far into the spool and starts sending. */
+  flushBatch(): void {
+    const bytes = this.batcher.seal(this.session, this.seq);
+    if (bytes === undefined) return;
+    this.seq = (this.seq + 1) >>> 0;
+    this.o.spool.push(bytes);
+    this.kickDrain();
+  }
+
+  /** Resolves when every batch sealed so far has been acknowledged (or the link is down). */
+  async drained(): Promise<void> {
+    while (this.draining !== undefined) await this.draining;
+  }
+
+  /** Resolves when model messages received so far have been handled (verified, prepared or refused). */
+  async modelsSettled(): Promise<void> {
+    await this.modelChain;
+  }
+
+  telemetry(): TelemetryPayload {
+    const s = this.o.shield.stats();
+    return {
+      v: 1,
+      robot: this.robot,
+      time: this.timers.now(),
+      ticks: s.ticks,
+      tickP50Us: s.tickUs.p50,
+      tickP99Us: s.tickUs.p99,
+      interventions: s.interventions,
+      failsafes: s.failsafes,
+      provider: this.o.shield.provider,
+      modelVersion: this.o.shield.modelVersion,
+      armed: this.armed,
+      recording: this.recording,
+      swaps: this.swaps,
+      swapFailures: this.swapFailures,
+      transitionsSpooled: this.o.spool.pending,
+      transitionsDropped: this.o.spool.dropped,
+      invalidMessages: this.invalidMessages,
+    };
+  }
+
+  status(): StatusPayload {
+    return {
+      v: 1,
+      state: 'online',
+      robot: this.robot,
+      armed: this.armed,
+      recording: this.recording,
+      modelVersion: this.o.shield.modelVersion,
+      provider: this.o.shield.provider,
+      startedAt: this.startedAt,
+      ...(this.lastSwapError !== undefined ? { lastSwapError: this.lastSwapError } : {}),
+    };
+  }
+
+  publishTelemetry(): void {
+    if (!this.o.transport.connected) return; // telemetry is a live view: never queued
+    this.o.transport.publish(this.topics.telemetry, JSON.stringify(this.telemetry()), { qos: 0 }).catch(() => undefined);
+  }
+
+  publishStatus(): void {
+    if (!this.o.transport.connected) return; // republished on the next connection
+    this.o.transport.publish(this.topics.status, JSON.stringify(this.status()), { qos: 1, retain: true }).catch(() => undefined);
+  }
+
+  /** Flushes the open batch, waits for the spool to reach the disk, says offline, disconnects. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.timers.clearInterval(this.telemetryTimer);
+    this.flushBatch();
+    await this.o.spool.flushed();
+    await this.modelChain;
+    if (this.o.transport.connected) {
+      await this.o.transport.publish(this.topics.status, offlineStatus(this.robot), { qos: 1, retain: true }).catch(() => undefined);
+    }
+  }
+
+  private applySwap(pending: { prepared: P; model: ReceivedModel }): void {
+    this.pendingSwap = undefined;
+    try {
+      this.o.shield.swap(pending.prepared);
+    } catch (err) {
+      this.swapFailed(pending.model.version, err instanceof Error ? err.message : String(err));
+      return;
+    }
+    this.swaps++;
+    this.lastSwapError = undefined;
+    this.currentDir = pending.model.dir;
+    this.publishStatus();
+    this.emit('swapped', pending.model.version);
+  }
+
+  private swapFailed(version: string, reason: string): void {
+    this.swapFailures++;
+    this.lastSwapError = `${version}: ${reason}`;
+    this.publishStatus();
+    this.emit('swapFailed', version, reason);
+  }
+
+  private kickDrain(): void {
+    if (this.draining !== undefined) return;
+    const { spool, transport } = this.o;
+    this.draining = (async () => {
+      try {
+        for (;;) {
+          const sent = await spool.drain((b) => transport.publish(this.topics.transitions, b, { qos: 1 }), () => transport.connected);
+          this.batchesSent += sent;
+          if (sent > 0) this.emit('sent', sent);
+          if (sent === 0 || !transport.connected || spool.pending === 0) break;
+        }
+      } finally {
+        this.draining = undefined;
+      }
+    })();
+  }
+
+  private readonly cmdTarget = {
+    node: this as ShieldNode<P>,
+    get armed(): boolean {
+      return this.node.armed;
+    },
+    set armed(v: boolean) {
+      this.node.armed = v;
+    },
+    get recording(): boolean {
+      return this.node.recording;
+    },
+    set recording(v: boolean) {
+      if (!v) this.node.flushBatch();
+      this.node.recording = v;
+    },
+    invalid: (topic: string, reason: string) => this.countInvalid(topic, reason),
+    applied: (cmd: CmdPayload) => {
+      this.publishStatus();
+      this.emit('cmd', cmd);
+    },
+  };
+
+  private readonly modelTarget = {
+    node: this as ShieldNode<P>,
+    get receiver(): ModelReceiver {
+      return this.node.o.receiver;
+    },
+    invalid: (topic: string, reason: string) => this.countInvalid(topic, reason),
+    refused: (version: string, reason: string) => this.swapFailed(version, reason),
+    received: (model: ReceivedModel) => {
+      // Preparing (session creation, check batch) runs while ticks go on; the swap waits for a tick boundary.
+      this.modelChain = this.modelChain.then(async () => {
+        try {
+          const prepared = await this.o.shield.prepare(model.dir);
+          // A newer version overtakes one still waiting for its tick boundary.
+          if (this.pendingSwap !== undefined) this.o.shield.release?.(this.pendingSwap.prepared);
+          this.pendingSwap = { prepared, model };
+          await this.o.receiver.prune([model.dir, ...(this.currentDir !== undefined ? [this.currentDir] : [])]);
+        } catch (err) {
+          this.swapFailed(model.version, err instanceof Error ? err.message : String(err));
+        }
+      });
+    },
+  };
+
+  private countInvalid(topic: string, reason: string): void {
+    this.invalidByTopic.set(topic, (this.invalidByTopic.get(topic) ?? 0) + 1);
+    this.emit('invalid', topic, reason);
+  }
+}

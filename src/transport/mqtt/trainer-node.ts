@@ -1,0 +1,180 @@
+/**
+ * The trainer side of the online loop (`rshield trainer`): receives transition batches, runs one
+ * critic + recovery update per transition (thesis Algorithm 1, after offline pretraining), and
+ * every K updates exports, validates, signs and publishes a new model version.
+ */
+import { EventEmitter } from 'node:events';
+import { join } from 'node:path';
+import type { KeyObject } from 'node:crypto';
+import type { Transition } from '../../core/types.js';
+import { buildModelMessages, readModelDir, storeByHash } from '../../inference/model-transfer.js';
+import type { Transport } from '../transport.js';
+import { handleTransitions } from './handlers/transitions.js';
+import { robotTopics, type RobotTopics } from './topics.js';
+import type { TransitionBatch } from './transition-codec.js';
+
+/** What the node needs of the online learner (src/learn/online.ts). */
+export interface OnlineTrainerPort {
+  addTransitions(ts: Transition[]): void;
+  update(n: number): { criticLoss: number; recoveryLoss: number };
+  exportModel(dir: string, version: string): Promise<unknown>;
+  readonly updates: number;
+}
+
+export interface TrainerNodeOptions {
+  readonly robot: string;
+  readonly obsDim: number;
+  readonly actDim: number;
+  readonly trainer: OnlineTrainerPort;
+  readonly transport: Transport;
+  /** Signs every published version; without it versions go out unsigned. */
+  readonly signer?: KeyObject;
+  /** Publish a version every K updates. */
+  readonly every: number;
+  /** Gradient updates per received transition (Algorithm 1: 1). */
+  readonly updatesPerTransition?: number;
+  /** Updates run per slice before yielding to the event loop. */
+  readonly sliceUpdates?: number;
+  /** Where exported versions are written, one folder each. */
+  readonly exportDir: string;
+  /** Loads an exported version and checks it (IO, check batch); throws with the reason. */
+  readonly validate: (dir: string) => Promise<void>;
+  readonly transfer?: 'inline' | 'hash';
+  /** Content-addressed store shared with the shields ('hash' transfer). */
+  readonly storeDir?: string;
+  /** Version = `${versionPrefix}.${n}`. */
+  readonly versionPrefix: string;
+}
+
+export interface TrainerNodeEvents {
+  invalid: [topic: string, reason: string];
+  batch: [batch: TransitionBatch];
+  published: [version: string];
+  rejected: [version: string, reason: string];
+}
+
+/** Remembers recently seen (session, seq) pairs: at-least-once delivery may repeat a batch. */
+class SeenBatches {
+  private readonly seen = new Set<string>();
+  private readonly order: string[] = [];
+  constructor(private readonly capacity: number) {}
+  add(session: number, seq: number): boolean {
+    const key = `${session}:${seq}`;
+    if (this.seen.has(key)) return false;
+    this.seen.add(key);
+    this.order.push(key);
+    if (this.order.length > this.capacity) this.seen.delete(this.order.shift() as string);
+    return true;
+  }
+}
+
+export class TrainerNode extends EventEmitter<TrainerNodeEvents> {
+  readonly topics: RobotTopics;
+  invalidMessages = 0;
+  duplicates = 0;
+  transitionsReceived = 0;
+  published = 0;
+  rejected = 0;
+  lastLoss = { criticLoss: Number.NaN, recoveryLoss: Number.NaN };
+
+  /** @internal */
+  readonly o: TrainerNodeOptions;
+  private readonly seen = new SeenBatches(4096);
+  private owed = 0;
+  private nextPublishAt: number;
+  private work: Promise<void> | undefined;
+  private stopped = false;
+
+  constructor(options: TrainerNodeOptions) {
+    super();
+    this.o = options;
+    this.topics = robotTopics(options.robot);
+    this.nextPublishAt = options.trainer.updates + options.every;
+  }
+
+  async start(): Promise<void> {
+    await this.o.transport.subscribe(this.topics.transitions, (topic, payload) => handleTransitions(this.target, topic, payload));
+  }
+
+  /** Resolves when every update owed so far has run and any due version is published. */
+  async idle(): Promise<void> {
+    while (this.work !== undefined) await this.work;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.idle();
+  }
+
+  /** Exports, validates, signs and publishes the current model as version `${prefix}.${n}`. */
+  async publishVersion(): Promise<string | undefined> {
+    const { trainer, versionPrefix } = this.o;
+    const version = `${versionPrefix}.${this.published + this.rejected + 1}`;
+    const dir = join(this.o.exportDir, version);
+    try {
+      await trainer.exportModel(dir, version);
+      await this.o.validate(dir);
+    } catch (err) {
+      this.rejected++;
+      this.emit('rejected', version, err instanceof Error ? err.message : String(err));
+      return undefined;
+    }
+    const bundle = await readModelDir(dir);
+    const transfer = this.o.transfer ?? 'inline';
+    if (transfer === 'hash' && this.o.storeDir !== undefined) await storeByHash(this.o.storeDir, bundle);
+    const messages = buildModelMessages(bundle, { robot: this.o.robot, transfer, ...(this.o.signer !== undefined ? { signer: this.o.signer } : {}) });
+    for (const m of messages) await this.o.transport.publish(this.topics.model, JSON.stringify(m), { qos: 1 });
+    this.published++;
+    this.emit('published', version);
+    return version;
+  }
+
+  private readonly target = {
+    node: this as TrainerNode,
+    get obsDim(): number {
+      return this.node.o.obsDim;
+    },
+    get actDim(): number {
+      return this.node.o.actDim;
+    },
+    invalid: (topic: string, reason: string) => {
+      this.invalidMessages++;
+      this.emit('invalid', topic, reason);
+    },
+    batch: (batch: TransitionBatch) => {
+      if (this.stopped) return;
+      if (!this.seen.add(batch.session, batch.seq)) {
+        this.duplicates++;
+        return;
+      }
+      this.transitionsReceived += batch.transitions.length;
+      this.o.trainer.addTransitions(batch.transitions);
+      this.owed += batch.transitions.length * (this.o.updatesPerTransition ?? 1);
+      this.emit('batch', batch);
+      this.kick();
+    },
+  };
+
+  /** Runs owed updates in slices, yielding between them so messages keep flowing. */
+  private kick(): void {
+    if (this.work !== undefined) return;
+    this.work = (async () => {
+      try {
+        const slice = this.o.sliceUpdates ?? 32;
+        while (this.owed > 0 && !this.stopped) {
+          const toNext = this.nextPublishAt - this.o.trainer.updates;
+          const n = Math.max(1, Math.min(slice, this.owed, toNext));
+          this.lastLoss = this.o.trainer.update(n);
+          this.owed -= n;
+          if (this.o.trainer.updates >= this.nextPublishAt) {
+            this.nextPublishAt = this.o.trainer.updates + this.o.every;
+            await this.publishVersion();
+          }
+          await new Promise<void>((resolve) => setImmediate(resolve));
+        }
+      } finally {
+        this.work = undefined;
+      }
+    })();
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * A real MQTT broker for tests on a free loopback port: `mosquitto` when the binary exists (CI
+ * installs it), else an embedded aedes broker. Says which on stderr. `restart()` keeps the port
+ * and the persisted sessions (mosquitto's persistence file, aedes' persistence object), so a
+ * client with a persistent session gets what was published while it was away.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface TestBroker {
+  readonly kind: 'mosquitto' | 'aedes';
+  readonly port: number;
+  readonly url: string;
+  stop(): Promise<void>;
+  /** Stops and starts again on the same port with the same persisted state. */
+  restart(): Promise<void>;
+}
+
+export function mosquittoBinary(): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(':').concat(['/usr/sbin'])) {
+    const p = join(dir, 'mosquitto');
+    if (dir !== '' && existsSync(p)) return p;
+  }
+  return undefined;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const addr = s.address();
+      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts mosquitto with a config file; resolves once it logs that it is running. */
+export async function spawnMosquitto(binary: string, confPath: string): Promise<ChildProcess> {
+  const child = spawn(binary, ['-c', confPath], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  await new Promise<void>((resolve, reject) => {
+    child.stderr?.on('data', (d: Buffer) => {
+      log += d.toString();
+      if (/mosquitto version \S+ running/.test(log)) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`mosquitto exited with ${code}: ${log.trim()}`)));
+  });
+  child.stderr?.resume();
+  return child;
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  await new Promise<void>((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}
+
+export async function startBroker(options: { forceAedes?: boolean } = {}): Promise<TestBroker> {
+  const port = await freePort();
+  const bin = options.forceAedes === true ? undefined : mosquittoBinary();
+  if (bin !== undefined) {
+    const dir = await mkdtemp(join(tmpdir(), 'rshield-mosq-'));
+    const conf = join(dir, 'mosquitto.conf');
+    await writeFile(
+      conf,
+      [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence true', `persistence_location ${dir}/`, 'log_dest stderr', 'max_queued_messages 100000', ''].join('\n'),
+    );
+    let child = await spawnMosquitto(bin, conf);
+    process.stderr.write(`# test broker: mosquitto (${bin}) on port ${port}\n`);
+    return {
+      kind: 'mosquitto',
+      port,
+      url: `mqtt://127.0.0.1:${port}`,
+      stop: async () => {
+        await stopChild(child);
+        await rm(dir, { recursive: true, force: true });
+      },
+      restart: async () => {
+        await stopChild(child);
+        child = await spawnMosquitto(bin, conf);
+      },
+    };
+  }
+  const { Aedes } = await import('aedes');
+  const { default: memoryPersistence } = (await import('aedes-persistence')) as unknown as { default: () => unknown };
+  const persistence = memoryPersistence();
+  let broker: Awaited<ReturnType<typeof Aedes.createBroker>>;
+  let server: Server;
+  const up = async (): Promise<void> => {
+    broker = await Aedes.createBroker({ persistence });
+    server = createServer(broker.handle);
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  };
+  const down = async (): Promise<void> => {
+    // Drop client sockets too: closing only the listener would keep old connections alive.
+    await new Promise<void>((resolve) => broker.close(() => resolve()));
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  };
+  await up();
+  process.stderr.write(`# test broker: embedded aedes (mosquitto not found) on port ${port}\n`);
+  return { kind: 'aedes', port, url: `mqtt://127.0.0.1:${port}`, stop: down, restart: async () => (await down(), await up()) };
+}

@@ -1,0 +1,70 @@
+import t from 'tap';
+import { Rng } from '../../../src/core/rng.js';
+import { isRShieldError } from '../../../src/core/errors.js';
+import type { Transition } from '../../../src/core/types.js';
+import { decodeTransitions, encodeTransitions } from '../../../src/transport/mqtt/transition-codec.js';
+import { TransitionBatcher } from '../../../src/transport/mqtt/transition-batcher.js';
+
+function sample(rng: Rng, n: number): Transition[] {
+  return Array.from({ length: n }, (_, i) => ({
+    obs: new Float32Array([rng.normal(), rng.normal(), rng.normal()]),
+    act: new Float32Array([rng.uniform(-1, 1), rng.uniform(-1, 1)]),
+    cost: i % 7 === 6 ? 1 : 0,
+    nextObs: new Float32Array([rng.normal(), rng.normal(), rng.normal()]),
+    done: i % 7 === 6,
+    episode: Math.floor(i / 7),
+    step: i % 7,
+    ...(i % 7 === 6 ? {} : { nextAct: new Float32Array([0.25, -0.5]) }),
+  }));
+}
+
+t.test('a batch round-trips bit for bit, nextAct included', async (t) => {
+  const ts = sample(new Rng(1), 20);
+  const bytes = encodeTransitions({ session: 7, seq: 3, obsDim: 3, actDim: 2, transitions: ts });
+  const back = decodeTransitions(bytes, { obsDim: 3, actDim: 2 });
+  t.equal(back.session, 7);
+  t.equal(back.seq, 3);
+  t.equal(back.transitions.length, 20);
+  t.same(back.transitions.map((x) => [...x.obs, ...x.act, x.cost, ...x.nextObs, x.done, x.episode, x.step]), ts.map((x) => [...x.obs, ...x.act, x.cost, ...x.nextObs, x.done, x.episode, x.step]));
+  t.equal(back.transitions[6]?.nextAct, undefined, 'no next action at the end of an episode');
+  t.same([...(back.transitions[0]?.nextAct ?? [])], [0.25, -0.5]);
+});
+
+t.test('the tick-path batcher writes the same wire format', async (t) => {
+  const b = new TransitionBatcher({ capacity: 4, obsDim: 3, actDim: 2 });
+  const ts = sample(new Rng(2), 4).map((x) => ({ ...x, nextAct: undefined }));
+  for (const x of ts) t.ok(b.add(x.obs, x.act, x.cost, x.nextObs, x.done, x.episode, x.step));
+  t.ok(b.full);
+  t.notOk(b.add(ts[0]!.obs, ts[0]!.act, 0, ts[0]!.obs, false, 0, 0), 'a full batch takes nothing more');
+  const sealed = b.seal(9, 1);
+  t.same(sealed, encodeTransitions({ session: 9, seq: 1, obsDim: 3, actDim: 2, transitions: ts.map(({ nextAct: _a, ...x }) => x) }));
+  t.equal(b.size, 0, 'sealing starts a new batch');
+  t.equal(b.seal(9, 2), undefined, 'an empty batch seals to nothing');
+});
+
+t.test('every malformed batch is refused with E_DATA and a reason, never half-decoded', async (t) => {
+  const good = encodeTransitions({ session: 1, seq: 1, obsDim: 3, actDim: 2, transitions: sample(new Rng(3), 5) });
+  const cases: [string, (b: Uint8Array) => Uint8Array, RegExp][] = [
+    ['empty', () => new Uint8Array(0), /header alone/],
+    ['bad magic', (b) => (b.set([0x58], 0), b), /magic/],
+    ['future version', (b) => (new DataView(b.buffer).setUint16(4, 2, true), b), /version 2/],
+    ['truncated', (b) => b.subarray(0, b.length - 4), /expected/],
+    ['trailing bytes', (b) => Uint8Array.from([...b, 0, 0, 0, 0]), /expected/],
+    ['count zero', (b) => (new DataView(b.buffer).setUint32(16, 0, true), b), /count 0/],
+    ['huge count', (b) => (new DataView(b.buffer).setUint32(16, 0xffffffff, true), b), /count/],
+    ['wrong dims', (b) => (new DataView(b.buffer).setUint16(20, 4, true), b), /obsDim 4/],
+    ['NaN obs', (b) => (new DataView(b.buffer).setFloat32(32, Number.NaN, true), b), /obs\[0\] is NaN/],
+    ['cost 0.5', (b) => (new DataView(b.buffer).setFloat32(32 + 4 * (15 + 10), 0.5, true), b), /cost is 0.5/],
+    ['unknown flags', (b) => (new DataView(b.buffer).setUint32(24, 4, true), b), /flags/],
+  ];
+  for (const [name, mutate, reason] of cases) {
+    const bad = mutate(Uint8Array.from(good));
+    try {
+      decodeTransitions(bad, { obsDim: 3, actDim: 2 });
+      t.fail(`${name}: accepted`);
+    } catch (err) {
+      t.ok(isRShieldError(err) && err.code === 'E_DATA', `${name}: E_DATA`);
+      t.match((err as Error).message, reason, `${name}: says why`);
+    }
+  }
+});
