@@ -1,0 +1,118 @@
+/**
+ * Optimizers as graph ops: the update is part of the training-step graph, and optimizer state
+ * (moments, step counter) is program-owned state that lives in typed arrays between steps.
+ */
+import type { GraphBuilder } from './graph.js';
+import type { Tensor } from './tensor.js';
+import { Param, ParamSet } from './params.js';
+import { graphError } from './shape.js';
+
+export type Params = ParamSet | readonly Param[];
+
+function listOf(params: Params): readonly Param[] {
+  return params instanceof ParamSet ? params.trainable() : params;
+}
+
+function checkGrads(op: string, ps: readonly Param[], grads: readonly Tensor[]): void {
+  if (ps.length !== grads.length) throw graphError(op, `${grads.length} gradients for ${ps.length} params`);
+}
+
+/** √(Σ‖g‖²) over all gradients (a scalar). */
+export function globalNorm(g: GraphBuilder, grads: readonly Tensor[]): Tensor {
+  let sq: Tensor | undefined;
+  for (const d of grads) {
+    const s = g.reduceSum(g.square(d));
+    sq = sq === undefined ? s : g.add(sq, s);
+  }
+  return g.sqrt(sq ?? g.const(0));
+}
+
+/**
+ * Rescales the gradients so that their global norm is at most `maxNorm`
+ * (Pascanu et al. 2013); returns the clipped gradients and the norm before clipping.
+ */
+export function clipByGlobalNorm(g: GraphBuilder, grads: readonly Tensor[], maxNorm: number): { grads: Tensor[]; norm: Tensor } {
+  const norm = globalNorm(g, grads);
+  const scale = g.min(g.div(maxNorm, g.add(norm, 1e-6)), 1);
+  return { grads: grads.map((d) => g.mul(d, scale)), norm };
+}
+
+export interface SgdOptions {
+  lr: number;
+  clipNorm?: number;
+}
+
+/** θ ← θ − lr·∇θ. Returns the gradient norm (before clipping) when clipping is on. */
+export function sgd(g: GraphBuilder, params: Params, grads: readonly Tensor[], opts: SgdOptions): { gradNorm: Tensor | undefined } {
+  const ps = listOf(params);
+  checkGrads('sgd', ps, grads);
+  const clipped = opts.clipNorm === undefined ? { grads, norm: undefined } : clipByGlobalNorm(g, grads, opts.clipNorm);
+  ps.forEach((p, i) => g.update(p, g.sub(g.use(p), g.mul(clipped.grads[i]!, opts.lr))));
+  return { gradNorm: clipped.norm };
+}
+
+export interface AdamOptions {
+  lr: number;
+  beta1?: number;
+  beta2?: number;
+  eps?: number;
+  clipNorm?: number;
+  /** Prefix of the optimizer's state names; distinct optimizers in one graph need distinct names. */
+  name?: string;
+}
+
+/**
+ * Adam with bias correction (Kingma & Ba 2015, Alg. 1): m ← β₁m + (1−β₁)g,
+ * v ← β₂v + (1−β₂)g², θ ← θ − lr·m̂/(√v̂ + ε). The step counter t is graph state, so bias
+ * correction needs nothing from the caller.
+ */
+export function adam(g: GraphBuilder, params: Params, grads: readonly Tensor[], opts: AdamOptions): { gradNorm: Tensor | undefined; step: Tensor } {
+  const ps = listOf(params);
+  checkGrads('adam', ps, grads);
+  const b1 = opts.beta1 ?? 0.9;
+  const b2 = opts.beta2 ?? 0.999;
+  const eps = opts.eps ?? 1e-8;
+  const name = opts.name ?? 'adam';
+  const clipped = opts.clipNorm === undefined ? { grads, norm: undefined } : clipByGlobalNorm(g, grads, opts.clipNorm);
+  const t = g.state(`${name}.t`, []);
+  const t1 = g.add(t, 1);
+  g.update(t, t1);
+  // Scalars: lr/(1−β₁ᵗ) and 1/√(1−β₂ᵗ), so the per-element work is a few fused-friendly ops.
+  const lrT = g.div(opts.lr, g.sub(1, g.pow(b1, t1)));
+  const invSqrtBc2 = g.div(1, g.sqrt(g.sub(1, g.pow(b2, t1))));
+  ps.forEach((p, i) => {
+    const d = clipped.grads[i]!;
+    const m = g.state(`${name}.m/${p.name}`, p.shape);
+    const v = g.state(`${name}.v/${p.name}`, p.shape);
+    const m1 = g.add(g.mul(m, b1), g.mul(d, 1 - b1));
+    const v1 = g.add(g.mul(v, b2), g.mul(g.square(d), 1 - b2));
+    g.update(m, m1);
+    g.update(v, v1);
+    const stepT = g.div(g.mul(m1, lrT), g.add(g.mul(g.sqrt(v1), invSqrtBc2), eps));
+    g.update(p, g.sub(g.use(p), stepT));
+  });
+  return { gradNorm: clipped.norm, step: t1 };
+}
+
+/**
+ * Polyak averaging of a target network: θ' ← (1−τ)θ' + τθ, using θ after this graph's own
+ * update when the graph updates it (Recovery RL target critic, thesis §3.4).
+ */
+export function polyak(g: GraphBuilder, target: ParamSet, source: ParamSet, tau: number): void {
+  const byName = new Map(source.list().map((p) => [source.relative(p), p] as const));
+  for (const tp of target.list()) {
+    const sp = byName.get(target.relative(tp));
+    if (sp === undefined) throw graphError('polyak', `target param ${tp.name} has no source ${source.prefix}/${target.relative(tp)}`);
+    const t = g.use(tp);
+    g.update(tp, g.add(t, g.mul(g.sub(g.latest(sp), t), tau)));
+  }
+}
+
+export type OptimizerOptions = ({ kind: 'adam' } & AdamOptions) | ({ kind: 'sgd' } & SgdOptions);
+
+/** Gradients of `loss` for every trainable param of `params` and the optimizer update, in one call. */
+export function minimize(g: GraphBuilder, loss: Tensor, params: Params, opts: OptimizerOptions): { gradNorm: Tensor | undefined } {
+  const ps = listOf(params);
+  const grads = g.gradients(loss, ps);
+  return opts.kind === 'adam' ? adam(g, ps, grads, opts) : sgd(g, ps, grads, opts);
+}

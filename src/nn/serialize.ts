@@ -1,0 +1,123 @@
+/**
+ * GraphBuilder → ONNX ModelProto bytes (onnx-proto's protobufjs classes), opset 17, IR 8.
+ * Only nodes that an output or a state update depends on are written. Graph outputs are
+ * Identity nodes named after the output, so one tensor can back several outputs.
+ */
+import onnxProto from 'onnx-proto';
+import type { GraphBuilder } from './graph.js';
+import { Int64s, Tensor, type Attr } from './tensor.js';
+import type { Shape } from './shape.js';
+
+const { onnx } = onnxProto;
+
+export const OPSET = 17;
+export const IR_VERSION = 8;
+
+/** Name of the graph output that carries the new value of state input `name`. */
+export function nextName(name: string): string {
+  return `${name}.next`;
+}
+
+const FLOAT = 1;
+const BOOL = 9;
+const INT64 = 7;
+const DOUBLE = 11;
+
+function valueInfo(name: string, shape: Shape, elemType: number): onnxProto.onnx.IValueInfoProto {
+  return {
+    name,
+    type: {
+      tensorType: {
+        elemType,
+        shape: { dim: shape.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) },
+      },
+    },
+  };
+}
+
+function attribute(name: string, a: Attr): onnxProto.onnx.IAttributeProto {
+  if ('i' in a) return { name, type: onnx.AttributeProto.AttributeType.INT, i: a.i };
+  if ('f' in a) return { name, type: onnx.AttributeProto.AttributeType.FLOAT, f: a.f };
+  if ('ints' in a) return { name, type: onnx.AttributeProto.AttributeType.INTS, ints: [...a.ints] };
+  return { name, type: onnx.AttributeProto.AttributeType.STRING, s: new TextEncoder().encode(a.s) };
+}
+
+function floatBytes(values: ArrayLike<number>, f64: boolean): Uint8Array {
+  const arr = f64 ? Float64Array.from(values) : Float32Array.from(values);
+  return new Uint8Array(arr.buffer, arr.byteOffset, arr.byteLength);
+}
+
+export function serialize(g: GraphBuilder, opts: { docString?: string } = {}): Uint8Array {
+  const f64 = g.dtype === 'float64';
+  const floatType = f64 ? DOUBLE : FLOAT;
+
+  const roots: Tensor[] = [...g.outputs.values(), ...g.updates.values()];
+  const needed = new Set<number>(roots.map((t) => t.id));
+  const keep: boolean[] = new Array<boolean>(g.nodes.length).fill(false);
+  for (let i = g.nodes.length - 1; i >= 0; i--) {
+    const n = g.nodes[i]!;
+    if (!needed.has(n.output.id)) continue;
+    keep[i] = true;
+    for (const t of n.inputs) if (t instanceof Tensor) needed.add(t.id);
+  }
+
+  const initializers: onnxProto.onnx.ITensorProto[] = [];
+  const int64Names = new Map<string, string>();
+  const int64 = (v: Int64s): string => {
+    const key = v.values.join(',');
+    let name = int64Names.get(key);
+    if (name === undefined) {
+      name = `i64_${int64Names.size}`;
+      int64Names.set(key, name);
+      const arr = BigInt64Array.from(v.values.map((x) => BigInt(x)));
+      initializers.push({ name, dataType: INT64, dims: [v.values.length], rawData: new Uint8Array(arr.buffer) });
+    }
+    return name;
+  };
+
+  const nodes: onnxProto.onnx.INodeProto[] = [];
+  g.nodes.forEach((n, i) => {
+    if (!keep[i]) return;
+    const inputs = n.inputs.map((t) => (t === null ? '' : t instanceof Int64s ? int64(t) : t.name));
+    // Trailing omitted optional inputs are dropped; inner ones stay as ''.
+    while (inputs.length > 0 && inputs[inputs.length - 1] === '') inputs.pop();
+    nodes.push({
+      opType: n.op,
+      name: n.output.name,
+      input: inputs,
+      output: [n.output.name],
+      attribute: Object.entries(n.attrs).map(([k, a]) => attribute(k, a)),
+    });
+  });
+
+  for (const [t, c] of g.constants) {
+    if (!needed.has(t.id)) continue;
+    const values = typeof c.values === 'function' ? c.values() : c.values;
+    initializers.push({ name: t.name, dataType: floatType, dims: t.shape as number[], rawData: floatBytes(values, f64) });
+  }
+
+  const outputs: onnxProto.onnx.IValueInfoProto[] = [];
+  const addOutput = (name: string, t: Tensor): void => {
+    nodes.push({ opType: 'Identity', name, input: [t.name], output: [name] });
+    outputs.push(valueInfo(name, t.shape, t.type === 'bool' ? BOOL : floatType));
+  };
+  for (const [name, t] of g.outputs) addOutput(name, t);
+  for (const [name, t] of g.updates) addOutput(nextName(name), t);
+
+  const graph: onnxProto.onnx.IGraphProto = {
+    name: g.name,
+    node: nodes,
+    initializer: initializers,
+    input: [...g.inputs.values()].map((i) => valueInfo(i.tensor.name, i.tensor.shape, floatType)),
+    output: outputs,
+  };
+  const model = onnx.ModelProto.create({
+    irVersion: IR_VERSION,
+    producerName: 'rshield',
+    producerVersion: '0.1.0',
+    docString: opts.docString ?? '',
+    opsetImport: [{ domain: '', version: OPSET }],
+    graph,
+  });
+  return onnx.ModelProto.encode(model).finish();
+}
