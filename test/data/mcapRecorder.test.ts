@@ -9,7 +9,7 @@ import { syntheticMeta, syntheticTransition } from './synthetic.js';
 const dir = mkdtempSync(join(tmpdir(), 'rshield-rec-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 
-t.test('a chunk reaches the file once its first message is flushIntervalMs old', async (t) => {
+void t.test('a chunk reaches the file once its first message is flushIntervalMs old', async (t) => {
   let now = 0;
   const path = join(dir, 'timed.mcap');
   const w = TransitionWriter.open(path, syntheticMeta(), { now: () => now, flushTimer: false, flushIntervalMs: 500, chunkBytes: 1 << 20 });
@@ -29,7 +29,7 @@ t.test('a chunk reaches the file once its first message is flushIntervalMs old',
   t.equal((await readDataset([path])).files[0]?.complete, true);
 });
 
-t.test('the flush timer writes a chunk of a channel that went quiet', async (t) => {
+void t.test('the flush timer writes a chunk of a channel that went quiet', async (t) => {
   const path = join(dir, 'quiet.mcap');
   const w = TransitionWriter.open(path, syntheticMeta(), { flushIntervalMs: 40 });
   w.write(syntheticTransition(0));
@@ -39,7 +39,7 @@ t.test('the flush timer writes a chunk of a channel that went quiet', async (t) 
   w.close();
 });
 
-t.test('other CDR channels share the file with the transitions', async (t) => {
+void t.test('other CDR channels share the file with the transitions', async (t) => {
   const path = join(dir, 'mixed.mcap');
   const rec = McapRecorder.open(path, { chunkBytes: 1024 });
   const joints = rec.addChannel({ topic: '/PSM1/measured_js', schemaName: 'std_msgs/msg/UInt32', schemaText: 'uint32 data\n' });
@@ -68,11 +68,12 @@ t.test('other CDR channels share the file with the transitions', async (t) => {
   t.equal((await readDataset([path])).size, 100, 'the dataset reader skips the other channels');
 });
 
-t.test('misuse gets coded errors', async (t) => {
+void t.test('misuse gets coded errors', (t) => {
   const rec = McapRecorder.open(join(dir, 'misuse.mcap'), { flushTimer: false });
   t.throws(() => rec.write(3, 0n, new Uint8Array(1)), { code: 'E_USAGE', message: /channel 3 is not registered/ });
   rec.close();
   rec.close();
   t.throws(() => rec.addChannel({ topic: '/x', schemaName: 'x', schemaText: '' }), { code: 'E_IO', message: /closed/ });
   t.throws(() => McapRecorder.open(join(dir, 'bad.mcap'), { flushIntervalMs: 0 }), { code: 'E_USAGE' });
+  t.end();
 });

@@ -10,7 +10,7 @@ import { OBS_DIM, syntheticTransition } from './synthetic.js';
 const dir = mkdtempSync(join(tmpdir(), 'rshield-kill-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 
-t.test('after SIGKILL the reader recovers all but the last second of data', async (t) => {
+void t.test('after SIGKILL the reader recovers all but the last second of data', async (t) => {
   const out = join(dir, 'killed.mcap');
   const fixture = new URL('./fixtures/killedWriter.ts', import.meta.url).pathname;
   const child = spawn(process.execPath, ['--import', 'tsx', fixture, out], { stdio: ['ignore', 'pipe', 'inherit'] });
