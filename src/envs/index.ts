@@ -1,0 +1,22 @@
+// Simulated robots, their scripted controllers and their offline-data generators.
+export {
+  robotNames,
+  createEnv,
+  createController,
+  generateOfflineData,
+  generatorInfo,
+  failsafeAction,
+  type OfflineDataOptions,
+  type ControllerOptions,
+} from './registry.js';
+export type { EnvOptions } from './options.js';
+export {
+  dvrkReacherGeometry,
+  dvrkReacherViolation,
+  dvrkInZone,
+  dvrkOutsideWorkspace,
+  dvrkTargetDistance,
+} from './dvrk/geometry.js';
+export { mazeGeometry, mazeContact } from './maze/geometry.js';
+export { nav1Geometry, nav2Geometry, inObstacle as navInObstacle, type NavGeometry } from './nav/geometry.js';
+export { cartpoleConstants, cartpoleViolation } from './cartpole/dynamics.js';

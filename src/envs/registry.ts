@@ -1,0 +1,151 @@
+import { RShieldError } from '../core/errors.js';
+import type { Controller, Env, Transition } from '../core/types.js';
+import { CartpoleLqrController } from './cartpole/cartpole-controller.js';
+import { CartpoleEnv } from './cartpole/cartpole-env.js';
+import { cartpoleOffline } from './cartpole/cartpole-offline.js';
+import { DvrkStraightLineController } from './dvrk/dvrk-controller.js';
+import { DvrkReacherEnv } from './dvrk/dvrk-env.js';
+import { dvrkOffline } from './dvrk/dvrk-offline.js';
+import { MazeEnv } from './maze/maze-env.js';
+import { MazeExpertController } from './maze/maze-expert.js';
+import { mazeOffline } from './maze/maze-offline.js';
+import { NavGoalController } from './nav/nav-controller.js';
+import { NavEnv, navParams } from './nav/nav-env.js';
+import { nav1Offline, nav2Offline } from './nav/nav-offline.js';
+import { nav1Geometry, nav2Geometry } from './nav/geometry.js';
+import type { EnvOptions } from './options.js';
+import { withNextAction, type RawTransition } from './raw-transition.js';
+
+export interface OfflineDataOptions {
+  seed: number;
+  /** The reference generator's N (for nav, the number of rollouts is N/10: fewer come out). */
+  transitions: number;
+  /** Robot parameters for the generator's env (e.g. nav `B`, cartpole `length`). */
+  params?: EnvOptions;
+}
+
+export interface ControllerOptions {
+  seed?: number;
+  /** cartpole-length: the pole length the LQR gains are designed for. */
+  length?: number;
+}
+
+interface Robot {
+  env(opts: EnvOptions): Env;
+  controller(opts: ControllerOptions): Controller;
+  offline(n: number, seed: number, params: EnvOptions): Iterable<RawTransition>;
+  generator: { name: string; description: string };
+  actDim: number;
+}
+
+const robots: Record<string, Robot> = {
+  nav1: {
+    env: (o) => new NavEnv('nav1', nav1Geometry, o),
+    controller: () => new NavGoalController(nav1Geometry),
+    offline: (n, seed, p) => nav1Offline(n, seed, navParams('nav1', p).B),
+    generator: {
+      name: 'nav1-wall-rollouts',
+      description:
+        'Recovery RL Navigation 1 offline data: N/10 rollouts of <=10 steps from x~U(-80,50), |y|~U(2,5), a=clip(N(0,I),-1,1), stopping at the first violation',
+    },
+    actDim: 2,
+  },
+  nav2: {
+    env: (o) => new NavEnv('nav2', nav2Geometry, o),
+    controller: () => new NavGoalController(nav2Geometry),
+    offline: (n, seed, p) => nav2Offline(n, seed, navParams('nav2', p).B),
+    generator: {
+      name: 'nav2-aimed-rollouts',
+      description:
+        'Recovery RL Navigation 2 offline data: N/30 rollouts from uniform starts plus N/40 aimed at each face of the block, <=10 steps, stopping at the first violation',
+    },
+    actDim: 2,
+  },
+  maze: {
+    env: (o) => new MazeEnv(o),
+    controller: () => new MazeExpertController(),
+    offline: (n, seed, p) => {
+      if (Object.keys(p).length > 0) new MazeEnv(p); // validates the options, which the generator does not use
+      return mazeOffline(n, seed);
+    },
+    generator: {
+      name: 'maze-random-expert',
+      description:
+        'Recovery RL maze offline data: N/2 uniform random then N/2 expert steps in 20-step segments from e/m/h starts (0.3/0.3/0.4), continuing after contact',
+    },
+    actDim: 2,
+  },
+  'cartpole-length': {
+    env: (o) => new CartpoleEnv(o),
+    controller: (o) => new CartpoleLqrController(o.length),
+    offline: (n, seed, p) => cartpoleOffline(n, seed, p),
+    generator: {
+      name: 'cartpole-random-segments',
+      description: 'MESA cartpole offline data: uniform random actions in 30-step segments that continue after a violation',
+    },
+    actDim: 1,
+  },
+  'dvrk-reacher': {
+    env: (o) => new DvrkReacherEnv(o),
+    controller: () => new DvrkStraightLineController(),
+    offline: (n, seed, p) => dvrkOffline(n, seed, p),
+    generator: {
+      name: 'dvrk-noisy-operator',
+      description:
+        'A noisy operator probing the stay-out zone and the workspace faces slowly from many directions, <=8 steps per rollout, ending at the first violation',
+    },
+    actDim: 3,
+  },
+};
+
+/** The simulated robots, in a stable order. */
+export const robotNames: readonly string[] = Object.freeze(Object.keys(robots));
+
+function robot(name: string): Robot {
+  const r = Object.hasOwn(robots, name) ? robots[name] : undefined;
+  if (r === undefined) {
+    throw new RShieldError('E_UNKNOWN_ROBOT', `unknown robot '${name}' (known: ${robotNames.join(', ')})`, {
+      robot: name,
+      known: robotNames,
+    });
+  }
+  return r;
+}
+
+/** A simulated robot, deterministic under `seed`; other keys are the robot's parameters (docs/robots.md). */
+export function createEnv(name: string, opts: EnvOptions = {}): Env {
+  return robot(name).env(opts);
+}
+
+/** The robot's scripted "existing controller". */
+export function createController(name: string, opts: ControllerOptions = {}): Controller {
+  return robot(name).controller(opts);
+}
+
+/**
+ * Lazily yields the robot's reference D_offline generator, in order, with episode/step and
+ * nextAct (the next action of the same rollout; absent on its last transition).
+ */
+export function generateOfflineData(name: string, opts: OfflineDataOptions): Iterable<Transition> {
+  const r = robot(name);
+  if (!Number.isInteger(opts.transitions) || opts.transitions < 0) {
+    throw new RShieldError('E_USAGE', `transitions is ${opts.transitions}, expected a non-negative integer`, {
+      robot: name,
+      transitions: opts.transitions,
+    });
+  }
+  if (!Number.isInteger(opts.seed)) {
+    throw new RShieldError('E_USAGE', `seed is ${opts.seed}, expected an integer`, { robot: name, seed: opts.seed });
+  }
+  return withNextAction(r.offline(opts.transitions, opts.seed, opts.params ?? {}));
+}
+
+/** Generator name and description, for dataset metadata. */
+export function generatorInfo(name: string): { name: string; description: string } {
+  return { ...robot(name).generator };
+}
+
+/** The robot's fail-safe action: zero displacement / zero force (dVRK: hold position). */
+export function failsafeAction(name: string): Float32Array {
+  return new Float32Array(robot(name).actDim);
+}
