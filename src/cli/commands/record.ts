@@ -1,7 +1,62 @@
+import { parseCommandArgs, stringOption } from '../args.js';
 import { RShieldError } from '../../core/errors.js';
+import { splitRosArgs } from '../../transport/ros2/ros-argv.js';
 
-/** `rshield record`: placeholder until its issue lands. */
-export async function record(_argv: string[]): Promise<number> {
-  await Promise.resolve();
-  throw new RShieldError('E_UNAVAILABLE', 'record is not built yet');
+const HELP = `usage: rshield record --profile psm1 --out demos.mcap [options] [--ros-args ...]
+
+Records constraint-violation demos: the shield runs in pass-through with the profile's hard
+limits (largest step, workspace box); an operator drives gently into the constraints; each
+step is labelled with C(s') from the profile's constraint spec. Episodes start and stop on the
+profile's episode topic (std_msgs/String 'start' / 'stop'), e.g.
+  ros2 topic pub --once /rshield/PSM1/episode std_msgs/msg/String "{data: start}"
+The MCAP file holds the raw ROS topics in CDR and the transitions channel rshield train reads.
+SIGINT/SIGTERM: hold, flush, exit 0. Parameters (profile, record_out, ...) may also come from
+--ros-args --params-file (keys under /**).
+
+options:
+  --profile P         robot profile: psm1, psm2, dvrk-reacher or a YAML path (default psm1)
+  --out FILE          MCAP output (or the record_out parameter)
+  --transport ros2    the only transport for recording
+  --autostart         record transitions from the start, without waiting for 'start'
+  -h, --help          this help`;
+
+/** `rshield record` (docs/ros2.md "Recording demos"). */
+export async function record(argv: string[]): Promise<number> {
+  const { appArgs, rosArgs } = splitRosArgs(argv);
+  const { values } = parseCommandArgs('record', appArgs, {
+    profile: { type: 'string' },
+    out: { type: 'string' },
+    transport: { type: 'string' },
+    autostart: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (values['help'] === true) {
+    console.log(HELP);
+    return 0;
+  }
+  const transport = stringOption(values, 'transport') ?? 'ros2';
+  if (transport !== 'ros2') throw new RShieldError('E_USAGE', `--transport must be ros2 for rshield record, got '${transport}'`, { transport });
+  const out = stringOption(values, 'out');
+  const profile = stringOption(values, 'profile');
+  const { runRos2Shield } = await import('../../transport/ros2/run-ros2-shield.js');
+  const { PassThroughDecider } = await import('../../transport/ros2/decider.js');
+  const { openDemoRecording } = await import('../../transport/ros2/open-demo-recording.js');
+  let recording: ReturnType<typeof openDemoRecording> | undefined;
+  try {
+    return await runRos2Shield({
+      rosArgs,
+      nodeName: 'rshield_record',
+      params: { ...(profile !== undefined ? { profile } : {}), ...(out !== undefined ? { record_out: out } : {}) },
+      decider: new PassThroughDecider(3),
+      makeTap: (p, params) => {
+        if (params.record_out === '') throw new RShieldError('E_USAGE', 'no output: pass --out FILE.mcap (or the record_out parameter)');
+        recording = openDemoRecording(params.record_out, p, { autostart: values['autostart'] === true, log: (l) => console.error(`rshield record: ${l}`) });
+        console.error(`rshield record: writing ${params.record_out}`);
+        return recording.tap;
+      },
+      beforeExit: () => recording?.close(),
+    });
+  } finally {
+    recording?.close();
+  }
 }

@@ -17,7 +17,7 @@ export async function loadRclnodejs(): Promise<RclModule> {
     }
     return rcl;
   } catch (err) {
-    const why = (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? '';
+    const why = ((err instanceof Error ? err.message : String(err)).split('\n')[0] ?? '').replace(/ imported from .*/, '');
     const distro = process.env['ROS_DISTRO'];
     const hint =
       distro === undefined

@@ -1,0 +1,44 @@
+import type { RobotProfile } from '../../config/profile.js';
+import { McapRecorder } from '../../data/mcapRecorder.js';
+import { TransitionWriter } from '../../data/transitionWriter.js';
+import { DemoRecorder } from './demo-recorder.js';
+
+export interface DemoRecording {
+  readonly tap: DemoRecorder;
+  /** Ends the open episode, writes the summary and closes the file. */
+  close(): void;
+}
+
+/**
+ * Opens an MCAP demo recording for a profile: raw ROS topics in CDR plus the transitions channel
+ * that `rshield train` reads, labelled as the profile's simulated robot (its `env`), so the
+ * models trained from it fit that observation layout. Chunks are flushed on a timer, so a killed
+ * recorder leaves a file readable up to the last flushed chunk.
+ */
+export function openDemoRecording(path: string, profile: RobotProfile, opts: { autostart?: boolean; log?: (line: string) => void } = {}): DemoRecording {
+  const recorder = McapRecorder.open(path);
+  const m = profile.limits.maxStepM;
+  const transitions = TransitionWriter.attach(recorder, {
+    robot: profile.env,
+    obsDim: 3,
+    actDim: 3,
+    actLow: Float32Array.from([-m, -m, -m]),
+    actHigh: Float32Array.from([m, m, m]),
+    generator: `rshield record (${profile.name}, ${profile.arm})`,
+    seed: 0,
+    requested: 0,
+    obsNames: ['x', 'y', 'z'],
+    units: 'm',
+    params: { profile: profile.name, arm: profile.arm, kind: profile.kind },
+  });
+  const tap = new DemoRecorder({ recorder, transitions, profile, ...(opts.autostart !== undefined ? { autostart: opts.autostart } : {}), ...(opts.log ? { log: opts.log } : {}) });
+  return {
+    tap,
+    close() {
+      if (recorder.closed) return;
+      tap.finish();
+      transitions.close();
+      recorder.close();
+    },
+  };
+}

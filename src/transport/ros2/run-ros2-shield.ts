@@ -1,0 +1,101 @@
+import { loadRobotProfile, type RobotProfile } from '../../config/profile.js';
+import { declareRosParams, type RosParams } from '../../config/ros-params.js';
+import { RShieldError } from '../../core/errors.js';
+import type { Decider } from './decider.js';
+import { loadRclnodejs } from './load-rclnodejs.js';
+import { drain, untilStopped } from './process-lifetime.js';
+import type { RclModule } from './rclnodejs-api.js';
+import { ShieldNode, type ShieldNodeTap } from './shield-node.js';
+
+export interface RunRos2ShieldOptions {
+  /** rclnodejs or a stand-in with the same API (tests); default: import rclnodejs. */
+  readonly rcl?: RclModule;
+  /** ROS arguments (`--ros-args …`), as rcl.init takes them after argv[0..1]. */
+  readonly rosArgs?: readonly string[];
+  /** Node name before any `-r __node:=` remap (default 'rshield'). */
+  readonly nodeName?: string;
+  /** Defaults for the ROS parameters; a params file or `-p` overrides them. */
+  readonly params?: Partial<RosParams>;
+  /** The decider; default: a Shield loaded from the `model_dir` parameter. */
+  readonly decider?: Decider;
+  /** Builds the tap once the profile is known (record: a DemoRecorder). */
+  readonly makeTap?: (profile: RobotProfile, params: RosParams) => ShieldNodeTap;
+  /** Called after hold, before exit: flush recordings here. */
+  readonly beforeExit?: () => void | Promise<void>;
+  /** Stops the node as SIGINT would (tests). */
+  readonly signal?: AbortSignal;
+  readonly clock?: () => number;
+  readonly onStarted?: (node: ShieldNode) => void;
+  readonly log?: (line: string) => void;
+}
+
+interface ClosableDecider extends Decider {
+  close?(): Promise<void>;
+  readonly provider?: string;
+}
+
+async function loadShield(params: RosParams, profile: RobotProfile): Promise<ClosableDecider> {
+  if (params.model_dir === '') {
+    throw new RShieldError('E_USAGE', 'no model: set the model_dir parameter (params file or -p model_dir:=DIR)', { robot: profile.name });
+  }
+  // Imported here so that record and sim never load ONNX Runtime.
+  const { Shield } = await import('../../inference/shield.js');
+  return Shield.load({
+    modelDir: params.model_dir,
+    robot: profile.env,
+    provider: params.provider,
+    ...(params.eps_risk >= 0 ? { epsRisk: params.eps_risk } : {}),
+  });
+}
+
+/**
+ * The `--transport ros2` path of `rshield run` (and of `rshield record`): starts rclnodejs, reads
+ * the ROS parameters, loads the robot profile and the shield, runs the lifecycle node active
+ * until SIGINT/SIGTERM, then publishes hold, flushes (beforeExit) and resolves 0.
+ * Where rclnodejs cannot be loaded it throws one E_UNAVAILABLE line.
+ */
+export async function runRos2Shield(opts: RunRos2ShieldOptions = {}): Promise<number> {
+  const log = opts.log ?? ((line: string) => console.error(line));
+  const rcl = opts.rcl ?? (await loadRclnodejs());
+  await rcl.init(undefined, ['node', 'rshield', ...(opts.rosArgs ?? [])]);
+  let decider: ClosableDecider | undefined;
+  let shield: ShieldNode | undefined;
+  try {
+    const node = new rcl.lifecycle.LifecycleNode(opts.nodeName ?? 'rshield');
+    const params = declareRosParams(rcl, node, opts.params);
+    const profile = loadRobotProfile(params.profile);
+    decider = opts.decider ?? (await loadShield(params, profile));
+    shield = new ShieldNode({
+      rcl,
+      node,
+      profile,
+      decider,
+      settings: {
+        ...(params.tick_mode !== '' ? { tickMode: params.tick_mode } : {}),
+        ...(params.rate_hz > 0 ? { rateHz: params.rate_hz } : {}),
+        ...(params.stale_after_ms > 0 ? { staleAfterMs: params.stale_after_ms } : {}),
+      },
+      ...(opts.clock ? { clock: opts.clock } : {}),
+      ...(opts.makeTap ? { tap: opts.makeTap(profile, params) } : {}),
+    });
+    const stopped = untilStopped(rcl, opts.signal);
+    node.spin();
+    shield.start();
+    const t = profile.topics;
+    log(
+      `rshield: shielding ${profile.arm} (${profile.name}): ${t.commandIn.topic} → ${t.commandOut.topic}, ` +
+        `${shield.settings.tickMode} ticks, stale after ${shield.settings.staleAfterMs} ms` +
+        (decider.provider !== undefined ? `, ONNX Runtime on ${decider.provider}` : ''),
+    );
+    opts.onStarted?.(shield);
+    const why = await stopped;
+    log(`rshield: ${why}: hold, flush, exit`);
+    shield.hold('shutdown');
+    await drain();
+    await opts.beforeExit?.();
+    return 0;
+  } finally {
+    await decider?.close?.();
+    if (!rcl.isShutdown()) rcl.shutdown();
+  }
+}
