@@ -8,3 +8,4 @@ export { TrainingProgram, type CompileOptions } from './program.js';
 export { serialize, OPSET, IR_VERSION } from './serialize.js';
 export { adam, sgd, polyak, minimize, clipByGlobalNorm, globalNorm, type AdamOptions, type SgdOptions, type OptimizerOptions } from './optim.js';
 export { linear, mlp, twinCritic, activate, type Activation, type InitKind, type LinearOptions, type MlpOptions, type TwinCriticOptions } from './layers.js';
+export { exportInference, inferenceGraph, type InferenceCard, type TensorSpec } from './export.js';

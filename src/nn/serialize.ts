@@ -1,7 +1,6 @@
 /**
  * GraphBuilder → ONNX ModelProto bytes (onnx-proto's protobufjs classes), opset 17, IR 8.
- * Only nodes that an output or a state update depends on are written. Graph outputs are
- * Identity nodes named after the output, so one tensor can back several outputs.
+ * Only nodes that an output or a state update depends on are written.
  */
 import onnxProto from 'onnx-proto';
 import type { GraphBuilder } from './graph.js';
@@ -75,17 +74,31 @@ export function serialize(g: GraphBuilder, opts: { docString?: string } = {}): U
     return name;
   };
 
+  // A node whose value is a graph output is named after that output (no Identity copy);
+  // values that are not node outputs, or back a second output, go through Identity.
+  const outputs: onnxProto.onnx.IValueInfoProto[] = [];
+  const renamed = new Map<number, string>();
+  const identities: [string, Tensor][] = [];
+  const declare = (name: string, t: Tensor): void => {
+    outputs.push(valueInfo(name, t.shape, t.type === 'bool' ? BOOL : floatType));
+    if (t.producer !== undefined && !renamed.has(t.id)) renamed.set(t.id, name);
+    else identities.push([name, t]);
+  };
+  for (const [name, t] of g.outputs) declare(name, t);
+  for (const [name, t] of g.updates) declare(nextName(name), t);
+  const nameOf = (t: Tensor): string => renamed.get(t.id) ?? t.name;
+
   const nodes: onnxProto.onnx.INodeProto[] = [];
   g.nodes.forEach((n, i) => {
     if (!keep[i]) return;
-    const inputs = n.inputs.map((t) => (t === null ? '' : t instanceof Int64s ? int64(t) : t.name));
+    const inputs = n.inputs.map((t) => (t === null ? '' : t instanceof Int64s ? int64(t) : nameOf(t)));
     // Trailing omitted optional inputs are dropped; inner ones stay as ''.
     while (inputs.length > 0 && inputs[inputs.length - 1] === '') inputs.pop();
     nodes.push({
       opType: n.op,
       name: n.output.name,
       input: inputs,
-      output: [n.output.name],
+      output: [nameOf(n.output)],
       attribute: Object.entries(n.attrs).map(([k, a]) => attribute(k, a)),
     });
   });
@@ -96,13 +109,7 @@ export function serialize(g: GraphBuilder, opts: { docString?: string } = {}): U
     initializers.push({ name: t.name, dataType: floatType, dims: t.shape as number[], rawData: floatBytes(values, f64) });
   }
 
-  const outputs: onnxProto.onnx.IValueInfoProto[] = [];
-  const addOutput = (name: string, t: Tensor): void => {
-    nodes.push({ opType: 'Identity', name, input: [t.name], output: [name] });
-    outputs.push(valueInfo(name, t.shape, t.type === 'bool' ? BOOL : floatType));
-  };
-  for (const [name, t] of g.outputs) addOutput(name, t);
-  for (const [name, t] of g.updates) addOutput(nextName(name), t);
+  for (const [name, t] of identities) nodes.push({ opType: 'Identity', name, input: [nameOf(t)], output: [name] });
 
   const graph: onnxProto.onnx.IGraphProto = {
     name: g.name,
