@@ -55,7 +55,9 @@ export class CartpoleEnv implements Env {
       units: 'm, rad, m/s, rad/s',
       obsNames: ['x', 'theta', 'x_dot', 'theta_dot'],
     };
+    // Start in the state the first reset() returns: re-seed after drawing it.
     this.resetState();
+    this.rng = new Rng(seed);
   }
 
   reset(seed?: number): Float32Array {

@@ -64,7 +64,9 @@ export class DvrkReacherEnv implements Env {
       units: 'm',
       obsNames: ['x', 'y', 'z'],
     };
+    // Start in the state the first reset() returns: re-seed after drawing it.
     this.resetState();
+    this.rng = new Rng(this.params.seed);
   }
 
   reset(seed?: number): Float32Array {

@@ -44,7 +44,9 @@ export class MazeEnv implements Env {
       units: 'm',
       obsNames: ['x', 'y'],
     };
+    // Start in the state the first reset() returns: re-seed after drawing it.
     this.place(this.mode, this.checkStart);
+    this.rng = new Rng(r.seed());
   }
 
   reset(seed?: number): Float32Array {

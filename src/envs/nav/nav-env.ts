@@ -74,7 +74,9 @@ export class NavEnv implements Env {
       units: 'unit',
       obsNames: ['x', 'y'],
     };
+    // Start in the state the first reset() returns: re-seed after drawing it.
     this.resetState();
+    this.rng = new Rng(this.params.seed);
   }
 
   reset(seed?: number): Float32Array {
