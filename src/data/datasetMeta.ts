@@ -24,6 +24,8 @@ export interface DatasetMeta {
   readonly created: string;
   readonly obsNames: readonly string[];
   readonly units: string;
+  /** Robot parameters the data was generated with (e.g. nav `B`, cartpole `length`); MESA tells datasets apart by them. */
+  readonly params: Readonly<Record<string, unknown>>;
 }
 
 /** Encodes the metadata as MCAP's string map: numbers in decimal, vectors as JSON arrays. */
@@ -37,6 +39,7 @@ export function encodeDatasetMeta(meta: DatasetMeta): Record<string, string> {
     act_high: JSON.stringify(Array.from(meta.actHigh)),
     obs_names: JSON.stringify(meta.obsNames),
     units: meta.units,
+    params: JSON.stringify(meta.params),
     generator: meta.generator,
     seed: String(meta.seed),
     requested_transitions: String(meta.requested),
@@ -76,6 +79,16 @@ const schema = z.object({
   act_high: jsonNumbers,
   obs_names: jsonStrings.optional(),
   units: z.string().optional(),
+  params: z.string().transform((s, ctx) => {
+    try {
+      const v: unknown = JSON.parse(s);
+      if (typeof v === 'object' && v !== null && !Array.isArray(v)) return v as Record<string, unknown>;
+    } catch {
+      // reported below
+    }
+    ctx.addIssue({ code: 'custom', message: 'expected a JSON object' });
+    return z.NEVER;
+  }).optional(),
   generator: z.string(),
   seed: intString,
   requested_transitions: intString.pipe(z.number().int().nonnegative()),
@@ -109,5 +122,6 @@ export function decodeDatasetMeta(values: ReadonlyMap<string, string>, file: str
     created: m.created,
     obsNames: m.obs_names ?? [],
     units: m.units ?? '',
+    params: m.params ?? {},
   };
 }

@@ -70,7 +70,7 @@ function openError(path: string, err: unknown): RShieldError {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   const dir = dirname(path);
   let why: string;
-  if (code === 'ENOENT') why = `directory '${dir}' does not exist`;
+  if (code === 'ENOENT' && !isDir(dir)) why = `directory '${dir}' does not exist`;
   else if (code === 'ENOTDIR') why = `'${dir}' is not a directory`;
   else if (code === 'EISDIR' || isDir(path)) why = 'it is a directory';
   else if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') why = 'permission denied';

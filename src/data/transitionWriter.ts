@@ -6,8 +6,8 @@ import { packageVersion } from './packageVersion.js';
 import { TRANSITION_SCHEMA_NAME, TRANSITION_SCHEMA_TEXT, TRANSITIONS_TOPIC, TransitionCodec } from './transitionMessage.js';
 
 /** Dataset metadata as a writer takes it: version and creation time default to now. */
-export type TransitionWriterMeta = Omit<DatasetMeta, 'version' | 'created' | 'obsNames' | 'units'> &
-  Partial<Pick<DatasetMeta, 'version' | 'created' | 'obsNames' | 'units'>>;
+export type TransitionWriterMeta = Omit<DatasetMeta, 'version' | 'created' | 'obsNames' | 'units' | 'params'> &
+  Partial<Pick<DatasetMeta, 'version' | 'created' | 'obsNames' | 'units' | 'params'>>;
 
 export interface TransitionWriterOptions extends McapRecorderOptions {
   /** Log time of the first transition in ns since the epoch (default: the wall clock at open). */
@@ -41,6 +41,7 @@ export class TransitionWriter {
       created: meta.created ?? new Date().toISOString(),
       obsNames: meta.obsNames ?? [],
       units: meta.units ?? '',
+      params: meta.params ?? {},
     };
     if (meta.actLow.length !== meta.actDim || meta.actHigh.length !== meta.actDim) {
       throw new RShieldError('E_USAGE', `actLow has ${meta.actLow.length} and actHigh ${meta.actHigh.length} values, actDim is ${meta.actDim}`);

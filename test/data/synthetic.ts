@@ -19,6 +19,7 @@ export function syntheticMeta(robot = 'synthetic', obsDim = OBS_DIM): Transition
     requested: 0,
     obsNames: Array.from({ length: obsDim }, (_, k) => `o${k}`),
     units: 'm',
+    params: { gain: 0.9 },
   };
 }
 

@@ -63,6 +63,7 @@ void t.test('metadata: robot, dims, bounds, generator, seed, requested N, versio
   t.ok(Math.abs(Date.parse(meta.created) - Date.now()) < 3_600_000, 'created is a real time');
   t.same(meta.obsNames, ['o0', 'o1', 'o2', 'o3']);
   t.equal(meta.units, 'm');
+  t.same(meta.params, { gain: 0.9 });
 });
 
 void t.test('an indexed MCAP reader opens the file and decodes it from the schema in the file', async (t) => {
