@@ -6,6 +6,7 @@
  */
 import * as ort from 'onnxruntime-node';
 import { RShieldError } from '../core/errors.js';
+import { CUDA_INSTALL_HINT, missingCudaLibrary } from './cuda-binaries.js';
 
 export type Provider = 'cpu' | 'cuda';
 
@@ -61,19 +62,29 @@ export class SessionFactory {
   /** Creates a session from model bytes. `label` names the model in errors. */
   async create(bytes: Uint8Array, label: string): Promise<ort.InferenceSession> {
     if (this.#resolved === null && this.#s.provider === 'cuda') {
+      const missing = missingCudaLibrary();
+      if (missing !== null) return this.#createOnResolved(bytes, label, `CUDA EP libraries not installed; install with: ${CUDA_INSTALL_HINT}`);
       try {
-        const session = await ort.InferenceSession.create(bytes, sessionOptions('cuda', this.#s));
+        const session = await ort.InferenceSession.create(bytes, { ...sessionOptions('cuda', this.#s), logSeverityLevel: 4 });
         this.#resolved = 'cuda';
         return session;
       } catch (err) {
         const why = (err as Error).message;
         // A model ORT cannot parse fails on any provider: report it as a model error below.
         if (!/cuda|provider|shared librar/i.test(why)) throw modelError(err, label);
-        if (this.#s.requireCuda) {
-          throw new RShieldError('E_UNAVAILABLE', `CUDA execution provider required but unavailable: ${why} (see docs/shield.md, "GPU")`, { label }, { cause: err });
-        }
-        this.#s.logger.warn(`rshield: CUDA execution provider unavailable (${why}); running on CPU (see docs/shield.md, "GPU")`);
+        return this.#createOnResolved(bytes, label, why, err);
       }
+    }
+    return this.#createOnResolved(bytes, label);
+  }
+
+  /** Creates on the settled provider (CPU unless CUDA worked); with `noCudaWhy`, CUDA was asked for and cannot be had: refuse, or warn once. */
+  async #createOnResolved(bytes: Uint8Array, label: string, noCudaWhy?: string, cause?: unknown): Promise<ort.InferenceSession> {
+    if (noCudaWhy !== undefined) {
+      if (this.#s.requireCuda) {
+        throw new RShieldError('E_UNAVAILABLE', `CUDA execution provider required but unavailable: ${noCudaWhy} (see docs/shield.md, "GPU")`, { label }, { cause });
+      }
+      this.#s.logger.warn(`rshield: CUDA execution provider unavailable (${noCudaWhy}); running on CPU (see docs/shield.md, "GPU")`);
     }
     this.#resolved = this.#resolved ?? 'cpu';
     try {
