@@ -1,6 +1,6 @@
 import { intOption, numberOption, parseCommandArgs, stringOption } from '../args.js';
 import { RShieldError } from '../../core/errors.js';
-import { createEnv } from '../../envs/index.js';
+import { createController, createEnv } from '../../envs/index.js';
 import { splitRosArgs } from '../../transport/ros2/ros-argv.js';
 
 const HELP = `usage: rshield sim --robot dvrk-reacher --transport ros2 [options] [--ros-args ...]
@@ -15,6 +15,8 @@ options:
   --profile P         robot profile: name or YAML path (default: hardware/sim/<robot>.yaml)
   --seed N            episode seed (default 1)
   --rate-hz HZ        state publish rate (default 100, as dvrk_system -p 0.01)
+  --controller        also run the robot's scripted controller (unsafe by design), publishing
+                      servo_cp goals on the profile's commandIn topic, in front of the shield
   -h, --help          this help`;
 
 /** `rshield sim`: a simulated PSM over ROS 2 (docs/ros2.md). */
@@ -26,6 +28,7 @@ export async function sim(argv: string[]): Promise<number> {
     profile: { type: 'string' },
     seed: { type: 'string' },
     'rate-hz': { type: 'string' },
+    controller: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values['help'] === true) {
@@ -45,5 +48,5 @@ export async function sim(argv: string[]): Promise<number> {
   if (rateHz <= 0 || rateHz > 2000) throw new RShieldError('E_USAGE', `--rate-hz must be in (0, 2000], got ${rateHz}`);
   const env = createEnv(robot, { seed });
   const { runRos2Sim } = await import('../../transport/ros2/run-ros2-sim.js');
-  return runRos2Sim({ profile: stringOption(values, 'profile') ?? robot, env, seed, rateHz, rosArgs });
+  return runRos2Sim({ profile: stringOption(values, 'profile') ?? robot, env, seed, rateHz, rosArgs, ...(values['controller'] === true ? { controller: createController(robot, { seed }) } : {}) });
 }

@@ -3,7 +3,8 @@ import type { Env } from '../../core/types.js';
 import { loadRclnodejs } from './load-rclnodejs.js';
 import { untilStopped } from './process-lifetime.js';
 import type { RclModule } from './rclnodejs-api.js';
-import { SimPsm } from './sim-node.js';
+import type { SimControllerOptions } from './sim-node.js';
+import { SimController, SimPsm } from './sim-node.js';
 
 export interface RunRos2SimOptions {
   readonly rcl?: RclModule;
@@ -11,6 +12,8 @@ export interface RunRos2SimOptions {
   /** Profile name or path (its topics are the ones served). */
   readonly profile: string;
   readonly env: Env;
+  /** Also run the robot's scripted controller, publishing on the profile's commandIn topic. */
+  readonly controller?: SimControllerOptions['controller'];
   readonly seed?: number;
   readonly rateHz?: number;
   readonly signal?: AbortSignal;
@@ -27,15 +30,18 @@ export async function runRos2Sim(opts: RunRos2SimOptions): Promise<number> {
   try {
     const node = new rcl.Node('rshield_sim');
     const sim = new SimPsm({ rcl, node, profile, env: opts.env, log, ...(opts.seed !== undefined ? { seed: opts.seed } : {}), ...(opts.rateHz !== undefined ? { rateHz: opts.rateHz } : {}) });
+    const ctrl = opts.controller === undefined ? undefined : new SimController({ rcl, node, profile, controller: opts.controller });
     const stopped = untilStopped(rcl, opts.signal);
     node.spin();
     sim.start();
+    if (ctrl) log(`rshield sim: scripted controller publishing on ${profile.topics.commandIn.topic}`);
     const t = profile.topics;
     log(`rshield sim: ${profile.env} as ${profile.arm}: ${t.measuredCp.topic}, ${t.measuredJs.topic}, ${t.operatingState.topic}; obeys ${t.commandOut.topic} and ${t.hold.topic}`);
     opts.onStarted?.(sim);
     const why = await stopped;
     log(`rshield sim: ${why}: ${sim.steps} steps, ${sim.violations} violations, ${sim.holds} holds`);
     sim.close();
+    ctrl?.close();
     return 0;
   } finally {
     if (!rcl.isShutdown()) rcl.shutdown();

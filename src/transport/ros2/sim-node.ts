@@ -137,3 +137,57 @@ export class SimPsm {
     for (const t of this.#timers) t.cancel();
   }
 }
+
+export interface SimControllerOptions {
+  readonly rcl: RclModule;
+  readonly node: RclNode;
+  readonly profile: RobotProfile;
+  /** The robot's scripted "existing controller" (createController('dvrk-reacher')). */
+  readonly controller: { act(obs: Float32Array): Float32Array; reset(seed?: number): void };
+  /** Command rate (the CRTK servo_cp example streams at 200 Hz). */
+  readonly rateHz?: number;
+}
+
+/**
+ * The scripted controller as a ROS 2 node, for launches without hardware: reads measured_cp,
+ * publishes servo_cp goals (tip + its action) on the profile's commandIn topic — where a real
+ * controller's remapped output would arrive.
+ */
+export class SimController {
+  readonly #obs = new Float32Array(3);
+  #haveState = false;
+  readonly #goal: PoseStampedMsg;
+  readonly #timer: RclTimer;
+  sent = 0;
+
+  constructor(opts: SimControllerOptions) {
+    const { rcl, node, profile } = opts;
+    const t = profile.topics;
+    this.#goal = {
+      header: { stamp: { sec: 0, nanosec: 0 }, frame_id: profile.frames.base },
+      pose: { position: { x: 0, y: 0, z: 0 }, orientation: { x: 0, y: 0, z: 0, w: 1 } },
+    };
+    const pub = node.createPublisher(t.commandIn.type, t.commandIn.topic, { qos: toRclQos(rcl, t.commandIn.qos) });
+    node.createSubscription(t.measuredCp.type, t.measuredCp.topic, { qos: toRclQos(rcl, t.measuredCp.qos) }, (m: PoseStampedMsg) => {
+      this.#obs[0] = m.pose.position.x;
+      this.#obs[1] = m.pose.position.y;
+      this.#obs[2] = m.pose.position.z;
+      this.#haveState = true;
+    });
+    this.#timer = node.createTimer(BigInt(Math.round(1e9 / (opts.rateHz ?? 50))), () => {
+      if (!this.#haveState) return;
+      const a = opts.controller.act(this.#obs);
+      const p = this.#goal.pose.position;
+      p.x = this.#obs[0]! + a[0]!;
+      p.y = this.#obs[1]! + a[1]!;
+      p.z = this.#obs[2]! + a[2]!;
+      this.#goal.header.stamp = node.now().toMsg();
+      pub.publish(this.#goal);
+      this.sent++;
+    });
+  }
+
+  close(): void {
+    this.#timer.cancel();
+  }
+}
