@@ -9,3 +9,5 @@ export { serialize, OPSET, IR_VERSION } from './serialize.js';
 export { adam, sgd, polyak, minimize, clipByGlobalNorm, globalNorm, type AdamOptions, type SgdOptions, type OptimizerOptions } from './optim.js';
 export { linear, mlp, twinCritic, activate, type Activation, type InitKind, type LinearOptions, type MlpOptions, type TwinCriticOptions } from './layers.js';
 export { exportInference, inferenceGraph, type InferenceCard, type TensorSpec } from './export.js';
+export { gaussianHead, type GaussianHead, type GaussianHeadOptions } from './gaussian.js';
+export { cnn, type CnnOptions } from './cnn.js';
