@@ -37,6 +37,8 @@ export interface ShieldNodeOptions<P> {
 export interface ShieldNodeEvents {
   invalid: [topic: string, reason: string];
   cmd: [cmd: CmdPayload];
+  /** A verified version is loaded and checked; it is swapped in at the next tick. */
+  prepared: [version: string];
   swapped: [version: string];
   swapFailed: [version: string, reason: string];
   sent: [count: number];
@@ -125,7 +127,7 @@ export class ShieldNode<P = unknown> extends EventEmitter<ShieldNodeEvents> {
    */
   async tick(): Promise<void> {
     const pending = this.pendingSwap;
-    if (pending !== undefined) this.applySwap(pending);
+    if (pending !== undefined) await this.applySwap(pending);
     const { env, controller, shield } = this.o;
     const proposed = controller.act(this.obs);
     const action = this.armed ? (await shield.decide(this.obs, proposed)).action : proposed;
@@ -141,6 +143,7 @@ export class ShieldNode<P = unknown> extends EventEmitter<ShieldNodeEvents> {
       this.step = 0;
       this.obs.set(env.reset());
       controller.reset();
+      shield.resetEpisode?.();
     } else {
       this.obs.set(r.obs);
     }
@@ -225,10 +228,10 @@ export class ShieldNode<P = unknown> extends EventEmitter<ShieldNodeEvents> {
     }
   }
 
-  private applySwap(pending: { prepared: P; model: ReceivedModel }): void {
+  private async applySwap(pending: { prepared: P; model: ReceivedModel }): Promise<void> {
     this.pendingSwap = undefined;
     try {
-      this.o.shield.swap(pending.prepared);
+      await this.o.shield.swap(pending.prepared);
     } catch (err) {
       this.swapFailed(pending.model.version, err instanceof Error ? err.message : String(err));
       return;
@@ -301,6 +304,7 @@ export class ShieldNode<P = unknown> extends EventEmitter<ShieldNodeEvents> {
           // A newer version overtakes one still waiting for its tick boundary.
           if (this.pendingSwap !== undefined) this.o.shield.release?.(this.pendingSwap.prepared);
           this.pendingSwap = { prepared, model };
+          this.emit('prepared', model.version);
           await this.o.receiver.prune([model.dir, ...(this.currentDir !== undefined ? [this.currentDir] : [])]);
         } catch (err) {
           this.swapFailed(model.version, err instanceof Error ? err.message : String(err));

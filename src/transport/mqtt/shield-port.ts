@@ -25,8 +25,10 @@ export interface ShieldPort<Prepared = unknown> {
   readonly modelVersion: string;
   /** Loads and checks a model directory beside the running model; throws E_MODEL with the reason. */
   prepare(modelDir: string): Promise<Prepared>;
-  /** Makes a prepared model the running one. Called only between ticks. */
-  swap(prepared: Prepared): void;
+  /** Makes a prepared model the running one. Called only between ticks; throws (E_MODEL) to refuse. */
+  swap(prepared: Prepared): Promise<unknown> | void;
+  /** Back to task mode at an episode start (clears hysteresis). */
+  resetEpisode?(): void;
   /** Frees a prepared model that will not be swapped in (overtaken by a newer one). */
   release?(prepared: Prepared): void;
   close(): Promise<void>;

@@ -1,0 +1,54 @@
+// The full online loop on a real broker: the shield streams transitions, the trainer learns,
+// signs and publishes a new version, the shield verifies, swaps between ticks and uses it.
+import t from 'tap';
+import { startBroker } from '../helpers/broker.js';
+import { telemetryPayload, statusPayload, parseJsonPayload } from '../../src/config/mqtt-payloads.js';
+import { client, next, shieldNode, topics, trainerNode } from '../transport/mqtt/harness.js';
+
+t.test('a new model is trained, signed, swapped and used; telemetry reports it', async (t) => {
+  const broker = await startBroker();
+  t.teardown(() => broker.stop());
+  const { node: trainerN, trainer } = await trainerNode(t, broker.url, { every: 64 });
+  const { node, shield, timers } = await shieldNode(t, broker.url, { batchSize: 16 });
+  const watcher = client(t, broker.url);
+  await watcher.waitConnected();
+  const telemetry: unknown[] = [];
+  const statuses: unknown[] = [];
+  let telemetryArrived: () => void = () => {};
+  await watcher.subscribe(topics.telemetry, (_t, p) => {
+    telemetry.push(parseJsonPayload(telemetryPayload, p));
+    telemetryArrived();
+  });
+  await watcher.subscribe(topics.status, (_t, p) => statuses.push(parseJsonPayload(statusPayload, p)));
+
+  const published = next<[string]>(trainerN, 'published');
+  const prepared = next<[string]>(node, 'prepared');
+  const swapped = next<[string]>(node, 'swapped');
+  // 64 transitions = 4 batches reach the trainer, 64 updates, one version published.
+  for (let i = 0; i < 64; i++) await node.tick();
+  const [version] = await published;
+  t.equal(version, 'line-online.1');
+  t.equal(trainer.received.length, 64, 'every transition reached the trainer once');
+  t.same([trainer.received[0]?.episode, trainer.received[0]?.step], [0, 0]);
+
+  await prepared;
+  t.equal(shield.modelVersion, 'v0', 'the new model waits for a tick boundary');
+  await node.tick();
+  t.same(await swapped, ['line-online.1']);
+  t.equal(shield.modelVersion, 'line-online.1');
+  t.ok(shield.recoveryAction < -0.2, 'the swapped model is the one in use');
+  const interventionsBefore = shield.interventions;
+  for (let i = 0; i < 20; i++) await node.tick();
+  t.ok(shield.interventions > interventionsBefore, 'and it intervenes');
+
+  const tel = new Promise<void>((resolve) => (telemetryArrived = resolve));
+  timers.fire();
+  await tel;
+  const last = telemetry[telemetry.length - 1] as { ok: boolean; value?: { modelVersion: string; ticks: number; swaps: number } };
+  t.ok(last.ok, 'telemetry validates against its schema');
+  t.equal(last.value?.modelVersion, 'line-online.1');
+  t.equal(last.value?.swaps, 1);
+  t.equal(last.value?.ticks, 85);
+  const online = statuses.map((s) => (s as { value?: { state: string; modelVersion?: string } }).value).filter((s) => s?.state === 'online');
+  t.equal(online[online.length - 1]?.modelVersion, 'line-online.1', 'retained status names the running version');
+});

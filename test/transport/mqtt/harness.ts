@@ -1,0 +1,116 @@
+/** Builds a shield node and a trainer node on a test broker, with fakes behind them, and cleans up. */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateSigningKeys, parsePrivateKey, parsePublicKey } from '../../../src/inference/model-signing.js';
+import { ModelReceiver } from '../../../src/inference/model-transfer.js';
+import { MqttTransport } from '../../../src/transport/mqtt/mqtt-transport.js';
+import { ShieldNode, offlineStatus } from '../../../src/transport/mqtt/shield-node.js';
+import { TransitionSpool } from '../../../src/transport/mqtt/spool.js';
+import type { Timers } from '../../../src/transport/mqtt/timers.js';
+import { robotTopics } from '../../../src/transport/mqtt/topics.js';
+import { TrainerNode } from '../../../src/transport/mqtt/trainer-node.js';
+import { FakeShield, FakeTrainer, LineEnv, PushController } from './fakes.js';
+
+/** Timers the test drives: intervals fire only when `fire()` is called. */
+export class ManualTimers implements Timers {
+  t = 1_700_000_000_000;
+  private readonly fns = new Set<() => void>();
+  now(): number {
+    return this.t;
+  }
+  setInterval(fn: () => void): unknown {
+    this.fns.add(fn);
+    return fn;
+  }
+  clearInterval(h: unknown): void {
+    this.fns.delete(h as () => void);
+  }
+  fire(advanceMs = 1000): void {
+    this.t += advanceMs;
+    for (const f of this.fns) f();
+  }
+}
+
+export interface Teardown {
+  teardown(fn: () => unknown): void;
+}
+
+export const ROBOT = 'line';
+export const topics = robotTopics(ROBOT);
+
+export async function tempDir(t: Teardown, prefix: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+export function client(t: Teardown, url: string, extra: Partial<Parameters<typeof MqttTransport.connect>[0]> = {}): MqttTransport {
+  const c = MqttTransport.connect({ url, reconnectPeriodMs: 100, ...extra });
+  t.teardown(() => c.close({ force: true }));
+  return c;
+}
+
+export const keys = generateSigningKeys();
+
+export interface ShieldSetup {
+  node: ShieldNode;
+  shield: FakeShield;
+  transport: MqttTransport;
+  spool: TransitionSpool;
+  timers: ManualTimers;
+}
+
+export async function shieldNode(t: Teardown, url: string, o: { allowUnsigned?: boolean; batchSize?: number; trusted?: string[] } = {}): Promise<ShieldSetup> {
+  const dir = await tempDir(t, 'rshield-shield-');
+  const transport = client(t, url, { clientId: `shield-${process.pid}-${Math.floor(Math.random() * 1e9)}`, will: { topic: topics.status, payload: offlineStatus(ROBOT), retain: true, qos: 1 } });
+  const spool = await TransitionSpool.open({ dir: join(dir, 'spool'), maxBatches: 10_000, maxBytes: 1e9 });
+  const shield = new FakeShield();
+  const timers = new ManualTimers();
+  const receiver = new ModelReceiver({
+    robot: ROBOT,
+    obsDim: 2,
+    actDim: 1,
+    trustedKeys: (o.trusted ?? [keys.publicKeyPem]).map((k) => parsePublicKey(k)),
+    allowUnsigned: o.allowUnsigned ?? false,
+    stagingDir: join(dir, 'staging'),
+  });
+  const node = new ShieldNode({ robot: ROBOT, env: new LineEnv(), controller: new PushController(), shield, transport, spool, receiver, timers, batchSize: o.batchSize ?? 16, session: 42 });
+  t.teardown(() => node.stop());
+  await transport.waitConnected();
+  await node.start();
+  return { node, shield, transport, spool, timers };
+}
+
+export interface TrainerSetup {
+  node: TrainerNode;
+  trainer: FakeTrainer;
+  transport: MqttTransport;
+}
+
+export async function trainerNode(t: Teardown, url: string, o: { every?: number; signWith?: string; clientId?: string } = {}): Promise<TrainerSetup> {
+  const dir = await tempDir(t, 'rshield-trainer-');
+  const transport = client(t, url, o.clientId !== undefined ? { clientId: o.clientId, clean: false } : {});
+  const trainer = new FakeTrainer();
+  const node = new TrainerNode({
+    robot: ROBOT,
+    obsDim: 2,
+    actDim: 1,
+    trainer,
+    transport,
+    signer: parsePrivateKey(o.signWith ?? keys.privateKeyPem),
+    every: o.every ?? 64,
+    exportDir: join(dir, 'export'),
+    validate: async () => {},
+    versionPrefix: 'line-online',
+  });
+  t.teardown(() => node.stop());
+  await transport.waitConnected();
+  await node.start();
+  return { node, trainer, transport };
+}
+
+/** Resolves with the args of the next `event` of `emitter`. */
+export function next<T extends unknown[]>(emitter: { once(e: string, f: (...a: T) => void): unknown }, event: string): Promise<T> {
+  return new Promise((resolve) => emitter.once(event, (...a: T) => resolve(a)));
+}

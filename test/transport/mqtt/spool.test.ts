@@ -1,0 +1,46 @@
+import t from 'tap';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { TransitionSpool } from '../../../src/transport/mqtt/spool.js';
+
+const batch = (n: number): Uint8Array => new Uint8Array(100).fill(n);
+
+t.test('batches wait on disk, survive a restart and are sent oldest first', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'rshield-spool-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const a = await TransitionSpool.open({ dir, maxBatches: 10, maxBytes: 1e6 });
+  for (let i = 1; i <= 3; i++) a.push(batch(i));
+  await a.flushed();
+  t.equal((await readdir(dir)).length, 3);
+  const b = await TransitionSpool.open({ dir, maxBatches: 10, maxBytes: 1e6 });
+  b.push(batch(4));
+  const sent: number[] = [];
+  let failOnce = true;
+  const n1 = await b.drain(async (x) => {
+    if (x[0] === 3 && failOnce) {
+      failOnce = false;
+      throw new Error('link down');
+    }
+    sent.push(x[0] ?? 0);
+  }, () => true);
+  t.equal(n1, 2, 'a failed send stops the drain and keeps the batch');
+  await b.drain(async (x) => void sent.push(x[0] ?? 0), () => true);
+  t.same(sent, [1, 2, 3, 4]);
+  t.equal(b.pending, 0);
+  t.same(await readdir(dir), [], 'acknowledged batches are deleted');
+});
+
+t.test('beyond the bound the oldest batches are dropped and counted', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'rshield-spool-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const s = await TransitionSpool.open({ dir, maxBatches: 5, maxBytes: 1e6 });
+  for (let i = 1; i <= 8; i++) s.push(batch(i));
+  t.equal(s.dropped, 3);
+  const sent: number[] = [];
+  await s.drain(async (x) => void sent.push(x[0] ?? 0), () => true);
+  t.same(sent, [4, 5, 6, 7, 8], 'none lost within the bound');
+  const small = await TransitionSpool.open({ dir: join(dir, 'b'), maxBatches: 100, maxBytes: 250 });
+  for (let i = 1; i <= 4; i++) small.push(batch(i));
+  t.equal(small.dropped, 2, 'the byte bound holds too');
+});
