@@ -16,6 +16,8 @@ export interface SimPsmOptions {
   /** State publish rate (the dVRK default is 100 Hz, `dvrk_system -p 0.01`). */
   readonly rateHz?: number;
   readonly seed?: number;
+  /** Seconds an ended episode (violation, success, horizon) stays visible before the env resets (default 1). */
+  readonly endPauseS?: number;
   readonly log?: (line: string) => void;
 }
 
@@ -23,8 +25,9 @@ export interface SimPsmOptions {
  * A simulated PSM with the dVRK's topic names and types: publishes measured_cp (PoseStamped),
  * measured_js (JointState) and setpoint_cp at a fixed rate and operating_state (ENABLED,
  * homed); each servo_cp goal is one env step toward it (the env clips it to its action bounds,
- * as a real goal must be reachable in one tick); hold stops motion. A violation or the end of
- * an episode resets the env and starts a new episode.
+ * as a real goal must be reachable in one tick); hold stops motion. When an episode ends
+ * (violation, success, horizon) the arm rests there for `endPauseS`, ignoring goals, so the
+ * shield and recorders see the final state; then the env resets into a new episode.
  */
 export class SimPsm {
   readonly #opts: SimPsmOptions;
@@ -37,6 +40,9 @@ export class SimPsm {
   readonly #opPub: RclPublisher;
   readonly #timers: RclTimer[] = [];
   #episode = 0;
+  /** State-timer ticks left before an ended episode resets; -1 while an episode runs. */
+  #resetIn = -1;
+  readonly #pauseTicks: number;
   steps = 0;
   holds = 0;
   violations = 0;
@@ -65,7 +71,8 @@ export class SimPsm {
     node.createSubscription(t.hold.type, t.hold.topic, { qos: toRclQos(rcl, t.hold.qos) }, () => this.#onHold());
     this.#reset();
     const rate = opts.rateHz ?? 100;
-    this.#timers.push(node.createTimer(BigInt(Math.round(1e9 / rate)), () => this.publishState()));
+    this.#pauseTicks = Math.max(1, Math.round(rate * (opts.endPauseS ?? 1)));
+    this.#timers.push(node.createTimer(BigInt(Math.round(1e9 / rate)), () => this.#onStateTimer()));
     // operating_state is an event topic on the dVRK; re-sent each second so late joiners see it.
     this.#timers.push(node.createTimer(1_000_000_000n, () => this.#publishOperatingState()));
   }
@@ -79,7 +86,17 @@ export class SimPsm {
     for (let i = 0; i < 3; i++) this.#tip[i] = obs[i]!;
   }
 
+  #onStateTimer(): void {
+    if (this.#resetIn > 0 && --this.#resetIn === 0) {
+      this.#resetIn = -1;
+      this.#episode++;
+      this.#reset();
+    }
+    this.publishState();
+  }
+
   #onServo(m: PoseStampedMsg): void {
+    if (this.#resetIn > 0) return; // the episode ended: the arm rests where it stopped until the reset
     const p = m.pose.position;
     this.#action[0] = p.x - this.#tip[0]!;
     this.#action[1] = p.y - this.#tip[1]!;
@@ -94,11 +111,7 @@ export class SimPsm {
       this.violations++;
       this.#opts.log?.(`sim: violation at (${[...r.obs].map((v) => v.toFixed(4)).join(', ')}), episode ${this.#episode}`);
     }
-    if (r.done) {
-      this.publishState();
-      this.#episode++;
-      this.#reset();
-    }
+    if (r.done) this.#resetIn = this.#pauseTicks;
   }
 
   #onHold(): void {
