@@ -40,10 +40,10 @@ export async function gradCheck(build: (g: GraphBuilder) => Tensor, opts: CheckO
     const n = (y.shape as number[]).reduce((a, b) => a * b, 1);
     y = g.reduceSum(g.mul(y, g.const(Array.from({ length: n }, () => rng.uniform(0.5, 1.5)), y.shape as number[])));
   }
-  g.output('y', y);
+  g.output('__y', y);
   const vars = [...g.inputs.values()].filter((i) => !(opts.constant ?? []).includes(i.tensor.name));
   const grads = g.gradients(y, vars.map((v) => v.tensor));
-  grads.forEach((d, i) => g.output(`d${i}`, d));
+  grads.forEach((d, i) => g.output(`__d${i}`, d));
   const session = await ort.InferenceSession.create(serialize(g), { intraOpNumThreads: 1, graphOptimizationLevel: 'all' });
   const type = f64 ? 'float64' : 'float32';
   const arrays = new Map<string, Float64Array | Float32Array>();
@@ -60,14 +60,14 @@ export async function gradCheck(build: (g: GraphBuilder) => Tensor, opts: CheckO
     feeds[inp.tensor.name] = new ort.Tensor(type, arr, dims);
   }
   const base = await session.run(feeds);
-  const fAt = async (): Promise<number> => Number((await session.run(feeds, ['y'])).y!.data[0]);
+  const fAt = async (): Promise<number> => Number((await session.run(feeds, ['__y'])).__y!.data[0]);
   let worst = 0;
   let where = '';
   let checked = 0;
   for (let k = 0; k < vars.length; k++) {
     const name = vars[k]!.tensor.name;
     const arr = arrays.get(name)!;
-    const analytic = base[`d${k}`]!.data as Float64Array | Float32Array;
+    const analytic = base[`__d${k}`]!.data as Float64Array | Float32Array;
     const count = Math.min(arr.length, opts.samples ?? 6);
     const picks = arr.length <= count ? Array.from({ length: arr.length }, (_, i) => i) : Array.from({ length: count }, () => rng.int(arr.length));
     for (const i of picks) {
