@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
 import { parse } from '@foxglove/rosmsg';
 import { MessageReader } from '@foxglove/rosmsg2-serialization';
 import t from 'tap';
@@ -70,6 +71,8 @@ void t.test('an indexed MCAP reader opens the file and decodes it from the schem
   const path = writeFile('indexed.mcap', 500, { chunkBytes: 2048 });
   await withIndexedReader(path, async (reader) => {
     t.equal(reader.header.profile, 'ros2');
+    // The summary CRC is checked by Initialize; the data section CRC we check here.
+    t.equal(reader.dataSectionCrc, crc32(readFileSync(path).subarray(0, Number(reader.dataEndOffset))), 'data section CRC');
     t.equal(reader.statistics?.messageCount, 500n);
     t.ok(reader.chunkIndexes.length > 5, `${reader.chunkIndexes.length} chunks`);
     const channels = [...reader.channelsById.values()];
