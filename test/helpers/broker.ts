@@ -15,9 +15,11 @@ export interface TestBroker {
   readonly kind: 'mosquitto' | 'aedes';
   readonly port: number;
   readonly url: string;
+  /** Stops for good and removes its files. */
   stop(): Promise<void>;
-  /** Stops and starts again on the same port with the same persisted state. */
-  restart(): Promise<void>;
+  /** Takes the broker down, keeping port and persisted sessions for `up`. */
+  down(): Promise<void>;
+  up(): Promise<void>;
 }
 
 export function mosquittoBinary(): string | undefined {
@@ -65,7 +67,8 @@ async function stopChild(child: ChildProcess): Promise<void> {
 
 export async function startBroker(options: { forceAedes?: boolean } = {}): Promise<TestBroker> {
   const port = await freePort();
-  const bin = options.forceAedes === true ? undefined : mosquittoBinary();
+  // RSHIELD_TEST_BROKER=aedes runs the suite on the fallback broker where mosquitto is installed.
+  const bin = options.forceAedes === true || process.env.RSHIELD_TEST_BROKER === 'aedes' ? undefined : mosquittoBinary();
   if (bin !== undefined) {
     const dir = await mkdtemp(join(tmpdir(), 'rshield-mosq-'));
     const conf = join(dir, 'mosquitto.conf');
@@ -83,8 +86,8 @@ export async function startBroker(options: { forceAedes?: boolean } = {}): Promi
         await stopChild(child);
         await rm(dir, { recursive: true, force: true });
       },
-      restart: async () => {
-        await stopChild(child);
+      down: () => stopChild(child),
+      up: async () => {
         child = await spawnMosquitto(bin, conf);
       },
     };
@@ -105,6 +108,14 @@ export async function startBroker(options: { forceAedes?: boolean } = {}): Promi
     await new Promise<void>((resolve) => server.close(() => resolve()));
   };
   await up();
-  process.stderr.write(`# test broker: embedded aedes (mosquitto not found) on port ${port}\n`);
-  return { kind: 'aedes', port, url: `mqtt://127.0.0.1:${port}`, stop: down, restart: async () => (await down(), await up()) };
+  process.stderr.write(`# test broker: embedded aedes (${process.env.RSHIELD_TEST_BROKER === 'aedes' || options.forceAedes === true ? 'asked for' : 'mosquitto not found'}) on port ${port}\n`);
+  let isUp = true;
+  return {
+    kind: 'aedes',
+    port,
+    url: `mqtt://127.0.0.1:${port}`,
+    stop: async () => (isUp ? down() : undefined),
+    down: async () => ((isUp = false), await down()),
+    up: async () => (await up(), (isUp = true)),
+  };
 }

@@ -114,3 +114,16 @@ export async function trainerNode(t: Teardown, url: string, o: { every?: number;
 export function next<T extends unknown[]>(emitter: { once(e: string, f: (...a: T) => void): unknown }, event: string): Promise<T> {
   return new Promise((resolve) => emitter.once(event, (...a: T) => resolve(a)));
 }
+
+/** Resolves with the first message on `topic` (seen by `on`) that `match` accepts. */
+export function waitForMessage(on: (handler: (topic: string, payload: Uint8Array) => void) => void, match: (payload: Uint8Array) => boolean): Promise<Uint8Array> {
+  return new Promise((resolve) => {
+    let done = false;
+    on((_topic, payload) => {
+      if (!done && match(payload)) {
+        done = true;
+        resolve(payload);
+      }
+    });
+  });
+}
