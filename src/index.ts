@@ -17,3 +17,12 @@ export {
   type TransitionWriterMeta,
   type TransitionWriterOptions,
 } from './data/index.js';
+export { Shield, PreparedModel, type ShieldOptions } from './inference/shield.js';
+export type { Decision, DecideOptions, ActionSource } from './core/shield-core.js';
+export type { ShieldStats } from './core/shield-stats.js';
+export { FAILSAFE_REASONS, type FailsafeReason } from './core/failsafe.js';
+export type { RiskModel } from './core/risk-model.js';
+export { systemClock, type Clock } from './core/clock.js';
+export { TickLoop, systemTimer, type Timer, type TickLoopOptions } from './core/tick-loop.js';
+export type { Provider, Logger } from './inference/session-factory.js';
+export { ModelCardSchema, loadModelCard, parseModelCard, MODEL_CARD_FORMAT, type ModelCard, type ModelCardInput } from './config/model-card.js';

@@ -224,7 +224,7 @@ export class ShieldCore {
     try {
       installed = install(next);
     } catch (err) {
-      return Promise.reject(err as Error);
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
     if (!this.#busy) {
       const old = this.#cur.model;

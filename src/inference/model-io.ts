@@ -47,6 +47,8 @@ export function graphIO(graph: IGraphProto): GraphIO {
   return { inputs, outputs };
 }
 
+const FLOAT: number = onnx.TensorProto.DataType.FLOAT;
+
 function fail(message: string, context: Record<string, unknown>): never {
   throw new RShieldError('E_MODEL', message, context);
 }
@@ -70,7 +72,7 @@ function checkTensor(
 ): TensorInfo {
   const t = where.get(name);
   if (t === undefined) fail(`${role} has no ${kind} '${name}' (its ${kind}s: ${list(where)}); fix the card or the model`, { ...ctx, name });
-  if (t.elemType !== 0 && t.elemType !== onnx.TensorProto.DataType.FLOAT) {
+  if (t.elemType !== 0 && t.elemType !== FLOAT) {
     const type = onnx.TensorProto.DataType[t.elemType] ?? String(t.elemType);
     fail(`${role} ${kind} '${name}' is ${type}, the shield feeds float32`, { ...ctx, name });
   }

@@ -1,15 +1,16 @@
 import t from 'tap';
 import { DecisionRule, clampInto } from '../../src/core/decision-rule.js';
 
-t.test('recovery exactly when Q_risk > ε (ε itself is safe)', async (t) => {
+void t.test('recovery exactly when Q_risk > ε (ε itself is safe)', (t) => {
   const r = new DecisionRule({ epsRisk: 0.3, hysteresis: 0 });
   t.equal(r.choose(0.1), 'task');
   t.equal(r.choose(0.3), 'task');
   t.equal(r.choose(0.300001), 'recovery');
   t.equal(r.choose(0.29), 'task', 'without hysteresis it leaves recovery as soon as risk drops');
+  t.end();
 });
 
-t.test('hysteresis: stays in recovery until Q_risk < ε − h', async (t) => {
+void t.test('hysteresis: stays in recovery until Q_risk < ε − h', (t) => {
   const r = new DecisionRule({ epsRisk: 0.5, hysteresis: 0.2 });
   t.equal(r.choose(0.45), 'task', 'below ε in task mode: task');
   t.equal(r.choose(0.6), 'recovery');
@@ -21,15 +22,18 @@ t.test('hysteresis: stays in recovery until Q_risk < ε − h', async (t) => {
   r.reset();
   t.equal(r.inRecovery, false);
   t.equal(r.choose(0.45), 'task', 'reset returns to task mode');
+  t.end();
 });
 
-t.test('bad settings are refused', async (t) => {
+void t.test('bad settings are refused', (t) => {
   t.throws(() => new DecisionRule({ epsRisk: 1.5, hysteresis: 0 }), /epsRisk 1.5/);
   t.throws(() => new DecisionRule({ epsRisk: 0.2, hysteresis: 0.3 }), /hysteresis 0.3/);
+  t.end();
 });
 
-t.test('clampInto clamps each component to its own bounds', async (t) => {
+void t.test('clampInto clamps each component to its own bounds', (t) => {
   const out = new Float32Array(3);
   clampInto(out, [2, -3, 0.25], Float32Array.from([-1, -2, 0]), Float32Array.from([1, 2, 0.5]));
   t.same([...out], [1, -2, 0.25]);
+  t.end();
 });

@@ -44,8 +44,9 @@ export class FakeRiskModel implements RiskModel {
     return this.rec;
   }
 
-  async close(): Promise<void> {
+  close(): Promise<void> {
     this.closed = true;
+    return Promise.resolve();
   }
 }
 

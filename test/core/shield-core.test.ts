@@ -5,7 +5,7 @@ import { FakeClock, FakeRiskModel, coreModel } from './fakes.js';
 // Q_risk = the proposed action's first component: > 0.5 is unsafe.
 const q0 = (_o: ArrayLike<number>, a: ArrayLike<number>): number => a[0] as number;
 
-t.test('task action passes (clamped); risky action is replaced by the clamped recovery action', async (t) => {
+void t.test('task action passes (clamped); risky action is replaced by the clamped recovery action', async (t) => {
   const m = new FakeRiskModel(2, 2, q0, [0.2, 5]);
   const core = new ShieldCore(coreModel(m));
   let d = await core.decide([0, 0], [0.4, -3]);
@@ -22,7 +22,7 @@ t.test('task action passes (clamped); risky action is replaced by the clamped re
   t.equal(s.failsafes, 0);
 });
 
-t.test('the result object and its action array are reused', async (t) => {
+void t.test('the result object and its action array are reused', async (t) => {
   const core = new ShieldCore(coreModel(new FakeRiskModel(1, 1, q0, [0])));
   const a = await core.decide([0], [0.1]);
   const action = a.action;
@@ -31,7 +31,7 @@ t.test('the result object and its action array are reused', async (t) => {
   t.equal(b.action, action);
 });
 
-t.test('every fail-safe reason yields the fail-safe action and is counted', async (t) => {
+void t.test('every fail-safe reason yields the fail-safe action and is counted', async (t) => {
   const clock = new FakeClock();
   const m = new FakeRiskModel(2, 2, q0, [0, 0]);
   const core = new ShieldCore(coreModel(m, { failsafe: [0.1, -5] }), { clock, deadlineUs: 1000, staleAfterMs: 50 });
@@ -76,13 +76,13 @@ t.test('every fail-safe reason yields the fail-safe action and is counted', asyn
   t.equal(s.interventions, 0, 'a failed recovery tick is not an intervention');
 });
 
-t.test('garbage inputs never throw', async (t) => {
+void t.test('garbage inputs never throw', async (t) => {
   const core = new ShieldCore(coreModel(new FakeRiskModel(2, 2, q0, [0, 0])));
   // @ts-expect-error: callers from JavaScript may pass anything
   t.equal((await core.decide(undefined, null)).failsafeReason, 'bad-length');
 });
 
-t.test('tick latency comes from the injected clock', async (t) => {
+void t.test('tick latency comes from the injected clock', async (t) => {
   const clock = new FakeClock();
   const m = new FakeRiskModel(1, 1, q0, [0]);
   const core = new ShieldCore(coreModel(m), { clock });
@@ -98,7 +98,7 @@ t.test('tick latency comes from the injected clock', async (t) => {
   t.equal(s.tickUs.max, 500);
 });
 
-t.test('overlapping decide() calls are refused; closed core refuses', async (t) => {
+void t.test('overlapping decide() calls are refused; closed core refuses', async (t) => {
   const core = new ShieldCore(coreModel(new FakeRiskModel(1, 1, q0, [0])));
   const p = core.decide([0], [0]);
   await t.rejects(core.decide([0], [0]), { code: 'E_USAGE' });
@@ -107,7 +107,7 @@ t.test('overlapping decide() calls are refused; closed core refuses', async (t) 
   await t.rejects(core.decide([0], [0]), { code: 'E_USAGE' });
 });
 
-t.test('swap waits for the running tick and installs before the next', async (t) => {
+void t.test('swap waits for the running tick and installs before the next', async (t) => {
   const a = new FakeRiskModel(1, 1, () => 0.9, [0.1]);
   const b = new FakeRiskModel(1, 1, () => 0.9, [0.7]);
   const core = new ShieldCore(coreModel(a));
@@ -129,7 +129,7 @@ t.test('swap waits for the running tick and installs before the next', async (t)
   await t.rejects(core.swap(coreModel(new FakeRiskModel(2, 1, () => 0, [0]))), { code: 'E_MODEL', message: /obsDim 2/ });
 });
 
-t.test('hysteresis state survives a swap', async (t) => {
+void t.test('hysteresis state survives a swap', async (t) => {
   const a = new FakeRiskModel(1, 1, () => 0.9, [0.1]);
   const b = new FakeRiskModel(1, 1, () => 0.4, [0.2]);
   const core = new ShieldCore(coreModel(a, { hysteresis: 0.2 }));

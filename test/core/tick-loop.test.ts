@@ -30,7 +30,7 @@ class FakeTimer implements Timer {
   }
 }
 
-t.test('ticks on a fixed grid; slow ticks skip slots and count overruns', async (t) => {
+void t.test('ticks on a fixed grid; slow ticks skip slots and count overruns', async (t) => {
   const clock = new FakeClock();
   const timer = new FakeTimer(clock);
   const at: number[] = [];
@@ -58,7 +58,7 @@ t.test('ticks on a fixed grid; slow ticks skip slots and count overruns', async 
   t.equal(at.length, 9, 'no ticks after stop');
 });
 
-t.test('a throwing tick is reported and the loop continues', async (t) => {
+void t.test('a throwing tick is reported and the loop continues', async (t) => {
   const clock = new FakeClock();
   const timer = new FakeTimer(clock);
   const errors: unknown[] = [];

@@ -4,14 +4,15 @@ import { join } from 'node:path';
 import { loadModelCard, parseModelCard } from '../../src/config/model-card.js';
 import { cardFor } from './helpers/models.js';
 
-t.test('a valid card parses, with defaults applied', async (t) => {
+void t.test('a valid card parses, with defaults applied', (t) => {
   const c = parseModelCard(cardFor(), 'x');
   t.equal(c.hysteresis, 0);
   t.equal(c.failsafe, undefined);
   t.equal(c.critic.inputs.act, 'act');
+  t.end();
 });
 
-t.test('errors name every bad path and its value', async (t) => {
+void t.test('errors name every bad path and its value', (t) => {
   const bad = { ...cardFor(), obsDim: -3, actLow: [-1, -1], epsRisk: 2, critic: { file: '../x.onnx', inputs: { obs: 'o' }, output: 'q' } };
   const err = t.throws(() => parseModelCard(bad, 'dir/model.json')) as Error & { code: string };
   t.equal(err.code, 'E_MODEL');
@@ -24,9 +25,10 @@ t.test('errors name every bad path and its value', async (t) => {
   t.throws(() => parseModelCard({ ...cardFor(), actLow: [-1, -1] }, "c"), /actLow: has 2 values, actDim is 3/);
   t.throws(() => parseModelCard({ ...cardFor(), format: 'other/2' }, 'c'), /format/);
   t.throws(() => parseModelCard({ ...cardFor(), actLow: [1, 0, 0], actHigh: [0, 1, 1] }, 'c'), /actLow\.0: 1 is above actHigh\[0\] = 0/);
+  t.end();
 });
 
-t.test('loadModelCard: missing file and bad JSON are E_MODEL with the path', async (t) => {
+void t.test('loadModelCard: missing file and bad JSON are E_MODEL with the path', async (t) => {
   const dir = t.testdir({ 'model.json': '{ nope' });
   await t.rejects(loadModelCard(dir), { code: 'E_MODEL', message: /model\.json: not valid JSON/ });
   const empty = join(dir, 'empty');

@@ -29,7 +29,7 @@ async function expectRule(t: Test, shield: Shield): Promise<void> {
   t.equal(d.source, 'task', 'Q_risk = ε exactly is safe');
 }
 
-t.test('fused and separate sessions decide the same, end to end on ONNX Runtime', async (t) => {
+void t.test('fused and separate sessions decide the same, end to end on ONNX Runtime', async (t) => {
   const dir = await writeModelDir(t.testdir(), SPEC);
   for (const fuse of [true, false]) {
     const shield = await Shield.load({ modelDir: dir, fuse });
@@ -44,7 +44,7 @@ t.test('fused and separate sessions decide the same, end to end on ONNX Runtime'
   }
 });
 
-t.test('models from other tools: custom tensor names declared in the card', async (t) => {
+void t.test('models from other tools: custom tensor names declared in the card', async (t) => {
   const names = { obs: 'state', act: 'u', q: 'risk', recIn: 'observation', recOut: 'mu' };
   const shield = await Shield.load({ modelDir: await writeModelDir(t.testdir(), { ...SPEC, names }) });
   t.teardown(() => shield.close());
@@ -52,7 +52,7 @@ t.test('models from other tools: custom tensor names declared in the card', asyn
   await expectRule(t, shield);
 });
 
-t.test('different opsets cannot be fused: two sessions, same decisions', async (t) => {
+void t.test('different opsets cannot be fused: two sessions, same decisions', async (t) => {
   const shield = await Shield.load({ modelDir: await writeModelDir(t.testdir(), { ...SPEC, criticOpset: 13, recoveryOpset: 17 }) });
   t.teardown(() => shield.close());
   t.equal(shield.fused, false);
@@ -60,7 +60,7 @@ t.test('different opsets cannot be fused: two sessions, same decisions', async (
   await expectRule(t, shield);
 });
 
-t.test('ε and hysteresis: card values, and overrides', async (t) => {
+void t.test('ε and hysteresis: card values, and overrides', async (t) => {
   const dir = await writeModelDir(t.testdir(), { ...SPEC, card: { epsRisk: 0.3, hysteresis: 0.1 } });
   const a = await Shield.load({ modelDir: dir });
   t.teardown(() => a.close());
@@ -75,7 +75,7 @@ t.test('ε and hysteresis: card values, and overrides', async (t) => {
   await t.rejects(Shield.load({ modelDir: dir, epsRisk: 0.2, hysteresis: 0.5 }), { code: 'E_CONFIG', message: /hysteresis 0.5/ });
 });
 
-t.test('fail-safe action from the card on bad input; never a throw', async (t) => {
+void t.test('fail-safe action from the card on bad input; never a throw', async (t) => {
   const shield = await Shield.load({ modelDir: await writeModelDir(t.testdir(), { ...SPEC, card: { failsafe: [0, 0, -0.5] } }), staleAfterMs: 100 });
   t.teardown(() => shield.close());
   let d = await shield.decide([0, NaN, 0], [0, 0, 0]);
@@ -91,7 +91,7 @@ t.test('fail-safe action from the card on bad input; never a throw', async (t) =
   t.same(shield.stats().failsafesByReason, { 'bad-length': 1, 'non-finite': 1, stale: 1, 'inference-error': 0, deadline: 0 });
 });
 
-t.test('bad model directories are refused at load with a clear E_MODEL', async (t) => {
+void t.test('bad model directories are refused at load with a clear E_MODEL', async (t) => {
   const refuse = async (name: string, dir: string, message: RegExp, opts: { robot?: string } = {}) => {
     await t.rejects(Shield.load({ modelDir: dir, ...opts }), { code: 'E_MODEL', message }, name);
   };
@@ -121,7 +121,7 @@ t.test('bad model directories are refused at load with a clear E_MODEL', async (
   await t.rejects(Shield.load({ modelDir: t.testdir() + '/nowhere' }), { code: 'E_MODEL', message: /model\.json: cannot read model card/ });
 });
 
-t.test('CUDA: used when loadable, else one warning and CPU; requireCuda refuses', async (t) => {
+void t.test('CUDA: used when loadable, else one warning and CPU; requireCuda refuses', async (t) => {
   const dir = await writeModelDir(t.testdir(), SPEC);
   const warnings: string[] = [];
   const shield = await Shield.load({ modelDir: dir, provider: 'cuda', logger: { warn: (m) => warnings.push(m) } });

@@ -13,7 +13,7 @@ const spec = (v: number): TestModelSpec => ({
   card: { version: String(v) },
 });
 
-t.test('hot-swap while decide() runs in a loop: no tick fails or is skipped', async (t) => {
+void t.test('hot-swap while decide() runs in a loop: no tick fails or is skipped', async (t) => {
   const root = t.testdir();
   const dirs = await Promise.all([1, 2, 3, 4].map((v) => writeModelDir(join(root, `v${v}`), spec(v))));
   const shield = await Shield.load({ modelDir: dirs[0] as string });
@@ -50,7 +50,7 @@ t.test('hot-swap while decide() runs in a loop: no tick fails or is skipped', as
   t.equal(s.interventions, ticks);
 });
 
-t.test('a bad update is refused by prepare and the running model keeps deciding', async (t) => {
+void t.test('a bad update is refused by prepare and the running model keeps deciding', async (t) => {
   const root = t.testdir();
   const shield = await Shield.load({ modelDir: await writeModelDir(join(root, 'ok'), spec(1)) });
   t.teardown(() => shield.close());
