@@ -1,7 +1,41 @@
+import { chmod, mkdir, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { RShieldError } from '../../core/errors.js';
+import { generateSigningKeys } from '../../inference/model-signing.js';
+import { parseCommandArgs, stringOption } from '../args.js';
 
-/** `rshield keys`: placeholder until its issue lands. */
-export async function keys(_argv: string[]): Promise<number> {
-  await Promise.resolve();
-  throw new RShieldError('E_UNAVAILABLE', 'keys is not built yet');
+const HELP = `usage: rshield keys generate --out DIR [--force]
+
+Makes an Ed25519 key pair for signing models: DIR/trainer.key (private, mode 0600; give it to
+\`rshield trainer --key\`) and DIR/trainer.pub (public; give it to \`rshield run --trust-key\`).
+Prints the key id that signed announcements carry.`;
+
+/** `rshield keys generate`: an Ed25519 key pair for model signing. */
+export async function keys(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs('keys', argv, { out: { type: 'string' }, force: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } });
+  if (values.help === true) {
+    console.log(HELP);
+    return 0;
+  }
+  if (positionals[0] !== 'generate' || positionals.length !== 1) throw new RShieldError('E_USAGE', `expected 'rshield keys generate --out DIR', got '${positionals.join(' ')}'`);
+  const out = stringOption(values, 'out');
+  if (out === undefined) throw new RShieldError('E_USAGE', '--out DIR is required (see rshield keys --help)');
+  const keyPath = join(out, 'trainer.key');
+  const pubPath = join(out, 'trainer.pub');
+  if (values.force !== true) {
+    for (const p of [keyPath, pubPath]) {
+      if (await stat(p).then(() => true, () => false)) throw new RShieldError('E_IO', `${p} exists; pass --force to replace it`, { path: p });
+    }
+  }
+  const pair = generateSigningKeys();
+  try {
+    await mkdir(out, { recursive: true });
+    await writeFile(keyPath, pair.privateKeyPem, { mode: 0o600 });
+    await chmod(keyPath, 0o600);
+    await writeFile(pubPath, pair.publicKeyPem);
+  } catch (err) {
+    throw new RShieldError('E_IO', `cannot write keys to ${out}: ${(err as Error).message}`, { out });
+  }
+  console.log(`key id ${pair.keyId}\nprivate ${keyPath}\npublic  ${pubPath}`);
+  return 0;
 }

@@ -1,7 +1,127 @@
+import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { RShieldError } from '../../core/errors.js';
+import { createController, createEnv } from '../../envs/index.js';
+import { Shield } from '../../inference/shield.js';
+import { parsePublicKey } from '../../inference/model-signing.js';
+import { ModelReceiver } from '../../inference/model-transfer.js';
+import { brokerOptionTable, brokerOptions } from '../../transport/mqtt/connect-options.js';
+import { MqttTransport } from '../../transport/mqtt/mqtt-transport.js';
+import { onnxShieldPort } from '../../transport/mqtt/onnx-shield-port.js';
+import { ShieldNode, offlineStatus } from '../../transport/mqtt/shield-node.js';
+import { TransitionSpool } from '../../transport/mqtt/spool.js';
+import { robotTopics } from '../../transport/mqtt/topics.js';
+import { intOption, numberOption, parseCommandArgs, stringOption, stringsOption } from '../args.js';
 
-/** `rshield run`: placeholder until its issue lands. */
-export async function run(_argv: string[]): Promise<number> {
-  await Promise.resolve();
-  throw new RShieldError('E_UNAVAILABLE', 'run is not built yet');
+const HELP = `usage: rshield run --robot R --sim --broker URL [options]
+
+Runs the shield in front of a simulated robot (its scripted controller proposes actions) and
+talks MQTT: status (retained), 1 Hz telemetry, transition batches, signed model updates, commands.
+With the broker down, shielding goes on and transitions wait in the spool.
+
+  --robot R            simulated robot (rshield demo --help lists them)
+  --sim                run the simulated robot in-process (required: ROS 2 robots use the ros2 launch files)
+  --broker URL         mqtt://host:port
+  --username U         broker user (or RSHIELD_MQTT_USERNAME); password from RSHIELD_MQTT_PASSWORD
+  --models DIR         model to start with (default models/R)
+  --trust-key FILE     public key whose signed model versions are accepted (repeatable)
+  --allow-unsigned     accept unsigned model versions (simulation only)
+  --model-store DIR    content-addressed store for versions announced by hash
+  --spool DIR          on-disk transition queue (default: <tmp>/rshield-spool/R)
+  --spool-max N        batches the spool holds before dropping the oldest (default 10000)
+  --rate HZ            control rate (default 50)
+  --ticks N            stop after N ticks (default: run until SIGINT/SIGTERM)
+  --batch N            transitions per batch (default 64)
+  --seed N             seed of the simulated robot (default 1)`;
+
+/** `rshield run`: the shield on a simulated robot, online over MQTT. */
+export async function run(argv: string[]): Promise<number> {
+  const { values } = parseCommandArgs('run', argv, {
+    ...brokerOptionTable,
+    robot: { type: 'string' },
+    sim: { type: 'boolean' },
+    models: { type: 'string' },
+    'trust-key': { type: 'string', multiple: true },
+    'allow-unsigned': { type: 'boolean' },
+    'model-store': { type: 'string' },
+    spool: { type: 'string' },
+    'spool-max': { type: 'string' },
+    rate: { type: 'string' },
+    ticks: { type: 'string' },
+    batch: { type: 'string' },
+    seed: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help === true) {
+    console.log(HELP);
+    return 0;
+  }
+  const robot = stringOption(values, 'robot');
+  if (robot === undefined) throw new RShieldError('E_USAGE', '--robot R is required (see rshield run --help)');
+  if (values.sim !== true) throw new RShieldError('E_USAGE', 'rshield run needs --sim (a real robot runs through the ROS 2 launch files)');
+  const broker = brokerOptions('run', values);
+  const topics = robotTopics(robot);
+  const rate = numberOption('rate', stringOption(values, 'rate'), 50);
+  if (!(rate > 0 && rate <= 10_000)) throw new RShieldError('E_USAGE', `--rate must be in (0, 10000] Hz, got ${rate}`);
+  const maxTicks = intOption('ticks', stringOption(values, 'ticks'), 0);
+  const batchSize = intOption('batch', stringOption(values, 'batch'), 64, 1);
+  const seed = intOption('seed', stringOption(values, 'seed'), 1);
+  const spoolMax = intOption('spool-max', stringOption(values, 'spool-max'), 10_000, 1);
+  const trusted = await Promise.all(
+    stringsOption(values, 'trust-key').map(async (f) => {
+      const pem = await readFile(f, 'utf8').catch((err: Error) => {
+        throw new RShieldError('E_IO', `cannot read --trust-key ${f}: ${err.message}`, { path: f });
+      });
+      return parsePublicKey(pem, f);
+    }),
+  );
+  const allowUnsigned = values['allow-unsigned'] === true;
+  if (trusted.length === 0 && !allowUnsigned) console.warn('rshield run: no --trust-key given: every model update will be refused');
+
+  const env = createEnv(robot, { seed });
+  const controller = createController(robot, { seed });
+  const modelDir = stringOption(values, 'models') ?? join('models', robot);
+  const shield = await Shield.load({ modelDir, robot });
+  const spoolDir = stringOption(values, 'spool') ?? join(tmpdir(), 'rshield-spool', robot);
+  const spool = await TransitionSpool.open({ dir: spoolDir, maxBatches: spoolMax, maxBytes: 512 * 1024 * 1024 });
+  const modelStore = stringOption(values, 'model-store');
+  const receiver = new ModelReceiver({
+    robot,
+    obsDim: env.spec.obsDim,
+    actDim: env.spec.actDim,
+    trustedKeys: trusted,
+    allowUnsigned,
+    stagingDir: join(spoolDir, '..', `rshield-models-${robot}-${process.pid}`),
+    ...(modelStore !== undefined ? { storeDir: modelStore } : {}),
+  });
+  const transport = MqttTransport.connect({ ...broker, clientId: `rshield-shield-${robot}-${process.pid}`, will: { topic: topics.status, payload: offlineStatus(robot), retain: true, qos: 1 } });
+  const node = new ShieldNode({ robot, env, controller, shield: onnxShieldPort(shield, { robot }), transport, spool, receiver, batchSize, seed });
+  node.on('swapped', (v) => console.log(`model ${v} swapped in`));
+  node.on('swapFailed', (v, why) => console.warn(`model ${v} refused: ${why}`));
+  await node.start();
+  console.log(`shielding ${robot} (model ${shield.modelVersion}, ${shield.provider}) at ${rate} Hz; broker ${broker.url}; spool ${spoolDir}`);
+
+  let stopping = false;
+  const stop = (): void => {
+    stopping = true;
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  const periodMs = 1000 / rate;
+  let next = performance.now();
+  for (let n = 0; !stopping && (maxTicks === 0 || n < maxTicks); n++) {
+    await node.tick();
+    next += periodMs;
+    const wait = next - performance.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    else next = performance.now(); // late: do not try to catch up with a burst
+  }
+  await node.stop();
+  if (transport.connected) await Promise.race([node.drained(), new Promise((r) => setTimeout(r, 2000))]);
+  await transport.close();
+  await shield.close();
+  const s = shield.stats();
+  console.log(`stopped after ${s.ticks} ticks: ${s.interventions} interventions, ${s.failsafes} fail-safes, ${node.swaps} swaps, ${node.batchesSent} batches sent, ${spool.pending} spooled, ${spool.dropped} dropped`);
+  return 0;
 }

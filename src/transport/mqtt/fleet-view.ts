@@ -1,0 +1,89 @@
+/**
+ * What `rshield status` shows: the shields on a broker, from their retained status and their
+ * telemetry. Rates come from the difference of two telemetry messages.
+ */
+import { parseJsonPayload, statusPayload, telemetryPayload, type StatusPayload, type TelemetryPayload } from '../../config/mqtt-payloads.js';
+import { robotOfTopic } from './topics.js';
+
+export interface FleetRow {
+  readonly robot: string;
+  readonly state: 'online' | 'offline' | 'unknown';
+  readonly modelVersion: string;
+  readonly provider: string;
+  readonly armed: boolean | null;
+  /** Ticks per second over the last telemetry interval (null until two messages). */
+  readonly tickRateHz: number | null;
+  readonly tickP99Us: number | null;
+  /** Interventions per tick over the last interval. */
+  readonly interventionRate: number | null;
+  readonly failsafes: number | null;
+  readonly swaps: number | null;
+  readonly lastSwapError: string | null;
+}
+
+interface Entry {
+  status?: StatusPayload;
+  last?: TelemetryPayload;
+  prev?: TelemetryPayload;
+}
+
+export class FleetView {
+  invalid = 0;
+  private readonly robots = new Map<string, Entry>();
+
+  /** Feeds one message of `rshield/v1/+/status` or `rshield/v1/+/telemetry`. */
+  handle(topic: string, payload: Uint8Array): void {
+    const where = robotOfTopic(topic);
+    if (where === undefined) return;
+    const e = this.robots.get(where.robot) ?? {};
+    if (where.kind === 'status') {
+      const r = parseJsonPayload(statusPayload, payload);
+      if (!r.ok || r.value.robot !== where.robot) return void this.invalid++;
+      e.status = r.value;
+    } else if (where.kind === 'telemetry') {
+      const r = parseJsonPayload(telemetryPayload, payload);
+      if (!r.ok || r.value.robot !== where.robot) return void this.invalid++;
+      e.prev = e.last;
+      e.last = r.value;
+    } else {
+      return;
+    }
+    this.robots.set(where.robot, e);
+  }
+
+  rows(): FleetRow[] {
+    return [...this.robots.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([robot, e]) => {
+        const { status: s, last, prev } = e;
+        const dt = last !== undefined && prev !== undefined ? (last.time - prev.time) / 1000 : 0;
+        const dTicks = last !== undefined && prev !== undefined ? last.ticks - prev.ticks : 0;
+        return {
+          robot,
+          state: s?.state ?? 'unknown',
+          modelVersion: s?.state === 'online' ? s.modelVersion : (last?.modelVersion ?? ''),
+          provider: s?.state === 'online' ? s.provider : (last?.provider ?? ''),
+          armed: s?.state === 'online' ? s.armed : null,
+          tickRateHz: dt > 0 ? dTicks / dt : null,
+          tickP99Us: last?.tickP99Us ?? null,
+          interventionRate: dTicks > 0 && last !== undefined && prev !== undefined ? (last.interventions - prev.interventions) / dTicks : null,
+          failsafes: last?.failsafes ?? null,
+          swaps: last?.swaps ?? null,
+          lastSwapError: s?.state === 'online' ? (s.lastSwapError ?? null) : null,
+        };
+      });
+  }
+
+  /** A fixed-width table for a terminal. */
+  render(): string {
+    const rows = this.rows();
+    if (rows.length === 0) return 'no shields seen yet';
+    const fmt = (v: number | null, digits: number): string => (v === null ? '-' : v.toFixed(digits));
+    const head = ['robot', 'state', 'model', 'armed', 'tick/s', 'p99 µs', 'interv.', 'failsafes', 'swaps'];
+    const body = rows.map((r) => [r.robot, r.state, r.modelVersion, r.armed === null ? '-' : r.armed ? 'yes' : 'no', fmt(r.tickRateHz, 1), fmt(r.tickP99Us, 0), r.interventionRate === null ? '-' : `${(100 * r.interventionRate).toFixed(1)}%`, fmt(r.failsafes, 0), fmt(r.swaps, 0)]);
+    const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] ?? '').length)));
+    const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ');
+    const errors = rows.filter((r) => r.lastSwapError !== null).map((r) => `${r.robot}: last swap refused: ${r.lastSwapError}`);
+    return [line(head), ...body.map(line), ...errors].join('\n');
+  }
+}
