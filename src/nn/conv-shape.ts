@@ -51,7 +51,7 @@ export function convShape(x: Shape, w: Shape, b: Shape | undefined, opts: ConvOp
   if (x[1] !== w[1]) throw graphError('Conv', `x has ${x[1]} channels, weight ${fmt(w)} expects ${w[1]}`, [x, w]);
   checkBias('Conv', b, w[0]!);
   const out = (i: 0 | 1) => (n: number) =>
-    Math.floor((n + r.pads[i]! + r.pads[i + 2]! - r.dilations[i]! * (r.kernel[i]! - 1) - 1) / r.strides[i]!) + 1;
+    Math.floor((n + r.pads[i] + r.pads[i + 2]! - r.dilations[i] * (r.kernel[i] - 1) - 1) / r.strides[i]) + 1;
   return { shape: [x[0]!, w[0]!, spatial('Conv', x[2]!, out(0)), spatial('Conv', x[3]!, out(1))], attrs: convAttrs(r) };
 }
 
@@ -66,7 +66,7 @@ export function convTransposeShape(
   checkBias('ConvTranspose', b, w[1]!);
   const op = opts.outputPadding ?? [0, 0];
   const out = (i: 0 | 1) => (n: number) =>
-    r.strides[i]! * (n - 1) + (op[i] ?? 0) + r.dilations[i]! * (r.kernel[i]! - 1) + 1 - r.pads[i]! - r.pads[i + 2]!;
+    r.strides[i] * (n - 1) + (op[i] ?? 0) + r.dilations[i] * (r.kernel[i] - 1) + 1 - r.pads[i] - r.pads[i + 2]!;
   const attrs = convAttrs(r);
   if (op.some((v) => v !== 0)) attrs.output_padding = { ints: op };
   return { shape: [x[0]!, w[1]!, spatial('ConvTranspose', x[2]!, out(0)), spatial('ConvTranspose', x[3]!, out(1))], attrs };

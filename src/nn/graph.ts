@@ -306,7 +306,7 @@ export class GraphBuilder {
     if (infer >= 0) {
       const rest = out.filter((_, i) => i !== infer);
       if (rest.every((d) => typeof d === 'number') && x.shape.every((d) => typeof d === 'number')) {
-        const known = (rest as number[]).reduce((a, b) => a * b, 1);
+        const known = (rest).reduce((a, b) => a * b, 1);
         const n = sizeOf(x.shape);
         if (n % known !== 0) throw graphError('Reshape', `cannot reshape ${fmt(x.shape)} to ${fmt(shape)}`, [x.shape]);
         out[infer] = n / known;
@@ -316,7 +316,7 @@ export class GraphBuilder {
         if (out.length !== 2 || infer !== 1 || !tail.every((d) => typeof d === 'number')) {
           throw graphError('Reshape', `cannot infer −1 in ${fmt(shape)} from ${fmt(x.shape)}`, [x.shape]);
         }
-        out[1] = (tail as number[]).reduce((a, b) => a * b, 1);
+        out[1] = (tail).reduce((a, b) => a * b, 1);
       }
     } else if (x.shape.every((d) => typeof d === 'number') && out.every((d) => typeof d === 'number') && sizeOf(out) !== sizeOf(x.shape)) {
       throw graphError('Reshape', `cannot reshape ${fmt(x.shape)} (${sizeOf(x.shape)} values) to ${fmt(shape)}`, [x.shape]);

@@ -6,7 +6,7 @@ import { gradCheck } from './gradcheck.js';
 
 const ps = (seed: number, dtype: 'float32' | 'float64' = 'float64'): ParamSet => ParamSet.create({ rng: seed, dtype });
 
-t.test('Linear', async (t) => {
+void t.test('Linear', async (t) => {
   const p = ps(1);
   const r = await gradCheck((g) => linear(g, p, g.input('x', [4, 3]), 5));
   t.ok(r.worst <= 1, `worst ${r.worst.toFixed(3)} at ${r.where}`);
@@ -16,13 +16,13 @@ t.test('Linear', async (t) => {
   );
 });
 
-t.test('MLP with tanh and sigmoid output', async (t) => {
+void t.test('MLP with tanh and sigmoid output', async (t) => {
   const p = ps(2);
   const r = await gradCheck((g) => mlp(g, p, g.input('x', [4, 3]), { widths: [8, 8, 2], act: 'tanh', out: 'sigmoid' }), { samples: 4 });
   t.ok(r.worst <= 1, `worst ${r.worst.toFixed(3)} at ${r.where}`);
 });
 
-t.test('twin-head critic', async (t) => {
+void t.test('twin-head critic', async (t) => {
   const p = ps(3);
   const r = await gradCheck((g) => twinCritic(g, p, g.input('obs', [5, 4]), g.input('act', [5, 3]), { hidden: [8, 8] }).max, { samples: 3 });
   t.ok(r.worst <= 1, `worst ${r.worst.toFixed(3)} at ${r.where}`);
@@ -31,7 +31,7 @@ t.test('twin-head critic', async (t) => {
 });
 
 for (const variant of ['state', 'param'] as const) {
-  t.test(`Gaussian tanh head, ${variant} log-std: gradients of action and log-prob`, async (t) => {
+  void t.test(`Gaussian tanh head, ${variant} log-std: gradients of action and log-prob`, async (t) => {
     const p = ps(4);
     const r = await gradCheck(
       (g) => {
@@ -44,7 +44,7 @@ for (const variant of ['state', 'param'] as const) {
   });
 }
 
-t.test('Gaussian tanh head: log-prob is the change-of-variables density', async (t) => {
+void t.test('Gaussian tanh head: log-prob is the change-of-variables density', async (t) => {
   const p = ps(5);
   const g = new GraphBuilder('pi', { dtype: 'float64' });
   const obs = g.input('obs', [2, 3]);
@@ -59,7 +59,7 @@ t.test('Gaussian tanh head: log-prob is the change-of-variables density', async 
     obs: new ort.Tensor('float64', Float64Array.from([0.1, -0.2, 0.3, 1, 0.5, -1]), [2, 3]),
     eps: new ort.Tensor('float64', Float64Array.from(eps), [2, 1]),
   };
-  for (const [name, inp] of g.inputs) if (inp.param !== undefined) feeds[name] = new ort.Tensor('float64', inp.param.value, inp.param.shape as number[]);
+  for (const [name, inp] of g.inputs) if (inp.param !== undefined) feeds[name] = new ort.Tensor('float64', inp.param.value, inp.param.shape);
   const out = await s.run(feeds);
   for (let i = 0; i < 2; i++) {
     const mu = Number(out.mu!.data[i]);
@@ -73,7 +73,7 @@ t.test('Gaussian tanh head: log-prob is the change-of-variables density', async 
   }
 });
 
-t.test('small CNN (float32: ONNX Runtime CPU convolutions are float32)', async (t) => {
+void t.test('small CNN (float32: ONNX Runtime CPU convolutions are float32)', async (t) => {
   const p = ps(6, 'float32');
   const r = await gradCheck((g) => cnn(g, p, g.input('img', [2, 1, 8, 8]), { channels: [3, 4], out: 2, act: 'tanh', outAct: 'tanh' }), { dtype: 'float32', samples: 4 });
   t.ok(r.worst <= 1, `worst ${r.worst.toFixed(3)} at ${r.where}`);
@@ -81,9 +81,10 @@ t.test('small CNN (float32: ONNX Runtime CPU convolutions are float32)', async (
   t.same(conv1?.shape, [4, 3, 3, 3], 'second conv maps 3 → 4 channels with 3×3 kernels');
 });
 
-t.test('a param reused with another shape is an E_GRAPH error naming both shapes', async (t) => {
+void t.test('a param reused with another shape is an E_GRAPH error naming both shapes', (t) => {
   const p = ps(7);
   const g = new GraphBuilder('x', { dtype: 'float64' });
   linear(g, p, g.input('a', [2, 3]), 4);
   t.throws(() => linear(g, p, g.input('x2', [2, 5]), 4), { code: 'E_GRAPH', message: /param w has shape \[3,4\], layer asks for \[5,4\]/ });
+  t.end();
 });

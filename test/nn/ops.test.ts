@@ -59,14 +59,14 @@ const cases: Case[] = [
 ];
 
 for (const [name, build, opts] of cases) {
-  t.test(name, async (t) => {
+  void t.test(name, async (t) => {
     const r = await gradCheck(build, opts);
     t.ok(r.worst <= 1, `gradient matches finite differences (${r.checked} elements; worst ${r.worst.toFixed(3)} at ${r.where})`);
   });
 }
 
 // ONNX Runtime's CPU Conv kernels are float32 only, so these checks use float32 tolerances.
-t.test('Conv stride 2, pad 1', async (t) => {
+void t.test('Conv stride 2, pad 1', async (t) => {
   const r = await gradCheck((g) => g.conv(g.input('x', [2, 3, 7, 7]), g.input('w', [4, 3, 3, 3]), g.input('b', [4]), { stride: 2, pad: 1 }), {
     dtype: 'float32',
     samples: 8,
@@ -74,12 +74,12 @@ t.test('Conv stride 2, pad 1', async (t) => {
   t.ok(r.worst <= 1, `worst ${r.worst.toFixed(3)} at ${r.where}`);
 });
 
-t.test('Conv dilation 2', async (t) => {
+void t.test('Conv dilation 2', async (t) => {
   const r = await gradCheck((g) => g.conv(g.input('x', [1, 2, 8, 8]), g.input('w', [3, 2, 3, 3]), undefined, { dilation: 2 }), { dtype: 'float32' });
   t.ok(r.worst <= 1, `worst ${r.worst.toFixed(3)} at ${r.where}`);
 });
 
-t.test('ConvTranspose stride 2, pad 1, output padding 1', async (t) => {
+void t.test('ConvTranspose stride 2, pad 1, output padding 1', async (t) => {
   const r = await gradCheck(
     (g) => g.convTranspose(g.input('x', [2, 3, 4, 4]), g.input('w', [3, 2, 3, 3]), g.input('b', [2]), { stride: 2, pad: 1, outputPadding: [1, 1] }),
     { dtype: 'float32', samples: 8 },

@@ -11,7 +11,7 @@ function quadratic(p: ParamSet, target: number[], c: number[]): { g: GraphBuilde
   return { g, loss };
 }
 
-t.test('Adam follows the bias-corrected update of Kingma & Ba (Alg. 1)', async (t) => {
+void t.test('Adam follows the bias-corrected update of Kingma & Ba (Alg. 1)', async (t) => {
   const target = [1, -2, 0.5];
   const c = [1, 10, 0.1];
   const p = ParamSet.create({ dtype: 'float64' });
@@ -38,7 +38,7 @@ t.test('Adam follows the bias-corrected update of Kingma & Ba (Alg. 1)', async (
   t.equal(prog.state()['adam.t']![0], 6, 'step counter is graph state');
 });
 
-t.test('SGD with global-norm clipping moves exactly maxNorm at lr 1', async (t) => {
+void t.test('SGD with global-norm clipping moves exactly maxNorm at lr 1', async (t) => {
   const p = ParamSet.create({ dtype: 'float64' });
   const { g, loss } = quadratic(p, [3, 4], [1, 1]);
   const { gradNorm } = sgd(g, p, g.gradients(loss, p.trainable()), { lr: 1, clipNorm: 0.5 });
@@ -51,7 +51,7 @@ t.test('SGD with global-norm clipping moves exactly maxNorm at lr 1', async (t) 
   t.ok(Math.abs(w[0]! / w[1]! - 0.75) < 1e-9, 'direction is kept');
 });
 
-t.test('Polyak target follows the updated source', async (t) => {
+void t.test('Polyak target follows the updated source', async (t) => {
   const p = ParamSet.create({ dtype: 'float64' });
   const { g, loss } = quadratic(p, [1], [1]);
   const target = p.copy('target');
@@ -66,7 +66,7 @@ t.test('Polyak target follows the updated source', async (t) => {
   t.equal(target.trainable().length, 0, 'the target copy is not trainable');
 });
 
-t.test('a step reuses two buffers per updated value and restores from a checkpoint', async (t) => {
+void t.test('a step reuses two buffers per updated value and restores from a checkpoint', async (t) => {
   const p = ParamSet.create({ rng: 3 });
   const g = new GraphBuilder('fit');
   const x = g.input('x', [8, 2]);
@@ -97,7 +97,7 @@ t.test('a step reuses two buffers per updated value and restores from a checkpoi
   t.ok(after[2]! < first, `loss decreases: ${first} → ${after[2]}`);
 });
 
-t.test('bad feeds are E_BAD_INPUT errors with the numbers', async (t) => {
+void t.test('bad feeds are E_BAD_INPUT errors with the numbers', async (t) => {
   const p = ParamSet.create();
   const g = new GraphBuilder('f');
   g.output('y', linear(g, p, g.input('obs', [4, 3]), 2));
@@ -109,7 +109,7 @@ t.test('bad feeds are E_BAD_INPUT errors with the numbers', async (t) => {
   t.equal(prog.output('y').length, 8);
 });
 
-t.test('noise inputs are reproducible from the seed', async (t) => {
+void t.test('noise inputs are reproducible from the seed', async (t) => {
   const run = async (seed: number): Promise<number[]> => {
     const g = new GraphBuilder('n');
     g.output('z', g.noise('eps', [64]));
@@ -124,7 +124,7 @@ t.test('noise inputs are reproducible from the seed', async (t) => {
   t.ok(Math.abs(mean) < 0.5 && a.some((v) => v < 0) && a.some((v) => v > 0), 'standard normal draws');
 });
 
-t.test('shape errors name the op and the shapes', async (t) => {
+void t.test('shape errors name the op and the shapes', (t) => {
   const g = new GraphBuilder('s');
   const a = g.input('a', [2, 3]);
   t.throws(() => g.matmul(a, g.input('b', [4, 5])), { code: 'E_GRAPH', message: 'MatMul: inner dimensions differ: [2,3] × [4,5]' });
@@ -133,4 +133,5 @@ t.test('shape errors name the op and the shapes', async (t) => {
   t.throws(() => g.reshape(a, [4, 2]), { code: 'E_GRAPH', message: 'Reshape: cannot reshape [2,3] (6 values) to [4,2]' });
   t.throws(() => g.conv(g.input('img', [1, 3, 8, 8]), g.input('w', [4, 2, 3, 3])), { code: 'E_GRAPH', message: /Conv: x has 3 channels, weight \[4,2,3,3\] expects 2/ });
   t.throws(() => g.gradients(a, [a]), { code: 'E_GRAPH', message: /is not a scalar/ });
+  t.end();
 });

@@ -4,7 +4,7 @@ import ort from 'onnxruntime-node';
 import { GraphBuilder, ParamSet, linear, mlp, serialize } from '../../src/nn/index.js';
 import { gradCheck } from './gradcheck.js';
 
-t.test('Hessian-vector product of Σx³ is 6·x·v', async (t) => {
+void t.test('Hessian-vector product of Σx³ is 6·x·v', async (t) => {
   const g = new GraphBuilder('hvp', { dtype: 'float64' });
   const x = g.input('x', [4]);
   const v = g.input('v', [4]);
@@ -18,7 +18,7 @@ t.test('Hessian-vector product of Σx³ is 6·x·v', async (t) => {
   t.same(Array.from(out.hv!.data as Float64Array).map((a) => Number(a.toFixed(12))), xs.map((a, i) => Number((6 * a * vs[i]!).toFixed(12))));
 });
 
-t.test('second-order finite-difference check: gradient norm of an MLP loss', async (t) => {
+void t.test('second-order finite-difference check: gradient norm of an MLP loss', async (t) => {
   const p = ParamSet.create({ rng: 8, dtype: 'float64' });
   const r = await gradCheck(
     (g) => {
@@ -34,7 +34,7 @@ t.test('second-order finite-difference check: gradient norm of an MLP loss', asy
   t.ok(r.worst <= 1, `worst ${r.worst.toFixed(3)} at ${r.where}`);
 });
 
-t.test('MAML: outer loss after one inner SGD step, differentiated through the step', async (t) => {
+void t.test('MAML: outer loss after one inner SGD step, differentiated through the step', async (t) => {
   const p = ParamSet.create({ rng: 9, dtype: 'float64' });
   const r = await gradCheck(
     (g) => {
@@ -56,7 +56,7 @@ t.test('MAML: outer loss after one inner SGD step, differentiated through the st
   t.ok(r.worst <= 1, `worst ${r.worst.toFixed(3)} at ${r.where}`);
 });
 
-t.test('second derivatives through ReLU layers and Where are exact zeros where they should be', async (t) => {
+void t.test('second derivatives through ReLU layers and Where are exact zeros where they should be', async (t) => {
   const p = ParamSet.create({ rng: 10, dtype: 'float64' });
   const r = await gradCheck((g) => {
     const x = g.input('x', [4, 3]);

@@ -5,7 +5,7 @@ import ort from 'onnxruntime-node';
 import { Rng } from '../../src/core/rng.js';
 import { GraphBuilder, ParamSet, TrainingProgram, adam, exportInference, inferenceGraph, mlp, twinCritic } from '../../src/nn/index.js';
 
-t.test('an MLP fits y = sin(2·x₁) + x₂²', async (t) => {
+void t.test('an MLP fits y = sin(2·x₁) + x₂²', async (t) => {
   const B = 128;
   const p = ParamSet.create({ rng: 11 });
   const g = new GraphBuilder('fit');
@@ -37,7 +37,7 @@ t.test('an MLP fits y = sin(2·x₁) + x₂²', async (t) => {
   t.ok(last < 0.01, `loss after 600 steps ${last.toFixed(4)} < 0.01 (variance of y ≈ 0.5)`);
 });
 
-t.test('exported critic matches the training graph and takes any batch size', async (t) => {
+void t.test('exported critic matches the training graph and takes any batch size', async (t) => {
   const B = 16;
   const p = ParamSet.create({ rng: 13 });
   const g = new GraphBuilder('critic_step');
@@ -83,8 +83,9 @@ t.test('exported critic matches the training graph and takes any batch size', as
   t.ok(all.every((v) => v > 0 && v < 1), 'sigmoid output is a probability');
 });
 
-t.test('export refuses training graphs', async (t) => {
+void t.test('export refuses training graphs', (t) => {
   const g = new GraphBuilder('train');
   g.output('y', g.input('x', [1]));
   t.throws(() => exportInference(g), { code: 'E_GRAPH', message: /keeps parameters as inputs/ });
+  t.end();
 });
