@@ -42,6 +42,14 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/**
+ * Config line that keeps mosquitto, started as root (containers, CI), from dropping to the
+ * `mosquitto` user, which could not read or write the test's private temporary folder.
+ */
+export function mosquittoUserLine(): string {
+  return process.getuid?.() === 0 ? 'user root' : '';
+}
+
 /** Starts mosquitto with a config file; resolves once it logs that it is running. */
 export async function spawnMosquitto(binary: string, confPath: string): Promise<ChildProcess> {
   const child = spawn(binary, ['-c', confPath], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -74,7 +82,7 @@ export async function startBroker(options: { forceAedes?: boolean } = {}): Promi
     const conf = join(dir, 'mosquitto.conf');
     await writeFile(
       conf,
-      [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence true', `persistence_location ${dir}/`, 'log_dest stderr', 'max_queued_messages 100000', ''].join('\n'),
+      [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence true', `persistence_location ${dir}/`, 'log_dest stderr', 'max_queued_messages 100000', mosquittoUserLine(), ''].join('\n'),
     );
     let child = await spawnMosquitto(bin, conf);
     process.stderr.write(`# test broker: mosquitto (${bin}) on port ${port}\n`);
