@@ -144,54 +144,49 @@ export class ShieldCore {
     if (this.#closed) throw new RShieldError('E_USAGE', 'decide() called on a closed shield');
     this.#busy = true;
     const t0 = this.#clock.monotonicUs();
+    // One async frame for the whole tick: each extra one costs ~400 B of promises per tick.
     try {
-      return await this.#tick(obs, proposed, opts, t0);
+      const cur = this.#cur;
+      const r = this.#result;
+      const bad = checkInputs(obs, proposed, this.obsDim, this.actDim);
+      if (bad !== null) return this.#failsafe(bad, NaN);
+      const stamp = opts?.stateStampMs;
+      if (stamp !== undefined && isStale(stamp, this.#clock.nowMs(), this.#staleAfterMs)) return this.#failsafe('stale', NaN);
+      let q: number;
+      try {
+        q = await cur.model.risk(obs, proposed);
+      } catch (err) {
+        this.#lastError = err;
+        return this.#failsafe('inference-error', NaN);
+      }
+      if (!Number.isFinite(q)) return this.#failsafe('inference-error', q);
+      const source = cur.rule.choose(q);
+      if (source === 'recovery') {
+        let rec: Float32Array;
+        try {
+          const p = cur.model.recovery(obs);
+          rec = p instanceof Float32Array ? p : await p;
+        } catch (err) {
+          this.#lastError = err;
+          return this.#failsafe('inference-error', q);
+        }
+        if (rec.length !== this.actDim || !allFinite(rec)) return this.#failsafe('inference-error', q);
+        clampInto(r.action, rec, cur.low, cur.high);
+      } else {
+        clampInto(r.action, proposed, cur.low, cur.high);
+      }
+      if (this.#clock.monotonicUs() - t0 > this.#deadlineUs) return this.#failsafe('deadline', q);
+      if (source === 'recovery') this.#stats.interventions++;
+      r.source = source;
+      r.qRisk = q;
+      r.failsafeReason = null;
+      return r;
     } finally {
       this.#stats.ticks++;
       this.#stats.latency.record(this.#clock.monotonicUs() - t0);
       this.#busy = false;
       if (this.#pending !== null) this.#installPending();
     }
-  }
-
-  async #tick(obs: ArrayLike<number>, proposed: ArrayLike<number>, opts: DecideOptions | undefined, t0: number): Promise<Decision> {
-    const cur = this.#cur;
-    const r = this.#result;
-    const bad = checkInputs(obs, proposed, this.obsDim, this.actDim);
-    if (bad !== null) return this.#failsafe(bad, NaN);
-    const stamp = opts?.stateStampMs;
-    if (stamp !== undefined && isStale(stamp, this.#clock.nowMs(), this.#staleAfterMs)) return this.#failsafe('stale', NaN);
-
-    let q: number;
-    try {
-      q = await cur.model.risk(obs, proposed);
-    } catch (err) {
-      this.#lastError = err;
-      return this.#failsafe('inference-error', NaN);
-    }
-    if (!Number.isFinite(q)) return this.#failsafe('inference-error', q);
-
-    const source = cur.rule.choose(q);
-    if (source === 'recovery') {
-      let rec: Float32Array;
-      try {
-        const p = cur.model.recovery(obs);
-        rec = p instanceof Float32Array ? p : await p;
-      } catch (err) {
-        this.#lastError = err;
-        return this.#failsafe('inference-error', q);
-      }
-      if (rec.length !== this.actDim || !allFinite(rec)) return this.#failsafe('inference-error', q);
-      clampInto(r.action, rec, cur.low, cur.high);
-    } else {
-      clampInto(r.action, proposed, cur.low, cur.high);
-    }
-    if (this.#clock.monotonicUs() - t0 > this.#deadlineUs) return this.#failsafe('deadline', q);
-    if (source === 'recovery') this.#stats.interventions++;
-    r.source = source;
-    r.qRisk = q;
-    r.failsafeReason = null;
-    return r;
   }
 
   #failsafe(reason: FailsafeReason, q: number): Decision {
