@@ -26,3 +26,5 @@ export { systemClock, type Clock } from './core/clock.js';
 export { TickLoop, systemTimer, type Timer, type TickLoopOptions } from './core/tick-loop.js';
 export type { Provider, Logger } from './inference/session-factory.js';
 export { ModelCardSchema, loadModelCard, parseModelCard, MODEL_CARD_FORMAT, type ModelCard, type ModelCardInput } from './config/model-card.js';
+export * as nn from './nn/index.js';
+export { GraphBuilder, ParamSet, TrainingProgram, exportInference, inferenceGraph, type InferenceCard } from './nn/index.js';
