@@ -112,6 +112,7 @@ function quantile(sorted: Float64Array, q: number): number {
 }
 
 const r1 = (x: number): number => Math.round(x * 10) / 10;
+const r2 = (x: number): number => Math.round(x * 100) / 100;
 
 async function run(label: string, opts: ShieldOptions, ticks: number) {
   const shield = await Shield.load(opts);
@@ -181,7 +182,7 @@ try {
         eventLoopDelayP99Ms: best.eventLoopDelayP99Ms,
         targets: { p50Us: 50, p99Us: 150 },
         meetsTargets: best.p50Us <= 50 && best.p99Us <= 150,
-        ratios: { separateOverFusedP50: r1((separate.p50Us / fused.p50Us) * 100) / 100, spinningOverOffP50: r1((spinning.p50Us / fused.p50Us) * 100) / 100 },
+        ratios: { separateOverFusedP50: r2(separate.p50Us / fused.p50Us), spinningOverOffP50: r2(spinning.p50Us / fused.p50Us) },
         runs: [fused, separate, spinning],
       },
       null,
