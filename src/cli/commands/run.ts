@@ -33,10 +33,15 @@ With the broker down, shielding goes on and transitions wait in the spool.
   --rate HZ            control rate (default 50)
   --ticks N            stop after N ticks (default: run until SIGINT/SIGTERM)
   --batch N            transitions per batch (default 64)
-  --seed N             seed of the simulated robot (default 1)`;
+  --seed N             seed of the simulated robot (default 1)
+  --transport ros2     run as a ROS 2 node instead (rshield run --transport ros2 --help)`;
 
 /** `rshield run`: the shield on a simulated robot, online over MQTT. */
 export async function run(argv: string[]): Promise<number> {
+  // --transport ros2: the ROS 2 node (src/transport/ros2, docs/ros2.md).
+  if (argv.some((a) => a === '--transport' || a.startsWith('--transport='))) {
+    return (await import('../../transport/ros2/run-command.js')).runRos2Command(argv);
+  }
   const { values } = parseCommandArgs('run', argv, {
     ...brokerOptionTable,
     robot: { type: 'string' },

@@ -27,7 +27,7 @@ const samples: Partial<Record<RosMsgType, object>> = {
   }),
 };
 
-t.test('every type on a profile topic (published or recorded) round-trips through CDR', async (t) => {
+void t.test('every type on a profile topic (published or recorded) round-trips through CDR', (t) => {
   const profile = loadRobotProfile('psm1');
   const types = new Set<RosMsgType>(Object.values(profile.topics).flatMap((s) => (s === undefined ? [] : [s.type])));
   types.add('sensor_msgs/msg/Image'); // the optional camera
@@ -40,9 +40,10 @@ t.test('every type on a profile topic (published or recorded) round-trips throug
     t.same([...bytes.subarray(0, 4)], [0, 1, 0, 0], `${type}: CDR little-endian encapsulation header`);
     t.same(new MessageReader(defs).readMessage(bytes), sample, `${type}: decodes to the same message`);
   }
+  t.end();
 });
 
-t.test('PoseStamped has the exact CDR layout ros2 bag writes (84 bytes for frame PSM1_base)', async (t) => {
+void t.test('PoseStamped has the exact CDR layout ros2 bag writes (84 bytes for frame PSM1_base)', (t) => {
   const bytes = cdrCodec('geometry_msgs/msg/PoseStamped').encode(samples['geometry_msgs/msg/PoseStamped']);
   // 4 encapsulation + int32 sec + uint32 nanosec + uint32 len + "PSM1_base\0" (10) → 22, pad to 24, 7 × float64.
   t.equal(bytes.length, 4 + 24 + 56);
@@ -52,13 +53,15 @@ t.test('PoseStamped has the exact CDR layout ros2 bag writes (84 bytes for frame
   t.equal(view.getUint32(12, true), 10, 'string length includes the NUL');
   t.equal(view.getFloat64(4 + 24, true), 0.05, 'position.x after 8-byte alignment');
   t.equal(view.getFloat64(4 + 24 + 48, true), 0.8, 'orientation.w last');
+  t.end();
 });
 
-t.test('ros2msg schemas list each dependency once, after a separator line', async (t) => {
+void t.test('ros2msg schemas list each dependency once, after a separator line', (t) => {
   const schema = cdrCodec('diagnostic_msgs/msg/DiagnosticArray').schemaText;
   for (const dep of ['std_msgs/Header', 'builtin_interfaces/Time', 'diagnostic_msgs/DiagnosticStatus', 'diagnostic_msgs/KeyValue']) {
     t.equal(schema.split(`\nMSG: ${dep}\n`).length, 2, `${dep} once`);
   }
   t.match(schema, /^={80}$/m);
   t.equal(Object.keys(MSG_DEFINITIONS).length > 15, true);
+  t.end();
 });

@@ -139,7 +139,7 @@ class FakePublisher implements RclPublisher {
       if (sub.type !== this.type) continue; // DDS: types must match
       if (sub.qos.reliability === 1 && this.qos.reliability === 2) continue; // RELIABLE reader, BEST_EFFORT writer
       this.ros.enqueue(() => {
-        if (sub.node.spinning && !sub.node.destroyed) sub.callback(codec.decode(bytes) as never);
+        if (sub.node.spinning && !sub.node.destroyed) sub.callback(codec.decode<never>(bytes));
       });
     }
   }

@@ -7,9 +7,17 @@ import { loadRobotProfile, packageRoot, parseRobotProfile } from '../../../src/c
 import { ConstraintLabeler } from '../../../src/transport/ros2/constraints.js';
 import { RShieldError } from '../../../src/core/errors.js';
 
-const raw = (file: string): Record<string, unknown> => parseYaml(readFileSync(join(packageRoot(), file), 'utf8')) as Record<string, unknown>;
+/** The parts of a profile document the bad-profile cases edit. */
+interface Doc {
+  limits: { maxStepM: unknown; maxStep?: unknown; workspace: { max: number[] } };
+  topics: Record<string, { topic: string; type?: string; qos: { reliability: string } }>;
+  staleAfterMs?: unknown;
+  constraints: { stayOut: { radius: number }[] };
+}
 
-t.test('psm1 and psm2 follow the dVRK interface: topics, types, QoS, units, frames, fail-safe', async (t) => {
+const raw = (file: string): Doc => parseYaml(readFileSync(join(packageRoot(), file), 'utf8')) as Doc;
+
+void t.test('psm1 and psm2 follow the dVRK interface: topics, types, QoS, units, frames, fail-safe', (t) => {
   for (const [name, arm] of [['psm1', 'PSM1'], ['psm2', 'PSM2']] as const) {
     const p = loadRobotProfile(name);
     t.equal(p.arm, arm);
@@ -28,9 +36,10 @@ t.test('psm1 and psm2 follow the dVRK interface: topics, types, QoS, units, fram
     t.equal(p.failsafe.action, 'hold');
     t.ok(p.staleAfterMs >= 20 && p.staleAfterMs <= 100, 'stale after a few 100 Hz periods');
   }
+  t.end();
 });
 
-t.test('the sim profile matches the dvrk-reacher geometry, so labels agree with the env', async (t) => {
+void t.test('the sim profile matches the dvrk-reacher geometry, so labels agree with the env', (t) => {
   const p = loadRobotProfile('dvrk-reacher');
   t.equal(p.kind, 'sim');
   const w = G.workspace;
@@ -41,18 +50,19 @@ t.test('the sim profile matches the dvrk-reacher geometry, so labels agree with 
   t.equal(label.violated(G.zone.center[0], G.zone.center[1], -0.15), 'post');
   t.equal(label.violated(...(G.target as unknown as [number, number, number])), null, 'the target is safe');
   t.equal(label.violated(0.2, 0.07, -0.13), 'workspace');
+  t.end();
 });
 
-t.test('a bad profile names the YAML path and the value found', async (t) => {
-  const cases: [string, (d: Record<string, any>) => void, RegExp][] = [
-    ['type', (d) => (d['limits'].maxStepM = 'fast'), /limits\.maxStepM: .*\(got "fast"\)/],
-    ['box', (d) => (d['limits'].workspace.max[2] = -0.5), /limits\.workspace\.max\[2\]: must be greater than min\[2\] = -0\.175 \(got -0\.5\)/],
-    ['qos', (d) => (d['topics'].hold.qos.reliability = 'sometimes'), /topics\.hold\.qos\.reliability: .*\(got "sometimes"\)/],
-    ['type name', (d) => (d['topics'].measuredCp.type = 'geometry_msgs/msg/TransformStamped'), /topics\.measuredCp\.type: .*\(got "geometry_msgs\/msg\/TransformStamped"\)/],
-    ['missing', (d) => delete d['staleAfterMs'], /staleAfterMs: .*\(got missing\)/],
-    ['feedback loop', (d) => (d['topics'].commandIn.topic = d['topics'].commandOut.topic), /topics\.commandIn\.topic: must differ .*\(got "\/PSM1\/servo_cp"\)/],
-    ['unknown key', (d) => (d['limits'].maxStep = 1), /limits: .*maxStep/],
-    ['zone', (d) => (d['constraints'].stayOut[0].radius = -1), /constraints\.stayOut\[0\]\.radius: .*\(got -1\)/],
+void t.test('a bad profile names the YAML path and the value found', (t) => {
+  const cases: [string, (d: Doc) => void, RegExp][] = [
+    ['type', (d) => (d.limits.maxStepM = 'fast'), /limits\.maxStepM: .*\(got "fast"\)/],
+    ['box', (d) => (d.limits.workspace.max[2] = -0.5), /limits\.workspace\.max\[2\]: must be greater than min\[2\] = -0\.175 \(got -0\.5\)/],
+    ['qos', (d) => (d.topics['hold']!.qos.reliability = 'sometimes'), /topics\.hold\.qos\.reliability: .*\(got "sometimes"\)/],
+    ['type name', (d) => (d.topics['measuredCp']!.type = 'geometry_msgs/msg/TransformStamped'), /topics\.measuredCp\.type: .*\(got "geometry_msgs\/msg\/TransformStamped"\)/],
+    ['missing', (d) => delete d.staleAfterMs, /staleAfterMs: .*\(got missing\)/],
+    ['feedback loop', (d) => (d.topics['commandIn']!.topic = d.topics['commandOut']!.topic), /topics\.commandIn\.topic: must differ .*\(got "\/PSM1\/servo_cp"\)/],
+    ['unknown key', (d) => (d.limits.maxStep = 1), /limits: .*maxStep/],
+    ['zone', (d) => (d.constraints.stayOut[0]!.radius = -1), /constraints\.stayOut\[0\]\.radius: .*\(got -1\)/],
   ];
   for (const [name, mutate, re] of cases) {
     const doc = raw('hardware/dvrk/psm1.yaml');
@@ -67,11 +77,13 @@ t.test('a bad profile names the YAML path and the value found', async (t) => {
     t.match((err as Error | undefined)?.message, re, name);
     t.match((err as Error | undefined)?.message, /^psm1\.yaml: /, `${name}: names the file`);
   }
+  t.end();
 });
 
-t.test('unknown profiles, unreadable files and broken YAML get one coded line', async (t) => {
+void t.test('unknown profiles, unreadable files and broken YAML get one coded line', (t) => {
   t.throws(() => loadRobotProfile('psm9'), { code: 'E_UNKNOWN_ROBOT', message: /no robot profile 'psm9'/ });
   t.throws(() => loadRobotProfile('./no/such.yaml'), { code: 'E_IO' });
   const dir = t.testdir({ 'bad.yaml': 'name: [unclosed\n' });
   t.throws(() => loadRobotProfile(join(dir, 'bad.yaml')), { code: 'E_CONFIG', message: /not valid YAML/ });
+  t.end();
 });

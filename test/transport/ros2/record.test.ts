@@ -25,7 +25,7 @@ const operator = {
   reset: () => undefined,
 };
 
-t.test('records raw topics in CDR and labelled transitions; a violation ends the episode', async (t) => {
+void t.test('records raw topics in CDR and labelled transitions; a violation ends the episode', async (t) => {
   const dir = t.testdir({});
   const out = join(dir, 'demos.mcap');
   const params = join(dir, 'record.params.yaml');

@@ -69,7 +69,7 @@ export function shieldNodeContract(t: Test, makeHarness: () => Promise<Ros2Harne
     await h.close();
   });
 
-  t.test('forwards a small controller step unchanged, with its orientation and stamp, and reports q_risk', async (t) => {
+  void t.test('forwards a small controller step unchanged, with its orientation and stamp, and reports q_risk', async (t) => {
     const r = await rig(h, { decider: fixed('task', [0.001, 0, 0], 0.25, true) });
     r.state(0.05, 0.05, -0.1);
     await h.settle();
@@ -86,7 +86,7 @@ export function shieldNodeContract(t: Test, makeHarness: () => Promise<Ros2Harne
     t.equal(r.hold.length, 0);
   });
 
-  t.test('a recovery decision is published instead of the command and flagged as an intervention', async (t) => {
+  void t.test('a recovery decision is published instead of the command and flagged as an intervention', async (t) => {
     const r = await rig(h, { decider: fixed('recovery', [-0.001, 0, 0.0005], 0.9) });
     r.state(0.05, 0.05, -0.1);
     await h.settle();
@@ -99,7 +99,7 @@ export function shieldNodeContract(t: Test, makeHarness: () => Promise<Ros2Harne
     t.equal(r.shield.counters.recovery, 1);
   });
 
-  t.test('hard limits: a step longer than maxStepM is shortened along its direction, goals stay in the workspace', async (t) => {
+  void t.test('hard limits: a step longer than maxStepM is shortened along its direction, goals stay in the workspace', async (t) => {
     const r = await rig(h);
     const max = r.profile.limits.maxStepM;
     r.state(0.05, 0.05, -0.1);
@@ -118,7 +118,7 @@ export function shieldNodeContract(t: Test, makeHarness: () => Promise<Ros2Harne
     t.equal(r.shield.counters.clampedToWorkspace, 1);
   });
 
-  t.test('stale state (older than staleAfterMs) → hold once, nothing forwarded, and recovery when state returns', async (t) => {
+  void t.test('stale state (older than staleAfterMs) → hold once, nothing forwarded, and recovery when state returns', async (t) => {
     const r = await rig(h);
     r.state(0.05, 0.05, -0.1);
     await h.settle();
@@ -137,7 +137,7 @@ export function shieldNodeContract(t: Test, makeHarness: () => Promise<Ros2Harne
     t.equal(r.shield.holding, false);
   });
 
-  t.test('a zero header.stamp (dVRK: invalid data) → hold', async (t) => {
+  void t.test('a zero header.stamp (dVRK: invalid data) → hold', async (t) => {
     const r = await rig(h);
     r.state(0.05, 0.05, -0.1, { sec: 0, nanosec: 0 });
     await h.settle();
@@ -148,7 +148,7 @@ export function shieldNodeContract(t: Test, makeHarness: () => Promise<Ros2Harne
     t.equal(r.shield.holdReason, 'invalid_state');
   });
 
-  t.test('no state ever received → hold on the first command', async (t) => {
+  void t.test('no state ever received → hold on the first command', async (t) => {
     const r = await rig(h);
     r.command(0.051, 0.05, -0.1);
     await h.settle();
@@ -156,7 +156,7 @@ export function shieldNodeContract(t: Test, makeHarness: () => Promise<Ros2Harne
     t.equal(r.shield.holdReason, 'no_state');
   });
 
-  t.test('the shield answering failsafe, throwing or rejecting → hold, counted, never a crash', async (t) => {
+  void t.test('the shield answering failsafe, throwing or rejecting → hold, counted, never a crash', async (t) => {
     for (const [name, decider] of [
       ['failsafe', fixed('failsafe', [0, 0, 0], Number.NaN)],
       ['throws', { decide: () => { throw new Error('boom'); } }],
@@ -172,7 +172,7 @@ export function shieldNodeContract(t: Test, makeHarness: () => Promise<Ros2Harne
     }
   });
 
-  t.test('lifecycle: inactive forwards nothing; deactivate publishes hold', async (t) => {
+  void t.test('lifecycle: inactive forwards nothing; deactivate publishes hold', async (t) => {
     const r = await rig(h, { start: false });
     r.shield.node.configure();
     r.state(0.05, 0.05, -0.1);
@@ -192,7 +192,7 @@ export function shieldNodeContract(t: Test, makeHarness: () => Promise<Ros2Harne
     t.equal(r.servo.length, 1, 'inactive again: nothing forwarded');
   });
 
-  t.test('timer mode: the latest goal is re-decided at the rate while the controller talks', async (t) => {
+  void t.test('timer mode: the latest goal is re-decided at the rate while the controller talks', async (t) => {
     const profile = testProfile((doc) => {
       doc['tick'] = { mode: 'timer', rateHz: 100 };
       doc['staleAfterMs'] = 1000;
@@ -207,7 +207,7 @@ export function shieldNodeContract(t: Test, makeHarness: () => Promise<Ros2Harne
     t.ok(r.servo.length >= 4 && r.servo.length <= 6, `about 5 ticks in 55 ms at 100 Hz (got ${r.servo.length})`);
   });
 
-  t.test('watchdog: state that stops while the controller is idle still triggers hold, and /diagnostics says so', async (t) => {
+  void t.test('watchdog: state that stops while the controller is idle still triggers hold, and /diagnostics says so', async (t) => {
     const r = await rig(h);
     r.state(0.05, 0.05, -0.1);
     await h.settle();
@@ -223,7 +223,7 @@ export function shieldNodeContract(t: Test, makeHarness: () => Promise<Ros2Harne
     t.equal(last?.values.find((v) => v.key === 'task')?.value, '1');
   });
 
-  t.test('the tap sees ticks (obs, proposed, executed) and every message on profile topics', async (t) => {
+  void t.test('the tap sees ticks (obs, proposed, executed) and every message on profile topics', async (t) => {
     const ticks: number[][] = [];
     const topics = new Set<string>();
     const r = await rig(h, {

@@ -10,7 +10,7 @@ import type { SimPsm } from '../../../src/transport/ros2/sim-node.js';
 import { createFakeRclnodejs, settle } from './fake-rclnodejs.js';
 import { pose } from './harness.js';
 
-t.test('serves measured_cp / measured_js / operating_state with the dVRK types and obeys servo_cp and hold', async (t) => {
+void t.test('serves measured_cp / measured_js / operating_state with the dVRK types and obeys servo_cp and hold', async (t) => {
   const rcl = createFakeRclnodejs();
   const abort = new AbortController();
   let sim: SimPsm | undefined;
@@ -48,7 +48,7 @@ t.test('serves measured_cp / measured_js / operating_state with the dVRK types a
   t.equal(await done, 0);
 });
 
-t.test('a whole shielded loop runs without hardware: sim + scripted controller + shield', async (t) => {
+void t.test('a whole shielded loop runs without hardware: sim + scripted controller + shield', async (t) => {
   const rcl = createFakeRclnodejs();
   const abort = new AbortController();
   let sim: SimPsm | undefined;
