@@ -9,7 +9,7 @@ import {
   robotNames,
 } from '../../src/envs/index.js';
 
-t.test('the five robots are registered with consistent specs', async (t) => {
+void t.test('the five robots are registered with consistent specs', (t) => {
   t.same([...robotNames], ['nav1', 'nav2', 'maze', 'cartpole-length', 'dvrk-reacher']);
   for (const name of robotNames) {
     const env = createEnv(name, { seed: 1 });
@@ -24,9 +24,10 @@ t.test('the five robots are registered with consistent specs', async (t) => {
     t.same(Array.from(failsafeAction(name)), new Array(env.spec.actDim).fill(0), `${name} fail-safe holds`);
     t.ok(generatorInfo(name).description.length > 20);
   }
+  t.end();
 });
 
-t.test('unknown robot names list the known ones', async (t) => {
+void t.test('unknown robot names list the known ones', (t) => {
   for (const call of [
     () => createEnv('nav3'),
     () => createController('nav3'),
@@ -37,9 +38,10 @@ t.test('unknown robot names list the known ones', async (t) => {
   }
   // Names of Object.prototype members are not robots either.
   t.throws(() => createEnv('toString'), { code: 'E_UNKNOWN_ROBOT' });
+  t.end();
 });
 
-t.test('bad actions name the index and value; nothing moves', async (t) => {
+void t.test('bad actions name the index and value; nothing moves', (t) => {
   for (const name of robotNames) {
     const env = createEnv(name, { seed: 3 });
     const obs = env.reset();
@@ -61,9 +63,10 @@ t.test('bad actions name the index and value; nothing moves', async (t) => {
     t.same(Array.from(twin.reset()), Array.from(obs));
     t.same(Array.from(env.step(new Float32Array(n)).obs), Array.from(twin.step(new Float32Array(n)).obs), `${name} unchanged`);
   }
+  t.end();
 });
 
-t.test('actions are clipped to the bounds', async (t) => {
+void t.test('actions are clipped to the bounds', (t) => {
   for (const name of robotNames) {
     const a = createEnv(name, { seed: 9 });
     const b = createEnv(name, { seed: 9 });
@@ -75,9 +78,10 @@ t.test('actions are clipped to the bounds', async (t) => {
       t.same(Array.from(a.step(huge).obs), Array.from(b.step(edge).obs), `${name} step ${k}`);
     }
   }
+  t.end();
 });
 
-t.test('same seed, same trajectory; another seed, another one', async (t) => {
+void t.test('same seed, same trajectory; another seed, another one', (t) => {
   for (const name of robotNames) {
     const run = (seed: number): number[] => {
       const env = createEnv(name, { seed });
@@ -99,9 +103,10 @@ t.test('same seed, same trajectory; another seed, another one', async (t) => {
     env.step(failsafeAction(name));
     t.same(Array.from(env.reset(5)), Array.from(createEnv(name, { seed: 5 }).reset()), `${name} reset(seed)`);
   }
+  t.end();
 });
 
-t.test('unknown or malformed options are configuration errors', async (t) => {
+void t.test('unknown or malformed options are configuration errors', (t) => {
   t.throws(() => createEnv('cartpole-length', { lenght: 0.5 }), {
     code: 'E_CONFIG',
     message: "cartpole-length: unknown option 'lenght' (known: seed, length, randomizeLength)",
@@ -110,4 +115,5 @@ t.test('unknown or malformed options are configuration errors', async (t) => {
   t.throws(() => createEnv('maze', { mode: 'x' }), { code: 'E_CONFIG', message: "maze: option 'mode' is 'x', expected one of e, m, h" });
   t.throws(() => createEnv('nav2', { seed: 1.5 }), { code: 'E_CONFIG' });
   t.throws(() => generateOfflineData('nav1', { seed: 1, transitions: -1 }), { code: 'E_USAGE' });
+  t.end();
 });

@@ -11,8 +11,8 @@ export const dvrkReacherGeometry = {
   target: [0.105, 0.07, -0.13],
   /** The two nominal start locations, either side of the line through the zone. */
   starts: [
-    [0.045, 0.056, -0.13],
-    [0.045, 0.084, -0.13],
+    [0.045, 0.054, -0.13],
+    [0.045, 0.086, -0.13],
   ],
   /** Uniform jitter of the start, per axis (± m). */
   startJitter: 0.002,
