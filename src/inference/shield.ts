@@ -112,6 +112,7 @@ export class Shield {
   #loaded: LoadedModel;
   #provider: Provider;
   #closed = false;
+  #inFlight: Promise<Decision> | null = null;
 
   private constructor(core: ShieldCore, loaded: LoadedModel, provider: Provider) {
     this.#core = core;
@@ -151,7 +152,9 @@ export class Shield {
    * `action` if you keep it). `opts.stateStampMs` enables the staleness fail-safe.
    */
   decide(obs: ArrayLike<number>, proposed: ArrayLike<number>, opts?: DecideOptions): Promise<Decision> {
-    return this.#core.decide(obs, proposed, opts);
+    const p = this.#core.decide(obs, proposed, opts);
+    this.#inFlight = p; // close() waits for it: never release a session under a running tick
+    return p;
   }
 
   /**
@@ -226,11 +229,14 @@ export class Shield {
     this.#core.resetEpisode();
   }
 
-  /** Releases the sessions. decide() afterwards throws E_USAGE. */
+  /** Waits for a running tick, then releases the sessions. decide() afterwards throws E_USAGE. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await this.#core.close().close();
+    const model = this.#core.close();
+    await this.#inFlight?.catch(() => undefined);
+    this.#inFlight = null;
+    await model.close();
   }
 }
 

@@ -68,3 +68,13 @@ void t.test('a bad update is refused by prepare and the running model keeps deci
   await shield.swap(again);
   await t.rejects(shield.swap(again), { code: 'E_USAGE', message: /already swapped in/ });
 });
+
+void t.test('close() waits for a running tick, then refuses new ones', async (t) => {
+  const shield = await Shield.load({ modelDir: await writeModelDir(t.testdir(), spec(1)) });
+  const tick = shield.decide([0, 0, 0], [0.9, 0, 0]);
+  const closed = shield.close();
+  const d = await tick;
+  t.equal(d.source, 'recovery', 'the running tick completes on its session');
+  await closed;
+  await t.rejects(shield.decide([0, 0, 0], [0, 0, 0]), { code: 'E_USAGE' });
+});
