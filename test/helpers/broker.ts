@@ -123,7 +123,13 @@ export async function startBroker(options: { forceAedes?: boolean } = {}): Promi
     port,
     url: `mqtt://127.0.0.1:${port}`,
     stop: async () => (isUp ? down() : undefined),
-    down: async () => ((isUp = false), await down()),
-    up: async () => (await up(), (isUp = true)),
+    down: async () => {
+      isUp = false;
+      await down();
+    },
+    up: async () => {
+      await up();
+      isUp = true;
+    },
   };
 }

@@ -12,7 +12,7 @@ import { client, tempDir, topics } from '../transport/mqtt/harness.js';
 const shipped = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'launch', 'mosquitto');
 const bin = mosquittoBinary();
 
-t.test('the shipped mosquitto config: passwords required, ACL enforced', { skip: bin === undefined ? 'mosquitto is not installed (CI installs it)' : false }, async (t) => {
+void t.test('the shipped mosquitto config: passwords required, ACL enforced', { skip: bin === undefined ? 'mosquitto is not installed (CI installs it)' : false }, async (t) => {
   const dir = await tempDir(t, 'rshield-auth-');
   const port = await freePort();
   const passwd = join(dir, 'rshield.passwd');

@@ -4,7 +4,7 @@ import t from 'tap';
 import { startBroker } from '../helpers/broker.js';
 import { shieldNode, trainerNode } from '../transport/mqtt/harness.js';
 
-t.test('no transition is lost across a broker restart', async (t) => {
+void t.test('no transition is lost across a broker restart', async (t) => {
   const broker = await startBroker();
   t.teardown(() => broker.stop());
   const { node: trainerN, trainer } = await trainerNode(t, broker.url, { every: 1_000_000, clientId: `trainer-restart-${process.pid}` });

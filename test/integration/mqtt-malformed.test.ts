@@ -77,7 +77,7 @@ function badBatch(rng: Rng, good: Uint8Array): Uint8Array {
   }
 }
 
-t.test(`${N} bad payloads on each of cmd, model and transitions: all dropped and counted, ticking goes on`, async (t) => {
+void t.test(`${N} bad payloads on each of cmd, model and transitions: all dropped and counted, ticking goes on`, async (t) => {
   const broker = await startBroker();
   t.teardown(() => broker.stop());
   const { node: trainerN, trainer } = await trainerNode(t, broker.url, { every: 1_000_000 });

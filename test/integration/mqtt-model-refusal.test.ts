@@ -6,7 +6,7 @@ import { parseJsonPayload, statusPayload } from '../../src/config/mqtt-payloads.
 import { startBroker } from '../helpers/broker.js';
 import { client, next, shieldNode, topics, trainerNode, waitForMessage } from '../transport/mqtt/harness.js';
 
-t.test('a badly signed version is refused, a broken one fails its check; the running model stays', async (t) => {
+void t.test('a badly signed version is refused, a broken one fails its check; the running model stays', async (t) => {
   const broker = await startBroker();
   t.teardown(() => broker.stop());
   const { node, shield } = await shieldNode(t, broker.url);

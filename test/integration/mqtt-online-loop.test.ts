@@ -5,7 +5,7 @@ import { startBroker } from '../helpers/broker.js';
 import { telemetryPayload, statusPayload, parseJsonPayload } from '../../src/config/mqtt-payloads.js';
 import { client, next, shieldNode, topics, trainerNode, waitForMessage } from '../transport/mqtt/harness.js';
 
-t.test('a new model is trained, signed, swapped and used; telemetry reports it', async (t) => {
+void t.test('a new model is trained, signed, swapped and used; telemetry reports it', async (t) => {
   const broker = await startBroker();
   t.teardown(() => broker.stop());
   const { node: trainerN, trainer } = await trainerNode(t, broker.url, { every: 64 });

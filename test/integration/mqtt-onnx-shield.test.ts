@@ -21,7 +21,7 @@ const ROBOT = 'dvrk-reacher';
 // Critic sigmoid(Σx + b) with b = 10: always above ε, so every tick uses the recovery action c.
 const spec = (version: string, c: number): Parameters<typeof writeModelDir>[1] => ({ b: 10, recC: [c, 0, 0], card: { robot: ROBOT, version, actLow: [-1, -1, -1], actHigh: [1, 1, 1] } });
 
-t.test('ONNX shield: a signed version arrives over MQTT, is prepared, swapped between ticks and used', async (t) => {
+void t.test('ONNX shield: a signed version arrives over MQTT, is prepared, swapped between ticks and used', async (t) => {
   const broker = await startBroker();
   t.teardown(() => broker.stop());
   const dir = await tempDir(t, 'rshield-onnx-loop-');

@@ -7,13 +7,14 @@ import { generateSigningKeys, parsePrivateKey, parsePublicKey } from '../../../s
 import { ModelReceiver, buildModelMessages, readModelDir, storeByHash, type ReceivedModel } from '../../../src/inference/model-transfer.js';
 import type { ModelMessage } from '../../../src/config/mqtt-payloads.js';
 import { FakeTrainer } from './fakes.js';
+import type { Teardown } from './harness.js';
 
 const trainer = generateSigningKeys();
 const stranger = generateSigningKeys();
 const signer = parsePrivateKey(trainer.privateKeyPem);
 const trusted = [parsePublicKey(trainer.publicKeyPem)];
 
-async function setup(t: Tap.Test): Promise<{ dir: string; receiver: (o?: Partial<ConstructorParameters<typeof ModelReceiver>[0]>) => ModelReceiver }> {
+async function setup(t: Teardown): Promise<{ dir: string; receiver: (o?: Partial<ConstructorParameters<typeof ModelReceiver>[0]>) => ModelReceiver }> {
   const dir = await mkdtemp(join(tmpdir(), 'rshield-xfer-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   await new FakeTrainer(50_000).exportModel(join(dir, 'src'), 'line-7');
@@ -36,7 +37,7 @@ async function refusal(p: Promise<unknown>): Promise<string> {
   return 'accepted';
 }
 
-t.test('a signed model sent in chunks arrives byte for byte', async (t) => {
+void t.test('a signed model sent in chunks arrives byte for byte', async (t) => {
   const { dir, receiver } = await setup(t);
   const bundle = await readModelDir(join(dir, 'src'));
   const msgs = buildModelMessages(bundle, { robot: 'line', signer, transfer: 'inline', chunkBytes: 8192 });
@@ -47,7 +48,7 @@ t.test('a signed model sent in chunks arrives byte for byte', async (t) => {
   t.notMatch(got?.dir ?? '', /line-7/, 'the staging folder is named by hash, not by message text');
 });
 
-t.test('unsigned, foreign-signed and tampered models are refused with E_SIGNATURE', async (t) => {
+void t.test('unsigned, foreign-signed and tampered models are refused with E_SIGNATURE', async (t) => {
   const { dir, receiver } = await setup(t);
   const bundle = await readModelDir(join(dir, 'src'));
   const unsigned = buildModelMessages(bundle, { robot: 'line', transfer: 'inline' });
@@ -66,7 +67,7 @@ t.test('unsigned, foreign-signed and tampered models are refused with E_SIGNATUR
   t.match(await refusal(feed(receiver(), [announce, ...bytesTampered])), /^E_SIGNATURE: .*sha256/);
 });
 
-t.test('by content hash: read from the configured store only', async (t) => {
+void t.test('by content hash: read from the configured store only', async (t) => {
   const { dir, receiver } = await setup(t);
   const bundle = await readModelDir(join(dir, 'src'));
   const msgs = buildModelMessages(bundle, { robot: 'line', signer, transfer: 'hash' });
@@ -77,7 +78,7 @@ t.test('by content hash: read from the configured store only', async (t) => {
   t.equal((await feed(receiver({ storeDir: join(dir, 'store') }), msgs))?.version, 'line-7');
 });
 
-t.test('a model for another robot or other dims is refused before any bytes are taken', async (t) => {
+void t.test('a model for another robot or other dims is refused before any bytes are taken', async (t) => {
   const { dir, receiver } = await setup(t);
   const bundle = await readModelDir(join(dir, 'src'));
   const msgs = buildModelMessages(bundle, { robot: 'line', signer, transfer: 'inline' });

@@ -6,7 +6,7 @@ import { TransitionSpool } from '../../../src/transport/mqtt/spool.js';
 
 const batch = (n: number): Uint8Array => new Uint8Array(100).fill(n);
 
-t.test('batches wait on disk, survive a restart and are sent oldest first', async (t) => {
+void t.test('batches wait on disk, survive a restart and are sent oldest first', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'rshield-spool-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   const a = await TransitionSpool.open({ dir, maxBatches: 10, maxBytes: 1e6 });
@@ -17,28 +17,29 @@ t.test('batches wait on disk, survive a restart and are sent oldest first', asyn
   b.push(batch(4));
   const sent: number[] = [];
   let failOnce = true;
-  const n1 = await b.drain(async (x) => {
+  const n1 = await b.drain((x) => {
     if (x[0] === 3 && failOnce) {
       failOnce = false;
-      throw new Error('link down');
+      return Promise.reject(new Error('link down'));
     }
     sent.push(x[0] ?? 0);
+    return Promise.resolve();
   }, () => true);
   t.equal(n1, 2, 'a failed send stops the drain and keeps the batch');
-  await b.drain(async (x) => void sent.push(x[0] ?? 0), () => true);
+  await b.drain((x) => (sent.push(x[0] ?? 0), Promise.resolve()), () => true);
   t.same(sent, [1, 2, 3, 4]);
   t.equal(b.pending, 0);
   t.same(await readdir(dir), [], 'acknowledged batches are deleted');
 });
 
-t.test('beyond the bound the oldest batches are dropped and counted', async (t) => {
+void t.test('beyond the bound the oldest batches are dropped and counted', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'rshield-spool-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   const s = await TransitionSpool.open({ dir, maxBatches: 5, maxBytes: 1e6 });
   for (let i = 1; i <= 8; i++) s.push(batch(i));
   t.equal(s.dropped, 3);
   const sent: number[] = [];
-  await s.drain(async (x) => void sent.push(x[0] ?? 0), () => true);
+  await s.drain((x) => (sent.push(x[0] ?? 0), Promise.resolve()), () => true);
   t.same(sent, [4, 5, 6, 7, 8], 'none lost within the bound');
   const small = await TransitionSpool.open({ dir: join(dir, 'b'), maxBatches: 100, maxBytes: 250 });
   for (let i = 1; i <= 4; i++) small.push(batch(i));

@@ -18,7 +18,7 @@ function sample(rng: Rng, n: number): Transition[] {
   }));
 }
 
-t.test('a batch round-trips bit for bit, nextAct included', async (t) => {
+void t.test('a batch round-trips bit for bit, nextAct included', (t) => {
   const ts = sample(new Rng(1), 20);
   const bytes = encodeTransitions({ session: 7, seq: 3, obsDim: 3, actDim: 2, transitions: ts });
   const back = decodeTransitions(bytes, { obsDim: 3, actDim: 2 });
@@ -28,9 +28,10 @@ t.test('a batch round-trips bit for bit, nextAct included', async (t) => {
   t.same(back.transitions.map((x) => [...x.obs, ...x.act, x.cost, ...x.nextObs, x.done, x.episode, x.step]), ts.map((x) => [...x.obs, ...x.act, x.cost, ...x.nextObs, x.done, x.episode, x.step]));
   t.equal(back.transitions[6]?.nextAct, undefined, 'no next action at the end of an episode');
   t.same([...(back.transitions[0]?.nextAct ?? [])], [0.25, -0.5]);
+  t.end();
 });
 
-t.test('the tick-path batcher writes the same wire format', async (t) => {
+void t.test('the tick-path batcher writes the same wire format', (t) => {
   const b = new TransitionBatcher({ capacity: 4, obsDim: 3, actDim: 2 });
   const ts = sample(new Rng(2), 4).map((x) => ({ ...x, nextAct: undefined }));
   for (const x of ts) t.ok(b.add(x.obs, x.act, x.cost, x.nextObs, x.done, x.episode, x.step));
@@ -40,9 +41,10 @@ t.test('the tick-path batcher writes the same wire format', async (t) => {
   t.same(sealed, encodeTransitions({ session: 9, seq: 1, obsDim: 3, actDim: 2, transitions: ts.map(({ nextAct: _a, ...x }) => x) }));
   t.equal(b.size, 0, 'sealing starts a new batch');
   t.equal(b.seal(9, 2), undefined, 'an empty batch seals to nothing');
+  t.end();
 });
 
-t.test('every malformed batch is refused with E_DATA and a reason, never half-decoded', async (t) => {
+void t.test('every malformed batch is refused with E_DATA and a reason, never half-decoded', (t) => {
   const good = encodeTransitions({ session: 1, seq: 1, obsDim: 3, actDim: 2, transitions: sample(new Rng(3), 5) });
   const cases: [string, (b: Uint8Array) => Uint8Array, RegExp][] = [
     ['empty', () => new Uint8Array(0), /header alone/],
@@ -67,4 +69,5 @@ t.test('every malformed batch is refused with E_DATA and a reason, never half-de
       t.match((err as Error).message, reason, `${name}: says why`);
     }
   }
+  t.end();
 });
