@@ -60,3 +60,10 @@ export function numberOption(name: string, value: string | undefined, fallback: 
   }
   return n;
 }
+
+/** A required string option, or one E_USAGE line naming it. */
+export function requiredOption(values: ParsedArgs['values'], name: string, command: string): string {
+  const v = stringOption(values, name);
+  if (v === undefined || v === '') throw new RShieldError('E_USAGE', `--${name} is required (see rshield ${command} --help)`, { option: name });
+  return v;
+}

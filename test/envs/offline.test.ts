@@ -91,16 +91,16 @@ void t.test('cartpole: exactly N transitions in 30-step random segments that con
   t.end();
 });
 
-void t.test('dvrk-reacher: the noisy operator violates in 10–15% of transitions', (t) => {
+void t.test('dvrk-reacher: the noisy operator violates in 5–10% of transitions', (t) => {
   const data = collect('dvrk-reacher', 6000, 9);
   t.equal(data.length, 6000);
   const viol = data.filter((d) => d.cost === 1).length;
-  t.ok(viol >= 0.1 * 6000 && viol <= 0.15 * 6000, `${viol} of 6000 violate`);
+  t.ok(viol >= 0.05 * 6000 && viol <= 0.1 * 6000, `${viol} of 6000 violate`);
   t.ok(data.every((d) => d.cost === (dvrkReacherViolation(d.nextObs) ? 1 : 0)));
   t.ok(data.every((d) => !dvrkReacherViolation(d.obs)), 'rollouts start and stay in free space until they end');
-  // Slow: each commanded step is at most 2 mm plus tremor.
+  // Probes are slow (at most 2 mm plus tremor); free moves cover the controller's speeds too.
   const big = data.filter((d) => Math.hypot(...d.act) > 0.0035).length;
-  t.ok(big < 0.01 * data.length, `${big} fast steps`);
+  t.ok(big > 0.1 * data.length && big < 0.4 * data.length, `${big} fast steps`);
   // Many directions: violations all around the zone.
   const quadrants = new Set(
     data.filter((d) => d.cost === 1).map((d) => Math.sign((d.nextObs[0] as number) - 0.075) * 2 + Math.sign((d.nextObs[1] as number) - 0.07)),

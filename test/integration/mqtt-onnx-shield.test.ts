@@ -54,7 +54,7 @@ void t.test('ONNX shield: a signed version arrives over MQTT, is prepared, swapp
     actDim: 3,
     trainer: {
       addTransitions: (ts) => void received.push(...ts),
-      update: (n) => ((updates += n), { criticLoss: 0, recoveryLoss: 0 }),
+      update: (n) => Promise.resolve(((updates += n), { criticLoss: 0, recoveryLoss: 0 })),
       exportModel: (out, version) => writeModelDir(out, spec(version, 0.02)),
       get updates() {
         return updates;

@@ -1,7 +1,159 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { RShieldError } from '../../core/errors.js';
+import { createController, createEnv, robotNames } from '../../envs/index.js';
+import { Shield } from '../../inference/shield.js';
+import { intOption, numberOption, parseCommandArgs, stringOption, type OptionTable } from '../args.js';
+import { runEpisodes, type RunTotals } from '../demo/episodes.js';
+import { shippedModelDir } from '../demo/package-root.js';
+import { cumulativePlotSvg } from '../demo/plot.js';
+import { DemoRecording } from '../demo/recording.js';
+import { createProgress } from '../progress.js';
 
-/** `rshield demo`: placeholder until its issue lands. */
-export async function demo(_argv: string[]): Promise<number> {
-  await Promise.resolve();
-  throw new RShieldError('E_UNAVAILABLE', 'demo is not built yet');
+const options: OptionTable = {
+  robot: { type: 'string' },
+  episodes: { type: 'string' },
+  models: { type: 'string' },
+  out: { type: 'string' },
+  seed: { type: 'string' },
+  eps: { type: 'string' },
+  provider: { type: 'string' },
+  'require-cuda': { type: 'boolean' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+};
+
+function help(): string {
+  return [
+    'usage: rshield demo [--robot R] [--episodes N] [--models DIR] [--out DIR] [--json]',
+    '',
+    "Runs the robot's scripted controller (the \"existing controller\") unshielded and then shielded",
+    'on the same episode seeds, prints successes, violations, the ratio (S+1)/(V+1), interventions',
+    'and tick latency, and writes OUT/summary.json, OUT/cumulative.svg and OUT/shielded.mcap.',
+    '',
+    'options:',
+    `  --robot R          ${robotNames.join(', ')} (default dvrk-reacher)`,
+    '  --episodes N       episodes per run (default 100)',
+    '  --models DIR       model directory (default: the shipped models/<robot>)',
+    '  --out DIR          output directory (default rshield-demo)',
+    '  --seed S           base seed of the episodes (default 0)',
+    '  --eps E            override the card\'s ε_risk',
+    '  --provider P       cpu (default) or cuda; --require-cuda refuses a CPU fallback',
+    '  --json             print the summary as one JSON object on stdout instead of the table',
+  ].join('\n');
+}
+
+export interface DemoSummary {
+  robot: string;
+  episodes: number;
+  seed: number;
+  model: { version: string; dir: string; epsRisk: number; provider: string; fused: boolean };
+  unshielded: Pick<RunTotals, 'successes' | 'violations' | 'ratio'>;
+  shielded: Pick<RunTotals, 'successes' | 'violations' | 'ratio' | 'interventions' | 'failsafes' | 'ticks'>;
+  /** Shielded violations as a share of unshielded ones; ratio gain = shielded ratio / unshielded ratio. */
+  violationShare: number | null;
+  ratioGain: number;
+  tickUs: { p50: number; p99: number; max: number };
+  seconds: number;
+  files: { summary: string; plot: string; recording: string };
+}
+
+const round = (x: number, d = 2): number => Number(x.toFixed(d));
+
+/** `rshield demo`: the main job on the embedded default (simulated robot, in-process). */
+export async function demo(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs('demo', argv, options);
+  if (values.help === true) {
+    console.log(help());
+    return 0;
+  }
+  if (positionals.length > 0) throw new RShieldError('E_USAGE', `unexpected argument '${positionals[0]}' (see rshield demo --help)`);
+  const robot = stringOption(values, 'robot') ?? 'dvrk-reacher';
+  if (!robotNames.includes(robot)) throw new RShieldError('E_UNKNOWN_ROBOT', `unknown robot '${robot}' (known: ${robotNames.join(', ')})`, { robot });
+  const episodes = intOption('episodes', stringOption(values, 'episodes'), 100, 1);
+  const seed = intOption('seed', stringOption(values, 'seed'), 0);
+  const outDir = stringOption(values, 'out') ?? 'rshield-demo';
+  const modelDir = stringOption(values, 'models') ?? shippedModelDir(robot);
+  const provider = stringOption(values, 'provider') ?? 'cpu';
+  if (provider !== 'cpu' && provider !== 'cuda') throw new RShieldError('E_USAGE', `--provider must be cpu or cuda, got '${provider}'`, { option: 'provider' });
+  const epsText = stringOption(values, 'eps');
+  const json = values.json === true;
+  const t0 = performance.now();
+
+  const shield = await Shield.load({
+    modelDir,
+    robot,
+    provider,
+    requireCuda: values['require-cuda'] === true,
+    ...(epsText === undefined ? {} : { epsRisk: numberOption('eps', epsText, 0) }),
+  });
+  try {
+    await mkdir(outDir, { recursive: true }).catch((err: unknown) => {
+      throw new RShieldError('E_IO', `--out '${outDir}': cannot create directory: ${(err as Error).message}`, { path: outDir });
+    });
+    const files = { summary: join(outDir, 'summary.json'), plot: join(outDir, 'cumulative.svg'), recording: join(outDir, 'shielded.mcap') };
+    const env = createEnv(robot, { seed });
+    const controller = createController(robot, { seed });
+    const progress = createProgress({ label: `demo ${robot}`, total: 2 * episodes, unit: 'episodes' });
+
+    const unshielded = await runEpisodes({ env, controller, episodes, seed, onEpisode: (n, t) => progress.update(n, { violations: t.violations }) });
+    const recording = DemoRecording.open(files.recording, env.spec, seed, episodes);
+    let shielded: RunTotals;
+    try {
+      shielded = await runEpisodes({
+        env, controller, episodes, seed, shield,
+        onTransition: (t, tick) => recording.write(t, tick),
+        onEpisode: (n, t) => progress.update(episodes + n, { violations: t.violations }),
+      });
+    } finally {
+      recording.close();
+    }
+    progress.stop(2 * episodes);
+
+    const stats = shield.stats();
+    const summary: DemoSummary = {
+      robot,
+      episodes,
+      seed,
+      model: { version: shield.modelVersion, dir: modelDir, epsRisk: shield.epsRisk, provider: shield.provider, fused: shield.fused },
+      unshielded: { successes: unshielded.successes, violations: unshielded.violations, ratio: round(unshielded.ratio, 3) },
+      shielded: {
+        successes: shielded.successes, violations: shielded.violations, ratio: round(shielded.ratio, 3),
+        interventions: shielded.interventions, failsafes: shielded.failsafes, ticks: shielded.ticks,
+      },
+      violationShare: unshielded.violations === 0 ? null : round(shielded.violations / unshielded.violations, 3),
+      ratioGain: round(shielded.ratio / unshielded.ratio, 2),
+      tickUs: { p50: round(stats.tickUs.p50, 1), p99: round(stats.tickUs.p99, 1), max: round(stats.tickUs.max, 1) },
+      seconds: round((performance.now() - t0) / 1000, 1),
+      files,
+    };
+    await writeFile(files.summary, `${JSON.stringify(summary, null, 2)}\n`);
+    await writeFile(files.plot, cumulativePlotSvg(`rshield demo: ${robot}, ${episodes} episodes (model ${summary.model.version})`, [
+      { label: 'successes, unshielded', color: '#1f77b4', dashed: true, values: unshielded.cumulativeSuccesses },
+      { label: 'violations, unshielded', color: '#d62728', dashed: true, values: unshielded.cumulativeViolations },
+      { label: 'successes, shielded', color: '#1f77b4', values: shielded.cumulativeSuccesses },
+      { label: 'violations, shielded', color: '#d62728', values: shielded.cumulativeViolations },
+    ]));
+    console.log(json ? JSON.stringify(summary) : table(summary));
+    return 0;
+  } finally {
+    await shield.close();
+  }
+}
+
+function table(s: DemoSummary): string {
+  const rows = [
+    ['run', 'episodes', 'successes', 'violations', 'ratio', 'interventions', 'tick p50', 'tick p99'],
+    ['unshielded', String(s.episodes), String(s.unshielded.successes), String(s.unshielded.violations), s.unshielded.ratio.toFixed(2), '-', '-', '-'],
+    ['shielded', String(s.episodes), String(s.shielded.successes), String(s.shielded.violations), s.shielded.ratio.toFixed(2), String(s.shielded.interventions), `${s.tickUs.p50} µs`, `${s.tickUs.p99} µs`],
+  ];
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  const lines = rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd());
+  const share = s.violationShare === null ? 'n/a (no unshielded violations)' : `${(100 * s.violationShare).toFixed(1)}% of unshielded`;
+  return [
+    `rshield demo: ${s.robot}, model ${s.model.version} (ε_risk ${s.model.epsRisk}), ONNX Runtime ${s.model.provider}${s.model.fused ? ', fused graph' : ''}`,
+    ...lines,
+    `shielded violations: ${share}; ratio ${s.ratioGain}× unshielded; ${s.seconds} s`,
+    `wrote ${s.files.summary}, ${s.files.plot}, ${s.files.recording}`,
+  ].join('\n');
 }

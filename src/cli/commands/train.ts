@@ -1,7 +1,92 @@
 import { RShieldError } from '../../core/errors.js';
+import { readDataset } from '../../data/index.js';
+import { defaultsFor, trainDefaults } from '../../learn/defaults.js';
+import { trainOffline } from '../../learn/offline.js';
+import { intOption, numberOption, parseCommandArgs, requiredOption, stringOption, stringsOption, type OptionTable } from '../args.js';
+import { createProgress } from '../progress.js';
 
-/** `rshield train`: placeholder until its issue lands. */
-export async function train(_argv: string[]): Promise<number> {
-  await Promise.resolve();
-  throw new RShieldError('E_UNAVAILABLE', 'train is not built yet');
+const options: OptionTable = {
+  robot: { type: 'string' },
+  data: { type: 'string', multiple: true },
+  out: { type: 'string' },
+  steps: { type: 'string' },
+  gamma: { type: 'string' },
+  eps: { type: 'string' },
+  'violation-share': { type: 'string' },
+  batch: { type: 'string' },
+  lr: { type: 'string' },
+  tau: { type: 'string' },
+  seed: { type: 'string' },
+  threads: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+};
+
+function help(): string {
+  return [
+    'usage: rshield train --robot R --data FILE.mcap [--data FILE2.mcap ...] --out DIR [options]',
+    '',
+    'Trains the safety critic Q_risk and the model-free recovery policy on recorded',
+    'constraint-violation data and writes DIR/critic.onnx, DIR/recovery.onnx, DIR/model.json.',
+    '',
+    'options (defaults per robot: docs/training.md):',
+    `  --robot R              ${Object.keys(trainDefaults).join(', ')}; must match the data`,
+    '  --data FILE.mcap       dataset file, repeatable (also accepted as positional arguments)',
+    '  --out DIR              model directory to write',
+    '  --steps N              gradient steps (reference: 10000)',
+    '  --gamma G              γ_risk, discount of the risk TD target',
+    '  --eps E                ε_risk, the shield threshold written into the card',
+    '  --violation-share P    share of violating transitions per batch; -1 samples uniformly',
+    '  --batch N  --lr X  --tau T  --seed S  --threads N',
+  ].join('\n');
+}
+
+/** `rshield train`: offline critic + recovery training (thesis Algorithm 1, pretraining phase). */
+export async function train(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs('train', argv, options);
+  if (values.help === true) {
+    console.log(help());
+    return 0;
+  }
+  const robot = requiredOption(values, 'robot', 'train');
+  const d = defaultsFor(robot);
+  const files = [...stringsOption(values, 'data'), ...positionals];
+  if (files.length === 0) throw new RShieldError('E_USAGE', '--data FILE.mcap is required (see rshield train --help)', { option: 'data' });
+  const outDir = requiredOption(values, 'out', 'train');
+  const share = numberOption('violation-share', stringOption(values, 'violation-share'), d.violationShare);
+  if (share !== -1 && (share <= 0 || share >= 1)) throw new RShieldError('E_USAGE', `--violation-share must be in (0, 1) or -1, got ${share}`, { option: 'violation-share' });
+  const gamma = numberOption('gamma', stringOption(values, 'gamma'), d.gammaRisk);
+  const eps = numberOption('eps', stringOption(values, 'eps'), d.epsRisk);
+  for (const [name, v] of [['gamma', gamma], ['eps', eps]] as const) {
+    if (v < 0 || v > 1) throw new RShieldError('E_USAGE', `--${name} must be in [0, 1], got ${v}`, { option: name });
+  }
+  const opts = {
+    ...d,
+    robot,
+    outDir,
+    gammaRisk: gamma,
+    epsRisk: eps,
+    violationShare: share,
+    steps: intOption('steps', stringOption(values, 'steps'), d.steps, 1),
+    batch: intOption('batch', stringOption(values, 'batch'), d.batch, 1),
+    lr: numberOption('lr', stringOption(values, 'lr'), d.lr),
+    tau: numberOption('tau', stringOption(values, 'tau'), d.tau),
+    seed: intOption('seed', stringOption(values, 'seed'), 0),
+    threads: intOption('threads', stringOption(values, 'threads'), 2, 1),
+  };
+
+  const data = await readDataset(files);
+  if (data.meta.robot !== robot) {
+    throw new RShieldError('E_DATA', `${data.files[0]?.path ?? files[0]}: data is from robot '${data.meta.robot}', not '${robot}'`, { robot, dataRobot: data.meta.robot });
+  }
+  const violations = data.cost.reduce((n, c) => n + (c > 0 ? 1 : 0), 0);
+  console.error(`train ${robot}: ${data.size} transitions (${violations} violating) from ${data.files.length} file(s); ${opts.steps} steps, batch ${opts.batch}, γ_risk ${gamma}, ε_risk ${eps}`);
+  const progress = createProgress({ label: `train ${robot}`, total: opts.steps, unit: 'steps' });
+  const result = await trainOffline(data, {
+    ...opts,
+    onProgress: (step, criticLoss, recoveryLoss) => progress.update(step, { criticLoss: Number(criticLoss.toPrecision(3)), recoveryQ: Number(recoveryLoss.toPrecision(3)) }),
+  });
+  progress.stop(opts.steps);
+  const auroc = Number.isNaN(result.auroc) ? 'n/a' : result.auroc.toFixed(3);
+  console.log(`trained ${robot} model ${result.card.version} in ${result.seconds.toFixed(1)} s: held-out AUROC ${auroc} (violation within ${d.aurocHorizon} steps) → ${outDir}`);
+  return 0;
 }

@@ -8,12 +8,32 @@ import { dvrkReacherGeometry as G, dvrkReacherViolation } from './geometry.js';
 const ROLLOUT_STEPS = 8;
 /** Share of rollouts that probe a workspace face instead of the stay-out zone. */
 const WALL_SHARE = 0.2;
+/**
+ * Share of rollouts that are free moves across the workspace at up to full speed. Without them
+ * every logged action heads into a constraint and a critic trained on the data rates every
+ * action as dangerous, including the controller's fast moves far from the zone.
+ */
+const FREE_SHARE = 0.4;
 const MM = 0.001;
 
 /** Where a rollout starts and the point its operator steers toward. */
 interface Approach {
   start: [number, number, number];
   aim: [number, number, number];
+  /** Commanded speed, m/step (before the action bound). */
+  speed: number;
+}
+
+function workspacePoint(rng: Rng, margin: number): [number, number, number] {
+  const w = G.workspace;
+  return [rng.uniform(w.x[0] + margin, w.x[1] - margin), rng.uniform(w.y[0] + margin, w.y[1] - margin), rng.uniform(w.z[0] + margin, w.z[1] - margin)];
+}
+
+/** A free move: from anywhere in the workspace toward another point (half the time the target) at 1–7 mm/step. */
+function freeMove(rng: Rng): Approach {
+  const start = workspacePoint(rng, 2 * MM);
+  const aim = rng.next() < 0.5 ? ([...G.target] as [number, number, number]) : workspacePoint(rng, 0);
+  return { start, aim, speed: rng.uniform(1, 7) * MM };
 }
 
 /**
@@ -35,11 +55,11 @@ function zoneApproach(rng: Rng): Approach {
     const phi = rng.uniform(0, 2 * Math.PI);
     const x = center[0] + rho * Math.cos(phi);
     const y = center[1] + rho * Math.sin(phi);
-    return { start: [x, y, z[1] + rng.uniform(2, 8) * MM], aim: [x, y, z[1] + overshoot] };
+    return { start: [x, y, z[1] + rng.uniform(2, 8) * MM], aim: [x, y, z[1] + overshoot], speed: rng.uniform(0.5, 2) * MM };
   }
   const phi = rng.uniform(0, 2 * Math.PI);
   const z = rng.uniform(G.zone.z[0] + 5 * MM, G.zone.z[1] - 5 * MM);
-  return { start: zonePoint(phi, z, rng.uniform(2, 8) * MM), aim: zonePoint(phi, z, overshoot) };
+  return { start: zonePoint(phi, z, rng.uniform(2, 8) * MM), aim: zonePoint(phi, z, overshoot), speed: rng.uniform(0.5, 2) * MM };
 }
 
 function wallApproach(rng: Rng): Approach {
@@ -59,16 +79,17 @@ function wallApproach(rng: Rng): Approach {
   const aim = [...p] as [number, number, number];
   start[axis] = face + inward * rng.uniform(2, 8) * MM;
   aim[axis] = face + inward * rng.uniform(-5, 1.5) * MM;
-  return { start, aim };
+  return { start, aim, speed: rng.uniform(0.5, 2) * MM };
 }
 
 /**
- * The dvrk-reacher D_offline: a noisy operator probing the constraints slowly. Each rollout
- * starts 2–8 mm from the stay-out zone (any bearing, any height, or above it) or from a
- * workspace face, and steers at 0.5–2 mm/step toward a point between 1.5 mm short of the
- * boundary and 5 mm past it, with hand tremor of 0.3 mm per axis; at most 8 steps, ending at
- * the first violation. About 12% of transitions violate. The arm's hidden gains are redrawn
- * for every rollout.
+ * The dvrk-reacher D_offline: a noisy operator. 60% of rollouts probe the constraints slowly:
+ * they start 2–8 mm from the stay-out zone (any bearing, any height, or above it) or from a
+ * workspace face, and steer at 0.5–2 mm/step toward a point between 1.5 mm short of the
+ * boundary and 5 mm past it. 40% are free moves across the workspace at 1–7 mm/step (half of
+ * them toward the target), which sometimes cross the zone too. Hand tremor 0.3 mm per axis;
+ * at most 8 steps, ending at the first violation. The arm's hidden gains are redrawn for
+ * every rollout.
  */
 export function* dvrkOffline(n: number, seed: number, params: EnvOptions): Generator<RawTransition> {
   const rng = new Rng(seed);
@@ -77,10 +98,11 @@ export function* dvrkOffline(n: number, seed: number, params: EnvOptions): Gener
   let count = 0;
   for (let episode = 0; count < n; episode++) {
     let a: Approach;
-    do a = rng.next() < WALL_SHARE ? wallApproach(rng) : zoneApproach(rng);
+    const kind = rng.next();
+    do a = kind < FREE_SHARE ? freeMove(rng) : kind < FREE_SHARE + (1 - FREE_SHARE) * WALL_SHARE ? wallApproach(rng) : zoneApproach(rng);
     while (dvrkReacherViolation(a.start));
     let obs = env.resetAt(a.start);
-    const speed = rng.uniform(0.5, 2) * MM;
+    const speed = a.speed;
     for (let step = 0; step < ROLLOUT_STEPS && count < n; step++) {
       count++;
       const dx = a.aim[0] - (obs[0] as number);

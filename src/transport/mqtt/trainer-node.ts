@@ -16,7 +16,8 @@ import type { TransitionBatch } from './transition-codec.js';
 /** What the node needs of the online learner (src/learn/online.ts). */
 export interface OnlineTrainerPort {
   addTransitions(ts: Transition[]): void;
-  update(n: number): { criticLoss: number; recoveryLoss: number };
+  /** Runs n gradient updates (each one ONNX Runtime run: asynchronous). */
+  update(n: number): Promise<{ criticLoss: number; recoveryLoss: number }>;
   exportModel(dir: string, version: string): Promise<unknown>;
   readonly updates: number;
 }
@@ -164,7 +165,7 @@ export class TrainerNode extends EventEmitter<TrainerNodeEvents> {
         while (this.owed > 0 && !this.stopped) {
           const toNext = this.nextPublishAt - this.o.trainer.updates;
           const n = Math.max(1, Math.min(slice, this.owed, toNext));
-          this.lastLoss = this.o.trainer.update(n);
+          this.lastLoss = { ...(await this.o.trainer.update(n)) };
           this.owed -= n;
           if (this.o.trainer.updates >= this.nextPublishAt) {
             this.nextPublishAt = this.o.trainer.updates + this.o.every;

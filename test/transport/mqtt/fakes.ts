@@ -107,7 +107,8 @@ export class FakeTrainer implements OnlineTrainerPort {
   addTransitions(ts: Transition[]): void {
     this.received.push(...ts);
   }
-  update(n: number): { criticLoss: number; recoveryLoss: number } {
+  async update(n: number): Promise<{ criticLoss: number; recoveryLoss: number }> {
+    await Promise.resolve();
     this.updates += n;
     return { criticLoss: 1 / (1 + this.updates), recoveryLoss: 0.5 };
   }

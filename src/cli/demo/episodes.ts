@@ -1,0 +1,96 @@
+/**
+ * Runs a simulated robot's scripted controller for a number of episodes, either directly
+ * (unshielded) or through a shield, on the same per-episode seeds — the comparison of the
+ * Recovery RL paper (cumulative successes vs cumulative violations, thesis ch. 4).
+ */
+import type { Controller, Env, Transition } from '../../core/types.js';
+import type { ActionSource, Decision } from '../../core/shield-core.js';
+
+/** What the shield decided for one transition's action (copied: decisions are reused objects). */
+export interface TickRecord {
+  readonly proposed: Float32Array;
+  readonly qRisk: number;
+  readonly source: ActionSource | 'unshielded';
+}
+
+export interface RunTotals {
+  episodes: number;
+  successes: number;
+  /** Episodes with at least one constraint violation. */
+  violations: number;
+  /** (S + 1)/(V + 1), the paper's ratio. */
+  ratio: number;
+  /** Ticks where the recovery policy's action replaced the controller's. */
+  interventions: number;
+  failsafes: number;
+  ticks: number;
+  /** Cumulative successes and violations after each episode (for the plot). */
+  cumulativeSuccesses: number[];
+  cumulativeViolations: number[];
+}
+
+export interface Decider {
+  decide(obs: Float32Array, proposed: Float32Array): Promise<Decision>;
+}
+
+export interface EpisodeRunOptions {
+  readonly env: Env;
+  readonly controller: Controller;
+  readonly episodes: number;
+  readonly seed: number;
+  /** Absent: the controller drives the robot directly. */
+  readonly shield?: Decider;
+  /** Receives every transition (for the MCAP recording) and the decision that chose its action. */
+  readonly onTransition?: (t: Transition, tick: TickRecord) => void;
+  readonly onEpisode?: (done: number, totals: RunTotals) => void;
+}
+
+export function episodeSeed(base: number, i: number): number {
+  return (base * 1000003 + i * 7919 + 1) >>> 0;
+}
+
+export async function runEpisodes(o: EpisodeRunOptions): Promise<RunTotals> {
+  const totals: RunTotals = {
+    episodes: 0, successes: 0, violations: 0, ratio: 1, interventions: 0, failsafes: 0, ticks: 0,
+    cumulativeSuccesses: [], cumulativeViolations: [],
+  };
+  for (let ep = 0; ep < o.episodes; ep++) {
+    const seed = episodeSeed(o.seed, ep);
+    let obs = o.env.reset(seed);
+    o.controller.reset(seed);
+    let violated = false;
+    let success = false;
+    let pending: { t: Omit<Transition, 'episode' | 'nextAct'>; tick: TickRecord } | null = null;
+    for (let step = 0; step < o.env.spec.horizon; step++) {
+      const proposed = o.controller.act(obs);
+      let action = proposed;
+      let decision: Decision | null = null;
+      if (o.shield !== undefined) {
+        decision = await o.shield.decide(obs, proposed);
+        action = decision.action.slice();
+        totals.ticks++;
+        if (decision.source === 'recovery') totals.interventions++;
+        else if (decision.source === 'failsafe') totals.failsafes++;
+      }
+      const r = o.env.step(action);
+      if (r.violation) violated = true;
+      success = r.success;
+      if (o.onTransition !== undefined) {
+        if (pending !== null) o.onTransition({ ...pending.t, episode: ep, nextAct: action }, pending.tick);
+        const tick: TickRecord = decision === null ? { proposed, qRisk: Number.NaN, source: 'unshielded' } : { proposed, qRisk: decision.qRisk, source: decision.source };
+        pending = { t: { obs, act: action, cost: r.violation ? 1 : 0, nextObs: r.obs, done: r.done, step }, tick };
+      }
+      obs = r.obs;
+      if (r.done) break;
+    }
+    if (o.onTransition !== undefined && pending !== null) o.onTransition({ ...pending.t, episode: ep }, pending.tick);
+    totals.episodes++;
+    if (success) totals.successes++;
+    if (violated) totals.violations++;
+    totals.cumulativeSuccesses.push(totals.successes);
+    totals.cumulativeViolations.push(totals.violations);
+    o.onEpisode?.(totals.episodes, totals);
+  }
+  totals.ratio = (totals.successes + 1) / (totals.violations + 1);
+  return totals;
+}
