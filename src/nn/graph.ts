@@ -9,14 +9,22 @@ import { axisOf, broadcast, fmt, graphError, sameShape, sizeOf, type Dim, type S
 import { convShape, convTransposeShape, type ConvOptions } from './conv-shape.js';
 import { gradients } from './autodiff.js';
 
-export type InputKind = 'data' | 'noise' | 'param' | 'state';
+export type InputKind = 'data' | 'noise' | 'param' | 'state' | 'flat';
 
 export interface GraphInput {
   readonly kind: InputKind;
   readonly tensor: Tensor;
   readonly param?: Param;
+  /** The parameters a 'flat' input holds back to back, in order. */
+  readonly params?: readonly Param[];
   /** Initial value of every element of a 'state' input. */
   readonly init?: number;
+}
+
+/** Where a parameter lives inside a 'flat' input. */
+export interface FlatView {
+  readonly flat: Tensor;
+  readonly offset: number;
 }
 
 export interface GraphOptions {
@@ -39,6 +47,7 @@ export class GraphBuilder {
   readonly updates = new Map<string, Tensor>();
   private nextId = 0;
   private readonly paramTensors = new Map<Param, Tensor>();
+  private readonly views = new Map<Param, FlatView>();
   private readonly scalarConsts = new Map<number, Tensor>();
 
   constructor(
@@ -80,11 +89,53 @@ export class GraphBuilder {
     return t;
   }
 
-  /** After each run, the state or parameter input `target` takes the value of `next`. */
+  /**
+   * One 1-D input `name` holding `params` back to back. Each parameter's tensor in this graph
+   * becomes a view of it (Slice, then Reshape), so an optimizer can update all of them with a
+   * few large elementwise ops on the vector instead of ~10 small ones per tensor; the program
+   * keeps the values in one buffer and `param.value` is a subarray of it.
+   */
+  flat(name: string, params: readonly Param[]): Tensor {
+    if (this.paramMode !== 'inputs') throw graphError('flat', `graph ${this.name} bakes parameters in as initializers`);
+    if (params.length === 0) throw graphError('flat', `${name} has no parameters`);
+    const total = params.reduce((n, p) => n + p.size, 0);
+    const flat = this.addInput(name, [total], 'flat', { params: [...params] });
+    const viewNodes: Node[] = [];
+    let offset = 0;
+    for (const p of params) {
+      const t = this.use(p);
+      const inp = this.inputs.get(p.name);
+      if (inp?.kind !== 'param' || inp.tensor !== t) {
+        const where = this.views.get(p)?.flat.name;
+        throw graphError('flat', `param ${p.name} is already part of ${where ?? 'another flat input'}`);
+      }
+      if (this.updates.has(p.name)) throw graphError('flat', `param ${p.name} is already updated on its own`);
+      this.inputs.delete(p.name);
+      this.views.set(p, { flat, offset });
+      // The view keeps the param's tensor (and name), so ops already built on it are unchanged.
+      const range = [flat, new Int64s([offset]), new Int64s([offset + p.size]), new Int64s([0])];
+      if (p.shape.length === 1) viewNodes.push(nodeInto('Slice', range, t));
+      else {
+        const s = this.tensor(`Slice_${this.nextId}`, [p.size], 'float', undefined);
+        viewNodes.push(nodeInto('Slice', range, s), nodeInto('Reshape', [s, new Int64s(p.shape)], t));
+      }
+      offset += p.size;
+    }
+    // Views go first: their outputs were graph inputs, which every existing node may read.
+    this.nodes.unshift(...viewNodes);
+    return flat;
+  }
+
+  /** The 'flat' input holding `p` and its offset, if `flat` put it there. */
+  viewOf(p: Param): FlatView | undefined {
+    return this.views.get(p);
+  }
+
+  /** After each run, the state, parameter or flat input `target` takes the value of `next`. */
   update(target: Tensor | Param, next: Tensor): void {
     const t = target instanceof Tensor ? target : this.use(target);
     const inp = this.inputs.get(t.name);
-    if (inp === undefined || inp.tensor !== t || (inp.kind !== 'state' && inp.kind !== 'param')) {
+    if (inp === undefined || inp.tensor !== t || (inp.kind !== 'state' && inp.kind !== 'param' && inp.kind !== 'flat')) {
       throw graphError('update', `${t.name} is not a state or parameter input of graph ${this.name}`);
     }
     if (!sameShape(t.shape, next.shape)) throw graphError('update', `${t.name} has shape ${fmt(t.shape)}, new value ${fmt(next.shape)}`, [t.shape, next.shape]);
@@ -99,8 +150,18 @@ export class GraphBuilder {
     return t;
   }
 
-  /** The tensor currently holding the updated value of `p` in this graph, or its input if none. */
-  latest(p: Param): Tensor {
+  /**
+   * The tensor holding the value of `p` (or of a state or flat input) after this graph's
+   * updates so far: the update if there is one, else the input.
+   */
+  latest(p: Param | Tensor): Tensor {
+    if (p instanceof Tensor) return this.updates.get(p.name) ?? p;
+    const view = this.views.get(p);
+    if (view !== undefined) {
+      const next = this.updates.get(view.flat.name);
+      if (next === undefined) return this.use(p);
+      return this.reshape(this.slice(next, [view.offset], [view.offset + p.size], [0]), p.shape);
+    }
     return this.updates.get(p.name) ?? this.use(p);
   }
 
@@ -421,12 +482,17 @@ export class GraphBuilder {
     return new Tensor(this.nextId++, name, [...shape], type, producer);
   }
 
-  private addInput(name: string, shape: Shape, kind: InputKind, extra: { param?: Param; init?: number } = {}): Tensor {
+  private addInput(name: string, shape: Shape, kind: InputKind, extra: { param?: Param; params?: readonly Param[]; init?: number } = {}): Tensor {
     if (this.inputs.has(name) || this.outputs.has(name)) throw graphError('input', `name ${name} is already used in graph ${this.name}`);
     const t = this.tensor(name, shape, 'float', undefined);
     this.inputs.set(name, { kind, tensor: t, ...extra });
     return t;
   }
+}
+
+/** A node writing an existing tensor (a parameter's tensor turned into a view of a flat input). */
+function nodeInto(op: string, inputs: readonly (Tensor | Int64s)[], output: Tensor): Node {
+  return { op, inputs, attrs: {}, output };
 }
 
 function reduced(shape: Shape, axes: readonly number[], keepdims: boolean): Dim[] {

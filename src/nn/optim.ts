@@ -37,18 +37,42 @@ export function clipByGlobalNorm(g: GraphBuilder, grads: readonly Tensor[], maxN
   return { grads: grads.map((d) => g.mul(d, scale)), norm };
 }
 
+/**
+ * All gradients as one 1-D vector, in the order of `flat` inputs built from the same params
+ * (Reshape is free in ORT; Concat is one copy).
+ */
+export function flatten(g: GraphBuilder, xs: readonly Tensor[]): Tensor {
+  const parts = xs.map((x) => (x.rank === 1 ? x : g.reshape(x, [-1])));
+  return parts.length === 1 ? parts[0]! : g.concat(parts, 0);
+}
+
+/**
+ * The parameters of an optimizer as one flat input named `name` (their tensors become views
+ * of it), and their gradients as one vector in the same order: the update then costs a few
+ * large elementwise ops instead of several per parameter tensor.
+ */
+function flatParamsAndGrads(g: GraphBuilder, name: string, ps: readonly Param[], grads: readonly Tensor[], clipNorm: number | undefined) {
+  const theta = g.flat(name, ps);
+  const flatGrad = flatten(g, grads);
+  if (clipNorm === undefined) return { theta, grad: flatGrad, norm: undefined };
+  const clipped = clipByGlobalNorm(g, [flatGrad], clipNorm);
+  return { theta, grad: clipped.grads[0]!, norm: clipped.norm };
+}
+
 export interface SgdOptions {
   lr: number;
   clipNorm?: number;
+  /** Prefix of the optimizer's input names; distinct optimizers in one graph need distinct names. */
+  name?: string;
 }
 
 /** θ ← θ − lr·∇θ. Returns the gradient norm (before clipping) when clipping is on. */
 export function sgd(g: GraphBuilder, params: Params, grads: readonly Tensor[], opts: SgdOptions): { gradNorm: Tensor | undefined } {
   const ps = listOf(params);
   checkGrads('sgd', ps, grads);
-  const clipped = opts.clipNorm === undefined ? { grads, norm: undefined } : clipByGlobalNorm(g, grads, opts.clipNorm);
-  ps.forEach((p, i) => g.update(p, g.sub(g.use(p), g.mul(clipped.grads[i]!, opts.lr))));
-  return { gradNorm: clipped.norm };
+  const { theta, grad, norm } = flatParamsAndGrads(g, `${opts.name ?? 'sgd'}.params`, ps, grads, opts.clipNorm);
+  g.update(theta, g.sub(theta, g.mul(grad, opts.lr)));
+  return { gradNorm: norm };
 }
 
 export interface AdamOptions {
@@ -67,8 +91,11 @@ export interface AdamOptions {
  * correction needs nothing from the caller.
  *
  * The moments are stored divided by (1−β₁) and (1−β₂) (m̃ = β₁m̃ + g, ṽ = β₂ṽ + g²) and every
- * constant factor is folded into two scalars, so each parameter costs 10 elementwise passes:
+ * constant factor is folded into two scalars, so the update is 10 elementwise passes:
  * θ ← θ − a·m̃/(√ṽ + ε/c), c = √((1−β₂)/(1−β₂ᵗ)), a = lr(1−β₁)/((1−β₁ᵗ)·c). Same update, fewer passes.
+ * Parameters, gradients and moments are each one flat vector (`<name>.params`, `<name>.m`,
+ * `<name>.v`), so those 10 passes run once per step, not once per parameter tensor; the
+ * arithmetic of every element is unchanged.
  */
 export function adam(g: GraphBuilder, params: Params, grads: readonly Tensor[], opts: AdamOptions): { gradNorm: Tensor | undefined; step: Tensor } {
   const ps = listOf(params);
@@ -77,38 +104,54 @@ export function adam(g: GraphBuilder, params: Params, grads: readonly Tensor[], 
   const b2 = opts.beta2 ?? 0.999;
   const eps = opts.eps ?? 1e-8;
   const name = opts.name ?? 'adam';
-  const clipped = opts.clipNorm === undefined ? { grads, norm: undefined } : clipByGlobalNorm(g, grads, opts.clipNorm);
+  const { theta, grad: d, norm } = flatParamsAndGrads(g, `${name}.params`, ps, grads, opts.clipNorm);
   const t = g.state(`${name}.t`, []);
   const t1 = g.add(t, 1);
   g.update(t, t1);
   const c = g.sqrt(g.div(1 - b2, g.sub(1, g.pow(b2, t1))));
   const a = g.div(g.div(opts.lr * (1 - b1), g.sub(1, g.pow(b1, t1))), c);
   const epsC = g.div(eps, c);
-  ps.forEach((p, i) => {
-    const d = clipped.grads[i]!;
-    const m = g.state(`${name}.m/${p.name}`, p.shape);
-    const v = g.state(`${name}.v/${p.name}`, p.shape);
-    const m1 = g.add(g.mul(m, b1), d);
-    const v1 = g.add(g.mul(v, b2), g.square(d));
-    g.update(m, m1);
-    g.update(v, v1);
-    g.update(p, g.sub(g.use(p), g.mul(g.div(m1, g.add(g.sqrt(v1), epsC)), a)));
-  });
-  return { gradNorm: clipped.norm, step: t1 };
+  const m = g.state(`${name}.m`, theta.shape as number[]);
+  const v = g.state(`${name}.v`, theta.shape as number[]);
+  const m1 = g.add(g.mul(m, b1), d);
+  const v1 = g.add(g.mul(v, b2), g.square(d));
+  g.update(m, m1);
+  g.update(v, v1);
+  g.update(theta, g.sub(theta, g.mul(g.div(m1, g.add(g.sqrt(v1), epsC)), a)));
+  return { gradNorm: norm, step: t1 };
 }
 
 /**
  * Polyak averaging of a target network: θ' ← (1−τ)θ' + τθ, using θ after this graph's own
- * update when the graph updates it (Recovery RL target critic, thesis §3.4).
+ * update when the graph updates it (Recovery RL target critic, thesis §3.4). The target is one
+ * flat input (`<target prefix>.params`) updated by 3 elementwise ops; when the source is one
+ * flat input in the same order (an optimizer's), it is used as is, else it is concatenated.
  */
 export function polyak(g: GraphBuilder, target: ParamSet, source: ParamSet, tau: number): void {
   const byName = new Map(source.list().map((p) => [source.relative(p), p] as const));
-  for (const tp of target.list()) {
+  const tps = target.list();
+  if (tps.length === 0) return;
+  const sps = tps.map((tp) => {
     const sp = byName.get(target.relative(tp));
     if (sp === undefined) throw graphError('polyak', `target param ${tp.name} has no source ${source.prefix}/${target.relative(tp)}`);
-    const t = g.use(tp);
-    g.update(tp, g.add(t, g.mul(g.sub(g.latest(sp), t), tau)));
+    return sp;
+  });
+  const t = g.flat(`${target.prefix === '' ? 'polyak' : target.prefix}.params`, tps);
+  const s = sameFlat(g, sps) ?? flatten(g, sps.map((sp) => g.latest(sp)));
+  g.update(t, g.add(t, g.mul(g.sub(s, t), tau)));
+}
+
+/** The latest value of the flat input that holds exactly `ps`, in order, if there is one. */
+function sameFlat(g: GraphBuilder, ps: readonly Param[]): Tensor | undefined {
+  const first = g.viewOf(ps[0]!);
+  if (first === undefined) return undefined;
+  let offset = 0;
+  for (const p of ps) {
+    const v = g.viewOf(p);
+    if (v?.flat !== first.flat || v.offset !== offset) return undefined;
+    offset += p.size;
   }
+  return offset === first.flat.shape[0] ? g.latest(first.flat) : undefined;
 }
 
 export type OptimizerOptions = ({ kind: 'adam' } & AdamOptions) | ({ kind: 'sgd' } & SgdOptions);

@@ -29,6 +29,21 @@ interface Slot {
   spare: FloatArray;
 }
 
+/**
+ * A flat input (`GraphBuilder.flat`): its parameters' values are subarrays of one buffer,
+ * `views` for `current` and `spareViews` for `spare`; the two swap together after a step.
+ */
+interface FlatSlot {
+  readonly name: string;
+  readonly params: readonly Param[];
+  readonly dims: readonly number[];
+  readonly updated: boolean;
+  current: FloatArray;
+  spare: FloatArray;
+  views: FloatArray[];
+  spareViews: FloatArray[];
+}
+
 export class TrainingProgram {
   /** The serialized ONNX model (for inspection or saving). */
   readonly onnx: Uint8Array;
@@ -38,6 +53,7 @@ export class TrainingProgram {
   private readonly result: Record<string, number> = {};
   private readonly outArrays = new Map<string, FloatArray>();
   private readonly slots: Slot[] = [];
+  private readonly flats: FlatSlot[] = [];
   private readonly readParams: Param[] = [];
   private readonly noise: { name: string; buf: FloatArray }[] = [];
   private readonly data: { name: string; size: number; dims: readonly number[] }[] = [];
@@ -99,6 +115,11 @@ export class TrainingProgram {
     }
     for (const n of this.noise) this.rng.fillNormal(n.buf);
     for (const p of this.readParams) this.feeds[p.name] = this.tensorOf(p.value, p.shape);
+    for (const f of this.flats) {
+      syncFlat(f);
+      this.feeds[f.name] = this.tensorOf(f.current, f.dims);
+      if (f.updated) this.fetches[nextName(f.name)] = this.tensorOf(f.spare, f.dims);
+    }
     for (const s of this.slots) {
       // Another program may have replaced a shared parameter's buffer.
       if (s.param !== undefined && s.param.value !== s.current) {
@@ -115,6 +136,12 @@ export class TrainingProgram {
       s.spare = t;
       if (s.param !== undefined) s.param.value = s.current;
     }
+    for (const f of this.flats) {
+      if (!f.updated) continue;
+      [f.current, f.spare] = [f.spare, f.current];
+      [f.views, f.spareViews] = [f.spareViews, f.views];
+      f.params.forEach((p, i) => (p.value = f.views[i]!));
+    }
     for (const [name, buf] of this.outArrays) this.result[name] = buf[0]!;
     return this.result;
   }
@@ -126,10 +153,17 @@ export class TrainingProgram {
     return a;
   }
 
-  /** Copies of program-owned state (optimizer moments, step counters) and of updated parameters, for checkpoints. */
+  /**
+   * Copies of program-owned state (optimizer moments, step counters) and of updated parameters
+   * (flat inputs such as `adam.params` whole), for checkpoints.
+   */
   state(): Record<string, FloatArray> {
     const out: Record<string, FloatArray> = {};
     for (const s of this.slots) out[s.name] = s.current.slice();
+    for (const f of this.flats) {
+      syncFlat(f);
+      out[f.name] = f.current.slice();
+    }
     return out;
   }
 
@@ -143,6 +177,15 @@ export class TrainingProgram {
       }
       if (s.param !== undefined) s.current = s.param.value;
       s.current.set(v);
+    }
+    for (const f of this.flats) {
+      const v = state[f.name];
+      if (v === undefined) continue; // not saved: the params keep their values (ParamSet.load)
+      if (v.length !== f.current.length) {
+        throw new RShieldError('E_MODEL', `${f.name} has ${v.length} values in the checkpoint, program expects ${f.current.length}`, { name: f.name });
+      }
+      f.current.set(v);
+      f.params.forEach((p, i) => (p.value = f.views[i]!));
     }
   }
 
@@ -174,6 +217,20 @@ export class TrainingProgram {
         else this.readParams.push(p);
         return;
       }
+      case 'flat': {
+        const ps = inp.params!;
+        for (const p of ps) {
+          if ((p.value instanceof Float64Array) !== this.f64) {
+            throw new RShieldError('E_GRAPH', `param ${p.name} is ${this.f64 ? 'float32' : 'float64'}, graph ${g.name} is ${g.dtype}`);
+          }
+        }
+        const current = alloc(size);
+        const spare = alloc(size);
+        const f: FlatSlot = { name: t.name, params: ps, dims: t.shape, updated, current, spare, views: viewsOf(current, ps), spareViews: viewsOf(spare, ps) };
+        syncFlat(f); // the program owns the values from now on; param.value is a view
+        this.flats.push(f);
+        return;
+      }
       case 'state': {
         const buf = alloc(size).fill(inp.init ?? 0);
         if (updated) this.slots.push({ name: t.name, param: undefined, dims: t.shape, current: buf, spare: alloc(size) });
@@ -193,4 +250,28 @@ export class TrainingProgram {
     return t;
   }
 
+}
+
+/** Subarrays of `buf` for `params` laid out back to back. */
+function viewsOf(buf: FloatArray, params: readonly Param[]): FloatArray[] {
+  let at = 0;
+  return params.map((p) => {
+    const v = buf.subarray(at, at + p.size);
+    at += p.size;
+    return v;
+  });
+}
+
+/**
+ * Brings into the flat buffer any parameter whose value lives elsewhere (set by another
+ * program sharing the ParamSet, or before compile) and points the parameter back at its view.
+ */
+function syncFlat(f: FlatSlot): void {
+  for (let i = 0; i < f.params.length; i++) {
+    const p = f.params[i]!;
+    const view = f.views[i]!;
+    if (p.value === view) continue;
+    view.set(p.value);
+    p.value = view;
+  }
 }
