@@ -15,12 +15,15 @@ import { normalizerFromData } from './normalizer.js';
 import { SafetyLearner, CRITIC_FILE } from './safety-learner.js';
 import { splitByEpisode, violationWithin } from './validation.js';
 import type { TrainDefaults } from './defaults.js';
+import { defaultSizes, type NetworkSizes } from './networks.js';
 
 export interface OfflineTrainOptions extends TrainDefaults {
   readonly robot: string;
   readonly seed: number;
   readonly outDir: string;
   readonly threads?: number;
+  /** Network widths (default 2×256, the reference's). */
+  readonly sizes?: NetworkSizes;
   /** Share of episodes held out for validation (default 0.1). */
   readonly validationShare?: number;
   /** Called every few steps with the step count and the latest losses. */
@@ -55,6 +58,7 @@ export async function trainOffline(data: Dataset, opts: OfflineTrainOptions): Pr
     tau: opts.tau,
     seed: rng.nextUint32(),
     ...(opts.threads === undefined ? {} : { threads: opts.threads }),
+    ...(opts.sizes === undefined ? {} : { sizes: opts.sizes }),
   });
   try {
     const sampler = new BatchSampler(learner.opts.batch, opts.violationShare, data.obsDim, data.actDim);
@@ -106,6 +110,7 @@ export async function trainOffline(data: Dataset, opts: OfflineTrainOptions): Pr
         engine: 'rshield/nn on onnxruntime-node',
         steps: opts.steps,
         batch: learner.opts.batch,
+        hidden: [...(opts.sizes ?? defaultSizes).hidden],
         lr: opts.lr,
         tau: opts.tau,
         violationShare: opts.violationShare,

@@ -16,6 +16,7 @@ import { normalizerFromData, type Normalizer } from './normalizer.js';
 import { readOnnxWeights } from './onnx-weights.js';
 import { ReplayBuffer } from './replay-buffer.js';
 import { SafetyLearner, type UpdateResult } from './safety-learner.js';
+import { defaultSizes } from './networks.js';
 
 export interface OnlineTrainerOptions {
   readonly robot: string;
@@ -66,11 +67,13 @@ export async function createOnlineTrainer(o: OnlineTrainerOptions): Promise<Onli
   } else {
     throw new RShieldError('E_USAGE', 'the online trainer needs offline data or a model directory to start from');
   }
+  const hidden = card?.training?.hidden;
+  const sizes = Array.isArray(hidden) && hidden.every((h) => Number.isInteger(h) && (h as number) > 0) ? { hidden: hidden as number[] } : defaultSizes;
   const gammaRisk = card?.gammaRisk ?? d.gammaRisk;
   const epsRisk = card?.epsRisk ?? d.epsRisk;
   const learner = await SafetyLearner.create({
     obsDim: spec.obsDim, actDim: spec.actDim, actLow: spec.actLow, actHigh: spec.actHigh,
-    normalizer, gammaRisk, batch: d.batch, lr: d.lr, tau: d.tau, seed: o.seed,
+    normalizer, gammaRisk, batch: d.batch, lr: d.lr, tau: d.tau, seed: o.seed, sizes,
     ...(o.threads === undefined ? {} : { threads: o.threads }),
   });
   if (o.modelDir !== undefined && card !== undefined) {
@@ -114,7 +117,7 @@ export async function createOnlineTrainer(o: OnlineTrainerOptions): Promise<Onli
         failsafe: Array.from(failsafeAction(o.robot)),
         hysteresis: card?.hysteresis ?? 0,
         metrics: { onlineUpdates: learner.updates - pretrainUpdates, onlineTransitions: online, bufferSize: buffer.size, criticLoss: last.criticLoss, recoveryLoss: last.recoveryLoss },
-        training: { engine: 'rshield/nn on onnxruntime-node', mode: 'online', startedFrom: o.modelDir ?? 'data', seed: o.seed, normalizer },
+        training: { engine: 'rshield/nn on onnxruntime-node', mode: 'online', hidden: [...sizes.hidden], startedFrom: o.modelDir ?? 'data', seed: o.seed, normalizer },
       });
     },
     release: () => learner.release(),
