@@ -1,3 +1,4 @@
+import { NoisyController } from './noisy-controller.js';
 import { RShieldError } from '../core/errors.js';
 import type { Controller, Env, Transition } from '../core/types.js';
 import { CartpoleLqrController } from './cartpole/cartpole-controller.js';
@@ -28,6 +29,8 @@ export interface ControllerOptions {
   seed?: number;
   /** cartpole-length: the pole length the LQR gains are designed for. */
   length?: number;
+  /** Exploration noise: Gaussian σ as a share of each action axis' half-range (default 0). */
+  noise?: number;
 }
 
 interface Robot {
@@ -119,7 +122,12 @@ export function createEnv(name: string, opts: EnvOptions = {}): Env {
 
 /** The robot's scripted "existing controller". */
 export function createController(name: string, opts: ControllerOptions = {}): Controller {
-  return robot(name).controller(opts);
+  const { noise = 0, ...rest } = opts;
+  if (!(Number.isFinite(noise) && noise >= 0)) {
+    throw new RShieldError('E_CONFIG', `controller noise must be a number ≥ 0, got ${noise}`, { robot: name, noise });
+  }
+  const c = robot(name).controller(rest);
+  return noise > 0 ? new NoisyController(c, createEnv(name).spec, noise, opts.seed ?? 0) : c;
 }
 
 /**

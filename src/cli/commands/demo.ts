@@ -17,6 +17,7 @@ const options: OptionTable = {
   out: { type: 'string' },
   seed: { type: 'string' },
   eps: { type: 'string' },
+  noise: { type: 'string' },
   provider: { type: 'string' },
   'require-cuda': { type: 'boolean' },
   json: { type: 'boolean' },
@@ -38,6 +39,8 @@ function help(): string {
     '  --out DIR          output directory (default rshield-demo)',
     '  --seed S           base seed of the episodes (default 0)',
     '  --eps E            override the card\'s ε_risk',
+    '  --noise σ          exploration noise on the controller\'s actions, σ as a share of the',
+    '                     action half-range (default 0: the scripted controller as it is)',
     '  --provider P       cpu (default) or cuda; --require-cuda refuses a CPU fallback',
     '  --json             print the summary as one JSON object on stdout instead of the table',
   ].join('\n');
@@ -47,6 +50,7 @@ export interface DemoSummary {
   robot: string;
   episodes: number;
   seed: number;
+  controllerNoise: number;
   model: { version: string; dir: string; epsRisk: number; provider: string; fused: boolean };
   unshielded: Pick<RunTotals, 'successes' | 'violations' | 'ratio'>;
   shielded: Pick<RunTotals, 'successes' | 'violations' | 'ratio' | 'interventions' | 'failsafes' | 'ticks'>;
@@ -77,6 +81,8 @@ export async function demo(argv: string[]): Promise<number> {
   const provider = stringOption(values, 'provider') ?? 'cpu';
   if (provider !== 'cpu' && provider !== 'cuda') throw new RShieldError('E_USAGE', `--provider must be cpu or cuda, got '${provider}'`, { option: 'provider' });
   const epsText = stringOption(values, 'eps');
+  const noise = numberOption('noise', stringOption(values, 'noise'), 0);
+  if (noise < 0) throw new RShieldError('E_USAGE', `--noise must be ≥ 0, got ${noise}`, { option: 'noise' });
   const json = values.json === true;
   const t0 = performance.now();
 
@@ -93,7 +99,7 @@ export async function demo(argv: string[]): Promise<number> {
     });
     const files = { summary: join(outDir, 'summary.json'), plot: join(outDir, 'cumulative.svg'), recording: join(outDir, 'shielded.mcap') };
     const env = createEnv(robot, { seed });
-    const controller = createController(robot, { seed });
+    const controller = createController(robot, { seed, noise });
     const progress = createProgress({ label: `demo ${robot}`, total: 2 * episodes, unit: 'episodes' });
 
     const unshielded = await runEpisodes({ env, controller, episodes, seed, onEpisode: (n, t) => progress.update(n, { violations: t.violations }) });
@@ -115,6 +121,7 @@ export async function demo(argv: string[]): Promise<number> {
       robot,
       episodes,
       seed,
+      controllerNoise: noise,
       model: { version: shield.modelVersion, dir: modelDir, epsRisk: shield.epsRisk, provider: shield.provider, fused: shield.fused },
       unshielded: { successes: unshielded.successes, violations: unshielded.violations, ratio: round(unshielded.ratio, 3) },
       shielded: {
@@ -151,7 +158,7 @@ function table(s: DemoSummary): string {
   const lines = rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd());
   const share = s.violationShare === null ? 'n/a (no unshielded violations)' : `${(100 * s.violationShare).toFixed(1)}% of unshielded`;
   return [
-    `rshield demo: ${s.robot}, model ${s.model.version} (ε_risk ${s.model.epsRisk}), ONNX Runtime ${s.model.provider}${s.model.fused ? ', fused graph' : ''}`,
+    `rshield demo: ${s.robot}${s.controllerNoise > 0 ? ` (controller noise σ ${s.controllerNoise})` : ''}, model ${s.model.version} (ε_risk ${s.model.epsRisk}), ONNX Runtime ${s.model.provider}${s.model.fused ? ', fused graph' : ''}`,
     ...lines,
     `shielded violations: ${share}; ratio ${s.ratioGain}× unshielded; ${s.seconds} s`,
     `wrote ${s.files.summary}, ${s.files.plot}, ${s.files.recording}`,

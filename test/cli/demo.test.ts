@@ -1,0 +1,74 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import { main } from '../../src/cli/main.js';
+import { readDataset } from '../../src/data/index.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'rshield-demo-'));
+t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+
+async function run(t: { capture: (o: Console, m: 'log' | 'error') => () => { args: unknown[] }[] }, ...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const log = t.capture(console, 'log');
+  const error = t.capture(console, 'error');
+  const code = await main(['demo', ...argv]);
+  const text = (calls: { args: unknown[] }[]): string => calls.map((c) => c.args.map(String).join(' ')).join('\n');
+  return { code, out: text(log()), err: text(error()) };
+}
+
+void t.test('demo --json compares the unshielded and shielded runs on the shipped dvrk-reacher model', async (t) => {
+  const out = join(dir, 'run');
+  const r = await run(t, '--episodes', '20', '--out', out, '--json');
+  t.equal(r.code, 0, r.err);
+  const s = JSON.parse(r.out) as {
+    robot: string; episodes: number;
+    unshielded: { successes: number; violations: number; ratio: number };
+    shielded: { successes: number; violations: number; ratio: number; interventions: number; ticks: number };
+    tickUs: { p50: number; p99: number };
+  };
+  t.equal(s.robot, 'dvrk-reacher');
+  t.equal(s.episodes, 20);
+  t.ok(s.unshielded.violations >= 5, `the straight-line controller hits the zone: ${s.unshielded.violations} of 20`);
+  t.ok(s.shielded.violations <= Math.floor(0.1 * s.unshielded.violations), `shielded violations ${s.shielded.violations}`);
+  t.ok(s.shielded.ratio >= 5 * s.unshielded.ratio, `ratio ${s.shielded.ratio} vs ${s.unshielded.ratio}`);
+  t.ok(s.shielded.interventions > 0 && s.shielded.interventions < s.shielded.ticks, 'the shield steps in, but not on every tick');
+  t.equal(s.unshielded.ratio, Number(((s.unshielded.successes + 1) / (s.unshielded.violations + 1)).toFixed(3)));
+  t.ok(s.tickUs.p50 > 0 && s.tickUs.p99 >= s.tickUs.p50);
+
+  t.same(JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')), s, 'summary.json holds the same summary');
+  t.match(readFileSync(join(out, 'cumulative.svg'), 'utf8'), /^<svg[\s\S]*violations, shielded[\s\S]*<\/svg>$/);
+  const rec = await readDataset([join(out, 'shielded.mcap')]);
+  t.equal(rec.size, s.shielded.ticks, 'the recording holds every shielded tick');
+  t.equal(rec.meta.robot, 'dvrk-reacher');
+});
+
+void t.test('the same seed gives the same result', async (t) => {
+  const a = await run(t, '--episodes', '5', '--out', join(dir, 'a'), '--json', '--seed', '7');
+  const b = await run(t, '--episodes', '5', '--out', join(dir, 'b'), '--json', '--seed', '7');
+  const pick = (o: string): unknown => {
+    const s = JSON.parse(o) as Record<string, unknown>;
+    return [s.unshielded, (s.shielded as Record<string, unknown>).violations, (s.shielded as Record<string, unknown>).interventions];
+  };
+  t.same(pick(a.out), pick(b.out));
+});
+
+void t.test('bad input is one line and a non-zero exit', async (t) => {
+  const unknown = await run(t, '--robot', 'ur5');
+  t.equal(unknown.code, 1);
+  t.match(unknown.err, /^rshield demo: unknown robot 'ur5' \(known: .*dvrk-reacher.*\)$/);
+  const empty = join(dir, 'empty');
+  mkdirSync(empty);
+  const missing = await run(t, '--models', empty, '--out', join(dir, 'x'));
+  t.equal(missing.code, 1);
+  t.match(missing.err, /model\.json/);
+  t.notOk(missing.err.includes('\n    at '), 'no stack trace');
+  const badEpisodes = await run(t, '--episodes', 'many');
+  t.equal(badEpisodes.code, 2);
+  t.match(badEpisodes.err, /--episodes must be an integer/);
+  const file = join(dir, 'file');
+  writeFileSync(file, 'x');
+  const badOut = await run(t, '--episodes', '1', '--out', join(file, 'sub'));
+  t.equal(badOut.code, 1);
+  t.match(badOut.err, /--out .*cannot create directory/);
+  t.notOk(existsSync(join(file, 'sub')));
+});
