@@ -18,6 +18,11 @@ export interface CompileOptions {
   threads?: number;
   /** Seed or generator for noise inputs (default seed 0). */
   rng?: Rng | number;
+  /**
+   * Whether idle intra-op threads spin-wait for work (ORT `session.intra_op.allow_spinning`,
+   * default true as in ORT). Only matters with threads > 1.
+   */
+  spin?: boolean;
 }
 
 /** A value the program updates: a parameter (its buffer lives in `param.value`) or program-owned state. */
@@ -90,6 +95,7 @@ export class TrainingProgram {
         interOpNumThreads: 1,
         executionMode: 'sequential',
         graphOptimizationLevel: 'all',
+        extra: { session: { intra_op: { allow_spinning: opts.spin === false ? '0' : '1' } } },
       });
     } catch (err) {
       throw new RShieldError('E_GRAPH', `ONNX Runtime rejected graph ${g.name}: ${(err as Error).message}`, { graph: g.name }, { cause: err });
