@@ -12,6 +12,7 @@ import { onnxShieldPort } from '../../transport/mqtt/onnx-shield-port.js';
 import { ShieldNode, offlineStatus } from '../../transport/mqtt/shield-node.js';
 import { TransitionSpool } from '../../transport/mqtt/spool.js';
 import { robotTopics } from '../../transport/mqtt/topics.js';
+import { shippedModelDir } from '../demo/package-root.js';
 import { intOption, numberOption, parseCommandArgs, stringOption, stringsOption } from '../args.js';
 
 const HELP = `usage: rshield run --robot R --sim --broker URL [options]
@@ -24,7 +25,7 @@ With the broker down, shielding goes on and transitions wait in the spool.
   --sim                run the simulated robot in-process (required: ROS 2 robots use the ros2 launch files)
   --broker URL         mqtt://host:port
   --username U         broker user (or RSHIELD_MQTT_USERNAME); password from RSHIELD_MQTT_PASSWORD
-  --models DIR         model to start with (default models/R)
+  --models DIR         model to start with (default: the model shipped for R, models/R in the package)
   --trust-key FILE     public key whose signed model versions are accepted (repeatable)
   --allow-unsigned     accept unsigned model versions (simulation only)
   --model-store DIR    content-addressed store for versions announced by hash
@@ -86,7 +87,8 @@ export async function run(argv: string[]): Promise<number> {
 
   const env = createEnv(robot, { seed });
   const controller = createController(robot, { seed });
-  const modelDir = stringOption(values, 'models') ?? join('models', robot);
+  // The shipped model sits in the package (models/R), wherever the command is run from.
+  const modelDir = stringOption(values, 'models') ?? shippedModelDir(robot);
   const shield = await Shield.load({ modelDir, robot });
   const spoolDir = stringOption(values, 'spool') ?? join(tmpdir(), 'rshield-spool', robot);
   const spool = await TransitionSpool.open({ dir: spoolDir, maxBatches: spoolMax, maxBytes: 512 * 1024 * 1024 });

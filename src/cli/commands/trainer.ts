@@ -8,8 +8,11 @@ import { Shield } from '../../inference/shield.js';
 import { parsePrivateKey } from '../../inference/model-signing.js';
 import { brokerOptionTable, brokerOptions } from '../../transport/mqtt/connect-options.js';
 import { MqttTransport } from '../../transport/mqtt/mqtt-transport.js';
-import { TrainerNode, type OnlineTrainerPort } from '../../transport/mqtt/trainer-node.js';
+import { TrainerNode } from '../../transport/mqtt/trainer-node.js';
+import { defaultsFor } from '../../learn/defaults.js';
+import type { OnlineTrainer } from '../../learn/online.js';
 import { intOption, parseCommandArgs, stringOption, stringsOption } from '../args.js';
+import { createProgress } from '../progress.js';
 
 const HELP = `usage: rshield trainer --robot R (--data FILE.mcap... | --models DIR) --broker URL [options]
 
@@ -27,21 +30,11 @@ exports, validates (IO and a check batch) and publishes a signed new model versi
   --transfer MODE    inline (chunks over MQTT, default) or hash (files in --model-store)
   --model-store DIR  content-addressed store shared with the shields (--transfer hash)
   --steps N          offline pretraining steps before going online
+  --threads N        ONNX Runtime threads of the learner (default 2)
   --seed N           default 1`;
 
-type CreateOnlineTrainer = (o: { robot: string; data?: string[]; modelDir?: string; seed: number; steps?: number }) => Promise<OnlineTrainerPort>;
-
-/** The online learner is loaded lazily: only this command pulls in the training engine. */
-async function loadOnlineTrainer(): Promise<CreateOnlineTrainer> {
-  const specifier = '../../learn/online.js';
-  try {
-    const mod = (await import(specifier)) as { createOnlineTrainer?: CreateOnlineTrainer };
-    if (typeof mod.createOnlineTrainer === 'function') return mod.createOnlineTrainer;
-  } catch (err) {
-    throw new RShieldError('E_UNAVAILABLE', `the online learner (src/learn/online) cannot be loaded: ${(err as Error).message}`);
-  }
-  throw new RShieldError('E_UNAVAILABLE', 'the online learner does not export createOnlineTrainer');
-}
+/** Thrown from the pretraining progress callback to stop pretraining on SIGINT/SIGTERM. */
+class Interrupted extends Error {}
 
 /** `rshield trainer`: learns online from streamed transitions and publishes signed model versions. */
 export async function trainer(argv: string[]): Promise<number> {
@@ -57,6 +50,7 @@ export async function trainer(argv: string[]): Promise<number> {
     'model-store': { type: 'string' },
     steps: { type: 'string' },
     seed: { type: 'string' },
+    threads: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help === true) {
@@ -87,39 +81,118 @@ export async function trainer(argv: string[]): Promise<number> {
     console.warn('rshield trainer: no --key: versions go out unsigned and only shields run with --allow-unsigned take them');
   }
   const { spec } = createEnv(robot, { seed });
-  const create = await loadOnlineTrainer();
-  const learner = await create({ robot, seed, ...(data.length > 0 ? { data } : {}), ...(modelDir !== undefined ? { modelDir } : {}), ...(stepsText !== undefined ? { steps: intOption('steps', stepsText, 0) } : {}) });
-  const exportDir = stringOption(values, 'out') ?? (await mkdtemp(join(tmpdir(), 'rshield-trainer-')));
+  const threads = intOption('threads', stringOption(values, 'threads'), 2, 1);
+  const steps = stepsText !== undefined ? intOption('steps', stepsText, 0) : undefined;
+
+  // SIGINT/SIGTERM stop the trainer cleanly (exit 0) at any stage, pretraining included.
+  let stopRequested = false;
+  let onStop: (() => void) | undefined;
+  const requestStop = (): void => {
+    stopRequested = true;
+    onStop?.();
+  };
+  process.once('SIGINT', requestStop);
+  process.once('SIGTERM', requestStop);
+  try {
+    // Lazy: only this command pulls in the training engine.
+    const { createOnlineTrainer } = await import('../../learn/online.js');
+    const pretraining = modelDir === undefined;
+    const total = steps ?? defaultsFor(robot).steps;
+    const progress = pretraining ? createProgress({ label: `trainer ${robot} pretraining`, total, unit: 'steps' }) : undefined;
+    let learner: OnlineTrainer;
+    const t0 = performance.now();
+    try {
+      learner = await createOnlineTrainer({
+        robot,
+        seed,
+        threads,
+        ...(data.length > 0 ? { data } : {}),
+        ...(modelDir !== undefined ? { modelDir } : {}),
+        ...(steps !== undefined ? { steps } : {}),
+        onPretrainProgress: (step) => {
+          // Thrown out of the pretraining loop; the process exits right after, freeing the learner.
+          if (stopRequested) throw new Interrupted();
+          progress?.update(step);
+        },
+      });
+    } catch (err) {
+      if (err instanceof Interrupted) {
+        console.error(`rshield trainer: interrupted during pretraining`);
+        return 0;
+      }
+      throw err;
+    }
+    progress?.stop(total);
+    if (pretraining) console.error(`trainer ${robot}: pretrained in ${((performance.now() - t0) / 1000).toFixed(1)} s; ${learner.bufferSize} transitions in the replay buffer`);
+    try {
+      if (stopRequested) return 0;
+      return await serve(learner, { robot, obsDim: spec.obsDim, actDim: spec.actDim, broker, every, transfer, storeDir, signer, exportDir: stringOption(values, 'out') }, (resolve) => {
+        onStop = resolve;
+        if (stopRequested) resolve();
+      });
+    } finally {
+      await learner.release();
+    }
+  } finally {
+    process.removeListener('SIGINT', requestStop);
+    process.removeListener('SIGTERM', requestStop);
+  }
+}
+
+interface ServeContext {
+  readonly robot: string;
+  readonly obsDim: number;
+  readonly actDim: number;
+  readonly broker: ReturnType<typeof brokerOptions>;
+  readonly every: number;
+  readonly transfer: 'inline' | 'hash';
+  readonly storeDir: string | undefined;
+  readonly signer: KeyObject | undefined;
+  readonly exportDir: string | undefined;
+}
+
+/** Connects, trains on what arrives and publishes versions until `onStop` fires. */
+async function serve(learner: OnlineTrainer, c: ServeContext, onStop: (resolve: () => void) => void): Promise<number> {
+  const { robot, broker, every } = c;
+  const exportDir = c.exportDir ?? (await mkdtemp(join(tmpdir(), 'rshield-trainer-')));
   const transport = MqttTransport.connect({ ...broker, clientId: `rshield-trainer-${robot}`, clean: false });
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
   const node = new TrainerNode({
     robot,
-    obsDim: spec.obsDim,
-    actDim: spec.actDim,
+    obsDim: c.obsDim,
+    actDim: c.actDim,
     trainer: learner,
     transport,
-    ...(signer !== undefined ? { signer } : {}),
+    ...(c.signer !== undefined ? { signer: c.signer } : {}),
     every,
     exportDir,
-    transfer,
-    ...(storeDir !== undefined ? { storeDir } : {}),
+    transfer: c.transfer,
+    ...(c.storeDir !== undefined ? { storeDir: c.storeDir } : {}),
     versionPrefix: `${robot}-online-${stamp}`,
     validate: async (dir) => {
       const prepared = await Shield.prepare({ modelDir: dir, robot });
       await prepared.close();
     },
   });
-  node.on('published', (v) => console.log(`published ${v} after ${learner.updates} updates (critic loss ${node.lastLoss.criticLoss.toFixed(4)}, recovery loss ${node.lastLoss.recoveryLoss.toFixed(4)})`));
-  node.on('rejected', (v, why) => console.warn(`version ${v} failed validation, not published: ${why}`));
-  await transport.waitConnected();
-  await node.start();
-  console.log(`training ${robot} online from ${broker.url}; a version every ${every} updates; exports in ${exportDir}`);
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
+  const started = performance.now();
+  node.on('published', (v) => {
+    const s = (performance.now() - started) / 1000;
+    console.log(`published ${v} after ${learner.updates} updates, ${s.toFixed(1)} s online (critic loss ${node.lastLoss.criticLoss.toFixed(4)}, recovery loss ${node.lastLoss.recoveryLoss.toFixed(4)})`);
   });
-  await node.stop();
-  await transport.close();
-  console.log(`stopped: ${node.transitionsReceived} transitions, ${learner.updates} updates, ${node.published} versions published, ${node.invalidMessages} invalid batches`);
+  node.on('rejected', (v, why) => console.warn(`version ${v} failed validation, not published: ${why}`));
+  const stopped = new Promise<void>(onStop);
+  let connected = false;
+  try {
+    await Promise.race([transport.waitConnected().then(() => (connected = true)), stopped]);
+    if (connected) {
+      await node.start();
+      console.log(`training ${robot} online from ${broker.url}; a version every ${every} updates; exports in ${exportDir}`);
+      await stopped;
+    }
+    await node.stop();
+  } finally {
+    await transport.close();
+  }
+  console.log(`stopped: ${node.transitionsReceived} transitions, ${learner.updates} updates, ${node.published} versions published, ${node.invalidMessages} invalid batches, ${node.duplicates} duplicates`);
   return 0;
 }
