@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -88,7 +89,11 @@ export async function run(argv: string[]): Promise<number> {
   const env = createEnv(robot, { seed });
   const controller = createController(robot, { seed });
   // The shipped model sits in the package (models/R), wherever the command is run from.
-  const modelDir = stringOption(values, 'models') ?? shippedModelDir(robot);
+  const given = stringOption(values, 'models');
+  const modelDir = given ?? shippedModelDir(robot);
+  if (given === undefined && !existsSync(join(modelDir, 'model.json'))) {
+    throw new RShieldError('E_MODEL', `no model is shipped for ${robot}; train one (rshield collect, rshield train) and pass --models DIR`, { robot });
+  }
   const shield = await Shield.load({ modelDir, robot });
   const spoolDir = stringOption(values, 'spool') ?? join(tmpdir(), 'rshield-spool', robot);
   const spool = await TransitionSpool.open({ dir: spoolDir, maxBatches: spoolMax, maxBytes: 512 * 1024 * 1024 });
@@ -117,17 +122,23 @@ export async function run(argv: string[]): Promise<number> {
   process.once('SIGTERM', stop);
   const periodMs = 1000 / rate;
   let next = performance.now();
-  for (let n = 0; !stopping && (maxTicks === 0 || n < maxTicks); n++) {
-    await node.tick();
-    next += periodMs;
-    const wait = next - performance.now();
-    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-    else next = performance.now(); // late: do not try to catch up with a burst
+  try {
+    for (let n = 0; !stopping && (maxTicks === 0 || n < maxTicks); n++) {
+      await node.tick();
+      next += periodMs;
+      const wait = next - performance.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      else next = performance.now(); // late: do not try to catch up with a burst
+    }
+  } finally {
+    process.removeListener('SIGINT', stop);
+    process.removeListener('SIGTERM', stop);
+    await node.stop();
+    // Give acknowledgements up to 2 s; what is not acknowledged stays in the spool for the next run.
+    if (transport.connected) await Promise.race([node.drained(), new Promise((r) => setTimeout(r, 2000).unref())]);
+    await transport.close();
+    await shield.close();
   }
-  await node.stop();
-  if (transport.connected) await Promise.race([node.drained(), new Promise((r) => setTimeout(r, 2000))]);
-  await transport.close();
-  await shield.close();
   const s = shield.stats();
   console.log(`stopped after ${s.ticks} ticks: ${s.interventions} interventions, ${s.failsafes} fail-safes, ${node.swaps} swaps, ${node.batchesSent} batches sent, ${spool.pending} spooled, ${spool.dropped} dropped`);
   return 0;
