@@ -1,13 +1,13 @@
 import t from 'tap';
 import { auroc } from '../../src/learn/auroc.js';
 
-t.test('perfect, inverted and uninformative rankings', async (t) => {
+void t.test('perfect, inverted and uninformative rankings', async (t) => {
   t.equal(auroc([0.1, 0.2, 0.8, 0.9], [0, 0, 1, 1]), 1);
   t.equal(auroc([0.9, 0.8, 0.2, 0.1], [0, 0, 1, 1]), 0);
   t.equal(auroc([0.5, 0.5, 0.5, 0.5], [0, 1, 0, 1]), 0.5);
 });
 
-t.test('matches the pairwise definition on a small example', async (t) => {
+void t.test('matches the pairwise definition on a small example', async (t) => {
   const s = [0.3, 0.7, 0.2, 0.7, 0.9, 0.1];
   const y = [0, 1, 0, 0, 1, 1];
   let wins = 0;
@@ -23,6 +23,6 @@ t.test('matches the pairwise definition on a small example', async (t) => {
   t.equal(auroc(s, y), wins / pairs);
 });
 
-t.test('one class only gives NaN', async (t) => {
+void t.test('one class only gives NaN', async (t) => {
   t.ok(Number.isNaN(auroc([0.1, 0.2], [1, 1])));
 });
