@@ -8,11 +8,12 @@ import { Rng } from '../src/core/rng.js';
 import { GraphBuilder, ParamSet, TrainingProgram, adam, polyak, twinCritic, serialize } from '../src/nn/index.js';
 
 const { values } = parseArgs({
-  options: { threads: { type: 'string', default: '2' }, steps: { type: 'string', default: '300' }, spin: { type: 'string', default: '1' } },
+  options: { threads: { type: 'string', default: '2' }, steps: { type: 'string', default: '300' }, spin: { type: 'string' } },
 });
 const { onnx } = onnxProto;
 const threads = Number(values.threads);
-const spin = values.spin !== '0';
+// Without --spin the program keeps TrainingProgram's default (no spinning).
+const spin = values.spin === undefined ? undefined : values.spin !== '0';
 const steps = Number(values.steps);
 const B = 256;
 const OBS = 4;
@@ -39,7 +40,7 @@ g.output('loss', loss);
 adam(g, params, g.gradients(loss, params.trainable()), { lr: 3e-4 });
 polyak(g, target, params, 0.005);
 
-const program = await TrainingProgram.compile(g, { threads, spin });
+const program = await TrainingProgram.compile(g, spin === undefined ? { threads } : { threads, spin });
 const rng = new Rng(7);
 const batch = (n: number, f: () => number): Float32Array => Float32Array.from({ length: n }, f);
 const feeds = {
@@ -61,8 +62,13 @@ const flopsPerStep = 2 * macsPerStep;
 const N = 256;
 const mg = new GraphBuilder('matmul');
 mg.output('c', mg.matmul(mg.input('a', [N, N]), mg.input('b', [N, N])));
-// The reference keeps ORT's default session options whatever --spin says.
-const mm = await ort.InferenceSession.create(serialize(mg), { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
+// The reference runs with the step's thread settings, spinning included.
+const mm = await ort.InferenceSession.create(serialize(mg), {
+  intraOpNumThreads: threads,
+  interOpNumThreads: 1,
+  graphOptimizationLevel: 'all',
+  extra: { session: { intra_op: { allow_spinning: spin === true ? '1' : '0' } } },
+});
 const a = new ort.Tensor('float32', batch(N * N, () => rng.uniform(-1, 1)), [N, N]);
 const b = new ort.Tensor('float32', batch(N * N, () => rng.uniform(-1, 1)), [N, N]);
 const c = new ort.Tensor('float32', new Float32Array(N * N), [N, N]);
@@ -111,7 +117,7 @@ console.log(
     {
       scenario: 'trainer',
       threads,
-      spin,
+      spin: spin ?? false,
       batch: B,
       steps: rounds * stepsPerRound,
       rounds,

@@ -19,8 +19,11 @@ export interface CompileOptions {
   /** Seed or generator for noise inputs (default seed 0). */
   rng?: Rng | number;
   /**
-   * Whether idle intra-op threads spin-wait for work (ORT `session.intra_op.allow_spinning`,
-   * default true as in ORT). Only matters with threads > 1.
+   * Whether idle intra-op threads spin-wait for the next node (ORT
+   * `session.intra_op.allow_spinning`; only matters with threads > 1). Default false, unlike
+   * ORT: on a loaded 2-core machine spinning doubled the 2-thread step time (6.3 vs 3.2 ms in
+   * bench/trainer) and burns cores that the shield's tick needs; on an idle 16-core machine it
+   * saved ~13% (docs/nn.md). Turn it on for training on a dedicated machine.
    */
   spin?: boolean;
 }
@@ -95,7 +98,7 @@ export class TrainingProgram {
         interOpNumThreads: 1,
         executionMode: 'sequential',
         graphOptimizationLevel: 'all',
-        extra: { session: { intra_op: { allow_spinning: opts.spin === false ? '0' : '1' } } },
+        extra: { session: { intra_op: { allow_spinning: opts.spin === true ? '1' : '0' } } },
       });
     } catch (err) {
       throw new RShieldError('E_GRAPH', `ONNX Runtime rejected graph ${g.name}: ${(err as Error).message}`, { graph: g.name }, { cause: err });
