@@ -46,7 +46,7 @@ class BarProgress implements Progress {
   constructor(opts: ProgressOptions, stream: ProgressStream) {
     this.#bar = new cliProgress.SingleBar(
       {
-        format: `${opts.label} [{bar}] {percentage}% | {value}/{total} ${opts.unit}{extra} | {duration_formatted}`,
+        format: `${opts.label} [{bar}] {percentage}% | {value}/{total} ${opts.unit}{extra} | {duration_formatted}, ETA {eta_formatted}`,
         stream: stream as NodeJS.WritableStream,
         hideCursor: true,
         clearOnComplete: false,
@@ -91,7 +91,9 @@ class LineProgress implements Progress {
     this.#last = now;
     const { label, total, unit } = this.#opts;
     const pct = total > 0 ? Math.floor((100 * done) / total) : 100;
-    this.#stream.write(`${label}: ${done}/${total} ${unit} (${pct}%)${extraText(extra)}, ${((now - this.#start) / 1000).toFixed(1)} s\n`);
+    const elapsed = (now - this.#start) / 1000;
+    const eta = done > 0 && done < total ? `, ETA ${((elapsed * (total - done)) / done).toFixed(0)} s` : '';
+    this.#stream.write(`${label}: ${done}/${total} ${unit} (${pct}%)${extraText(extra)}, ${elapsed.toFixed(1)} s${eta}\n`);
   }
 
   stop(): void {

@@ -24,6 +24,8 @@ export interface OfflineTrainOptions extends TrainDefaults {
   readonly threads?: number;
   /** Network widths (default 2×256, the reference's). */
   readonly sizes?: NetworkSizes;
+  /** Where a′ of the TD target comes from, for the card (default 'logged'). */
+  readonly nextAction?: string;
   /** Share of episodes held out for validation (default 0.1). */
   readonly validationShare?: number;
   /** Called every few steps with the step count and the latest losses. */
@@ -115,7 +117,7 @@ export async function trainOffline(data: Dataset, opts: OfflineTrainOptions): Pr
         tau: opts.tau,
         violationShare: opts.violationShare,
         seed: opts.seed,
-        nextAction: 'logged',
+        nextAction: opts.nextAction ?? 'logged',
         seconds: Number(seconds.toFixed(1)),
         normalizer,
         files: { critic: CRITIC_FILE },

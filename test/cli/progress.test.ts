@@ -16,7 +16,7 @@ void t.test('without a terminal: one plain line per interval, with counts and pe
   p.update(250, { violations: 7 });
   now = 1500;
   p.update(300, { violations: 8 });
-  t.equal(out.text(), 'collect nav1: 250/1000 transitions (25%), 7 violations, 1.0 s\n');
+  t.equal(out.text(), 'collect nav1: 250/1000 transitions (25%), 7 violations, 1.0 s, ETA 3 s\n');
   now = 2100;
   p.update(400);
   p.stop(400);

@@ -2,6 +2,8 @@ import { RShieldError } from '../../core/errors.js';
 import { readDataset } from '../../data/index.js';
 import { defaultsFor, trainDefaults } from '../../learn/defaults.js';
 import { trainOffline } from '../../learn/offline.js';
+import { relabelNextActions } from '../../learn/task-policy.js';
+import { basename } from 'node:path';
 import { intOption, numberOption, parseCommandArgs, requiredOption, stringOption, stringsOption, type OptionTable } from '../args.js';
 import { createProgress } from '../progress.js';
 
@@ -18,6 +20,7 @@ const options: OptionTable = {
   tau: { type: 'string' },
   seed: { type: 'string' },
   threads: { type: 'string' },
+  'task-policy': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 };
 
@@ -36,6 +39,8 @@ function help(): string {
     '  --gamma G              γ_risk, discount of the risk TD target',
     '  --eps E                ε_risk, the shield threshold written into the card',
     '  --violation-share P    share of violating transitions per batch; -1 samples uniformly',
+    '  --task-policy F.onnx   take a′ of the TD target from this policy (obs → action) instead',
+    '                         of the logged next action (reference: a′ ~ π_task(s′))',
     '  --batch N  --lr X  --tau T  --seed S  --threads N',
   ].join('\n');
 }
@@ -74,7 +79,9 @@ export async function train(argv: string[]): Promise<number> {
     threads: intOption('threads', stringOption(values, 'threads'), 2, 1),
   };
 
-  const data = await readDataset(files);
+  const taskPolicy = stringOption(values, 'task-policy');
+  const logged = await readDataset(files);
+  const data = taskPolicy === undefined ? logged : await relabelNextActions(logged, taskPolicy);
   if (data.meta.robot !== robot) {
     throw new RShieldError('E_DATA', `${data.files[0]?.path ?? files[0]}: data is from robot '${data.meta.robot}', not '${robot}'`, { robot, dataRobot: data.meta.robot });
   }
@@ -83,6 +90,7 @@ export async function train(argv: string[]): Promise<number> {
   const progress = createProgress({ label: `train ${robot}`, total: opts.steps, unit: 'steps' });
   const result = await trainOffline(data, {
     ...opts,
+    nextAction: taskPolicy === undefined ? 'logged' : `task policy ${basename(taskPolicy)}`,
     onProgress: (step, criticLoss, recoveryLoss) => progress.update(step, { criticLoss: Number(criticLoss.toPrecision(3)), recoveryQ: Number(recoveryLoss.toPrecision(3)) }),
   });
   progress.stop(opts.steps);
