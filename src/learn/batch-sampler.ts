@@ -1,18 +1,8 @@
 import type { Rng } from '../core/rng.js';
+import type { Dataset } from '../data/index.js';
 
 /** The columns a minibatch is drawn from (a Dataset, or the online replay buffer). */
-export interface TransitionColumns {
-  readonly size: number;
-  readonly obsDim: number;
-  readonly actDim: number;
-  readonly obs: Float32Array;
-  readonly act: Float32Array;
-  readonly cost: Float32Array;
-  readonly nextObs: Float32Array;
-  readonly done: Uint8Array;
-  readonly nextAct: Float32Array;
-  readonly hasNextAct: Uint8Array;
-}
+export type TransitionColumns = Pick<Dataset, 'size' | 'obsDim' | 'actDim' | 'obs' | 'act' | 'cost' | 'nextObs' | 'done' | 'nextAct' | 'hasNextAct'>;
 
 /** One preallocated minibatch, refilled in place by `sample`. */
 export interface Batch {
