@@ -10,7 +10,7 @@ export interface Series {
 }
 
 export function cumulativePlotSvg(title: string, series: readonly Series[], width = 720, height = 420): string {
-  const m = { left: 56, right: 200, top: 36, bottom: 44 };
+  const m = { left: 64, right: 250, top: 36, bottom: 44 };
   const w = width - m.left - m.right;
   const h = height - m.top - m.bottom;
   const n = Math.max(1, ...series.map((s) => s.values.length));
@@ -32,6 +32,7 @@ export function cumulativePlotSvg(title: string, series: readonly Series[], widt
   parts.push(`<line x1="${m.left}" x2="${m.left}" y1="${m.top}" y2="${m.top + h}" stroke="#333"/>`);
   parts.push(`<line x1="${m.left}" x2="${m.left + w}" y1="${m.top + h}" y2="${m.top + h}" stroke="#333"/>`);
   parts.push(`<text x="${m.left + w / 2}" y="${height - 10}" text-anchor="middle">episode</text>`);
+  parts.push(`<text x="14" y="${m.top + h / 2}" text-anchor="middle" transform="rotate(-90 14 ${m.top + h / 2})">cumulative count</text>`);
   parts.push(`<text x="${m.left + w}" y="${m.top + h + 16}" text-anchor="end">${n}</text>`);
   parts.push(`<text x="${m.left}" y="${m.top + h + 16}" text-anchor="start">1</text>`);
   series.forEach((s, i) => {
