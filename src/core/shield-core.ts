@@ -134,8 +134,8 @@ export class ShieldCore {
   }
 
   /**
-   * Decides one tick: a = a_task if Q_risk(s, a_task) ≤ ε, else π_rec(s), clamped to the
-   * action bounds; the fail-safe action when inputs, state age, inference or timing fail.
+   * Decides one tick: with a_task clamped to the action bounds, a = a_task if
+   * Q_risk(s, a_task) ≤ ε, else π_rec(s) (clamped too); the fail-safe action when inputs, state age, inference or timing fail.
    * Never throws for bad data; throws E_USAGE when called again before the previous tick
    * resolved (the result object is shared) or after close().
    */
@@ -152,9 +152,13 @@ export class ShieldCore {
       if (bad !== null) return this.#failsafe(bad, NaN);
       const stamp = opts?.stateStampMs;
       if (stamp !== undefined && isStale(stamp, this.#clock.nowMs(), this.#staleAfterMs)) return this.#failsafe('stale', NaN);
+      // The critic judges the action that would execute: the proposal clamped to the bounds
+      // (the robot clips it anyway). An out-of-bounds proposal is outside the data the critic
+      // was trained on, where its output means nothing.
+      clampInto(r.action, proposed, cur.low, cur.high);
       let q: number;
       try {
-        q = await cur.model.risk(obs, proposed);
+        q = await cur.model.risk(obs, r.action);
       } catch (err) {
         this.#lastError = err;
         return this.#failsafe('inference-error', NaN);
@@ -172,8 +176,6 @@ export class ShieldCore {
         }
         if (rec.length !== this.actDim || !allFinite(rec)) return this.#failsafe('inference-error', q);
         clampInto(r.action, rec, cur.low, cur.high);
-      } else {
-        clampInto(r.action, proposed, cur.low, cur.high);
       }
       if (this.#clock.monotonicUs() - t0 > this.#deadlineUs) return this.#failsafe('deadline', q);
       if (source === 'recovery') this.#stats.interventions++;

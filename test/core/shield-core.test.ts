@@ -11,7 +11,7 @@ void t.test('task action passes (clamped); risky action is replaced by the clamp
   let d = await core.decide([0, 0], [0.4, -3]);
   t.equal(d.source, 'task');
   t.same([...d.action], [0.4000000059604645, -1], 'task action clamped to [-1, 1]');
-  t.equal(d.qRisk, 0.4);
+  t.equal(d.qRisk, Math.fround(0.4), 'Q_risk of the clamped float32 action');
   d = await core.decide([0, 0], [0.9, 0]);
   t.equal(d.source, 'recovery');
   t.same([...d.action], [0.20000000298023224, 1], 'recovery action clamped');
@@ -20,6 +20,17 @@ void t.test('task action passes (clamped); risky action is replaced by the clamp
   t.equal(s.ticks, 2);
   t.equal(s.interventions, 1);
   t.equal(s.failsafes, 0);
+});
+
+void t.test('the critic judges the proposal as it would execute: clamped to the bounds', async (t) => {
+  // Q_risk = a[0]/2: a proposal of 1.5 (executes as 1) is at ε = 0.5, not above it.
+  const seen: number[] = [];
+  const m = new FakeRiskModel(1, 1, (_o, a) => (seen.push(a[0] as number), (a[0] as number) / 2), [0]);
+  const core = new ShieldCore(coreModel(m));
+  const d = await core.decide([0], [1.5]);
+  t.same(seen, [1], 'the critic saw the clamped action');
+  t.equal(d.source, 'task');
+  t.same([...d.action], [1]);
 });
 
 void t.test('the result object and its action array are reused', async (t) => {
