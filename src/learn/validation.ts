@@ -24,24 +24,34 @@ export function splitByEpisode(episode: Uint32Array, share: number, rng: Rng): {
 /**
  * Label of each row: 1 when a violation happens within the next `k` steps of its episode,
  * counting this transition's own cost (c_t = 1 means s′ violates). The event the critic's
- * Q_risk ranks when it is read as a risk score (thesis §3.3).
+ * Q_risk ranks when it is read as a risk score (thesis §3.3). Episodes may continue after a
+ * violation (the reference maze data steps a frozen state on), so every violating step counts.
  */
 export function violationWithin(d: Pick<TransitionColumns, 'size' | 'cost'> & { episode: Uint32Array; step: Uint32Array }, k: number): Uint8Array {
-  // Step of the first violation of each episode.
-  const firstViolation = new Map<number, number>();
+  const violationSteps = new Map<number, number[]>();
   for (let i = 0; i < d.size; i++) {
     if ((d.cost[i] ?? 0) > 0) {
       const e = d.episode[i]!;
-      const s = d.step[i]!;
-      const have = firstViolation.get(e);
-      if (have === undefined || s < have) firstViolation.set(e, s);
+      const list = violationSteps.get(e);
+      if (list === undefined) violationSteps.set(e, [d.step[i]!]);
+      else list.push(d.step[i]!);
     }
   }
+  for (const list of violationSteps.values()) list.sort((a, b) => a - b);
   const labels = new Uint8Array(d.size);
   for (let i = 0; i < d.size; i++) {
-    const v = firstViolation.get(d.episode[i]!);
+    const list = violationSteps.get(d.episode[i]!);
+    if (list === undefined) continue;
     const s = d.step[i]!;
-    labels[i] = v !== undefined && v >= s && v - s < k ? 1 : 0;
+    // First violation step ≥ s (binary search).
+    let lo = 0;
+    let hi = list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (list[mid]! < s) lo = mid + 1;
+      else hi = mid;
+    }
+    labels[i] = lo < list.length && list[lo]! - s < k ? 1 : 0;
   }
   return labels;
 }

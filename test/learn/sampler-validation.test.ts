@@ -60,3 +60,14 @@ void t.test('violationWithin labels the k steps before an episode\'s first viola
   t.same(Array.from(violationWithin(d, 2)), [0, 0, 1, 1, 0, 0, 0, 0]);
   t.same(Array.from(violationWithin(d, 4)), [1, 1, 1, 1, 0, 0, 0, 0]);
 });
+
+void t.test('violationWithin counts every violating step when an episode goes on after one', async (t) => {
+  // Maze-style segment: violation at step 1, then a frozen state violating at steps 2 and 3.
+  const d = {
+    size: 5,
+    cost: Float32Array.from([0, 1, 1, 1, 0]),
+    episode: Uint32Array.from([0, 0, 0, 0, 0]),
+    step: Uint32Array.from([0, 1, 2, 3, 4]),
+  };
+  t.same(Array.from(violationWithin(d, 1)), [0, 1, 1, 1, 0]);
+});
