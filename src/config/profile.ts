@@ -60,7 +60,8 @@ export const robotProfileSchema = z
     arm: z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/),
     /** Simulated robot whose observation layout the models of this robot use (e.g. dvrk-reacher). */
     env: z.string().min(1),
-    units: z.strictObject({ length: z.literal('m'), angle: z.literal('rad') }),
+    /** SI, except the navigation robots, whose reference is in abstract units ('unit'; sim only). */
+    units: z.strictObject({ length: z.enum(['m', 'unit']), angle: z.literal('rad') }),
     frames: z.strictObject({ base: z.string().min(1), tip: z.string().min(1) }),
     topics: z.strictObject({
       measuredCp: topicSchema('geometry_msgs/msg/PoseStamped'),
@@ -85,8 +86,8 @@ export const robotProfileSchema = z
     limits: z.strictObject({
       /** Hard limits, enforced in every mode (record included): commanded tip positions are clamped into this box. */
       workspace: box,
-      /** Largest tip displacement per tick, metres (Euclidean). dVRK: servo_cp goals must be reachable in one tick. */
-      maxStepM: z.number().positive().max(0.05),
+      /** Largest tip displacement per tick, in units.length (Euclidean). dVRK: servo_cp goals must be reachable in one tick (≤ 0.05 m). */
+      maxStepM: z.number().positive(),
     }),
     constraints: z.strictObject({
       /** Leaving this box is a violation (usually a little inside limits.workspace). */
@@ -94,8 +95,28 @@ export const robotProfileSchema = z
       stayOut: z.array(zoneSchema).default([]),
     }),
     failsafe: z.strictObject({ action: z.literal('hold') }),
+    /** Which model updates the shield accepts (docs/mqtt.md "Signed models"). */
+    models: z
+      .strictObject({
+        /**
+         * Ed25519 public keys of the trainers whose signed versions are accepted: a file path
+         * (relative to the profile file), an inline SPKI PEM, or base64 (32-byte raw key or SPKI DER).
+         */
+        trustedKeys: z.array(z.string().min(1)).default([]),
+        /** Accept unsigned versions. Refused unless kind is sim. */
+        allowUnsigned: z.boolean().default(false),
+      })
+      .optional(),
   })
   .superRefine((p, ctx) => {
+    if (p.kind !== 'sim') {
+      // A real arm: SI units, a step it can reach in one tick, signed models only.
+      if (p.units.length !== 'm') ctx.addIssue({ code: 'custom', path: ['units', 'length'], message: `must be m for kind ${p.kind} ('unit' is for simulated robots)` });
+      if (p.limits.maxStepM > 0.05) ctx.addIssue({ code: 'custom', path: ['limits', 'maxStepM'], message: `must be at most 0.05 m for kind ${p.kind}` });
+      if (p.models?.allowUnsigned === true) {
+        ctx.addIssue({ code: 'custom', path: ['models', 'allowUnsigned'], message: `unsigned models are for simulated robots only (kind sim), this profile is kind ${p.kind}` });
+      }
+    }
     if (p.topics.commandIn.topic === p.topics.commandOut.topic) {
       ctx.addIssue({ code: 'custom', path: ['topics', 'commandIn', 'topic'], message: 'must differ from topics.commandOut.topic (the shield would feed itself)' });
     }
