@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { RShieldError } from '../../core/errors.js';
 import { createController, createEnv } from '../../envs/index.js';
 import { Shield } from '../../inference/shield.js';
-import { parsePublicKey } from '../../inference/model-signing.js';
+import { keyIdOf, parsePublicKey } from '../../inference/model-signing.js';
+import { loadModelTrust, mergeModelTrust } from '../../config/model-trust.js';
+import { packageRoot } from '../../config/profile.js';
 import { ModelReceiver } from '../../inference/model-transfer.js';
 import { brokerOptionTable, brokerOptions } from '../../transport/mqtt/connect-options.js';
 import { MqttTransport } from '../../transport/mqtt/mqtt-transport.js';
@@ -27,6 +29,8 @@ With the broker down, shielding goes on and transitions wait in the spool.
   --broker URL         mqtt://host:port
   --username U         broker user (or RSHIELD_MQTT_USERNAME); password from RSHIELD_MQTT_PASSWORD
   --models DIR         model to start with (default: the model shipped for R, models/R in the package)
+  --profile P          robot profile, name or YAML path (default: hardware/sim/R.yaml); its
+                       models.trustedKeys and models.allowUnsigned add to the two options below
   --trust-key FILE     public key whose signed model versions are accepted (repeatable)
   --allow-unsigned     accept unsigned model versions (simulation only)
   --model-store DIR    content-addressed store for versions announced by hash
@@ -37,6 +41,20 @@ With the broker down, shielding goes on and transitions wait in the spool.
   --batch N            transitions per batch (default 64)
   --seed N             seed of the simulated robot (default 1)
   --transport ros2     run as a ROS 2 node instead (rshield run --transport ros2 --help)`;
+
+/**
+ * The trust the robot's profile grants: --profile, else the shipped hardware/sim/R.yaml when
+ * there is one. The profile must describe the robot being run.
+ */
+function simProfileTrust(robot: string, given: string | undefined): ReturnType<typeof loadModelTrust> | undefined {
+  const shipped = join(packageRoot(), 'hardware', 'sim', `${robot}.yaml`);
+  if (given === undefined && !existsSync(shipped)) return undefined;
+  const loaded = loadModelTrust(given ?? shipped);
+  if (loaded.profile.env !== robot) {
+    throw new RShieldError('E_CONFIG', `${loaded.file} describes robot '${loaded.profile.env}', not '${robot}'`, { robot, profile: loaded.file });
+  }
+  return loaded;
+}
 
 /** `rshield run`: the shield on a simulated robot, online over MQTT. */
 export async function run(argv: string[]): Promise<number> {
@@ -49,6 +67,7 @@ export async function run(argv: string[]): Promise<number> {
     robot: { type: 'string' },
     sim: { type: 'boolean' },
     models: { type: 'string' },
+    profile: { type: 'string' },
     'trust-key': { type: 'string', multiple: true },
     'allow-unsigned': { type: 'boolean' },
     'model-store': { type: 'string' },
@@ -75,7 +94,7 @@ export async function run(argv: string[]): Promise<number> {
   const batchSize = intOption('batch', stringOption(values, 'batch'), 64, 1);
   const seed = intOption('seed', stringOption(values, 'seed'), 1);
   const spoolMax = intOption('spool-max', stringOption(values, 'spool-max'), 10_000, 1);
-  const trusted = await Promise.all(
+  const fromArgs = await Promise.all(
     stringsOption(values, 'trust-key').map(async (f) => {
       const pem = await readFile(f, 'utf8').catch((err: Error) => {
         throw new RShieldError('E_IO', `cannot read --trust-key ${f}: ${err.message}`, { path: f });
@@ -83,8 +102,12 @@ export async function run(argv: string[]): Promise<number> {
       return parsePublicKey(pem, f);
     }),
   );
-  const allowUnsigned = values['allow-unsigned'] === true;
-  if (trusted.length === 0 && !allowUnsigned) console.warn('rshield run: no --trust-key given: every model update will be refused');
+  const fromProfile = simProfileTrust(robot, stringOption(values, 'profile'));
+  const flagUnsigned = values['allow-unsigned'] === true;
+  const trust = mergeModelTrust(...(fromProfile ? [fromProfile.trust] : []), { keys: fromArgs, keyIds: fromArgs.map(keyIdOf), allowUnsigned: flagUnsigned });
+  const sources = [fromProfile ? `profile ${fromProfile.file}` : '', fromArgs.length > 0 ? '--trust-key' : '', flagUnsigned ? '--allow-unsigned' : ''].filter((x) => x !== '');
+  if (trust.keys.length === 0 && !trust.allowUnsigned) console.warn(`rshield run: no trusted key (--trust-key, or models.trustedKeys in the profile): every model update will be refused`);
+  else console.log(`model updates: ${trust.keys.length > 0 ? `signed by ${trust.keyIds.join(', ')}` : 'no trusted key'}, unsigned ${trust.allowUnsigned ? 'accepted' : 'refused'} (from ${sources.join(', ')})`);
 
   const env = createEnv(robot, { seed });
   const controller = createController(robot, { seed });
@@ -102,8 +125,8 @@ export async function run(argv: string[]): Promise<number> {
     robot,
     obsDim: env.spec.obsDim,
     actDim: env.spec.actDim,
-    trustedKeys: trusted,
-    allowUnsigned,
+    trustedKeys: trust.keys,
+    allowUnsigned: trust.allowUnsigned,
     stagingDir: join(spoolDir, '..', `rshield-models-${robot}-${process.pid}`),
     ...(modelStore !== undefined ? { storeDir: modelStore } : {}),
   });
