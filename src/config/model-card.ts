@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, normalize } from 'node:path';
 import { z } from 'zod';
 import { RShieldError } from '../core/errors.js';
+import { RECOVERY_MODES } from '../core/recovery-mode.js';
 
 export const MODEL_CARD_FORMAT = 'rshield-model/1';
 export const MODEL_CARD_FILE = 'model.json';
@@ -38,6 +39,8 @@ export const ModelCardSchema = z
     failsafe: z.array(finite).optional(),
     /** Stay in recovery until Q_risk < ε_risk − hysteresis. */
     hysteresis: z.number().min(0).max(1).default(0),
+    /** How the shield recovers: π_rec(s) ('policy', the reference) or the nearest safe action. */
+    recoveryMode: z.enum(RECOVERY_MODES).default('policy'),
     critic: z.object({
       file: modelFile,
       inputs: z.object({ obs: tensorName, act: tensorName }),

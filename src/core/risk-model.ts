@@ -16,6 +16,13 @@ export interface RiskModel {
    * overwritten by the next call; synchronous when the value was computed by `risk` already.
    */
   recovery(obs: ArrayLike<number>): Float32Array | Promise<Float32Array>;
+  /**
+   * Nearest-safe recovery (optional; src/core/recovery-mode.ts): among a fixed candidate set
+   * around `proposed`, the action closest to it with Q_risk(obs, a) ≤ threshold, else
+   * `fallback`. Both actions arrive clamped to the bounds. Returns a model-owned array that is
+   * overwritten by the next call.
+   */
+  nearestSafe?(obs: ArrayLike<number>, proposed: Float32Array, fallback: Float32Array, threshold: number): Promise<Float32Array>;
   /** Releases native resources. The model is unusable afterwards. */
   close(): Promise<void>;
 }

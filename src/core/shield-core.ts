@@ -8,6 +8,7 @@ import { RShieldError } from './errors.js';
 import { systemClock, type Clock } from './clock.js';
 import { DecisionRule, clampInto } from './decision-rule.js';
 import { allFinite, checkInputs, isStale, type FailsafeReason } from './failsafe.js';
+import type { RecoveryMode } from './recovery-mode.js';
 import type { RiskModel } from './risk-model.js';
 import { StatsCounter, type ShieldStats } from './shield-stats.js';
 
@@ -41,6 +42,8 @@ export interface CoreModel {
   readonly failsafe: Float32Array;
   readonly actLow: Float32Array;
   readonly actHigh: Float32Array;
+  /** 'policy' (default): π_rec(s). 'nearest-safe': model.nearestSafe, which the model must have. */
+  readonly recoveryMode?: RecoveryMode;
 }
 
 export interface ShieldCoreOptions {
@@ -62,6 +65,10 @@ interface Installed {
   readonly failsafe: Float32Array;
   readonly low: Float32Array;
   readonly high: Float32Array;
+  /** model.nearestSafe bound to its model in nearest-safe mode, else null. */
+  readonly search: NonNullable<RiskModel['nearestSafe']> | null;
+  /** A nearest-safe candidate must have Q_risk ≤ this: the rule's exit threshold ε − h. */
+  readonly safeBelow: number;
 }
 
 function install(m: CoreModel): Installed {
@@ -72,6 +79,11 @@ function install(m: CoreModel): Installed {
       `bounds/fail-safe sizes (${m.actLow.length}, ${m.actHigh.length}, ${m.failsafe.length}) do not match actDim ${d}`,
     );
   }
+  let search: Installed['search'] = null;
+  if (m.recoveryMode === 'nearest-safe') {
+    if (typeof m.model.nearestSafe === 'function') search = m.model.nearestSafe.bind(m.model);
+    else throw new RShieldError('E_MODEL', "recovery mode 'nearest-safe' needs a model that can search candidate actions (model.nearestSafe)");
+  }
   const low = Float32Array.from(m.actLow);
   const high = Float32Array.from(m.actHigh);
   return {
@@ -80,6 +92,8 @@ function install(m: CoreModel): Installed {
     failsafe: clampInto(new Float32Array(d), m.failsafe, low, high),
     low,
     high,
+    search,
+    safeBelow: m.epsRisk - m.hysteresis,
   };
 }
 
@@ -91,6 +105,8 @@ export class ShieldCore {
   readonly #clock: Clock;
   readonly #stats = new StatsCounter();
   readonly #result: MutableDecision;
+  /** π_rec(s) clamped, the fallback of a nearest-safe search. */
+  readonly #rec: Float32Array;
   #cur: Installed;
   #busy = false;
   #pending: { next: Installed; resolve: (old: RiskModel) => void } | null = null;
@@ -104,6 +120,7 @@ export class ShieldCore {
     this.#deadlineUs = opts.deadlineUs ?? Infinity;
     this.#staleAfterMs = opts.staleAfterMs ?? Infinity;
     this.#clock = opts.clock ?? systemClock;
+    this.#rec = new Float32Array(this.actDim);
     this.#result = { action: new Float32Array(this.actDim), source: 'task', qRisk: NaN, failsafeReason: null };
   }
 
@@ -135,7 +152,8 @@ export class ShieldCore {
 
   /**
    * Decides one tick: with a_task clamped to the action bounds, a = a_task if
-   * Q_risk(s, a_task) ≤ ε, else π_rec(s) (clamped too); the fail-safe action when inputs, state age, inference or timing fail.
+   * Q_risk(s, a_task) ≤ ε, else π_rec(s) (clamped too) or, in nearest-safe mode, the
+   * candidate closest to a_task with Q_risk ≤ ε − h (π_rec(s) when none); the fail-safe action when inputs, state age, inference or timing fail.
    * Never throws for bad data; throws E_USAGE when called again before the previous tick
    * resolved (the result object is shared) or after close().
    */
@@ -175,6 +193,17 @@ export class ShieldCore {
           return this.#failsafe('inference-error', q);
         }
         if (rec.length !== this.actDim || !allFinite(rec)) return this.#failsafe('inference-error', q);
+        if (cur.search !== null) {
+          // r.action still holds the clamped proposal: search around it, π_rec(s) as fallback.
+          clampInto(this.#rec, rec, cur.low, cur.high);
+          try {
+            rec = await cur.search(obs, r.action, this.#rec, cur.safeBelow);
+          } catch (err) {
+            this.#lastError = err;
+            return this.#failsafe('inference-error', q);
+          }
+          if (rec.length !== this.actDim || !allFinite(rec)) return this.#failsafe('inference-error', q);
+        }
         clampInto(r.action, rec, cur.low, cur.high);
       }
       if (this.#clock.monotonicUs() - t0 > this.#deadlineUs) return this.#failsafe('deadline', q);

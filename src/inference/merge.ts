@@ -14,7 +14,7 @@ export const FUSED_ACT = 'act';
 export const FUSED_Q = 'q_risk';
 export const FUSED_RECOVERY = 'recovery';
 
-type Rename = (name: string) => string;
+export type Rename = (name: string) => string;
 
 function renameAttr(a: IAttributeProto, f: Rename): IAttributeProto {
   if (a.g != null) return { ...a, g: renameGraph(a.g, f) };
@@ -32,7 +32,8 @@ function renameNode(n: INodeProto, f: Rename, prefix: string): INodeProto {
   };
 }
 
-function renameGraph(g: IGraphProto, f: Rename, prefix = ''): IGraphProto {
+/** Renames every value of a graph (subgraphs included); node names get `prefix`. */
+export function renameGraph(g: IGraphProto, f: Rename, prefix = ''): IGraphProto {
   return {
     ...g,
     node: (g.node ?? []).map((n) => renameNode(n, f, prefix)),
@@ -47,7 +48,8 @@ function renameGraph(g: IGraphProto, f: Rename, prefix = ''): IGraphProto {
   };
 }
 
-function renamer(prefix: string, fixed: ReadonlyMap<string, string>): Rename {
+/** Maps a name to `fixed`'s value or prefixes it. */
+export function renamer(prefix: string, fixed: ReadonlyMap<string, string>): Rename {
   // '' marks an omitted optional input and must stay ''.
   return (name) => (name === '' ? '' : (fixed.get(name) ?? prefix + name));
 }

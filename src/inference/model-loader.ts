@@ -6,10 +6,14 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RShieldError } from '../core/errors.js';
+import type { RecoveryMode } from '../core/recovery-mode.js';
 import type { RiskModel } from '../core/risk-model.js';
+import { nearestSafeCandidates } from '../core/nearest-safe-candidates.js';
 import { sanityCheck } from '../core/sanity-check.js';
 import { loadModelCard, type ModelCard } from '../config/model-card.js';
 import { fuseModels } from './merge.js';
+import { nearestSafeGraph } from './nearest-safe-graph.js';
+import { NearestSafeRiskModel, checkNearestSafe } from './nearest-safe-model.js';
 import { checkModelIO } from './model-io.js';
 import { decodeModel, encodeModel, type ModelProto } from './onnx-proto.js';
 import { FusedRiskModel, SeparateRiskModel } from './onnx-risk-model.js';
@@ -23,6 +27,8 @@ export interface LoadedModel {
   readonly fused: boolean;
   /** Why fusion was not used, when it was wanted. */
   readonly fuseNote: string | null;
+  /** The recovery mode the model was built for (option, else the card's). */
+  readonly recoveryMode: RecoveryMode;
 }
 
 export interface LoadModelOptions {
@@ -32,6 +38,8 @@ export interface LoadModelOptions {
   /** 'auto' fuses when the graphs allow it; false always runs two sessions. */
   readonly fuse: 'auto' | false;
   readonly sessions: SessionFactory;
+  /** Overrides the card's recovery mode; 'nearest-safe' builds the search session. */
+  readonly recoveryMode?: RecoveryMode;
 }
 
 async function readOnnx(dir: string, file: string, role: string): Promise<{ proto: ModelProto; bytes: Uint8Array; path: string }> {
@@ -96,11 +104,20 @@ export async function loadModel(o: LoadModelOptions): Promise<LoadedModel> {
       recoveryOut: card.recovery.output,
     });
   }
+  const recoveryMode = o.recoveryMode ?? card.recoveryMode;
+  const bounds = { actLow: Float32Array.from(card.actLow), actHigh: Float32Array.from(card.actHigh), label };
   try {
-    await sanityCheck(model, { actLow: Float32Array.from(card.actLow), actHigh: Float32Array.from(card.actHigh), label });
+    if (recoveryMode === 'nearest-safe') {
+      const cands = nearestSafeCandidates(card.actDim);
+      const graph = nearestSafeGraph(card, critic.proto, cands);
+      const ns = new NearestSafeRiskModel(model, await o.sessions.create(encodeModel(graph), `${label}, nearest-safe search`), cands.count + 1);
+      model = ns;
+      await checkNearestSafe(ns, bounds);
+    }
+    await sanityCheck(model, bounds);
   } catch (err) {
     await model.close();
     throw err;
   }
-  return { card, dir: o.modelDir, model, fused: fusion?.ok === true, fuseNote };
+  return { card, dir: o.modelDir, model, fused: fusion?.ok === true, fuseNote, recoveryMode };
 }

@@ -6,10 +6,12 @@
  */
 import { RShieldError } from '../core/errors.js';
 import type { Clock } from '../core/clock.js';
+import { RECOVERY_MODES, isRecoveryMode, type RecoveryMode } from '../core/recovery-mode.js';
 import { ShieldCore, type CoreModel, type DecideOptions, type Decision } from '../core/shield-core.js';
 import type { ShieldStats } from '../core/shield-stats.js';
 import type { ModelCard } from '../config/model-card.js';
 import { loadModel, type LoadedModel } from './model-loader.js';
+import { NearestSafeRiskModel, type NearestSafeStats } from './nearest-safe-model.js';
 import { SessionFactory, consoleLogger, type Logger, type Provider } from './session-factory.js';
 
 export interface ShieldOptions {
@@ -25,6 +27,12 @@ export interface ShieldOptions {
   readonly epsRisk?: number;
   /** Overrides the card's hysteresis h (stay in recovery until Q_risk < ε − h). */
   readonly hysteresis?: number;
+  /**
+   * Recovery when Q_risk(s, a_task) > ε: 'policy' runs π_rec(s) (the reference); 'nearest-safe'
+   * runs the critic on a fixed candidate set around a_task and executes the closest candidate
+   * with Q_risk ≤ ε − h, π_rec(s) when none is safe. Default: the card's `recoveryMode`.
+   */
+  readonly recoveryMode?: RecoveryMode;
   /** A tick longer than this (µs, decide() entry to result) yields the fail-safe. Default: off. */
   readonly deadlineUs?: number;
   /** A state stamp older than this (ms) yields the fail-safe. Default: only a zero stamp is stale. */
@@ -90,6 +98,7 @@ function coreModel(l: LoadedModel, o: ShieldOptions): CoreModel {
     failsafe: Float32Array.from(c.failsafe ?? new Array<number>(c.actDim).fill(0)),
     actLow: Float32Array.from(c.actLow),
     actHigh: Float32Array.from(c.actHigh),
+    recoveryMode: l.recoveryMode,
   };
 }
 
@@ -100,6 +109,9 @@ function checkOptions(o: ShieldOptions): void {
   }
   if (o.threads !== undefined && !(Number.isInteger(o.threads) && o.threads >= 1)) {
     throw new RShieldError('E_CONFIG', `threads must be an integer ≥ 1, got ${o.threads}`);
+  }
+  if (o.recoveryMode !== undefined && !isRecoveryMode(o.recoveryMode)) {
+    throw new RShieldError('E_CONFIG', `recoveryMode '${String(o.recoveryMode)}' is not one of ${RECOVERY_MODES.join(', ')}`);
   }
   for (const k of ['deadlineUs', 'staleAfterMs'] as const) {
     const v = o[k];
@@ -138,7 +150,10 @@ export class Shield {
       spinning: opts.spinning ?? false,
       logger: opts.logger ?? consoleLogger,
     });
-    const loaded = await loadModel({ modelDir: opts.modelDir, robot: opts.robot, fuse: opts.fuse === false ? false : 'auto', sessions });
+    const loaded = await loadModel({ modelDir: opts.modelDir, robot: opts.robot, fuse: opts.fuse === false ? false : 'auto',
+      sessions,
+      ...(opts.recoveryMode === undefined ? {} : { recoveryMode: opts.recoveryMode }),
+    });
     try {
       return new PreparedModel(loaded, coreModel(loaded, opts), sessions.provider);
     } catch (err) {
@@ -206,6 +221,17 @@ export class Shield {
     return this.#loaded.fuseNote;
   }
 
+  /** The recovery mode in use (option, else the card's). */
+  get recoveryMode(): RecoveryMode {
+    return this.#loaded.recoveryMode;
+  }
+
+  /** Searches and fallbacks to π_rec(s) of the nearest-safe mode; null in 'policy' mode. */
+  nearestSafeStats(): NearestSafeStats | null {
+    const m = this.#loaded.model;
+    return m instanceof NearestSafeRiskModel ? m.stats() : null;
+  }
+
   /** ε_risk in use (card value or override). */
   get epsRisk(): number {
     return this.#core.epsRisk;
@@ -222,6 +248,8 @@ export class Shield {
 
   resetStats(): void {
     this.#core.resetStats();
+    const m = this.#loaded.model;
+    if (m instanceof NearestSafeRiskModel) m.resetStats();
   }
 
   /** Back to task mode (clears the hysteresis state), e.g. at an episode start. */
@@ -240,4 +268,4 @@ export class Shield {
   }
 }
 
-export type { Decision, DecideOptions, ShieldStats };
+export type { Decision, DecideOptions, ShieldStats, RecoveryMode, NearestSafeStats };

@@ -72,3 +72,22 @@ void t.test('bad input is one line and a non-zero exit', async (t) => {
   t.match(badOut.err, /--out .*cannot create directory/);
   t.notOk(existsSync(join(file, 'sub')));
 });
+
+void t.test('demo --recovery nearest-safe: the mode is reported, searches counted; a bad mode is E_USAGE', async (t) => {
+  const r = await run(t, '--episodes', '10', '--out', join(dir, 'ns'), '--json', '--recovery', 'nearest-safe');
+  t.equal(r.code, 0, r.err);
+  const s = JSON.parse(r.out) as {
+    model: { recoveryMode: string };
+    unshielded: { violations: number };
+    shielded: { violations: number; interventions: number; nearestSafe: { searches: number; fallbacks: number } };
+  };
+  t.equal(s.model.recoveryMode, 'nearest-safe');
+  t.ok(s.shielded.interventions > 0);
+  t.equal(s.shielded.nearestSafe.searches, s.shielded.interventions, 'one search per recovery tick');
+  t.ok(s.shielded.violations <= Math.floor(0.1 * s.unshielded.violations), `shielded violations ${s.shielded.violations} of ${s.unshielded.violations}`);
+  const policy = await run(t, '--episodes', '1', '--out', join(dir, 'p'), '--json');
+  t.equal((JSON.parse(policy.out) as { model: { recoveryMode: string } }).model.recoveryMode, 'policy', 'policy by default');
+  const bad = await run(t, '--recovery', 'closest');
+  t.equal(bad.code, 2);
+  t.match(bad.err, /^rshield demo: --recovery must be one of policy, nearest-safe, got 'closest'$/);
+});

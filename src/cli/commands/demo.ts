@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RShieldError } from '../../core/errors.js';
+import { RECOVERY_MODES, isRecoveryMode } from '../../core/recovery-mode.js';
 import { createController, createEnv, robotNames } from '../../envs/index.js';
 import { Shield } from '../../inference/shield.js';
 import { intOption, numberOption, parseCommandArgs, stringOption, type OptionTable } from '../args.js';
@@ -18,6 +19,7 @@ const options: OptionTable = {
   seed: { type: 'string' },
   eps: { type: 'string' },
   noise: { type: 'string' },
+  recovery: { type: 'string' },
   provider: { type: 'string' },
   'require-cuda': { type: 'boolean' },
   json: { type: 'boolean' },
@@ -41,6 +43,8 @@ function help(): string {
     '  --eps E            override the card\'s ε_risk',
     '  --noise σ          exploration noise on the controller\'s actions, σ as a share of the',
     '                     action half-range (default 0: the scripted controller as it is)',
+    '  --recovery M       policy (π_rec, the reference) or nearest-safe (closest candidate action',
+    '                     the critic rates safe); default: the model card\'s recoveryMode (policy)',
     '  --provider P       cpu (default) or cuda; --require-cuda refuses a CPU fallback',
     '  --json             print the summary as one JSON object on stdout instead of the table',
   ].join('\n');
@@ -51,9 +55,12 @@ export interface DemoSummary {
   episodes: number;
   seed: number;
   controllerNoise: number;
-  model: { version: string; dir: string; epsRisk: number; provider: string; fused: boolean };
+  model: { version: string; dir: string; epsRisk: number; provider: string; fused: boolean; recoveryMode: string };
   unshielded: Pick<RunTotals, 'successes' | 'violations' | 'ratio'>;
-  shielded: Pick<RunTotals, 'successes' | 'violations' | 'ratio' | 'interventions' | 'failsafes' | 'ticks'>;
+  shielded: Pick<RunTotals, 'successes' | 'violations' | 'ratio' | 'interventions' | 'failsafes' | 'ticks'> & {
+    /** Nearest-safe mode only: searches run and how many fell back to π_rec(s). */
+    nearestSafe?: { searches: number; fallbacks: number };
+  };
   /** Shielded violations as a share of unshielded ones; ratio gain = shielded ratio / unshielded ratio. */
   violationShare: number | null;
   ratioGain: number;
@@ -83,6 +90,10 @@ export async function demo(argv: string[]): Promise<number> {
   const epsText = stringOption(values, 'eps');
   const noise = numberOption('noise', stringOption(values, 'noise'), 0);
   if (noise < 0) throw new RShieldError('E_USAGE', `--noise must be ≥ 0, got ${noise}`, { option: 'noise' });
+  const recovery = stringOption(values, 'recovery');
+  if (recovery !== undefined && !isRecoveryMode(recovery)) {
+    throw new RShieldError('E_USAGE', `--recovery must be one of ${RECOVERY_MODES.join(', ')}, got '${recovery}'`, { option: 'recovery' });
+  }
   const json = values.json === true;
   const t0 = performance.now();
 
@@ -91,6 +102,7 @@ export async function demo(argv: string[]): Promise<number> {
     robot,
     provider,
     requireCuda: values['require-cuda'] === true,
+    ...(recovery === undefined ? {} : { recoveryMode: recovery }),
     ...(epsText === undefined ? {} : { epsRisk: numberOption('eps', epsText, 0) }),
   });
   try {
@@ -117,16 +129,18 @@ export async function demo(argv: string[]): Promise<number> {
     progress.stop(2 * episodes);
 
     const stats = shield.stats();
+    const nearest = shield.nearestSafeStats();
     const summary: DemoSummary = {
       robot,
       episodes,
       seed,
       controllerNoise: noise,
-      model: { version: shield.modelVersion, dir: modelDir, epsRisk: shield.epsRisk, provider: shield.provider, fused: shield.fused },
+      model: { version: shield.modelVersion, dir: modelDir, epsRisk: shield.epsRisk, provider: shield.provider, fused: shield.fused, recoveryMode: shield.recoveryMode },
       unshielded: { successes: unshielded.successes, violations: unshielded.violations, ratio: round(unshielded.ratio, 3) },
       shielded: {
         successes: shielded.successes, violations: shielded.violations, ratio: round(shielded.ratio, 3),
         interventions: shielded.interventions, failsafes: shielded.failsafes, ticks: shielded.ticks,
+        ...(nearest === null ? {} : { nearestSafe: nearest }),
       },
       violationShare: unshielded.violations === 0 ? null : round(shielded.violations / unshielded.violations, 3),
       ratioGain: round(shielded.ratio / unshielded.ratio, 2),
@@ -158,7 +172,7 @@ function table(s: DemoSummary): string {
   const lines = rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd());
   const share = s.violationShare === null ? 'n/a (no unshielded violations)' : `${(100 * s.violationShare).toFixed(1)}% of unshielded`;
   return [
-    `rshield demo: ${s.robot}${s.controllerNoise > 0 ? ` (controller noise σ ${s.controllerNoise})` : ''}, model ${s.model.version} (ε_risk ${s.model.epsRisk}), ONNX Runtime ${s.model.provider}${s.model.fused ? ', fused graph' : ''}`,
+    `rshield demo: ${s.robot}${s.controllerNoise > 0 ? ` (controller noise σ ${s.controllerNoise})` : ''}, model ${s.model.version} (ε_risk ${s.model.epsRisk}), ONNX Runtime ${s.model.provider}${s.model.fused ? ', fused graph' : ''}${s.model.recoveryMode === 'policy' ? '' : `, ${s.model.recoveryMode} recovery`}`,
     ...lines,
     `shielded violations: ${share}; ratio ${s.ratioGain}× unshielded; ${s.seconds} s`,
     `wrote ${s.files.summary}, ${s.files.plot}, ${s.files.recording}`,

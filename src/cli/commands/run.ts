@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RShieldError } from '../../core/errors.js';
+import { RECOVERY_MODES, isRecoveryMode } from '../../core/recovery-mode.js';
 import { createController, createEnv } from '../../envs/index.js';
 import { Shield } from '../../inference/shield.js';
 import { keyIdOf, parsePublicKey } from '../../inference/model-signing.js';
@@ -31,6 +32,8 @@ With the broker down, shielding goes on and transitions wait in the spool.
   --models DIR         model to start with (default: the model shipped for R, models/R in the package)
   --profile P          robot profile, name or YAML path (default: hardware/sim/R.yaml); its
                        models.trustedKeys and models.allowUnsigned add to the two options below
+  --recovery M         policy (π_rec, the reference) or nearest-safe (closest candidate action the
+                       critic rates safe); default: the model card's recoveryMode (policy)
   --trust-key FILE     public key whose signed model versions are accepted (repeatable)
   --allow-unsigned     accept unsigned model versions (simulation only)
   --model-store DIR    content-addressed store for versions announced by hash
@@ -67,6 +70,7 @@ export async function run(argv: string[]): Promise<number> {
     robot: { type: 'string' },
     sim: { type: 'boolean' },
     models: { type: 'string' },
+    recovery: { type: 'string' },
     profile: { type: 'string' },
     'trust-key': { type: 'string', multiple: true },
     'allow-unsigned': { type: 'boolean' },
@@ -117,7 +121,11 @@ export async function run(argv: string[]): Promise<number> {
   if (given === undefined && !existsSync(join(modelDir, 'model.json'))) {
     throw new RShieldError('E_MODEL', `no model is shipped for ${robot}; train one (rshield collect, rshield train) and pass --models DIR`, { robot });
   }
-  const shield = await Shield.load({ modelDir, robot });
+  const recovery = stringOption(values, 'recovery');
+  if (recovery !== undefined && !isRecoveryMode(recovery)) {
+    throw new RShieldError('E_USAGE', `--recovery must be one of ${RECOVERY_MODES.join(', ')}, got '${recovery}'`, { option: 'recovery' });
+  }
+  const shield = await Shield.load({ modelDir, robot, ...(recovery === undefined ? {} : { recoveryMode: recovery }) });
   const spoolDir = stringOption(values, 'spool') ?? join(tmpdir(), 'rshield-spool', robot);
   const spool = await TransitionSpool.open({ dir: spoolDir, maxBatches: spoolMax, maxBytes: 512 * 1024 * 1024 });
   const modelStore = stringOption(values, 'model-store');
@@ -135,7 +143,7 @@ export async function run(argv: string[]): Promise<number> {
   node.on('swapped', (v) => console.log(`model ${v} swapped in`));
   node.on('swapFailed', (v, why) => console.warn(`model ${v} refused: ${why}`));
   await node.start();
-  console.log(`shielding ${robot} (model ${shield.modelVersion}, ${shield.provider}) at ${rate} Hz; broker ${broker.url}; spool ${spoolDir}`);
+  console.log(`shielding ${robot} (model ${shield.modelVersion}, ${shield.provider}${shield.recoveryMode === 'policy' ? '' : `, ${shield.recoveryMode} recovery`}) at ${rate} Hz; broker ${broker.url}; spool ${spoolDir}`);
 
   let stopping = false;
   const stop = (): void => {

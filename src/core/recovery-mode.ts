@@ -1,0 +1,12 @@
+/**
+ * How the shield recovers when Q_risk(s, a_task) > ε_risk:
+ * - 'policy': the learned recovery policy's action π_rec(s) (thesis ch. 3; the reference).
+ * - 'nearest-safe': the action closest to a_task, among a fixed candidate set, that the critic
+ *   rates safe; π_rec(s) when none is (docs/shield.md "Nearest-safe recovery").
+ */
+export const RECOVERY_MODES = ['policy', 'nearest-safe'] as const;
+export type RecoveryMode = (typeof RECOVERY_MODES)[number];
+
+export function isRecoveryMode(x: unknown): x is RecoveryMode {
+  return typeof x === 'string' && (RECOVERY_MODES as readonly string[]).includes(x);
+}
