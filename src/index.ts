@@ -37,3 +37,5 @@ export { TrainerNode, type TrainerNodeOptions, type OnlineTrainerPort } from './
 export { robotTopics, type RobotTopics } from './transport/mqtt/topics.js';
 export { encodeTransitions, decodeTransitions, type TransitionBatch } from './transport/mqtt/transition-codec.js';
 export { generateSigningKeys, signModel, verifyModel } from './inference/model-signing.js';
+export { RECOVERY_MODES, type RecoveryMode } from './core/recovery-mode.js';
+export type { NearestSafeStats } from './inference/nearest-safe-model.js';

@@ -9,8 +9,8 @@
  *
  * Inputs:  obs [1, S], proposed [1, A] (clamped), fallback [1, A] (π_rec(s), clamped),
  *          threshold [1] (ε_risk − h).
- * Outputs: action [1, A], q [1] (Q_risk of the returned action), index [1] int64 (the
- *          candidate row, −1 when the fallback was returned).
+ * Outputs: action [1, A], q [1] (Q_risk of the returned action), index [1] (the
+ *          candidate row as float32, −1 when the fallback was returned).
  *
  * Only ops whose semantics are stable from opset 9 on are used (Min/Max instead of Clip,
  * MatMul instead of ReduceSum, Not(Greater) instead of LessOrEqual), because the graph takes
@@ -110,9 +110,10 @@ export function nearestSafeGraph(card: ModelCard, critic: ModelProto, cands: Can
     node('Greater', ['ns/best_q', NS_THRESHOLD], ['ns/none_safe']),
     node('Where', ['ns/none_safe', NS_FALLBACK, 'ns/best_a'], [NS_ACTION]),
     node('Where', ['ns/none_safe', 'ns/fb_q', 'ns/best_q'], [NS_Q]),
-    node('Where', ['ns/none_safe', 'ns/minus_one', 'ns/best'], [NS_INDEX]),
+    node('Where', ['ns/none_safe', 'ns/minus_one', 'ns/best'], ['ns/index_i64']),
+    // As float: reading an int64 output in JS makes a BigInt, an allocation per tick.
+    node('Cast', ['ns/index_i64'], [NS_INDEX], { ints: { to: onnx.TensorProto.DataType.FLOAT } }),
   ];
-  const I64 = onnx.TensorProto.DataType.INT64;
   return {
     irVersion: Math.max(Number(critic.irVersion ?? 0), 4),
     producerName: 'rshield-nearest-safe',
@@ -143,7 +144,7 @@ export function nearestSafeGraph(card: ModelCard, critic: ModelProto, cands: Can
       output: [
         floatValueInfo(NS_ACTION, [1, A]),
         floatValueInfo(NS_Q, [1]),
-        { name: NS_INDEX, type: { tensorType: { elemType: I64, shape: { dim: [{ dimValue: 1 }] } } } },
+        floatValueInfo(NS_INDEX, [1]),
       ],
       // The critic's shape hints, minus those of its (now internal, batch K) inputs and output.
       valueInfo: (g.valueInfo ?? []).filter((v) => !wired.has(v.name ?? '') && !inits.has(v.name ?? '')),

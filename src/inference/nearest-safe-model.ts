@@ -30,7 +30,7 @@ export class NearestSafeRiskModel implements RiskModel {
   readonly #threshold = new Float32Array(1);
   readonly #action: Float32Array;
   readonly #q = new Float32Array(1);
-  readonly #index = new BigInt64Array(1);
+  readonly #index = new Float32Array(1);
   readonly #feeds: Record<string, ort.Tensor>;
   readonly #fetches: Record<string, ort.Tensor>;
   #searches = 0;
@@ -57,7 +57,7 @@ export class NearestSafeRiskModel implements RiskModel {
     this.#fetches = {
       [NS_ACTION]: new ort.Tensor('float32', this.#action, [1, A]),
       [NS_Q]: new ort.Tensor('float32', this.#q, [1]),
-      [NS_INDEX]: new ort.Tensor('int64', this.#index, [1]),
+      [NS_INDEX]: new ort.Tensor('float32', this.#index, [1]),
     };
   }
 
@@ -76,7 +76,7 @@ export class NearestSafeRiskModel implements RiskModel {
     this.#threshold[0] = threshold;
     await this.#session.run(this.#feeds, this.#fetches);
     this.#searches++;
-    if (this.#index[0] === -1n) this.#fallbacks++;
+    if (this.#index[0] === -1) this.#fallbacks++;
     return this.#action;
   }
 
@@ -87,7 +87,7 @@ export class NearestSafeRiskModel implements RiskModel {
 
   /** Candidate row the last search returned; −1 when it fell back to π_rec(s). */
   get lastIndex(): number {
-    return Number(this.#index[0]);
+    return this.#index[0] as number;
   }
 
   stats(): NearestSafeStats {
