@@ -125,7 +125,9 @@ export async function run(argv: string[]): Promise<number> {
   if (recovery !== undefined && !isRecoveryMode(recovery)) {
     throw new RShieldError('E_USAGE', `--recovery must be one of ${RECOVERY_MODES.join(', ')}, got '${recovery}'`, { option: 'recovery' });
   }
-  const shield = await Shield.load({ modelDir, robot, ...(recovery === undefined ? {} : { recoveryMode: recovery }) });
+  // Every model version received later is prepared with the same options as this one.
+  const loadOptions = { robot, ...(recovery === undefined ? {} : { recoveryMode: recovery }) };
+  const shield = await Shield.load({ modelDir, ...loadOptions });
   const spoolDir = stringOption(values, 'spool') ?? join(tmpdir(), 'rshield-spool', robot);
   const spool = await TransitionSpool.open({ dir: spoolDir, maxBatches: spoolMax, maxBytes: 512 * 1024 * 1024 });
   const modelStore = stringOption(values, 'model-store');
@@ -139,7 +141,7 @@ export async function run(argv: string[]): Promise<number> {
     ...(modelStore !== undefined ? { storeDir: modelStore } : {}),
   });
   const transport = MqttTransport.connect({ ...broker, clientId: `rshield-shield-${robot}-${process.pid}`, will: { topic: topics.status, payload: offlineStatus(robot), retain: true, qos: 1 } });
-  const node = new ShieldNode({ robot, env, controller, shield: onnxShieldPort(shield, { robot }), transport, spool, receiver, batchSize, seed });
+  const node = new ShieldNode({ robot, env, controller, shield: onnxShieldPort(shield, loadOptions), transport, spool, receiver, batchSize, seed });
   node.on('swapped', (v) => console.log(`model ${v} swapped in`));
   node.on('swapFailed', (v, why) => console.warn(`model ${v} refused: ${why}`));
   await node.start();
