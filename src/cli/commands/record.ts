@@ -1,5 +1,6 @@
 import { parseCommandArgs, stringOption } from '../args.js';
 import { RShieldError } from '../../core/errors.js';
+import { brokerOptionTable, brokerOptions } from '../../transport/mqtt/connect-options.js';
 import { splitRosArgs } from '../../transport/ros2/ros-argv.js';
 
 const HELP = `usage: rshield record --profile psm1 --out demos.mcap [options] [--ros-args ...]
@@ -9,6 +10,8 @@ limits (largest step, workspace box); an operator drives gently into the constra
 step is labelled with C(s') from the profile's constraint spec. Episodes start and stop on the
 profile's episode topic (std_msgs/String 'start' / 'stop'), e.g.
   ros2 topic pub --once /rshield/PSM1/episode std_msgs/msg/String "{data: start}"
+and, with --broker, on the MQTT topic rshield/v1/<profile name>/cmd, e.g.
+  mosquitto_pub -t rshield/v1/psm1/cmd -q 1 -m '{"v":1,"cmd":"record-start"}'
 The MCAP file holds the raw ROS topics in CDR and the transitions channel rshield train reads.
 SIGINT/SIGTERM: hold, flush, exit 0. Parameters (profile, record_out, ...) may also come from
 --ros-args --params-file (keys under /**).
@@ -18,12 +21,16 @@ options:
   --out FILE          MCAP output (or the record_out parameter)
   --transport ros2    the only transport for recording
   --autostart         record transitions from the start, without waiting for 'start'
+  --broker URL        also take record-start / record-stop from MQTT (mqtt://host:port);
+                      invalid payloads are counted and ignored
+  --username U        broker user (or RSHIELD_MQTT_USERNAME); password from RSHIELD_MQTT_PASSWORD
   -h, --help          this help`;
 
 /** `rshield record` (docs/ros2.md "Recording demos"). */
 export async function record(argv: string[]): Promise<number> {
   const { appArgs, rosArgs } = splitRosArgs(argv);
   const { values } = parseCommandArgs('record', appArgs, {
+    ...brokerOptionTable,
     profile: { type: 'string' },
     out: { type: 'string' },
     transport: { type: 'string' },
@@ -38,25 +45,13 @@ export async function record(argv: string[]): Promise<number> {
   if (transport !== 'ros2') throw new RShieldError('E_USAGE', `--transport must be ros2 for rshield record, got '${transport}'`, { transport });
   const out = stringOption(values, 'out');
   const profile = stringOption(values, 'profile');
-  const { runRos2Shield } = await import('../../transport/ros2/run-ros2-shield.js');
-  const { PassThroughDecider } = await import('../../transport/ros2/decider.js');
-  const { openDemoRecording } = await import('../../transport/ros2/open-demo-recording.js');
-  let recording: ReturnType<typeof openDemoRecording> | undefined;
-  try {
-    return await runRos2Shield({
-      rosArgs,
-      nodeName: 'rshield_record',
-      params: { ...(profile !== undefined ? { profile } : {}), ...(out !== undefined ? { record_out: out } : {}) },
-      decider: new PassThroughDecider(3),
-      makeTap: (p, params) => {
-        if (params.record_out === '') throw new RShieldError('E_USAGE', 'no output: pass --out FILE.mcap (or the record_out parameter)');
-        recording = openDemoRecording(params.record_out, p, { autostart: values['autostart'] === true, log: (l) => console.error(`rshield record: ${l}`) });
-        console.error(`rshield record: writing ${params.record_out}`);
-        return recording.tap;
-      },
-      beforeExit: () => recording?.close(),
-    });
-  } finally {
-    recording?.close();
-  }
+  const broker = values.broker !== undefined ? brokerOptions('record', values) : undefined;
+  const { runRecord } = await import('../../transport/ros2/run-record.js');
+  return runRecord({
+    rosArgs,
+    autostart: values['autostart'] === true,
+    ...(profile !== undefined ? { profile } : {}),
+    ...(out !== undefined ? { out } : {}),
+    ...(broker !== undefined ? { broker } : {}),
+  });
 }

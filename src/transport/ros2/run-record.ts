@@ -1,0 +1,98 @@
+import { RShieldError } from '../../core/errors.js';
+import { EpisodeCommands } from '../mqtt/episode-commands.js';
+import type { BrokerOptions } from '../mqtt/connect-options.js';
+import type { Transport } from '../transport.js';
+import { PassThroughDecider } from './decider.js';
+import { openDemoRecording, type DemoRecording } from './open-demo-recording.js';
+import type { RclModule } from './rclnodejs-api.js';
+import { runRos2Shield } from './run-ros2-shield.js';
+import type { ShieldNode } from './shield-node.js';
+
+export interface RecordSession {
+  readonly shield: ShieldNode;
+  readonly recording: DemoRecording;
+  /** The MQTT `cmd` subscriber, with --broker. */
+  readonly commands: EpisodeCommands | undefined;
+  /** Resolves once the `cmd` subscription is acknowledged (at once without --broker). */
+  readonly subscribed: Promise<void>;
+}
+
+export interface RunRecordOptions {
+  readonly rcl?: RclModule;
+  readonly rosArgs?: readonly string[];
+  /** Profile name or path (else the `profile` parameter). */
+  readonly profile?: string;
+  /** MCAP output (else the `record_out` parameter). */
+  readonly out?: string;
+  readonly autostart?: boolean;
+  /** Also take record-start / record-stop from rshield/v1/<profile name>/cmd on this broker. */
+  readonly broker?: BrokerOptions;
+  readonly signal?: AbortSignal;
+  readonly clock?: () => number;
+  readonly onStarted?: (session: RecordSession) => void;
+  /** Recorder lines (default: stderr, prefixed 'rshield record: '). */
+  readonly log?: (line: string) => void;
+  /** The node's own lines (default: stderr). */
+  readonly nodeLog?: (line: string) => void;
+}
+
+/**
+ * `rshield record` (docs/ros2.md "Recording demos"): the shield node in pass-through with the
+ * profile's hard limits, a DemoRecorder as its tap, episodes from the profile's ROS episode topic
+ * and, with a broker, from the MQTT `cmd` topic. Exits 0 on SIGINT/SIGTERM after flushing.
+ */
+export async function runRecord(opts: RunRecordOptions): Promise<number> {
+  const log = opts.log ?? ((line: string) => console.error(`rshield record: ${line}`));
+  let transport: Transport | undefined;
+  if (opts.broker !== undefined) {
+    // Loaded only with --broker: a plain ROS recording needs no MQTT client.
+    const { MqttTransport } = await import('../mqtt/mqtt-transport.js');
+    const url = opts.broker.url;
+    transport = MqttTransport.connect({ ...opts.broker, clientId: `rshield-record-${process.pid}` });
+    let up = false;
+    transport.onConnectionChange((connected) => {
+      if (connected !== up) log(connected ? `connected to ${url}` : `lost ${url} (reconnecting; the ROS episode topic still works)`);
+      up = connected;
+    });
+  }
+  let recording: DemoRecording | undefined;
+  let commands: EpisodeCommands | undefined;
+  let subscribed: Promise<void> = Promise.resolve();
+  try {
+    return await runRos2Shield({
+      ...(opts.rcl ? { rcl: opts.rcl } : {}),
+      ...(opts.rosArgs ? { rosArgs: opts.rosArgs } : {}),
+      ...(opts.signal ? { signal: opts.signal } : {}),
+      ...(opts.clock ? { clock: opts.clock } : {}),
+      ...(opts.nodeLog ? { log: opts.nodeLog } : {}),
+      nodeName: 'rshield_record',
+      params: { ...(opts.profile !== undefined ? { profile: opts.profile } : {}), ...(opts.out !== undefined ? { record_out: opts.out } : {}) },
+      decider: new PassThroughDecider(3),
+      makeTap: (p, params) => {
+        if (params.record_out === '') throw new RShieldError('E_USAGE', 'no output: pass --out FILE.mcap (or the record_out parameter)');
+        const rec = openDemoRecording(params.record_out, p, { ...(opts.autostart !== undefined ? { autostart: opts.autostart } : {}), log });
+        recording = rec;
+        log(`writing ${params.record_out}`);
+        if (transport !== undefined) {
+          const cmds = new EpisodeCommands({ transport, robot: p.name, onEpisode: (c) => rec.tap.onEpisode(c), log });
+          commands = cmds;
+          subscribed = cmds.start();
+          subscribed.catch((err: unknown) => log(`cannot subscribe to ${cmds.topic}: ${err instanceof Error ? err.message : String(err)}`));
+          log(`episodes also from MQTT ${cmds.topic} (record-start / record-stop)`);
+        }
+        return rec.tap;
+      },
+      beforeExit: () => {
+        recording?.close();
+        if (commands !== undefined) log(commands.summary());
+      },
+      onStarted: (shield) => {
+        if (recording !== undefined) opts.onStarted?.({ shield, recording, commands, subscribed });
+      },
+    });
+  } finally {
+    recording?.close();
+    // Nothing is published: no need to wait for in-flight messages.
+    await transport?.close();
+  }
+}
