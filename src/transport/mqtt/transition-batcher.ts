@@ -2,7 +2,7 @@
  * Collects the shield's transitions tick by tick into preallocated blocks (the tick path
  * allocates nothing) and seals a full batch into the wire format of transition-codec.ts.
  */
-import { BATCH_HEADER_BYTES, BATCH_MAGIC, BATCH_VERSION, batchByteLength } from './transition-codec.js';
+import { BATCH_HEADER_BYTES, batchByteLength, writeHeader } from './transition-codec.js';
 
 export class TransitionBatcher {
   readonly capacity: number;
@@ -61,14 +61,7 @@ export class TransitionBatcher {
     const { obsDim, actDim } = this;
     const out = new Uint8Array(batchByteLength(count, obsDim, actDim, false));
     const view = new DataView(out.buffer);
-    view.setUint32(0, BATCH_MAGIC, true);
-    view.setUint16(4, BATCH_VERSION, true);
-    view.setUint16(6, BATCH_HEADER_BYTES, true);
-    view.setUint32(8, session >>> 0, true);
-    view.setUint32(12, seq >>> 0, true);
-    view.setUint32(16, count, true);
-    view.setUint16(20, obsDim, true);
-    view.setUint16(22, actDim, true);
+    writeHeader(view, session, seq, count, obsDim, actDim, 0);
     let off = BATCH_HEADER_BYTES;
     const put = (src: Float32Array | Uint32Array, len: number, float: boolean): void => {
       for (let k = 0; k < len; k++, off += 4) {

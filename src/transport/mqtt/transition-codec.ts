@@ -177,7 +177,8 @@ function checkShape(count: number, obsDim: number, actDim: number): void {
   }
 }
 
-function writeHeader(view: DataView, session: number, seq: number, count: number, obsDim: number, actDim: number, flags: number): void {
+/** Writes the 32-byte batch header (layout above). */
+export function writeHeader(view: DataView, session: number, seq: number, count: number, obsDim: number, actDim: number, flags: number): void {
   view.setUint32(0, BATCH_MAGIC, true);
   view.setUint16(4, BATCH_VERSION, true);
   view.setUint16(6, BATCH_HEADER_BYTES, true);
