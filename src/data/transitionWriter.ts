@@ -1,5 +1,5 @@
 import { RShieldError } from '../core/errors.js';
-import type { Transition } from '../core/types.js';
+import type { EnvSpec, Transition } from '../core/types.js';
 import { DATASET_FORMAT, DATASET_METADATA_NAME, encodeDatasetMeta, type DatasetMeta } from './datasetMeta.js';
 import { McapRecorder, type McapRecorderOptions } from './mcapRecorder.js';
 import { packageVersion } from './packageVersion.js';
@@ -8,6 +8,11 @@ import { TRANSITION_SCHEMA_NAME, TRANSITION_SCHEMA_TEXT, TRANSITIONS_TOPIC, Tran
 /** Dataset metadata as a writer takes it: version and creation time default to now. */
 export type TransitionWriterMeta = Omit<DatasetMeta, 'version' | 'created' | 'obsNames' | 'units' | 'params'> &
   Partial<Pick<DatasetMeta, 'version' | 'created' | 'obsNames' | 'units' | 'params'>>;
+
+/** The part of a dataset's metadata that a robot's spec determines. */
+export function specMeta(spec: EnvSpec): Pick<DatasetMeta, 'robot' | 'obsDim' | 'actDim' | 'actLow' | 'actHigh' | 'obsNames' | 'units'> {
+  return { robot: spec.name, obsDim: spec.obsDim, actDim: spec.actDim, actLow: spec.actLow, actHigh: spec.actHigh, obsNames: spec.obsNames, units: spec.units };
+}
 
 export interface TransitionWriterOptions extends McapRecorderOptions {
   /** Log time of the first transition in ns since the epoch (default: the wall clock at open). */

@@ -1,6 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import { RShieldError } from '../../core/errors.js';
-import { TransitionWriter } from '../../data/transitionWriter.js';
+import { TransitionWriter, specMeta } from '../../data/transitionWriter.js';
 import { createEnv, generateOfflineData, generatorInfo, robotNames } from '../../envs/index.js';
 import { intOption, parseCommandArgs, stringOption, stringsOption, type OptionTable } from '../args.js';
 import { createProgress } from '../progress.js';
@@ -59,13 +59,7 @@ export async function collect(argv: string[]): Promise<number> {
 
   const started = performance.now();
   const writer = TransitionWriter.open(out, {
-    robot,
-    obsDim: spec.obsDim,
-    actDim: spec.actDim,
-    actLow: spec.actLow,
-    actHigh: spec.actHigh,
-    obsNames: spec.obsNames,
-    units: spec.units,
+    ...specMeta(spec),
     generator: info.name,
     seed,
     requested,

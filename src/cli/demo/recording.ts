@@ -3,7 +3,7 @@
  * reads, plus one JSON message per tick on `/rshield/decisions` (proposed action, executed
  * action, Q_risk, source) that Foxglove plots directly.
  */
-import { McapRecorder, TransitionWriter } from '../../data/index.js';
+import { McapRecorder, TransitionWriter, specMeta } from '../../data/index.js';
 import type { TickRecord } from './episodes.js';
 import type { EnvSpec, Transition } from '../../core/types.js';
 
@@ -35,13 +35,7 @@ export class DemoRecording {
     const recorder = McapRecorder.open(path);
     const startNs = BigInt(Date.now()) * 1_000_000n;
     const transitions = TransitionWriter.attach(recorder, {
-      robot: spec.name,
-      obsDim: spec.obsDim,
-      actDim: spec.actDim,
-      actLow: spec.actLow,
-      actHigh: spec.actHigh,
-      obsNames: spec.obsNames,
-      units: spec.units,
+      ...specMeta(spec),
       generator: `rshield demo: shielded scripted controller, ${episodes} episodes`,
       seed,
       requested: 0,
