@@ -56,6 +56,18 @@ void t.test('the online trainer continues from a model directory and exports a l
   const out = join(dir, 'model');
   const trainer = await createOnlineTrainer({ robot: 'nav1', modelDir: out, seed: 1, threads: 1 });
   t.teardown(() => trainer.release());
+  // Before any update, an export decides exactly as the model it started from.
+  const v0 = join(dir, 'v0');
+  await trainer.exportModel(v0, 'nav1-online-0');
+  const [a, b] = await Promise.all([Shield.load({ modelDir: out }), Shield.load({ modelDir: v0 })]);
+  for (const [x, y, ax] of [[-40, 4.3, 1], [-60, -4.5, -1], [-10, 0, 0.5]] as const) {
+    const o = Float32Array.from([x, y]);
+    const p = Float32Array.from([ax, ax]);
+    const qa = (await a.decide(o, p)).qRisk;
+    const qb = (await b.decide(o, p)).qRisk;
+    t.ok(Math.abs(qa - qb) < 1e-6, `same Q_risk at (${x}, ${y}): ${qa} vs ${qb}`);
+  }
+  await Promise.all([a.close(), b.close()]);
   const env = createEnv('nav1', { seed: 4 });
   let obs = env.reset();
   const batch = [];
