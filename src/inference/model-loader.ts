@@ -1,21 +1,19 @@
 /**
  * Loads a model directory into a ready RiskModel: card, files, IO check, optional fusion,
  * sessions, check batch. Used both at start-up and beside a running shield for a hot-swap;
- * anything wrong is refused here with E_MODEL, before a robot depends on it.
+ * anything wrong is refused here with E_MODEL, before a robot depends on it. The protobuf work
+ * (files, IO check, fusion, nearest-safe graph) runs in a worker (model-prep-pool.ts); this
+ * thread only creates ONNX Runtime sessions from the bytes it returns and runs the check batch.
  */
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RShieldError } from '../core/errors.js';
 import type { RecoveryMode } from '../core/recovery-mode.js';
 import type { RiskModel } from '../core/risk-model.js';
-import { nearestSafeCandidates } from '../core/nearest-safe-candidates.js';
 import { sanityCheck } from '../core/sanity-check.js';
 import { loadModelCard, type ModelCard } from '../config/model-card.js';
-import { fuseModels } from './merge.js';
-import { nearestSafeGraph } from './nearest-safe-graph.js';
 import { NearestSafeRiskModel, checkNearestSafe } from './nearest-safe-model.js';
-import { checkModelIO } from './model-io.js';
-import { decodeModel, encodeModel, type ModelProto } from './onnx-proto.js';
+import type { PrepRequest, PreppedModel } from './model-prep.js';
+import { modelPrepPool } from './model-prep-pool.js';
 import { FusedRiskModel, SeparateRiskModel } from './onnx-risk-model.js';
 import type { SessionFactory } from './session-factory.js';
 
@@ -40,29 +38,8 @@ export interface LoadModelOptions {
   readonly sessions: SessionFactory;
   /** Overrides the card's recovery mode; 'nearest-safe' builds the search session. */
   readonly recoveryMode?: RecoveryMode;
-}
-
-async function readOnnx(dir: string, file: string, role: string): Promise<{ proto: ModelProto; bytes: Uint8Array; path: string }> {
-  const path = join(dir, file);
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(path);
-  } catch (err) {
-    const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message;
-    throw new RShieldError('E_MODEL', `${path}: cannot read the ${role} model: ${why}`, { path }, { cause: err });
-  }
-  try {
-    const proto = decodeModel(bytes);
-    if (proto.graph == null || (proto.graph.node ?? []).length === 0) throw new Error('no graph nodes');
-    return { proto, bytes, path };
-  } catch (err) {
-    throw new RShieldError(
-      'E_MODEL',
-      `${path}: not a valid ONNX model (${bytes.length} bytes; truncated?): ${(err as Error).message}`,
-      { path, bytes: bytes.length },
-      { cause: err },
-    );
-  }
+  /** Where the protobuf work runs; the shared worker pool by default (prepModel runs it in-process). */
+  readonly prep?: { run(request: PrepRequest): Promise<PreppedModel> };
 }
 
 export async function loadModel(o: LoadModelOptions): Promise<LoadedModel> {
@@ -73,24 +50,20 @@ export async function loadModel(o: LoadModelOptions): Promise<LoadedModel> {
       cardRobot: card.robot,
     });
   }
-  const critic = await readOnnx(o.modelDir, card.critic.file, 'critic');
-  const recovery = await readOnnx(o.modelDir, card.recovery.file, 'recovery');
-  const io = checkModelIO(card, critic.proto, recovery.proto);
-  const wiring = { obsDim: card.obsDim, actDim: card.actDim, qRank: io.criticOutputRank };
+  const recoveryMode = o.recoveryMode ?? card.recoveryMode;
+  const prepped = await (o.prep ?? modelPrepPool).run({ modelDir: o.modelDir, card, fuse: o.fuse === 'auto', nearestSafe: recoveryMode === 'nearest-safe' });
+  const wiring = { obsDim: card.obsDim, actDim: card.actDim, qRank: prepped.criticOutputRank };
   const label = `${card.robot} model ${card.version} (${o.modelDir})`;
 
   let model: RiskModel;
-  let fuseNote: string | null = null;
-  const fusion = o.fuse === 'auto' ? fuseModels(card, critic.proto, recovery.proto) : null;
-  if (fusion?.ok === true) {
-    const session = await o.sessions.create(encodeModel(fusion.model), `${label}, fused critic+recovery`);
-    model = new FusedRiskModel(session, wiring);
+  const s = prepped.sessions;
+  if (s.kind === 'fused') {
+    model = new FusedRiskModel(await o.sessions.create(s.bytes, `${label}, fused critic+recovery`), wiring);
   } else {
-    if (fusion?.ok === false) fuseNote = fusion.reason;
-    const cs = await o.sessions.create(critic.bytes, critic.path);
+    const cs = await o.sessions.create(s.critic, s.criticPath);
     let rs;
     try {
-      rs = await o.sessions.create(recovery.bytes, recovery.path);
+      rs = await o.sessions.create(s.recovery, s.recoveryPath);
     } catch (err) {
       await cs.release();
       throw err;
@@ -104,13 +77,11 @@ export async function loadModel(o: LoadModelOptions): Promise<LoadedModel> {
       recoveryOut: card.recovery.output,
     });
   }
-  const recoveryMode = o.recoveryMode ?? card.recoveryMode;
   const bounds = { actLow: Float32Array.from(card.actLow), actHigh: Float32Array.from(card.actHigh), label };
   try {
-    if (recoveryMode === 'nearest-safe') {
-      const cands = nearestSafeCandidates(card.actDim);
-      const graph = nearestSafeGraph(card, critic.proto, cands);
-      const ns = new NearestSafeRiskModel(model, await o.sessions.create(encodeModel(graph), `${label}, nearest-safe search`), cands.count + 1);
+    if (prepped.nearestSafe !== null) {
+      const search = await o.sessions.create(prepped.nearestSafe.bytes, `${label}, nearest-safe search`);
+      const ns = new NearestSafeRiskModel(model, search, prepped.nearestSafe.batch);
       model = ns;
       await checkNearestSafe(ns, bounds);
     }
@@ -119,5 +90,5 @@ export async function loadModel(o: LoadModelOptions): Promise<LoadedModel> {
     await model.close();
     throw err;
   }
-  return { card, dir: o.modelDir, model, fused: fusion?.ok === true, fuseNote, recoveryMode };
+  return { card, dir: o.modelDir, model, fused: s.kind === 'fused', fuseNote: prepped.fuseNote, recoveryMode };
 }
