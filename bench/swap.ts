@@ -1,6 +1,7 @@
 // `npm run bench -- swap [N] [--shipped]`: RSS over N model hot-swaps (default 200) of the ONNX Runtime shield,
 // each version verified like an MQTT update (signature check, staged files, prepare, swap between
-// ticks). ONNX Runtime for Node is known to leak on repeated session creation
+// ticks). The versions are signed and chunked by a child process (bench/helpers/model-sender.ts),
+// as the trainer does in its own process; this process parses the payloads and stages them. ONNX Runtime for Node is known to leak on repeated session creation
 // (microsoft/onnxruntime#25325); the budget is ≤ 30 MB growth over 200 swaps (DESIGN.md).
 // --shipped swaps full-size networks: versions of the shipped dvrk-reacher model (2×256 twin
 // critic + 2×256 recovery, ≈0.8 MB of ONNX) instead of the small test models.
@@ -12,10 +13,11 @@ import { tmpdir } from 'node:os';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
+import { fork } from 'node:child_process';
+import type { ModelMessage } from '../src/config/mqtt-payloads.js';
 import { Shield } from '../src/inference/shield.js';
-import { modelPrepPool } from '../src/inference/model-prep-pool.js';
-import { generateSigningKeys, parsePrivateKey, parsePublicKey } from '../src/inference/model-signing.js';
-import { ModelReceiver, buildModelMessages, readModelDir } from '../src/inference/model-transfer.js';
+import { generateSigningKeys, parsePublicKey } from '../src/inference/model-signing.js';
+import { ModelReceiver } from '../src/inference/model-transfer.js';
 import { writeModelDir } from '../test/inference/helpers/models.js';
 
 const args = process.argv.slice(2);
@@ -26,21 +28,23 @@ const direct = args.includes('--direct');
 const swaps = Number(args.find((a) => !a.startsWith('--')) ?? 200);
 const bgArg = args.find((a) => a.startsWith('--bg='));
 const bgPrepares = bgArg === undefined ? 20 : Number(bgArg.slice('--bg='.length));
-// --recycle=N: prepare workers serve N loads each (default: the pool's setting).
-const recycleArg = args.find((a) => a.startsWith('--recycle='));
-if (recycleArg !== undefined) modelPrepPool.configure({ recycleAfter: Number(recycleArg.slice('--recycle='.length)) });
 const robot = shipped ? 'dvrk-reacher' : 'test-bot';
 const shippedDir = join(import.meta.dirname, '..', 'models', 'dvrk-reacher');
 const dir = await mkdtemp(join(tmpdir(), 'rshield-bench-swap-'));
 const keys = generateSigningKeys();
-const signer = parsePrivateKey(keys.privateKeyPem);
+const sender = fork(join(import.meta.dirname, 'helpers', `model-sender.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`));
+/** The MQTT payloads of the version in `src`, from the sender process. */
+const send = (src: string): Promise<string[]> =>
+  new Promise((resolve) => {
+    sender.once('message', (m) => resolve(m as string[]));
+    sender.send({ src, robot, privateKeyPem: keys.privateKeyPem });
+  });
 const receiver = new ModelReceiver({ robot, obsDim: 3, actDim: 3, trustedKeys: [parsePublicKey(keys.publicKeyPem)], allowUnsigned: false, stagingDir: join(dir, 'staging') });
 const version = async (i: number): Promise<string> => {
   const src = shipped ? await shippedVersion(i) : await writeModelDir(join(dir, 'src'), { recC: [0.1 + (i % 7) / 10, 0, 0], card: { version: `v${i}` } });
   if (direct) return src;
-  const bundle = await readModelDir(src);
   let staged: string | undefined;
-  for (const m of buildModelMessages(bundle, { robot, signer, transfer: 'inline', chunkBytes: 4096 })) staged = (await receiver.handle(m))?.dir ?? staged;
+  for (const payload of await send(src)) staged = (await receiver.handle(JSON.parse(payload) as ModelMessage))?.dir ?? staged;
   if (staged === undefined) throw new Error('version not assembled');
   return staged;
 };
@@ -155,14 +159,14 @@ const background = await tickWhile(
   })(),
 );
 await shield.close();
+sender.disconnect();
 await rm(dir, { recursive: true, force: true });
 console.log(
   JSON.stringify({
     scenario: 'swap',
-    prepRecycleAfter: modelPrepPool.settings.recycleAfter,
     models: shipped ? 'shipped dvrk-reacher (2×256)' : 'small test models',
     swaps,
-    transfer: direct ? 'none (--direct)' : 'signed inline MQTT messages, staged',
+    transfer: direct ? 'none (--direct)' : 'signed inline MQTT messages from a sender process, parsed and staged',
     rssAfter10Mb: Number(baseline.toFixed(1)),
     rssEndMb: Number(end.toFixed(1)),
     growthMb: Number((end - baseline).toFixed(1)),

@@ -2,8 +2,9 @@
  * Loads a model directory into a ready RiskModel: card, files, IO check, optional fusion,
  * sessions, check batch. Used both at start-up and beside a running shield for a hot-swap;
  * anything wrong is refused here with E_MODEL, before a robot depends on it. The protobuf work
- * (files, IO check, fusion, nearest-safe graph) runs in a worker (model-prep-pool.ts); this
- * thread only creates ONNX Runtime sessions from the bytes it returns and runs the check batch.
+ * (files, IO check, fusion, nearest-safe graph) is model-prep.ts; here, sessions from its bytes
+ * and the check batch. It all runs on the calling thread: a worker thread for the protobuf work
+ * was measured and neither lowered RSS nor main-thread time (docs/shield.md, "Hot-swap memory").
  */
 import { join } from 'node:path';
 import { RShieldError } from '../core/errors.js';
@@ -12,8 +13,7 @@ import type { RiskModel } from '../core/risk-model.js';
 import { sanityCheck } from '../core/sanity-check.js';
 import { loadModelCard, type ModelCard } from '../config/model-card.js';
 import { NearestSafeRiskModel, checkNearestSafe } from './nearest-safe-model.js';
-import type { PrepRequest, PreppedModel } from './model-prep.js';
-import { modelPrepPool } from './model-prep-pool.js';
+import { prepModel } from './model-prep.js';
 import { FusedRiskModel, SeparateRiskModel } from './onnx-risk-model.js';
 import type { SessionFactory } from './session-factory.js';
 
@@ -38,8 +38,6 @@ export interface LoadModelOptions {
   readonly sessions: SessionFactory;
   /** Overrides the card's recovery mode; 'nearest-safe' builds the search session. */
   readonly recoveryMode?: RecoveryMode;
-  /** Where the protobuf work runs; the shared worker pool by default (prepModel runs it in-process). */
-  readonly prep?: { run(request: PrepRequest): Promise<PreppedModel> };
 }
 
 export async function loadModel(o: LoadModelOptions): Promise<LoadedModel> {
@@ -51,7 +49,7 @@ export async function loadModel(o: LoadModelOptions): Promise<LoadedModel> {
     });
   }
   const recoveryMode = o.recoveryMode ?? card.recoveryMode;
-  const prepped = await (o.prep ?? modelPrepPool).run({ modelDir: o.modelDir, card, fuse: o.fuse === 'auto', nearestSafe: recoveryMode === 'nearest-safe' });
+  const prepped = await prepModel({ modelDir: o.modelDir, card, fuse: o.fuse === 'auto', nearestSafe: recoveryMode === 'nearest-safe' });
   const wiring = { obsDim: card.obsDim, actDim: card.actDim, qRank: prepped.criticOutputRank };
   const label = `${card.robot} model ${card.version} (${o.modelDir})`;
 

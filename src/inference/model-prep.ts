@@ -1,10 +1,8 @@
 /**
  * The protobuf half of loading a model: read both ONNX files, decode them, check their IO
  * against the card, fuse them (and build the nearest-safe search graph) and encode the result.
- * Plain data in, plain data out — no ONNX Runtime here — so it runs in a worker thread
- * (model-prep-worker.ts) and the shield's event loop only creates sessions from the bytes.
- * Decoding and re-encoding ~1 MB of ONNX allocates several MB of short-lived JS objects; on
- * the main thread V8 kept the heap pages it grew into (docs/shield.md, "Hot-swap memory").
+ * Plain data in, plain data out, no ONNX Runtime: model-loader.ts creates the sessions. (It ran
+ * in a worker thread once; that cost more than it saved — docs/shield.md, "Hot-swap memory".)
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -81,24 +79,4 @@ export async function prepModel(r: PrepRequest): Promise<PreppedModel> {
     nearestSafe = { bytes: encodeModel(nearestSafeGraph(card, critic.proto, cands)), batch: cands.count + 1 };
   }
   return { criticOutputRank: io.criticOutputRank, sessions, fuseNote: fusion?.ok === false ? fusion.reason : null, nearestSafe };
-}
-
-/** A copy of `b` that owns its whole ArrayBuffer, unless it already does: what a transfer needs. */
-function owned(b: Uint8Array): Uint8Array<ArrayBuffer> {
-  if (b.buffer instanceof ArrayBuffer && b.byteOffset === 0 && b.byteLength === b.buffer.byteLength) return b as Uint8Array<ArrayBuffer>;
-  return new Uint8Array(b);
-}
-
-/**
- * The same result with every byte array owning its buffer, and the buffers to transfer:
- * posting it then moves the bytes to the main thread instead of copying them.
- */
-export function transferable(p: PreppedModel): { value: PreppedModel; transfer: ArrayBuffer[] } {
-  const s = p.sessions;
-  const sessions: PreppedSessions =
-    s.kind === 'fused' ? { kind: 'fused', bytes: owned(s.bytes) } : { ...s, critic: owned(s.critic), recovery: owned(s.recovery) };
-  const nearestSafe = p.nearestSafe === null ? null : { ...p.nearestSafe, bytes: owned(p.nearestSafe.bytes) };
-  const arrays = sessions.kind === 'fused' ? [sessions.bytes] : [sessions.critic, sessions.recovery];
-  if (nearestSafe !== null) arrays.push(nearestSafe.bytes);
-  return { value: { ...p, sessions, nearestSafe }, transfer: arrays.map((a) => a.buffer as ArrayBuffer) };
 }
