@@ -20,7 +20,11 @@ export function parseCommandArgs(command: string, argv: string[], options: Optio
     return { values, positionals };
   } catch (err) {
     const msg = err instanceof Error ? err.message : String(err);
-    throw new RShieldError('E_USAGE', `${msg.split('\n')[0] ?? msg} (see rshield ${command} --help)`, { command });
+    const first = msg.split('\n')[0] ?? msg;
+    // parseArgs reads `--n -3` as two options; say how to pass a negative number.
+    const ambiguous = /^Option '(--[\w-]+)[^']*' argument is ambiguous/.exec(first);
+    const text = ambiguous === null ? first : `${ambiguous[1]} takes a value; a value that starts with '-' is written ${ambiguous[1]}=VALUE`;
+    throw new RShieldError('E_USAGE', `${text} (see rshield ${command} --help)`, { command });
   }
 }
 
