@@ -3,21 +3,14 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { main } from '../../src/cli/main.js';
+import { runCli, type Capturing } from '../helpers/cli.js';
 import { readDataset } from '../../src/data/index.js';
 import { createEnv, generatorInfo } from '../../src/envs/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rshield-collect-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Runs `rshield collect …` in this process, capturing what it prints. */
-async function collect(t: { capture: (o: Console, m: 'log' | 'error') => () => { args: unknown[] }[] }, ...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const log = t.capture(console, 'log');
-  const error = t.capture(console, 'error');
-  const code = await main(['collect', ...argv]);
-  const text = (calls: { args: unknown[] }[]): string => calls.map((c) => c.args.map(String).join(' ')).join('\n');
-  return { code, out: text(log()), err: text(error()) };
-}
+const collect = (t: Capturing, ...argv: string[]): ReturnType<typeof runCli> => runCli(t, 'collect', ...argv);
 
 void t.test('collect writes the generator\'s data and says what it wrote', async (t) => {
   const out = join(dir, 'nav1.mcap');

@@ -2,19 +2,13 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { main } from '../../src/cli/main.js';
+import { runCli, type Capturing } from '../helpers/cli.js';
 import { readDataset } from '../../src/data/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rshield-demo-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 
-async function run(t: { capture: (o: Console, m: 'log' | 'error') => () => { args: unknown[] }[] }, ...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const log = t.capture(console, 'log');
-  const error = t.capture(console, 'error');
-  const code = await main(['demo', ...argv]);
-  const text = (calls: { args: unknown[] }[]): string => calls.map((c) => c.args.map(String).join(' ')).join('\n');
-  return { code, out: text(log()), err: text(error()) };
-}
+const run = (t: Capturing, ...argv: string[]): ReturnType<typeof runCli> => runCli(t, 'demo', ...argv);
 
 void t.test('demo --json compares the unshielded and shielded runs on the shipped dvrk-reacher model', async (t) => {
   const out = join(dir, 'run');
