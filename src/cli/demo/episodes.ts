@@ -31,6 +31,8 @@ export interface RunTotals {
 
 export interface Decider {
   decide(obs: Float32Array, proposed: Float32Array): Promise<Decision>;
+  /** Back to task mode at an episode start (hysteresis state). */
+  resetEpisode?(): void;
 }
 
 export interface EpisodeRunOptions {
@@ -58,6 +60,7 @@ export async function runEpisodes(o: EpisodeRunOptions): Promise<RunTotals> {
     const seed = episodeSeed(o.seed, ep);
     let obs = o.env.reset(seed);
     o.controller.reset(seed);
+    o.shield?.resetEpisode?.();
     let violated = false;
     let success = false;
     let pending: { t: Omit<Transition, 'episode' | 'nextAct'>; tick: TickRecord } | null = null;
