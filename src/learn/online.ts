@@ -11,12 +11,19 @@ import type { Transition } from '../core/types.js';
 import { readDataset } from '../data/index.js';
 import { createEnv, failsafeAction } from '../envs/index.js';
 import { BatchSampler } from './batch-sampler.js';
+import { HeldOutSet, type ValidationScore } from './held-out.js';
 import { defaultsFor } from './defaults.js';
 import { normalizerFromData, type Normalizer } from './normalizer.js';
 import { readOnnxWeights } from './onnx-weights.js';
 import { ReplayBuffer } from './replay-buffer.js';
 import { SafetyLearner, type UpdateResult } from './safety-learner.js';
 import { defaultSizes } from './networks.js';
+import { splitByEpisode } from './validation.js';
+
+export type { ValidationScore } from './held-out.js';
+
+/** Every HOLD_OUT_EVERY-th online episode (the 10th, 20th, …) is held out for the quality gate. */
+const HOLD_OUT_EVERY = 10;
 
 export interface OnlineTrainerOptions {
   readonly robot: string;
@@ -29,14 +36,28 @@ export interface OnlineTrainerOptions {
   readonly steps?: number;
   readonly threads?: number;
   readonly onPretrainProgress?: (step: number, total: number) => void;
+  /** Share of the offline data's episodes held out for the quality gate (default 0.1). */
+  readonly validationShare?: number;
+  /** Held-out rows beyond which online episodes all go to training (default 50 000). */
+  readonly maxValidationRows?: number;
 }
 
 export interface OnlineTrainer {
   addTransitions(ts: readonly Transition[]): void;
   update(n: number): Promise<UpdateResult>;
-  exportModel(dir: string, version: string): Promise<unknown>;
+  /** `metrics` are added to the card's metrics (the quality gate writes its AUROC there). */
+  exportModel(dir: string, version: string, metrics?: Readonly<Record<string, unknown>>): Promise<unknown>;
+  /**
+   * AUROC of the current critic on the held-out episodes (src/learn/held-out.ts), and of the
+   * reference — the start model, or the weights last passed to acceptCurrent() — on the same rows.
+   */
+  evaluate(): Promise<ValidationScore & { reference: number }>;
+  /** The current weights become the reference of later evaluate() calls (a version was published). */
+  acceptCurrent(): void;
   readonly updates: number;
   readonly bufferSize: number;
+  /** Held-out rows (offline and online); never sampled for training. */
+  readonly validationRows: number;
   release(): Promise<void>;
 }
 
@@ -50,9 +71,20 @@ export async function createOnlineTrainer(o: OnlineTrainerOptions): Promise<Onli
   const { spec } = createEnv(o.robot, { seed: o.seed });
   const buffer = new ReplayBuffer(spec.obsDim, spec.actDim);
   const dataset = o.data !== undefined && o.data.length > 0 ? await readDataset(o.data) : undefined;
+  const heldOut = new HeldOutSet(spec.obsDim, spec.actDim);
+  // Held-out episode keys: offline ids as they are, online episodes numbered above them.
+  let nextKey = 0;
   if (dataset !== undefined) {
     if (dataset.meta.robot !== o.robot) throw new RShieldError('E_DATA', `${dataset.files[0]?.path}: data is from robot '${dataset.meta.robot}', not '${o.robot}'`);
-    buffer.addColumns(dataset);
+    // Whole episodes, seeded (as trainOffline's validation split): ~10% never enter the buffer.
+    const split = splitByEpisode(dataset.episode, o.validationShare ?? 0.1, new Rng(o.seed ^ 0x0a1d));
+    buffer.addColumns(dataset, split.train);
+    const S = spec.obsDim;
+    const A = spec.actDim;
+    for (const i of split.validation) {
+      heldOut.add(dataset.obs.subarray(i * S, i * S + S), dataset.act.subarray(i * A, i * A + A), dataset.cost[i] ?? 0, dataset.episode[i]!, dataset.step[i]!);
+    }
+    for (const e of dataset.episode) nextKey = Math.max(nextKey, e + 1);
   }
   let normalizer: Normalizer;
   let card: ModelCard | undefined;
@@ -90,6 +122,14 @@ export async function createOnlineTrainer(o: OnlineTrainerOptions): Promise<Onli
     }
   }
   const pretrainUpdates = learner.updates;
+  let reference = learner.exportOnnx().critic;
+  const maxValidationRows = o.maxValidationRows ?? 50_000;
+  // Online episodes are told apart by their id changing between consecutive transitions (one
+  // shield streams its episodes in order); each new one gets an ordinal, every 10th is held out.
+  let lastEpisode: number | undefined;
+  let onlineEpisodes = 0;
+  let holdingOut = false;
+  let heldKey = 0;
   let last: UpdateResult = { criticLoss: Number.NaN, recoveryLoss: Number.NaN };
 
   return {
@@ -99,16 +139,37 @@ export async function createOnlineTrainer(o: OnlineTrainerOptions): Promise<Onli
     get bufferSize() {
       return buffer.size;
     },
+    get validationRows() {
+      return heldOut.rows;
+    },
     addTransitions(ts) {
-      for (const t of ts) buffer.add(t);
+      for (const t of ts) {
+        if (t.episode !== lastEpisode) {
+          lastEpisode = t.episode;
+          onlineEpisodes++;
+          holdingOut = onlineEpisodes % HOLD_OUT_EVERY === 0 && heldOut.rows < maxValidationRows;
+          if (holdingOut) heldKey = nextKey++;
+        }
+        if (holdingOut) heldOut.addTransition(t, heldKey);
+        else buffer.add(t);
+      }
       online += ts.length;
+    },
+    async evaluate() {
+      const horizon = d.aurocHorizon;
+      const current = await heldOut.evaluate(horizon, (obs, act) => learner.scoreCritic(obs, act));
+      const ref = await heldOut.evaluate(horizon, (obs, act) => learner.scoreCritic(obs, act, reference));
+      return { ...current, reference: ref.auroc };
+    },
+    acceptCurrent() {
+      reference = learner.exportOnnx().critic;
     },
     async update(n) {
       if (buffer.size === 0) throw new RShieldError('E_DATA', 'no transitions to learn from yet');
       for (let i = 0; i < n; i++) last = await learner.update(sampler.sample(buffer, rng));
       return last;
     },
-    async exportModel(dir, version) {
+    async exportModel(dir, version, metrics) {
       return learner.writeModelDir(dir, {
         robot: o.robot,
         version,
@@ -116,7 +177,7 @@ export async function createOnlineTrainer(o: OnlineTrainerOptions): Promise<Onli
         epsRisk,
         failsafe: Array.from(failsafeAction(o.robot)),
         hysteresis: card?.hysteresis ?? 0,
-        metrics: { onlineUpdates: learner.updates - pretrainUpdates, onlineTransitions: online, bufferSize: buffer.size, criticLoss: last.criticLoss, recoveryLoss: last.recoveryLoss },
+        metrics: { onlineUpdates: learner.updates - pretrainUpdates, onlineTransitions: online, bufferSize: buffer.size, criticLoss: last.criticLoss, recoveryLoss: last.recoveryLoss, validationRows: heldOut.rows, ...metrics },
         training: { engine: 'rshield/nn on onnxruntime-node', mode: 'online', hidden: [...sizes.hidden], startedFrom: o.modelDir ?? 'data', seed: o.seed, normalizer },
       });
     },

@@ -34,11 +34,13 @@ export class ReplayBuffer implements TransitionColumns {
     this.hasNextAct = new Uint8Array(this.allocated);
   }
 
-  /** Appends column data (e.g. a Dataset) row by row. */
-  addColumns(c: TransitionColumns): void {
+  /** Appends column data (e.g. a Dataset) row by row; only `rows` of it when given. */
+  addColumns(c: TransitionColumns, rows?: Uint32Array): void {
     const S = this.obsDim;
     const A = this.actDim;
-    for (let i = 0; i < c.size; i++) {
+    const n = rows?.length ?? c.size;
+    for (let r = 0; r < n; r++) {
+      const i = rows === undefined ? r : rows[r]!;
       const row = this.slot();
       this.obs.set(c.obs.subarray(i * S, i * S + S), row * S);
       this.nextObs.set(c.nextObs.subarray(i * S, i * S + S), row * S);

@@ -142,11 +142,14 @@ export class SafetyLearner {
     return full;
   }
 
-  /** Q_risk of many (s, a) rows through the exported critic (validation). */
-  async scoreCritic(obs: Float32Array, act: Float32Array): Promise<Float32Array> {
+  /**
+   * Q_risk of many (s, a) rows through the exported critic (validation); `critic` scores an
+   * earlier export of this learner instead (the online quality gate's reference).
+   */
+  async scoreCritic(obs: Float32Array, act: Float32Array, critic?: Uint8Array): Promise<Float32Array> {
     const { obsDim: S, actDim: A } = this.opts;
     const n = obs.length / S;
-    const session = await ort.InferenceSession.create(this.exportOnnx().critic, { intraOpNumThreads: this.opts.threads ?? 2 });
+    const session = await ort.InferenceSession.create(critic ?? this.exportOnnx().critic, { intraOpNumThreads: this.opts.threads ?? 2 });
     try {
       const out = await session.run({ obs: new ort.Tensor('float32', obs, [n, S]), act: new ort.Tensor('float32', act, [n, A]) });
       return out.q_risk!.data as Float32Array;

@@ -1,12 +1,14 @@
 /**
  * The trainer side of the online loop (`rshield trainer`): receives transition batches, runs one
  * critic + recovery update per transition (thesis Algorithm 1, after offline pretraining), and
- * every K updates exports, validates, signs and publishes a new model version.
+ * every K updates exports, validates, signs and publishes a new model version — when it passes the
+ * quality gate (src/learn/quality-gate.ts): its held-out AUROC is not below the last published one's.
  */
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import type { Transition } from '../../core/types.js';
+import { DEFAULT_GATE_TOLERANCE, gateDecision } from '../../learn/quality-gate.js';
 import { buildModelMessages, readModelDir, storeByHash } from '../../inference/model-transfer.js';
 import type { Transport } from '../transport.js';
 import { handleTransitions } from './handlers/transitions.js';
@@ -18,8 +20,27 @@ export interface OnlineTrainerPort {
   addTransitions(ts: Transition[]): void;
   /** Runs n gradient updates (each one ONNX Runtime run: asynchronous). */
   update(n: number): Promise<{ criticLoss: number; recoveryLoss: number }>;
-  exportModel(dir: string, version: string): Promise<unknown>;
+  /** `metrics` go into the card's metrics (the gate's AUROC). */
+  exportModel(dir: string, version: string, metrics?: Readonly<Record<string, unknown>>): Promise<unknown>;
   readonly updates: number;
+  /**
+   * Held-out AUROC of the current weights (and of the reference weights on the same rows, when
+   * the learner keeps them). Without it versions are published ungated.
+   */
+  evaluate?(): Promise<{ auroc: number; positives: number; rows: number; reference?: number }>;
+  /** The current weights were published: they become the gate's reference. */
+  acceptCurrent?(): void;
+}
+
+/** The gate's verdict on the last version it judged. */
+export interface GateRecord {
+  readonly version: string;
+  readonly auroc: number;
+  readonly reference: number | undefined;
+  readonly positives: number;
+  readonly rows: number;
+  readonly publish: boolean;
+  readonly note: string;
 }
 
 export interface TrainerNodeOptions {
@@ -45,6 +66,10 @@ export interface TrainerNodeOptions {
   readonly storeDir?: string;
   /** Version = `${versionPrefix}.${n}`. */
   readonly versionPrefix: string;
+  /** Quality gate on (default) when the trainer can evaluate(); false publishes every valid version. */
+  readonly gate?: boolean;
+  /** Allowed held-out AUROC drop below the reference (default 0.005). */
+  readonly gateTolerance?: number;
 }
 
 export interface TrainerNodeEvents {
@@ -52,6 +77,10 @@ export interface TrainerNodeEvents {
   batch: [batch: TransitionBatch];
   published: [version: string];
   rejected: [version: string, reason: string];
+  /** Held back by the quality gate (the learner keeps training; a later version may pass). */
+  refused: [version: string, gate: GateRecord];
+  /** Passed the quality gate (emitted before it is published). */
+  gated: [version: string, gate: GateRecord];
 }
 
 /** Remembers recently seen (session, seq) pairs: at-least-once delivery may repeat a batch. */
@@ -76,6 +105,10 @@ export class TrainerNode extends EventEmitter<TrainerNodeEvents> {
   transitionsReceived = 0;
   published = 0;
   rejected = 0;
+  /** Versions the quality gate held back. */
+  refused = 0;
+  /** The gate's last verdict; undefined before the first version or with the gate off. */
+  lastGate: GateRecord | undefined;
   lastLoss = { criticLoss: Number.NaN, recoveryLoss: Number.NaN };
 
   /** @internal */
@@ -85,6 +118,8 @@ export class TrainerNode extends EventEmitter<TrainerNodeEvents> {
   private nextPublishAt: number;
   private work: Promise<void> | undefined;
   private stopped = false;
+  /** AUROC of the last published version, for learners whose evaluate() gives no reference. */
+  private publishedAuroc: number | undefined;
 
   constructor(options: TrainerNodeOptions) {
     super();
@@ -107,13 +142,32 @@ export class TrainerNode extends EventEmitter<TrainerNodeEvents> {
     await this.idle();
   }
 
-  /** Exports, validates, signs and publishes the current model as version `${prefix}.${n}`. */
+  /**
+   * Gates, exports, validates, signs and publishes the current model as version
+   * `${prefix}.${n}`. Undefined when the gate refused it or validation failed.
+   */
   async publishVersion(): Promise<string | undefined> {
     const { trainer, versionPrefix } = this.o;
-    const version = `${versionPrefix}.${this.published + this.rejected + 1}`;
+    const version = `${versionPrefix}.${this.published + this.rejected + this.refused + 1}`;
     const dir = join(this.o.exportDir, version);
+    let gate: GateRecord | undefined;
     try {
-      await trainer.exportModel(dir, version);
+      if (this.o.gate !== false && trainer.evaluate !== undefined) {
+        const score = await trainer.evaluate();
+        const reference = score.reference ?? this.publishedAuroc;
+        const d = gateDecision(score.auroc, reference, this.o.gateTolerance ?? DEFAULT_GATE_TOLERANCE);
+        gate = { version, auroc: score.auroc, reference, positives: score.positives, rows: score.rows, ...d };
+        this.lastGate = gate;
+        if (!d.publish) {
+          this.refused++;
+          this.emit('refused', version, gate);
+          return undefined;
+        }
+        this.emit('gated', version, gate);
+      }
+      const finite = (x: number | undefined): number | null => (x !== undefined && Number.isFinite(x) ? Number(x.toFixed(4)) : null);
+      const metrics = gate === undefined ? undefined : { auroc: finite(gate.auroc), validationPositives: gate.positives, validationTransitions: gate.rows, gateReferenceAuroc: finite(gate.reference) };
+      await (metrics === undefined ? trainer.exportModel(dir, version) : trainer.exportModel(dir, version, metrics));
       await this.o.validate(dir);
     } catch (err) {
       this.rejected++;
@@ -126,6 +180,10 @@ export class TrainerNode extends EventEmitter<TrainerNodeEvents> {
     const messages = buildModelMessages(bundle, { robot: this.o.robot, transfer, ...(this.o.signer !== undefined ? { signer: this.o.signer } : {}) });
     for (const m of messages) await this.o.transport.publish(this.topics.model, JSON.stringify(m), { qos: 1 });
     this.published++;
+    if (gate !== undefined) {
+      trainer.acceptCurrent?.();
+      if (!Number.isNaN(gate.auroc)) this.publishedAuroc = gate.auroc;
+    }
     this.emit('published', version);
     return version;
   }
