@@ -11,14 +11,17 @@ import { MqttTransport } from '../../transport/mqtt/mqtt-transport.js';
 import { TrainerNode } from '../../transport/mqtt/trainer-node.js';
 import { defaultsFor } from '../../learn/defaults.js';
 import type { OnlineTrainer } from '../../learn/online.js';
-import { intOption, parseCommandArgs, stringOption, stringsOption } from '../args.js';
+import { DEFAULT_GATE_TOLERANCE } from '../../learn/quality-gate.js';
+import { intOption, numberOption, parseCommandArgs, stringOption, stringsOption } from '../args.js';
 import { createProgress } from '../progress.js';
 
 const HELP = `usage: rshield trainer --robot R (--data FILE.mcap... | --models DIR) --broker URL [options]
 
 Companion trainer: starts from the offline data (or given models), receives the shield's
 transitions over MQTT, runs one critic and recovery update per transition, and every K updates
-exports, validates (IO and a check batch) and publishes a signed new model version.
+exports, validates (IO and a check batch) and publishes a signed new model version — only when
+its critic's AUROC on held-out episodes (10% of the offline data's, every 10th online one; never
+trained on) is at least the last published version's (or the start model's) minus a tolerance.
 
   --robot R          robot the transitions come from
   --data FILE.mcap   offline dataset (repeatable)
@@ -29,6 +32,8 @@ exports, validates (IO and a check batch) and publishes a signed new model versi
   --out DIR          where versions are exported (default: a temporary folder)
   --transfer MODE    inline (chunks over MQTT, default) or hash (files in --model-store)
   --model-store DIR  content-addressed store shared with the shields (--transfer hash)
+  --gate-tolerance X allowed held-out AUROC drop (default ${DEFAULT_GATE_TOLERANCE})
+  --no-gate          publish every valid version, whatever its AUROC
   --steps N          offline pretraining steps before going online
   --threads N        ONNX Runtime threads of the learner (default 2)
   --seed N           default 1`;
@@ -49,6 +54,8 @@ export async function trainer(argv: string[]): Promise<number> {
     transfer: { type: 'string' },
     'model-store': { type: 'string' },
     steps: { type: 'string' },
+    'gate-tolerance': { type: 'string' },
+    'no-gate': { type: 'boolean' },
     seed: { type: 'string' },
     threads: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
@@ -83,6 +90,9 @@ export async function trainer(argv: string[]): Promise<number> {
   const { spec } = createEnv(robot, { seed });
   const threads = intOption('threads', stringOption(values, 'threads'), 2, 1);
   const steps = stepsText !== undefined ? intOption('steps', stepsText, 0) : undefined;
+  const gate = values['no-gate'] !== true;
+  const gateTolerance = numberOption('gate-tolerance', stringOption(values, 'gate-tolerance'), DEFAULT_GATE_TOLERANCE);
+  if (gateTolerance < 0) throw new RShieldError('E_USAGE', `--gate-tolerance must be ≥ 0, got ${gateTolerance}`);
 
   // SIGINT/SIGTERM stop the trainer cleanly (exit 0) at any stage, pretraining included.
   let stopRequested = false;
@@ -126,7 +136,7 @@ export async function trainer(argv: string[]): Promise<number> {
     if (pretraining) console.error(`trainer ${robot}: pretrained in ${((performance.now() - t0) / 1000).toFixed(1)} s; ${learner.bufferSize} transitions in the replay buffer`);
     try {
       if (stopRequested) return 0;
-      return await serve(learner, { robot, obsDim: spec.obsDim, actDim: spec.actDim, broker, every, transfer, storeDir, signer, exportDir: stringOption(values, 'out') }, (resolve) => {
+      return await serve(learner, { robot, obsDim: spec.obsDim, actDim: spec.actDim, broker, every, transfer, storeDir, signer, gate, gateTolerance, exportDir: stringOption(values, 'out') }, (resolve) => {
         onStop = resolve;
         if (stopRequested) resolve();
       });
@@ -149,6 +159,8 @@ interface ServeContext {
   readonly storeDir: string | undefined;
   readonly signer: KeyObject | undefined;
   readonly exportDir: string | undefined;
+  readonly gate: boolean;
+  readonly gateTolerance: number;
 }
 
 /** Connects, trains on what arrives and publishes versions until `onStop` fires. */
@@ -169,6 +181,8 @@ async function serve(learner: OnlineTrainer, c: ServeContext, onStop: (resolve: 
     transfer: c.transfer,
     ...(c.storeDir !== undefined ? { storeDir: c.storeDir } : {}),
     versionPrefix: `${robot}-online-${stamp}`,
+    gate: c.gate,
+    gateTolerance: c.gateTolerance,
     validate: async (dir) => {
       const prepared = await Shield.prepare({ modelDir: dir, robot });
       await prepared.close();
@@ -180,6 +194,8 @@ async function serve(learner: OnlineTrainer, c: ServeContext, onStop: (resolve: 
     console.log(`published ${v} after ${learner.updates} updates, ${s.toFixed(1)} s online (critic loss ${node.lastLoss.criticLoss.toFixed(4)}, recovery loss ${node.lastLoss.recoveryLoss.toFixed(4)})`);
   });
   node.on('rejected', (v, why) => console.warn(`version ${v} failed validation, not published: ${why}`));
+  node.on('gated', (v, g) => console.log(`version ${v} passed the quality gate: ${g.note} (${g.rows} held-out transitions, ${g.positives} positive)`));
+  node.on('refused', (v, g) => console.warn(`version ${v} refused by the quality gate, not published: ${g.note} (${g.rows} held-out transitions, ${g.positives} positive; ${node.refused} refused so far)`));
   const stopped = new Promise<void>(onStop);
   let connected = false;
   try {
@@ -187,12 +203,13 @@ async function serve(learner: OnlineTrainer, c: ServeContext, onStop: (resolve: 
     if (connected) {
       await node.start();
       console.log(`training ${robot} online from ${broker.url}; a version every ${every} updates; exports in ${exportDir}`);
+      console.log(c.gate ? `quality gate on: held-out AUROC may drop at most ${c.gateTolerance} (${learner.validationRows} held-out transitions so far)` : 'quality gate off (--no-gate): every valid version is published');
       await stopped;
     }
     await node.stop();
   } finally {
     await transport.close();
   }
-  console.log(`stopped: ${node.transitionsReceived} transitions, ${learner.updates} updates, ${node.published} versions published, ${node.invalidMessages} invalid batches, ${node.duplicates} duplicates`);
+  console.log(`stopped: ${node.transitionsReceived} transitions, ${learner.updates} updates, ${node.published} versions published, ${node.invalidMessages} invalid batches, ${node.duplicates} duplicates, ${node.refused} refused by the quality gate`);
   return 0;
 }
