@@ -1,5 +1,6 @@
 // `npm run bench -- online [--robot dvrk-reacher] [--episodes 500] [--start weak|shipped] [--block 50]
-//   [--every 500] [--seed 1] [--offline 2000] [--pretrain 300] [--noise X] [--threads 1]`
+//   [--every 500] [--seed 1] [--offline 2000] [--pretrain 300] [--noise X] [--threads 1]
+//   [--gate] [--gate-tolerance 0.005]`
 //
 // Online learning under the shield, in process (no MQTT): thesis Algorithm 1's online phase.
 // Both arms start from the same model and run the robot's scripted controller through the
@@ -10,7 +11,12 @@
 // deliberately weak model (`--offline` transitions of D_offline, `--pretrain` steps);
 // `--start shipped` starts from models/<robot>. For reference, the controller alone (unshielded)
 // runs on the same seeds too. Both arms' replay buffer (the online arm's)
-// is seeded with the same D_offline. Prints one JSON object; deterministic apart from timing.
+// is seeded with the same D_offline. `--gate` adds a fourth arm, **gated**: the same online
+// learning, but at each export the learner's held-out AUROC (src/learn/online.ts evaluate():
+// 10% of D_offline's episodes and every 10th online episode, never trained on) must not fall
+// more than the tolerance below that of the version running (src/learn/quality-gate.ts); a
+// refused version is not swapped in (the learner keeps training). Prints one JSON object;
+// deterministic apart from timing.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -27,6 +33,7 @@ import { auroc } from '../src/learn/auroc.js';
 import { defaultsFor } from '../src/learn/defaults.js';
 import { trainOffline } from '../src/learn/offline.js';
 import { createOnlineTrainer, type OnlineTrainer } from '../src/learn/online.js';
+import { DEFAULT_GATE_TOLERANCE, gateDecision } from '../src/learn/quality-gate.js';
 import { violationWithin } from '../src/learn/validation.js';
 
 const { values } = parseArgs({
@@ -41,6 +48,8 @@ const { values } = parseArgs({
     pretrain: { type: 'string', default: '300' },
     noise: { type: 'string' },
     threads: { type: 'string', default: '1' },
+    gate: { type: 'boolean', default: false },
+    'gate-tolerance': { type: 'string', default: String(DEFAULT_GATE_TOLERANCE) },
   },
 });
 const robot = values.robot;
@@ -51,6 +60,7 @@ const seed = Number(values.seed);
 const offlineN = Number(values.offline);
 const pretrain = Number(values.pretrain);
 const threads = Number(values.threads);
+const gateTolerance = Number(values['gate-tolerance']);
 // nav1's scripted controller is noise-free and never strays into obstacles; noise makes it (docs/robots.md).
 const noise = values.noise !== undefined ? Number(values.noise) : robot === 'nav1' ? 2 : 0;
 if (values.start !== 'weak' && values.start !== 'shipped') {
@@ -132,8 +142,19 @@ function round(x: number, d: number): number {
   return Number.isFinite(x) ? Number(x.toFixed(d)) : x;
 }
 
-/** `trainer` null: the baseline (or, with `shielded` false, the controller alone). */
-async function runArm(trainer: OnlineTrainer | null, shielded = true): Promise<{ blocks: Block[]; updateSeconds: number; swaps: number; finalDir: string }> {
+interface GateStep {
+  updates: number;
+  auroc: number;
+  reference: number;
+  swapped: boolean;
+}
+
+/**
+ * `trainer` null: the baseline (or, with `shielded` false, the controller alone). `gated`: swap
+ * only versions that pass the quality gate; `finalDir` is then the last version swapped in.
+ */
+async function runArm(trainer: OnlineTrainer | null, shielded = true, gated = false): Promise<{ blocks: Block[]; updateSeconds: number; swaps: number; finalDir: string; gate: GateStep[] }> {
+  const gate: GateStep[] = [];
   const env = createEnv(robot, { seed });
   const controller = createController(robot, { seed, noise });
   const shield = shielded ? await Shield.load({ modelDir: startDir, robot, threads: 1 }) : null;
@@ -198,12 +219,21 @@ async function runArm(trainer: OnlineTrainer | null, shielded = true): Promise<{
       // Between episodes: export, prepare and swap once `every` updates have accumulated.
       if (shield !== null && trainer !== null && trainer.updates - lastExport >= every) {
         lastExport = trainer.updates;
-        const dir = join(tmp, `online-${trainer.updates}`);
-        await trainer.exportModel(dir, `${robot}-online.${trainer.updates}`);
-        await shield.swap(await Shield.prepare({ modelDir: dir, robot, threads: 1 }));
-        swaps++;
-        finalDir = dir;
-        if (ep % block !== block - 1) cur.models.push(shield.modelVersion);
+        let swapIt = true;
+        if (gated) {
+          const v = await trainer.evaluate();
+          swapIt = gateDecision(v.auroc, v.reference, gateTolerance).publish;
+          gate.push({ updates: trainer.updates, auroc: round(v.auroc, 4), reference: round(v.reference, 4), swapped: swapIt });
+          if (swapIt) trainer.acceptCurrent();
+        }
+        if (swapIt) {
+          const dir = join(tmp, `online-${trainer.updates}`);
+          await trainer.exportModel(dir, `${robot}-online.${trainer.updates}`);
+          await shield.swap(await Shield.prepare({ modelDir: dir, robot, threads: 1 }));
+          swaps++;
+          finalDir = dir;
+          if (ep % block !== block - 1) cur.models.push(shield.modelVersion);
+        }
       }
       if (ep % block === block - 1 || ep === episodes - 1) {
         cur.meanQRiskTask = round(qTask / qTaskN, 4);
@@ -216,11 +246,11 @@ async function runArm(trainer: OnlineTrainer | null, shielded = true): Promise<{
     await shield?.close();
   }
   // Updates since the last export also count: export the final state once more.
-  if (trainer !== null && trainer.updates > lastExport) {
+  if (trainer !== null && !gated && trainer.updates > lastExport) {
     finalDir = join(tmp, `online-${trainer.updates}`);
     await trainer.exportModel(finalDir, `${robot}-online.${trainer.updates}`);
   }
-  return { blocks, updateSeconds, swaps, finalDir };
+  return { blocks, updateSeconds, swaps, finalDir, gate };
 }
 
 function totals(blocks: readonly Block[]): Record<string, number> {
@@ -243,6 +273,17 @@ try {
     await trainer.release();
   }
   const finalAuroc = await heldOutAuroc(online.finalDir);
+  let gatedArm;
+  let gatedAuroc: number | null = null;
+  if (values.gate) {
+    const t2 = await createOnlineTrainer({ robot, modelDir: startDir, data: [offlinePath], seed, threads });
+    try {
+      gatedArm = await runArm(t2, true, true);
+    } finally {
+      await t2.release();
+    }
+    gatedAuroc = await heldOutAuroc(gatedArm.finalDir);
+  }
   const updates = online.blocks.at(-1)?.updates ?? 0;
   console.log(
     JSON.stringify(
@@ -263,8 +304,12 @@ try {
         unshielded: { blocks: unshielded.blocks.map(({ successes, violations }) => ({ successes, violations })), totals: totals(unshielded.blocks) },
         baseline: { blocks: baseline.blocks, totals: totals(baseline.blocks) },
         online: { blocks: online.blocks, totals: totals(online.blocks), updates, swaps: online.swaps },
+        ...(gatedArm === undefined
+          ? {}
+          : { gated: { blocks: gatedArm.blocks, totals: totals(gatedArm.blocks), updates: gatedArm.blocks.at(-1)?.updates ?? 0, swaps: gatedArm.swaps, refused: gatedArm.gate.filter((g) => !g.swapped).length, gateTolerance, gate: gatedArm.gate } }),
         updatesPerSecond: round(updates / online.updateSeconds, 1),
-        heldOut: { transitions: heldOut.size, positives: heldLabels.reduce((n, l) => n + l, 0), aurocStart: startAuroc, aurocFinal: finalAuroc },
+        // aurocGated: the last version the gated arm swapped in (the start model if none passed).
+        heldOut: { transitions: heldOut.size, positives: heldLabels.reduce((n, l) => n + l, 0), aurocStart: startAuroc, aurocFinal: finalAuroc, ...(gatedArm === undefined ? {} : { aurocGated: gatedAuroc }) },
       },
       null,
       2,
