@@ -1,6 +1,7 @@
 import type { Transition } from '../core/types.js';
 import { auroc } from './auroc.js';
 import { violationWithin } from './validation.js';
+import { resized } from './resized.js';
 
 /** The quality gate's measure of a critic on the held-out episodes. */
 export interface ValidationScore {
@@ -57,20 +58,10 @@ export class HeldOutSet {
 
   private grow(): void {
     const n = this.cost.length * 2;
-    const f32 = (a: Float32Array, w: number): Float32Array => {
-      const b = new Float32Array(n * w);
-      b.set(a);
-      return b;
-    };
-    const u32 = (a: Uint32Array): Uint32Array => {
-      const b = new Uint32Array(n);
-      b.set(a);
-      return b;
-    };
-    this.obs = f32(this.obs, this.obsDim);
-    this.act = f32(this.act, this.actDim);
-    this.cost = f32(this.cost, 1);
-    this.episode = u32(this.episode);
-    this.step = u32(this.step);
+    this.obs = resized(this.obs, n * this.obsDim);
+    this.act = resized(this.act, n * this.actDim);
+    this.cost = resized(this.cost, n);
+    this.episode = resized(this.episode, n);
+    this.step = resized(this.step, n);
   }
 }

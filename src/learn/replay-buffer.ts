@@ -1,5 +1,6 @@
 import type { Transition } from '../core/types.js';
 import type { TransitionColumns } from './batch-sampler.js';
+import { resized } from './resized.js';
 
 /**
  * Transitions in column arrays that grow by doubling up to `capacity`, then overwrite the
@@ -75,23 +76,13 @@ export class ReplayBuffer implements TransitionColumns {
 
   private grow(): void {
     const n = Math.min(this.allocated * 2, this.capacity);
-    const f = (a: Float32Array, w: number): Float32Array => {
-      const b = new Float32Array(n * w);
-      b.set(a);
-      return b;
-    };
-    const u = (a: Uint8Array): Uint8Array => {
-      const b = new Uint8Array(n);
-      b.set(a);
-      return b;
-    };
-    this.obs = f(this.obs, this.obsDim);
-    this.nextObs = f(this.nextObs, this.obsDim);
-    this.act = f(this.act, this.actDim);
-    this.nextAct = f(this.nextAct, this.actDim);
-    this.cost = f(this.cost, 1);
-    this.done = u(this.done);
-    this.hasNextAct = u(this.hasNextAct);
+    this.obs = resized(this.obs, n * this.obsDim);
+    this.nextObs = resized(this.nextObs, n * this.obsDim);
+    this.act = resized(this.act, n * this.actDim);
+    this.nextAct = resized(this.nextAct, n * this.actDim);
+    this.cost = resized(this.cost, n);
+    this.done = resized(this.done, n);
+    this.hasNextAct = resized(this.hasNextAct, n);
     this.allocated = n;
   }
 }

@@ -21,6 +21,15 @@ const operator = {
   reset: () => undefined,
 };
 
+/** Serves the simulated PSM, driven by `operator`, beside a started recorder. */
+function startSimPsm(rcl: ReturnType<typeof createFakeRclnodejs>, s: RecordSession, seed: number): void {
+  const node = new rcl.Node('sim');
+  const sim = new SimPsm({ rcl, node, profile: s.shield.profile, env: createEnv('dvrk-reacher', { seed }), seed });
+  new SimController({ rcl, node, profile: s.shield.profile, controller: operator, rateHz: 50 });
+  node.spin();
+  sim.start();
+}
+
 /** Log lines, and a promise for the first one matching. */
 function logLines(): { lines: string[]; log: (l: string) => void; until: (re: RegExp) => Promise<string> } {
   const lines: string[] = [];
@@ -63,11 +72,7 @@ void t.test('record-start / record-stop on rshield/v1/<robot>/cmd start and stop
     nodeLog: () => undefined,
     onStarted: (s) => {
       started(s);
-      const node = new rcl.Node('sim');
-      const sim = new SimPsm({ rcl, node, profile: s.shield.profile, env: createEnv('dvrk-reacher', { seed: 5 }), seed: 5 });
-      new SimController({ rcl, node, profile: s.shield.profile, controller: operator, rateHz: 50 });
-      node.spin();
-      sim.start();
+      startSimPsm(rcl, s, 5);
     },
   });
   const session = await whenStarted;
@@ -156,11 +161,7 @@ void t.test('with the broker down the recorder still records from the ROS topic'
     nodeLog: () => undefined,
     onStarted: (s) => {
       started(s);
-      const node = new rcl.Node('sim');
-      const sim = new SimPsm({ rcl, node, profile: s.shield.profile, env: createEnv('dvrk-reacher', { seed: 6 }), seed: 6 });
-      new SimController({ rcl, node, profile: s.shield.profile, controller: operator, rateHz: 50 });
-      node.spin();
-      sim.start();
+      startSimPsm(rcl, s, 6);
     },
   });
   const session = await whenStarted;
