@@ -31,10 +31,13 @@ export const ModelCardSchema = z
     actDim: dim,
     actLow: z.array(finite),
     actHigh: z.array(finite),
+    /** The states the model was trained for (optional): the check batch samples across them. */
+    obsLow: z.array(finite).optional(),
+    obsHigh: z.array(finite).optional(),
     /** γ_risk of the TD target the critic was trained with (thesis ch. 3, Q_risk definition). */
     gammaRisk: z.number().min(0).max(1),
-    /** ε_risk: recovery takes over when Q_risk(s, a_task) > ε_risk. */
-    epsRisk: z.number().min(0).max(1),
+    /** ε_risk: recovery takes over when Q_risk(s, a_task) > ε_risk. 1 would never recover: refused. */
+    epsRisk: z.number().min(0).lt(1, { message: 'must be below 1 (ε_risk 1 never lets recovery act: the shield would be off)' }),
     /** The robot's fail-safe action (e.g. zero delta = hold); zeros when absent. */
     failsafe: z.array(finite).optional(),
     /** Stay in recovery until Q_risk < ε_risk − hysteresis. */
@@ -65,8 +68,24 @@ export const ModelCardSchema = z
       }
     }
     for (let i = 0; i < Math.min(c.actLow.length, c.actHigh.length); i++) {
-      if ((c.actLow[i] as number) > (c.actHigh[i] as number)) {
-        ctx.addIssue({ code: 'custom', path: ['actLow', i], message: `${c.actLow[i]} is above actHigh[${i}] = ${c.actHigh[i]}`, input: c.actLow[i] });
+      const lo = c.actLow[i] as number;
+      const hi = c.actHigh[i] as number;
+      if (lo > hi) ctx.addIssue({ code: 'custom', path: ['actLow', i], message: `${lo} is above actHigh[${i}] = ${hi}`, input: lo });
+      // The fail-safe must be an action the robot accepts as it is: clamping would silently change it.
+      const f = c.failsafe?.[i];
+      if (f !== undefined && !(f >= lo && f <= hi)) {
+        ctx.addIssue({ code: 'custom', path: ['failsafe', i], message: `is outside the action bounds [${lo}, ${hi}]`, input: f });
+      }
+    }
+    if ((c.obsLow === undefined) !== (c.obsHigh === undefined)) {
+      ctx.addIssue({ code: 'custom', path: [c.obsLow === undefined ? 'obsLow' : 'obsHigh'], message: 'obsLow and obsHigh go together', input: undefined });
+    }
+    for (const [key, arr] of [['obsLow', c.obsLow], ['obsHigh', c.obsHigh]] as const) {
+      if (arr !== undefined && arr.length !== c.obsDim) ctx.addIssue({ code: 'custom', path: [key], message: `has ${arr.length} values, obsDim is ${c.obsDim}`, input: arr });
+    }
+    for (let i = 0; c.obsLow !== undefined && c.obsHigh !== undefined && i < Math.min(c.obsLow.length, c.obsHigh.length); i++) {
+      if ((c.obsLow[i] as number) > (c.obsHigh[i] as number)) {
+        ctx.addIssue({ code: 'custom', path: ['obsLow', i], message: `${c.obsLow[i]} is above obsHigh[${i}] = ${c.obsHigh[i]}`, input: c.obsLow[i] });
       }
     }
   });

@@ -3,13 +3,14 @@
  * publishes the robot's configured fail-safe action (dVRK: hold) instead, counts the reason and
  * carries on — it never crashes the control loop.
  */
-export const FAILSAFE_REASONS = ['bad-length', 'non-finite', 'stale', 'inference-error', 'deadline'] as const;
+export const FAILSAFE_REASONS = ['bad-length', 'non-finite', 'stale', 'inference-error', 'deadline', 'out-of-range'] as const;
 /**
  * - bad-length: obs or proposed action has the wrong number of values
  * - non-finite: NaN or ±Inf in obs or proposed action
  * - stale: the state stamp is 0 or older than `staleAfterMs`
  * - inference-error: the model threw, or returned a non-finite Q_risk or recovery action
- * - deadline: the tick took longer than `deadlineUs`
+ * - deadline: the tick took longer than `deadlineUs`, or inference is known to be stuck
+ * - out-of-range: the critic returned a Q_risk outside [0, 1] (it is a probability)
  */
 export type FailsafeReason = (typeof FAILSAFE_REASONS)[number];
 

@@ -10,7 +10,7 @@ export interface RiskModel {
    * Q_risk(obs, act) ∈ [0, 1]: the discounted probability of a future constraint violation
    * (thesis ch. 3). A fused model also computes π_rec(obs) in the same pass.
    */
-  risk(obs: ArrayLike<number>, act: ArrayLike<number>): Promise<number>;
+  risk(obs: ArrayLike<number>, act: ArrayLike<number>): number | Promise<number>;
   /**
    * π_rec(obs) for the obs last passed to `risk`. Returns a model-owned array that is
    * overwritten by the next call; synchronous when the value was computed by `risk` already.
@@ -22,7 +22,19 @@ export interface RiskModel {
    * `fallback`. Both actions arrive clamped to the bounds. Returns a model-owned array that is
    * overwritten by the next call.
    */
-  nearestSafe?(obs: ArrayLike<number>, proposed: Float32Array, fallback: Float32Array, threshold: number): Promise<Float32Array>;
+  nearestSafe?(obs: ArrayLike<number>, proposed: Float32Array, fallback: Float32Array, threshold: number): Float32Array | Promise<Float32Array>;
   /** Releases native resources. The model is unusable afterwards. */
   close(): Promise<void>;
+}
+
+/**
+ * Thrown by a RiskModel that gave up waiting for its inference (a watchdog hand-off past the
+ * tick's deadline, or inference known to be stuck): the core answers with the 'deadline'
+ * fail-safe, not 'inference-error'.
+ */
+export class LateInference extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'LateInference';
+  }
 }

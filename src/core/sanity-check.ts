@@ -10,10 +10,41 @@ import { Rng } from './rng.js';
 export interface SanityCheckOptions {
   readonly actLow: Float32Array;
   readonly actHigh: Float32Array;
+  /** The card's state bounds: when given, the batch also covers them (corners, faces, uniform). */
+  readonly obsLow?: Float32Array;
+  readonly obsHigh?: Float32Array;
+  /** Samples near the rest state (default 32); bounded states come on top. */
   readonly samples?: number;
+  /** Uniform samples across the state bounds (default 64). */
+  readonly boundSamples?: number;
   readonly seed?: number;
   /** Names the model in errors, e.g. "dvrk-reacher model 3". */
   readonly label: string;
+}
+
+/**
+ * Fills `obs` with check state k: k < samples are near the rest state (0 is all zeros, then
+ * N(0, 1)); then, with bounds, the low and high corners, the centre, each face centre (one
+ * coordinate at its bound) and uniform states across the box — so a model that misbehaves
+ * only in one region of its declared state space is caught before it drives a robot.
+ */
+function checkState(k: number, samples: number, obs: Float32Array, rng: Rng, o: SanityCheckOptions): void {
+  if (k === 0) return void obs.fill(0);
+  if (k < samples || o.obsLow === undefined || o.obsHigh === undefined) return void rng.fillNormal(obs);
+  const lo = o.obsLow;
+  const hi = o.obsHigh;
+  const j = k - samples;
+  const d = obs.length;
+  for (let i = 0; i < d; i++) {
+    const l = lo[i] as number;
+    const h = hi[i] as number;
+    const mid = (l + h) / 2;
+    if (j === 0) obs[i] = l;
+    else if (j === 1) obs[i] = h;
+    else if (j === 2) obs[i] = mid;
+    else if (j < 3 + 2 * d) obs[i] = i === (j - 3) >> 1 ? ((j - 3) & 1 ? h : l) : mid;
+    else obs[i] = rng.uniform(l, h);
+  }
 }
 
 /** Throws E_MODEL with the first failing sample; resolves when Q_risk ∈ [0, 1] and π_rec is finite. */
@@ -22,9 +53,10 @@ export async function sanityCheck(model: RiskModel, o: SanityCheckOptions): Prom
   const obs = new Float32Array(model.obsDim);
   const act = new Float32Array(model.actDim);
   const samples = o.samples ?? 32;
-  for (let k = 0; k < samples; k++) {
-    // Sample 0 is all zeros (a common rest state); the rest are N(0, 1) states, uniform actions.
-    if (k > 0) rng.fillNormal(obs);
+  const bounded = o.obsLow !== undefined && o.obsHigh !== undefined ? 3 + 2 * model.obsDim + (o.boundSamples ?? 64) : 0;
+  for (let k = 0; k < samples + bounded; k++) {
+    // Actions: zero with the rest state, uniform within the bounds otherwise.
+    checkState(k, samples, obs, rng, o);
     for (let i = 0; i < act.length; i++) act[i] = k === 0 ? 0 : rng.uniform(o.actLow[i] as number, o.actHigh[i] as number);
     let q: number;
     let rec: Float32Array;

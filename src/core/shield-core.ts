@@ -9,7 +9,7 @@ import { systemClock, type Clock } from './clock.js';
 import { DecisionRule, clampInto } from './decision-rule.js';
 import { allFinite, checkInputs, isStale, type FailsafeReason } from './failsafe.js';
 import type { RecoveryMode } from './recovery-mode.js';
-import type { RiskModel } from './risk-model.js';
+import { LateInference, type RiskModel } from './risk-model.js';
 import { StatsCounter, type ShieldStats } from './shield-stats.js';
 
 export type ActionSource = 'task' | 'recovery' | 'failsafe';
@@ -178,10 +178,10 @@ export class ShieldCore {
       try {
         q = await cur.model.risk(obs, r.action);
       } catch (err) {
-        this.#lastError = err;
-        return this.#failsafe('inference-error', NaN);
+        return this.#inferenceFailed(err, NaN);
       }
       if (!Number.isFinite(q)) return this.#failsafe('inference-error', q);
+      if (q < 0 || q > 1) return this.#failsafe('out-of-range', q);
       const source = cur.rule.choose(q);
       if (source === 'recovery') {
         let rec: Float32Array;
@@ -189,8 +189,7 @@ export class ShieldCore {
           const p = cur.model.recovery(obs);
           rec = p instanceof Float32Array ? p : await p;
         } catch (err) {
-          this.#lastError = err;
-          return this.#failsafe('inference-error', q);
+          return this.#inferenceFailed(err, q);
         }
         if (rec.length !== this.actDim || !allFinite(rec)) return this.#failsafe('inference-error', q);
         if (cur.search !== null) {
@@ -199,8 +198,7 @@ export class ShieldCore {
           try {
             rec = await cur.search(obs, r.action, this.#rec, cur.safeBelow);
           } catch (err) {
-            this.#lastError = err;
-            return this.#failsafe('inference-error', q);
+            return this.#inferenceFailed(err, q);
           }
           if (rec.length !== this.actDim || !allFinite(rec)) return this.#failsafe('inference-error', q);
         }
@@ -218,6 +216,13 @@ export class ShieldCore {
       this.#busy = false;
       if (this.#pending !== null) this.#installPending();
     }
+  }
+
+  /** A late hand-off is a missed deadline; anything else the model threw is an inference error. */
+  #inferenceFailed(err: unknown, q: number): Decision {
+    if (err instanceof LateInference) return this.#failsafe('deadline', q);
+    this.#lastError = err;
+    return this.#failsafe('inference-error', q);
   }
 
   #failsafe(reason: FailsafeReason, q: number): Decision {

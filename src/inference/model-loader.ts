@@ -11,9 +11,10 @@ import { RShieldError } from '../core/errors.js';
 import type { RecoveryMode } from '../core/recovery-mode.js';
 import type { RiskModel } from '../core/risk-model.js';
 import { sanityCheck } from '../core/sanity-check.js';
-import { loadModelCard, type ModelCard } from '../config/model-card.js';
+import type { ModelCard } from '../config/model-card.js';
 import { NearestSafeRiskModel, checkNearestSafe } from './nearest-safe-model.js';
 import { prepModel } from './model-prep.js';
+import { readModelSource, type ModelSource } from './model-source.js';
 import { FusedRiskModel, SeparateRiskModel } from './onnx-risk-model.js';
 import type { SessionFactory } from './session-factory.js';
 
@@ -31,6 +32,8 @@ export interface LoadedModel {
 
 export interface LoadModelOptions {
   readonly modelDir: string;
+  /** The directory's bytes, already read (a replacement worker loads from these); else read from modelDir. */
+  readonly source?: ModelSource;
   /** Refuse a card for another robot. */
   readonly robot?: string;
   /** 'auto' fuses when the graphs allow it; false always runs two sessions. */
@@ -41,7 +44,8 @@ export interface LoadModelOptions {
 }
 
 export async function loadModel(o: LoadModelOptions): Promise<LoadedModel> {
-  const card = await loadModelCard(o.modelDir);
+  const source = o.source ?? (await readModelSource(o.modelDir));
+  const { card } = source;
   if (o.robot !== undefined && card.robot !== o.robot) {
     throw new RShieldError('E_MODEL', `${join(o.modelDir, 'model.json')}: model is for robot '${card.robot}', not '${o.robot}'`, {
       robot: o.robot,
@@ -49,7 +53,7 @@ export async function loadModel(o: LoadModelOptions): Promise<LoadedModel> {
     });
   }
   const recoveryMode = o.recoveryMode ?? card.recoveryMode;
-  const prepped = await prepModel({ modelDir: o.modelDir, card, fuse: o.fuse === 'auto', nearestSafe: recoveryMode === 'nearest-safe' });
+  const prepped = prepModel({ source, fuse: o.fuse === 'auto', nearestSafe: recoveryMode === 'nearest-safe' });
   const wiring = { obsDim: card.obsDim, actDim: card.actDim, qRank: prepped.criticOutputRank };
   const label = `${card.robot} model ${card.version} (${o.modelDir})`;
 
@@ -75,7 +79,12 @@ export async function loadModel(o: LoadModelOptions): Promise<LoadedModel> {
       recoveryOut: card.recovery.output,
     });
   }
-  const bounds = { actLow: Float32Array.from(card.actLow), actHigh: Float32Array.from(card.actHigh), label };
+  const bounds = {
+    actLow: Float32Array.from(card.actLow),
+    actHigh: Float32Array.from(card.actHigh),
+    ...(card.obsLow !== undefined && card.obsHigh !== undefined ? { obsLow: Float32Array.from(card.obsLow), obsHigh: Float32Array.from(card.obsHigh) } : {}),
+    label,
+  };
   try {
     if (prepped.nearestSafe !== null) {
       const search = await o.sessions.create(prepped.nearestSafe.bytes, `${label}, nearest-safe search`);

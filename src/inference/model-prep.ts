@@ -1,23 +1,20 @@
 /**
- * The protobuf half of loading a model: read both ONNX files, decode them, check their IO
+ * The protobuf half of loading a model: decode both ONNX files (read by model-source.ts), check their IO
  * against the card, fuse them (and build the nearest-safe search graph) and encode the result.
  * Plain data in, plain data out, no ONNX Runtime: model-loader.ts creates the sessions. (It ran
  * in a worker thread once; that cost more than it saved — docs/shield.md, "Hot-swap memory".)
  */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { RShieldError } from '../core/errors.js';
 import { nearestSafeCandidates } from '../core/nearest-safe-candidates.js';
-import type { ModelCard } from '../config/model-card.js';
 import { fuseModels } from './merge.js';
 import { checkModelIO } from './model-io.js';
 import { nearestSafeGraph } from './nearest-safe-graph.js';
+import type { ModelFile, ModelSource } from './model-source.js';
 import { decodeModel, encodeModel, type ModelProto } from './onnx-proto.js';
 
 export interface PrepRequest {
-  readonly modelDir: string;
-  /** The parsed card (robot and format already checked by the caller). */
-  readonly card: ModelCard;
+  /** The card (robot already checked by the caller) and the bytes of both files. */
+  readonly source: ModelSource;
   /** Try to fuse critic and recovery into one graph (merge.ts). */
   readonly fuse: boolean;
   /** Build the nearest-safe search graph too. */
@@ -39,15 +36,8 @@ export interface PreppedModel {
   readonly nearestSafe: { readonly bytes: Uint8Array; readonly batch: number } | null;
 }
 
-async function readOnnx(dir: string, file: string, role: string): Promise<{ proto: ModelProto; bytes: Uint8Array; path: string }> {
-  const path = join(dir, file);
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(path);
-  } catch (err) {
-    const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message;
-    throw new RShieldError('E_MODEL', `${path}: cannot read the ${role} model: ${why}`, { path }, { cause: err });
-  }
+function decodeOnnx(f: ModelFile): { proto: ModelProto; bytes: Uint8Array; path: string } {
+  const { path, bytes } = f;
   try {
     const proto = decodeModel(bytes);
     if (proto.graph == null || (proto.graph.node ?? []).length === 0) throw new Error('no graph nodes');
@@ -63,10 +53,10 @@ async function readOnnx(dir: string, file: string, role: string): Promise<{ prot
 }
 
 /** Does the protobuf work of a load; throws E_MODEL naming the file or tensor at fault. */
-export async function prepModel(r: PrepRequest): Promise<PreppedModel> {
-  const { card } = r;
-  const critic = await readOnnx(r.modelDir, card.critic.file, 'critic');
-  const recovery = await readOnnx(r.modelDir, card.recovery.file, 'recovery');
+export function prepModel(r: PrepRequest): PreppedModel {
+  const { card } = r.source;
+  const critic = decodeOnnx(r.source.critic);
+  const recovery = decodeOnnx(r.source.recovery);
   const io = checkModelIO(card, critic.proto, recovery.proto);
   const fusion = r.fuse ? fuseModels(card, critic.proto, recovery.proto) : null;
   const sessions: PreppedSessions =

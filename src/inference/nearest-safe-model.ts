@@ -61,7 +61,7 @@ export class NearestSafeRiskModel implements RiskModel {
     };
   }
 
-  risk(obs: ArrayLike<number>, act: ArrayLike<number>): Promise<number> {
+  risk(obs: ArrayLike<number>, act: ArrayLike<number>): number | Promise<number> {
     return this.#base.risk(obs, act);
   }
 

@@ -11,8 +11,26 @@ import { ShieldCore, type CoreModel, type DecideOptions, type Decision } from '.
 import type { ShieldStats } from '../core/shield-stats.js';
 import type { ModelCard } from '../config/model-card.js';
 import { loadModel, type LoadedModel } from './model-loader.js';
+import { readModelSource } from './model-source.js';
+import type { WorkerLoad } from './inference-worker.js';
+import { InferenceWorker, WORKER_RESOURCE_LIMITS, WatchedRiskModel, type WatchdogOptions, type WatchdogStats } from './watchdog.js';
 import { NearestSafeRiskModel, type NearestSafeStats } from './nearest-safe-model.js';
 import { SessionFactory, consoleLogger, type Logger, type Provider } from './session-factory.js';
+
+/** Deadline when none is given: half the period of the default 50 Hz control rate. */
+export const DEFAULT_DEADLINE_US = 10_000;
+/** Spin on the worker's answer before sleeping: measured in bench/shield.ts (docs/shield.md, "Watchdog"). */
+export const DEFAULT_SPIN_US = 200;
+
+/**
+ * The tick deadline for a control rate: half a period. The late tick still ends inside its own
+ * period, so the fail-safe reaches the robot before the next command is due, and the other
+ * half is left for publishing and recording.
+ */
+export function deadlineForRate(rateHz: number): number {
+  if (!(rateHz > 0)) throw new RShieldError('E_CONFIG', `tick rate must be > 0 Hz, got ${rateHz}`);
+  return 500_000 / rateHz;
+}
 
 export interface ShieldOptions {
   /** Directory with critic.onnx, recovery.onnx and model.json. */
@@ -33,8 +51,25 @@ export interface ShieldOptions {
    * with Q_risk ≤ ε − h, π_rec(s) when none is safe. Default: the card's `recoveryMode`.
    */
   readonly recoveryMode?: RecoveryMode;
-  /** A tick longer than this (µs, decide() entry to result) yields the fail-safe. Default: off. */
+  /**
+   * A tick longer than this (µs, decide() entry to result) yields the fail-safe. With worker
+   * inference the I/O side stops waiting at the deadline. Default DEFAULT_DEADLINE_US; robots
+   * pass `deadlineForRate(their tick rate)`.
+   */
   readonly deadlineUs?: number;
+  /**
+   * 'worker' (default): ONNX Runtime runs in a worker thread; decide() hands off and waits at
+   * most until the deadline (DESIGN.md decision 8), and the model is loaded and checked in that
+   * worker first (quarantine). 'in-thread': sessions on the calling thread (benches, tests);
+   * the deadline is then only checked after inference returns.
+   */
+  readonly inference?: 'worker' | 'in-thread';
+  /** Worker: a worker still busy with a late tick this long is replaced. Default max(100 ms, 10 deadlines). */
+  readonly stuckAfterMs?: number;
+  /** Worker: time limit for loading and checking a model (quarantine). Default 20 000 ms. */
+  readonly prepareTimeoutMs?: number;
+  /** Worker: spin this long on an answer before sleeping (Atomics.wait). Default DEFAULT_SPIN_US. */
+  readonly spinUs?: number;
   /** A state stamp older than this (ms) yields the fail-safe. Default: only a zero stamp is stale. */
   readonly staleAfterMs?: number;
   /** ORT intra-op threads (default 1). */
@@ -102,6 +137,34 @@ function coreModel(l: LoadedModel, o: ShieldOptions): CoreModel {
   };
 }
 
+/** Sessions on this thread (the 'in-thread' option). */
+async function loadInThread(opts: ShieldOptions, load: WorkerLoad): Promise<LoadedModel & { provider: Provider }> {
+  const sessions = new SessionFactory({ ...load, logger: opts.logger ?? consoleLogger });
+  const loaded = await loadModel({ modelDir: opts.modelDir, fuse: load.fuse, sessions,
+    ...(load.robot === undefined ? {} : { robot: load.robot }),
+    ...(load.recoveryMode === undefined ? {} : { recoveryMode: load.recoveryMode }),
+  });
+  return { ...loaded, provider: sessions.provider };
+}
+
+/** The model's bytes are read here; its sessions and check batch live in a new worker (quarantine). */
+async function loadInWorker(opts: ShieldOptions, load: WorkerLoad): Promise<LoadedModel & { provider: Provider }> {
+  const source = await readModelSource(opts.modelDir);
+  const deadlineUs = opts.deadlineUs ?? DEFAULT_DEADLINE_US;
+  const wd: WatchdogOptions = {
+    deadlineUs,
+    stuckAfterMs: opts.stuckAfterMs ?? Math.max(100, deadlineUs / 100),
+    startTimeoutMs: opts.prepareTimeoutMs ?? 20_000,
+    spinUs: opts.spinUs ?? DEFAULT_SPIN_US,
+    resourceLimits: WORKER_RESOURCE_LIMITS,
+    ...(opts.clock === undefined ? {} : { clock: opts.clock }),
+  };
+  const worker = await InferenceWorker.start(source, load, wd);
+  const model = new WatchedRiskModel(worker, source, load, wd);
+  const { info } = worker;
+  return { card: source.card, dir: opts.modelDir, model, fused: info.fused, fuseNote: info.fuseNote, recoveryMode: info.recoveryMode, provider: info.provider };
+}
+
 function checkOptions(o: ShieldOptions): void {
   if (typeof o.modelDir !== 'string' || o.modelDir === '') throw new RShieldError('E_CONFIG', 'modelDir is required');
   if (o.provider !== undefined && o.provider !== 'cpu' && o.provider !== 'cuda') {
@@ -113,7 +176,11 @@ function checkOptions(o: ShieldOptions): void {
   if (o.recoveryMode !== undefined && !isRecoveryMode(o.recoveryMode)) {
     throw new RShieldError('E_CONFIG', `recoveryMode '${String(o.recoveryMode)}' is not one of ${RECOVERY_MODES.join(', ')}`);
   }
-  for (const k of ['deadlineUs', 'staleAfterMs'] as const) {
+  if (o.inference !== undefined && o.inference !== 'worker' && o.inference !== 'in-thread') {
+    throw new RShieldError('E_CONFIG', `inference '${String(o.inference)}' is not one of worker, in-thread`);
+  }
+  if (o.spinUs !== undefined && !(o.spinUs >= 0)) throw new RShieldError('E_CONFIG', `spinUs must be ≥ 0, got ${o.spinUs}`);
+  for (const k of ['deadlineUs', 'staleAfterMs', 'stuckAfterMs', 'prepareTimeoutMs'] as const) {
     const v = o[k];
     if (v !== undefined && !(v > 0)) throw new RShieldError('E_CONFIG', `${k} must be > 0, got ${v}`);
   }
@@ -136,26 +203,26 @@ export class Shield {
   static async load(opts: ShieldOptions): Promise<Shield> {
     const prepared = await Shield.prepare(opts);
     const { loaded, core } = prepared.take();
-    const sc = new ShieldCore(core, { deadlineUs: opts.deadlineUs, staleAfterMs: opts.staleAfterMs, clock: opts.clock });
+    const sc = new ShieldCore(core, { deadlineUs: opts.deadlineUs ?? DEFAULT_DEADLINE_US, staleAfterMs: opts.staleAfterMs, clock: opts.clock });
     return new Shield(sc, loaded, prepared.provider);
   }
 
   /** Loads and checks a model (IO, check batch) without installing it; see `swap`. */
   static async prepare(opts: ShieldOptions): Promise<PreparedModel> {
     checkOptions(opts);
-    const sessions = new SessionFactory({
+    const load: WorkerLoad = {
+      ...(opts.robot === undefined ? {} : { robot: opts.robot }),
+      fuse: opts.fuse === false ? false : 'auto',
+      ...(opts.recoveryMode === undefined ? {} : { recoveryMode: opts.recoveryMode }),
       provider: opts.provider ?? 'cpu',
       requireCuda: opts.requireCuda ?? false,
       threads: opts.threads ?? 1,
       spinning: opts.spinning ?? false,
-      logger: opts.logger ?? consoleLogger,
-    });
-    const loaded = await loadModel({ modelDir: opts.modelDir, robot: opts.robot, fuse: opts.fuse === false ? false : 'auto',
-      sessions,
-      ...(opts.recoveryMode === undefined ? {} : { recoveryMode: opts.recoveryMode }),
-    });
+    };
+    const loaded = (opts.inference ?? 'worker') === 'worker' ? await loadInWorker(opts, load) : await loadInThread(opts, load);
+    const provider = loaded.model instanceof WatchedRiskModel ? loaded.model.info.provider : loaded.provider;
     try {
-      return new PreparedModel(loaded, coreModel(loaded, opts), sessions.provider);
+      return new PreparedModel(loaded, coreModel(loaded, opts), provider);
     } catch (err) {
       await loaded.model.close();
       throw err;
@@ -229,7 +296,14 @@ export class Shield {
   /** Searches and fallbacks to π_rec(s) of the nearest-safe mode; null in 'policy' mode. */
   nearestSafeStats(): NearestSafeStats | null {
     const m = this.#loaded.model;
+    if (m instanceof WatchedRiskModel) return this.#loaded.recoveryMode === 'nearest-safe' ? m.nearestSafeStats() : null;
     return m instanceof NearestSafeRiskModel ? m.stats() : null;
+  }
+
+  /** The inference watchdog: late hand-offs, busy refusals, worker replacements; null in-thread. */
+  watchdogStats(): WatchdogStats | null {
+    const m = this.#loaded.model;
+    return m instanceof WatchedRiskModel ? m.stats() : null;
   }
 
   /** ε_risk in use (card value or override). */
@@ -237,7 +311,7 @@ export class Shield {
     return this.#core.epsRisk;
   }
 
-  /** The last error inference threw (it produced an 'inference-error' fail-safe), or null. */
+  /** The last error inference threw (it produced an 'inference-error' fail-safe), or null. With worker inference, an Error with the worker's message. */
   get lastError(): unknown {
     return this.#core.lastError;
   }
@@ -250,6 +324,7 @@ export class Shield {
     this.#core.resetStats();
     const m = this.#loaded.model;
     if (m instanceof NearestSafeRiskModel) m.resetStats();
+    if (m instanceof WatchedRiskModel) m.resetNearestSafeStats();
   }
 
   /** Back to task mode (clears the hysteresis state), e.g. at an episode start. */
@@ -268,4 +343,4 @@ export class Shield {
   }
 }
 
-export type { Decision, DecideOptions, ShieldStats, RecoveryMode, NearestSafeStats };
+export type { Decision, DecideOptions, ShieldStats, RecoveryMode, NearestSafeStats, WatchdogStats };

@@ -1,0 +1,64 @@
+/**
+ * The shared memory between the thread that owns the robot's I/O and its inference worker
+ * (DESIGN.md decision 8). One SharedArrayBuffer per worker: Int32 control words and Float32
+ * slots for the tick's inputs and outputs. A request is "write the inputs, set CMD, bump REQ,
+ * Atomics.notify"; the worker answers by writing the outputs and setting DONE = REQ. Nothing
+ * is allocated or posted per tick; the event-loop message channel is for start-up and errors.
+ */
+
+/** Control word indices (Int32Array). */
+export const REQ = 0;
+export const DONE = 1;
+export const CMD = 2;
+/** 0 when the request succeeded, 1 when the model threw (its message follows on the port). */
+export const STATUS = 3;
+/** The request whose RISK run also produced π_rec(s) (fused graph): recovery() is then free. */
+export const REC_OF = 4;
+/** Nearest-safe counters, kept by the worker. */
+export const NS_SEARCHES = 5;
+export const NS_FALLBACKS = 6;
+const CTRL_WORDS = 8;
+
+export const CMD_RISK = 1;
+export const CMD_RECOVERY = 2;
+export const CMD_NEAREST = 3;
+export const CMD_STOP = 4;
+
+/** Typed views over one hand-off buffer. */
+export interface Handoff {
+  readonly buffer: SharedArrayBuffer;
+  readonly ctrl: Int32Array;
+  readonly obs: Float32Array;
+  /** The action to judge (RISK) or the proposal to search around (NEAREST). */
+  readonly act: Float32Array;
+  /** NEAREST: π_rec(s) clamped, returned when no candidate is safe. */
+  readonly fallback: Float32Array;
+  /** NEAREST: the candidate threshold ε − h. */
+  readonly threshold: Float32Array;
+  readonly q: Float32Array;
+  /** π_rec(s) (RISK on a fused graph, RECOVERY) or the chosen action (NEAREST). */
+  readonly out: Float32Array;
+}
+
+/** Views over `buffer`, or over a new buffer sized for obsDim/actDim. */
+export function handoff(obsDim: number, actDim: number, buffer?: SharedArrayBuffer): Handoff {
+  const floats = obsDim + 3 * actDim + 2;
+  const buf = buffer ?? new SharedArrayBuffer(4 * (CTRL_WORDS + floats));
+  const f = new Float32Array(buf, 4 * CTRL_WORDS, floats);
+  let at = 0;
+  const slot = (n: number): Float32Array => {
+    const s = f.subarray(at, at + n);
+    at += n;
+    return s;
+  };
+  return {
+    buffer: buf,
+    ctrl: new Int32Array(buf, 0, CTRL_WORDS),
+    obs: slot(obsDim),
+    act: slot(actDim),
+    fallback: slot(actDim),
+    threshold: slot(1),
+    q: slot(1),
+    out: slot(actDim),
+  };
+}

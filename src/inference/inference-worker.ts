@@ -1,0 +1,110 @@
+/**
+ * The inference worker (DESIGN.md decisions 8 and 9): a worker thread that loads one model
+ * from its bytes, runs the check batch — the model's quarantine: the thread that owns the
+ * robot's I/O never creates its sessions — and then serves hand-off requests (handoff.ts)
+ * until told to stop. Started by watchdog.ts; never imported by the I/O side.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { isRShieldError } from '../core/errors.js';
+import type { RecoveryMode } from '../core/recovery-mode.js';
+import type { RiskModel } from '../core/risk-model.js';
+import { CMD, CMD_NEAREST, CMD_RECOVERY, CMD_RISK, CMD_STOP, DONE, NS_FALLBACKS, NS_SEARCHES, REC_OF, REQ, STATUS, handoff, type Handoff } from './handoff.js';
+import { loadModel } from './model-loader.js';
+import type { ModelSource } from './model-source.js';
+import { NearestSafeRiskModel } from './nearest-safe-model.js';
+import { SessionFactory, type Provider } from './session-factory.js';
+
+/** How the worker loads its model: the Shield's options, resolved. */
+export interface WorkerLoad {
+  readonly robot?: string;
+  readonly fuse: 'auto' | false;
+  readonly recoveryMode?: RecoveryMode;
+  readonly provider: Provider;
+  readonly requireCuda: boolean;
+  readonly threads: number;
+  readonly spinning: boolean;
+}
+
+export interface WorkerInit {
+  readonly source: ModelSource;
+  readonly load: WorkerLoad;
+  readonly buffer: SharedArrayBuffer;
+}
+
+/** The worker's first message. */
+export type WorkerReady =
+  | { readonly type: 'ready'; readonly fused: boolean; readonly fuseNote: string | null; readonly recoveryMode: RecoveryMode; readonly provider: Provider }
+  | { readonly type: 'refused'; readonly code: string; readonly message: string };
+
+/** Later messages: what a failed request threw (the I/O side keeps it as lastError). */
+export interface WorkerFault {
+  readonly type: 'inference-error';
+  readonly message: string;
+}
+
+async function serve(model: RiskModel, h: Handoff, fused: boolean): Promise<void> {
+  const { ctrl } = h;
+  const ns = model instanceof NearestSafeRiskModel ? model : null;
+  // Sequence 0 is "no request yet": the I/O side may send the first one before this line runs.
+  let last = 0;
+  for (;;) {
+    Atomics.wait(ctrl, REQ, last);
+    const seq = Atomics.load(ctrl, REQ);
+    if (seq === last) continue;
+    last = seq;
+    const cmd = ctrl[CMD];
+    if (cmd === CMD_STOP) break;
+    try {
+      if (cmd === CMD_RISK) {
+        h.q[0] = await model.risk(h.obs, h.act);
+        // A fused graph computed π_rec(s) in the same run: hand it over now, saving a round trip.
+        if (fused) {
+          h.out.set(model.recovery(h.obs) as Float32Array);
+          ctrl[REC_OF] = seq;
+        }
+      } else if (cmd === CMD_RECOVERY) {
+        const r = model.recovery(h.obs);
+        h.out.set(r instanceof Float32Array ? r : await r);
+      } else if (cmd === CMD_NEAREST && ns !== null) {
+        h.out.set(await ns.nearestSafe(h.obs, h.act, h.fallback, h.threshold[0] as number));
+        const s = ns.stats();
+        ctrl[NS_SEARCHES] = s.searches;
+        ctrl[NS_FALLBACKS] = s.fallbacks;
+      } else {
+        throw new Error(`unknown hand-off command ${cmd}`);
+      }
+      ctrl[STATUS] = 0;
+    } catch (err) {
+      ctrl[STATUS] = 1;
+      parentPort?.postMessage({ type: 'inference-error', message: err instanceof Error ? err.message : String(err) } satisfies WorkerFault);
+    }
+    Atomics.store(ctrl, DONE, seq);
+    Atomics.notify(ctrl, DONE);
+  }
+  await model.close();
+}
+
+async function start(init: WorkerInit): Promise<void> {
+  const { source, load } = init;
+  const sessions = new SessionFactory({ ...load, logger: { warn: (m) => console.warn(m) } });
+  let loaded;
+  try {
+    loaded = await loadModel({
+      modelDir: source.dir,
+      source,
+      fuse: load.fuse,
+      sessions,
+      ...(load.robot === undefined ? {} : { robot: load.robot }),
+      ...(load.recoveryMode === undefined ? {} : { recoveryMode: load.recoveryMode }),
+    });
+  } catch (err) {
+    const refused: WorkerReady = { type: 'refused', code: isRShieldError(err) ? err.code : 'E_MODEL', message: err instanceof Error ? err.message : String(err) };
+    parentPort?.postMessage(refused);
+    return;
+  }
+  const ready: WorkerReady = { type: 'ready', fused: loaded.fused, fuseNote: loaded.fuseNote, recoveryMode: loaded.recoveryMode, provider: sessions.provider };
+  parentPort?.postMessage(ready);
+  await serve(loaded.model, handoff(source.card.obsDim, source.card.actDim, init.buffer), loaded.fused);
+}
+
+await start(workerData as WorkerInit);
