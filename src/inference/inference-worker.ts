@@ -31,16 +31,14 @@ export interface WorkerInit {
   readonly buffer: SharedArrayBuffer;
 }
 
-/** The worker's first message. */
-export type WorkerReady =
+/** What the worker posts: once ready or refused; warnings; what a failed request threw. */
+export type WorkerMessage =
   | { readonly type: 'ready'; readonly fused: boolean; readonly fuseNote: string | null; readonly recoveryMode: RecoveryMode; readonly provider: Provider }
-  | { readonly type: 'refused'; readonly code: string; readonly message: string };
+  | { readonly type: 'refused'; readonly code: string; readonly message: string }
+  | { readonly type: 'warning'; readonly message: string }
+  | { readonly type: 'inference-error'; readonly message: string };
 
-/** Later messages: what a failed request threw (the I/O side keeps it as lastError). */
-export interface WorkerFault {
-  readonly type: 'inference-error';
-  readonly message: string;
-}
+const post = (m: WorkerMessage): void => parentPort?.postMessage(m);
 
 async function serve(model: RiskModel, h: Handoff, fused: boolean): Promise<void> {
   const { ctrl } = h;
@@ -76,7 +74,7 @@ async function serve(model: RiskModel, h: Handoff, fused: boolean): Promise<void
       ctrl[STATUS] = 0;
     } catch (err) {
       ctrl[STATUS] = 1;
-      parentPort?.postMessage({ type: 'inference-error', message: err instanceof Error ? err.message : String(err) } satisfies WorkerFault);
+      post({ type: 'inference-error', message: err instanceof Error ? err.message : String(err) });
     }
     Atomics.store(ctrl, DONE, seq);
     Atomics.notify(ctrl, DONE);
@@ -86,7 +84,7 @@ async function serve(model: RiskModel, h: Handoff, fused: boolean): Promise<void
 
 async function start(init: WorkerInit): Promise<void> {
   const { source, load } = init;
-  const sessions = new SessionFactory({ ...load, logger: { warn: (m) => console.warn(m) } });
+  const sessions = new SessionFactory({ ...load, logger: { warn: (message) => post({ type: 'warning', message }) } });
   let loaded;
   try {
     loaded = await loadModel({
@@ -98,12 +96,10 @@ async function start(init: WorkerInit): Promise<void> {
       ...(load.recoveryMode === undefined ? {} : { recoveryMode: load.recoveryMode }),
     });
   } catch (err) {
-    const refused: WorkerReady = { type: 'refused', code: isRShieldError(err) ? err.code : 'E_MODEL', message: err instanceof Error ? err.message : String(err) };
-    parentPort?.postMessage(refused);
+    post({ type: 'refused', code: isRShieldError(err) ? err.code : 'E_MODEL', message: err instanceof Error ? err.message : String(err) });
     return;
   }
-  const ready: WorkerReady = { type: 'ready', fused: loaded.fused, fuseNote: loaded.fuseNote, recoveryMode: loaded.recoveryMode, provider: sessions.provider };
-  parentPort?.postMessage(ready);
+  post({ type: 'ready', fused: loaded.fused, fuseNote: loaded.fuseNote, recoveryMode: loaded.recoveryMode, provider: sessions.provider });
   await serve(loaded.model, handoff(source.card.obsDim, source.card.actDim, init.buffer), loaded.fused);
 }
 

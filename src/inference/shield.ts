@@ -17,8 +17,12 @@ import { InferenceWorker, WORKER_RESOURCE_LIMITS, WatchedRiskModel, type Watchdo
 import { NearestSafeRiskModel, type NearestSafeStats } from './nearest-safe-model.js';
 import { SessionFactory, consoleLogger, type Logger, type Provider } from './session-factory.js';
 
-/** Deadline when none is given: half the period of the default 50 Hz control rate. */
-export const DEFAULT_DEADLINE_US = 10_000;
+/**
+ * Deadline when none is given (library use; the CLI and ROS 2 paths derive theirs from the
+ * robot's tick rate with deadlineForRate): half the period of a 10 Hz loop, slower than any
+ * shipped robot (50–200 Hz), so it flags only what is late by any robot's measure.
+ */
+export const DEFAULT_DEADLINE_US = 50_000;
 /** Spin on the worker's answer before sleeping: measured in bench/shield.ts (docs/shield.md, "Watchdog"). */
 export const DEFAULT_SPIN_US = 200;
 
@@ -137,6 +141,11 @@ function coreModel(l: LoadedModel, o: ShieldOptions): CoreModel {
   };
 }
 
+/** A worker busy with one late tick for 10 deadlines (at least 100 ms) is replaced. */
+function stuckAfterFor(deadlineUs: number): number {
+  return Math.max(100, deadlineUs / 100);
+}
+
 /** Sessions on this thread (the 'in-thread' option). */
 async function loadInThread(opts: ShieldOptions, load: WorkerLoad): Promise<LoadedModel & { provider: Provider }> {
   const sessions = new SessionFactory({ ...load, logger: opts.logger ?? consoleLogger });
@@ -153,10 +162,11 @@ async function loadInWorker(opts: ShieldOptions, load: WorkerLoad): Promise<Load
   const deadlineUs = opts.deadlineUs ?? DEFAULT_DEADLINE_US;
   const wd: WatchdogOptions = {
     deadlineUs,
-    stuckAfterMs: opts.stuckAfterMs ?? Math.max(100, deadlineUs / 100),
+    stuckAfterMs: opts.stuckAfterMs ?? stuckAfterFor(deadlineUs),
     startTimeoutMs: opts.prepareTimeoutMs ?? 20_000,
     spinUs: opts.spinUs ?? DEFAULT_SPIN_US,
     resourceLimits: WORKER_RESOURCE_LIMITS,
+    logger: opts.logger ?? consoleLogger,
     ...(opts.clock === undefined ? {} : { clock: opts.clock }),
   };
   const worker = await InferenceWorker.start(source, load, wd);
@@ -193,7 +203,12 @@ export class Shield {
   #closed = false;
   #inFlight: Promise<Decision> | null = null;
 
-  private constructor(core: ShieldCore, loaded: LoadedModel, provider: Provider) {
+  readonly #deadlineUs: number;
+  readonly #stuckAfterMs: number;
+
+  private constructor(core: ShieldCore, loaded: LoadedModel, provider: Provider, deadlineUs: number, stuckAfterMs: number) {
+    this.#deadlineUs = deadlineUs;
+    this.#stuckAfterMs = stuckAfterMs;
     this.#core = core;
     this.#loaded = loaded;
     this.#provider = provider;
@@ -203,8 +218,9 @@ export class Shield {
   static async load(opts: ShieldOptions): Promise<Shield> {
     const prepared = await Shield.prepare(opts);
     const { loaded, core } = prepared.take();
-    const sc = new ShieldCore(core, { deadlineUs: opts.deadlineUs ?? DEFAULT_DEADLINE_US, staleAfterMs: opts.staleAfterMs, clock: opts.clock });
-    return new Shield(sc, loaded, prepared.provider);
+    const deadlineUs = opts.deadlineUs ?? DEFAULT_DEADLINE_US;
+    const sc = new ShieldCore(core, { deadlineUs, staleAfterMs: opts.staleAfterMs, clock: opts.clock });
+    return new Shield(sc, loaded, prepared.provider, deadlineUs, opts.stuckAfterMs ?? stuckAfterFor(deadlineUs));
   }
 
   /** Loads and checks a model (IO, check batch) without installing it; see `swap`. */
@@ -251,6 +267,8 @@ export class Shield {
       throw new RShieldError('E_MODEL', `model ${next.card.version} is for robot '${next.card.robot}', the shield runs '${cur.robot}'`);
     }
     const { loaded, core } = next.take();
+    // The running shield's deadline applies to every model it runs, whatever it was prepared with.
+    if (loaded.model instanceof WatchedRiskModel) loaded.model.setDeadline(this.#deadlineUs, this.#stuckAfterMs);
     let old;
     try {
       old = await this.#core.swap(core);

@@ -17,7 +17,8 @@ import { RShieldError } from '../core/errors.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { LateInference, type RiskModel } from '../core/risk-model.js';
 import { CMD, CMD_NEAREST, CMD_RECOVERY, CMD_RISK, CMD_STOP, DONE, NS_FALLBACKS, NS_SEARCHES, REC_OF, REQ, STATUS, handoff, type Handoff } from './handoff.js';
-import type { WorkerFault, WorkerInit, WorkerLoad, WorkerReady } from './inference-worker.js';
+import type { Logger } from './session-factory.js';
+import type { WorkerInit, WorkerLoad, WorkerMessage } from './inference-worker.js';
 import type { ModelSource } from './model-source.js';
 
 export interface WatchdogOptions {
@@ -31,13 +32,21 @@ export interface WatchdogOptions {
   readonly spinUs: number;
   /** Heap limits of each worker (V8 only: ONNX Runtime's native memory is not covered). */
   readonly resourceLimits: ResourceLimits;
+  /** Receives the workers' warnings (a CUDA fallback). */
+  readonly logger: Logger;
   readonly clock?: Clock;
 }
+
+export type ReadyInfo = Extract<WorkerMessage, { type: 'ready' }>;
+
+export type WorkerStartOptions = Pick<WatchdogOptions, 'startTimeoutMs' | 'resourceLimits' | 'logger'>;
 
 /** Defaults: a worker's heap needs the protobuf of its model, a few MB for shipped models. */
 export const WORKER_RESOURCE_LIMITS: ResourceLimits = { maxOldGenerationSizeMb: 256, maxYoungGenerationSizeMb: 32 };
 /** Stuck inference threads allowed to exist at once before replacements wait. */
 export const MAX_STUCK_THREADS = 2;
+/** Longest run of ticks without an event-loop turn (see WatchedRiskModel.risk). */
+const YIELD_AFTER_US = 1000;
 /** How long a stopped worker may take to exit before close() stops waiting for it. */
 const EXIT_GRACE_MS = 500;
 
@@ -83,7 +92,8 @@ function workerEntry(): { entry: URL | string; eval: boolean } {
 }
 
 /** Atomics.waitAsync (Node ≥ 16; not yet in TypeScript's ES2022 lib). */
-const waitAsync = (Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number): { async: false; value: string } | { async: true; value: Promise<string> } }).waitAsync;
+type WaitAsync = (a: Int32Array, i: number, v: number) => { async: false; value: string } | { async: true; value: Promise<string> };
+const waitAsync = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync;
 
 /** Asks an idle serving worker to stop: it closes its sessions and ends by itself. */
 function sendStop(h: Handoff): void {
@@ -99,6 +109,7 @@ function sendStop(h: Handoff): void {
  */
 function retire(w: Worker, h: Handoff, busySeq: number | null): Promise<boolean> {
   retiring.add(w);
+  w.ref(); // close() awaits the exit: the event loop must wait for it too
   const exited = new Promise<boolean>((resolve) => {
     const t = setTimeout(() => resolve(false), EXIT_GRACE_MS);
     t.unref();
@@ -127,55 +138,66 @@ function retire(w: Worker, h: Handoff, busySeq: number | null): Promise<boolean>
 export class InferenceWorker {
   readonly worker: Worker;
   readonly h: Handoff;
-  readonly info: Extract<WorkerReady, { type: 'ready' }>;
-  /** The message of the last request that threw in the worker. */
+  readonly info: ReadyInfo;
+  /** The message of the last request that threw in the worker (or of the worker's own failure). */
   lastError: string | null = null;
 
-  private constructor(worker: Worker, h: Handoff, info: Extract<WorkerReady, { type: 'ready' }>) {
+  private constructor(worker: Worker, h: Handoff, info: ReadyInfo) {
     this.worker = worker;
     this.h = h;
     this.info = info;
-    worker.on('message', (m: WorkerFault) => {
-      if (m.type === 'inference-error') this.lastError = m.message;
-    });
   }
 
   /**
    * Starts a worker on `source` and waits until it loaded and checked the model. Refuses with
    * E_MODEL when the worker refused it, ran out of memory, died, or took longer than the limit.
+   * The worker's warnings (a CUDA fallback) go to `logger`.
    */
-  static start(source: ModelSource, load: WorkerLoad, o: Pick<WatchdogOptions, 'startTimeoutMs' | 'resourceLimits'>): Promise<InferenceWorker> {
+  static start(source: ModelSource, load: WorkerLoad, o: WorkerStartOptions): Promise<InferenceWorker> {
     const label = `${source.card.robot} model ${source.card.version} (${source.dir})`;
     const h = handoff(source.card.obsDim, source.card.actDim);
     const { entry, eval: isEval } = workerEntry();
     const init: WorkerInit = { source, load, buffer: h.buffer };
     const worker = new Worker(entry, { eval: isEval, workerData: init, resourceLimits: o.resourceLimits, stdout: false, stderr: false });
+    let started: InferenceWorker | null = null;
     return new Promise((resolve, reject) => {
       let settled = false;
       const fail = (message: string, code: 'E_MODEL' | 'E_UNAVAILABLE' = 'E_MODEL'): void => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        // Still loading (perhaps inside ONNX Runtime): stopped once it reports, never terminated mid-call.
+        // Perhaps still inside ONNX Runtime: stopped once it reports, never terminated mid-call.
         retiring.add(worker);
         worker.once('exit', () => retiring.delete(worker));
-        worker.once('message', (m: WorkerReady) => {
-          if (m.type === 'ready') sendStop(h);
-        });
         reject(new RShieldError(code, message, { model: source.card.version, dir: source.dir }));
       };
       const timer = setTimeout(() => fail(`${label}: refused: loading and checking it took longer than the ${o.startTimeoutMs} ms time limit (a graph that runs too long?)`), o.startTimeoutMs);
       timer.unref();
-      worker.once('message', (m: WorkerReady) => {
-        if (m.type === 'refused') return fail(m.message, m.code === 'E_UNAVAILABLE' ? 'E_UNAVAILABLE' : 'E_MODEL');
-        if (settled) return; // came after the time limit: fail() stops it
-        settled = true;
-        clearTimeout(timer);
-        resolve(new InferenceWorker(worker, h, m));
+      worker.on('message', (m: WorkerMessage) => {
+        switch (m.type) {
+          case 'warning':
+            return o.logger.warn(m.message);
+          case 'inference-error':
+            if (started !== null) started.lastError = m.message;
+            return;
+          case 'refused':
+            return fail(m.message, m.code === 'E_UNAVAILABLE' ? 'E_UNAVAILABLE' : 'E_MODEL');
+          case 'ready':
+            if (settled) return sendStop(h); // ready after the time limit: refused already, stop it
+            settled = true;
+            clearTimeout(timer);
+            started = new InferenceWorker(worker, h, m);
+            // An idle worker does not keep the process alive (a prepared model nobody closed); a
+            // busy one does (WatchedRiskModel), so an exit never stops it inside ONNX Runtime.
+            worker.unref();
+            return resolve(started);
+        }
       });
-      worker.once('error', (err: Error & { code?: string }) => {
+      worker.on('error', (err: Error & { code?: string }) => {
         const heap = o.resourceLimits.maxOldGenerationSizeMb;
-        fail(err.code === 'ERR_WORKER_OUT_OF_MEMORY' ? `${label}: refused: loading it ran out of the ${heap} MB memory limit` : `${label}: the model's worker failed: ${err.message}`);
+        const why = err.code === 'ERR_WORKER_OUT_OF_MEMORY' ? `ran out of the ${heap} MB memory limit` : `failed: ${err.message}`;
+        if (started !== null) started.lastError = `the model's worker ${why}`;
+        fail(`${label}: refused: the model's worker ${why}`);
       });
       worker.once('exit', (c) => fail(`${label}: the model's worker exited (code ${c}) before the model was ready`));
     });
@@ -187,10 +209,10 @@ export class WatchedRiskModel implements RiskModel {
   readonly obsDim: number;
   readonly actDim: number;
   /** What the first worker reported (fusion, recovery mode, provider); replacements load the same. */
-  readonly info: InferenceWorker['info'];
+  readonly info: ReadyInfo;
   readonly #source: ModelSource;
   readonly #load: WorkerLoad;
-  readonly #o: WatchdogOptions;
+  #o: WatchdogOptions;
   readonly #clock: Clock;
   readonly #late = new LateInference('inference missed the tick deadline');
   readonly #busyErr = new LateInference('inference is still busy with a late tick');
@@ -221,6 +243,11 @@ export class WatchedRiskModel implements RiskModel {
     return this.#w?.lastError ?? null;
   }
 
+  /** The shield that installs this model sets its own deadline and stuck limit on it. */
+  setDeadline(deadlineUs: number, stuckAfterMs: number): void {
+    this.#o = { ...this.#o, deadlineUs, stuckAfterMs };
+  }
+
   stats(): WatchdogStats {
     return { ...this.#stats, stuck: this.#w === null || this.#outstanding };
   }
@@ -236,15 +263,32 @@ export class WatchedRiskModel implements RiskModel {
     this.#nsBase = c === undefined ? { searches: 0, fallbacks: 0 } : { searches: c[NS_SEARCHES] as number, fallbacks: c[NS_FALLBACKS] as number };
   }
 
-  risk(obs: ArrayLike<number>, act: ArrayLike<number>): number {
+  risk(obs: ArrayLike<number>, act: ArrayLike<number>): number | Promise<number> {
     // The first request of a tick starts its deadline budget; recovery and search share it.
-    this.#tickStartUs = this.#clock.monotonicUs();
+    const now = this.#clock.monotonicUs();
+    this.#tickStartUs = now;
     const h = this.#ready();
     for (let i = 0; i < this.obsDim; i++) h.obs[i] = obs[i] as number;
     for (let i = 0; i < this.actDim; i++) h.act[i] = act[i] as number;
     this.#call(h, CMD_RISK);
-    return h.q[0] as number;
+    const q = h.q[0] as number;
+    // The hand-off answers synchronously. A caller that awaits ticks back to back would then
+    // never let the event loop run (signals, I/O, a model being prepared): when no macrotask
+    // turn has passed for a while, this tick resolves on the next turn instead.
+    if (!this.#turnPending) {
+      this.#turnPending = true;
+      setImmediate(this.#markTurn);
+    }
+    if (now - this.#lastTurnUs > YIELD_AFTER_US) return new Promise((resolve) => setImmediate(resolve, q));
+    return q;
   }
+
+  #turnPending = false;
+  #lastTurnUs = 0;
+  readonly #markTurn = (): void => {
+    this.#turnPending = false;
+    this.#lastTurnUs = this.#clock.monotonicUs();
+  };
 
   recovery(): Float32Array {
     const h = this.#ready();
@@ -276,6 +320,7 @@ export class WatchedRiskModel implements RiskModel {
         throw this.#busyErr;
       }
       this.#outstanding = false; // the late answer came after all: discarded, the worker is free
+      w.worker.unref();
     }
     return w.h;
   }
@@ -294,6 +339,7 @@ export class WatchedRiskModel implements RiskModel {
     while (Atomics.load(ctrl, DONE) !== seq) {
       if (now >= end) {
         this.#outstanding = true;
+        this.#w?.worker.ref();
         this.#lateSinceUs = now;
         this.#stats.late++;
         throw this.#late;

@@ -133,7 +133,8 @@ void t.test('task ticks stay one session.run; a recovery tick adds exactly one',
   });
   for (const [fuse, perTask, perRecovery] of [[true, 1, 2], [false, 1, 3]] as const) {
     for (const mode of ['policy', 'nearest-safe'] as const) {
-      const shield = await Shield.load({ modelDir: dir, recoveryMode: mode, fuse });
+      // In-thread, so the patched prototype sees the runs (a worker runs the same RiskModel).
+      const shield = await Shield.load({ modelDir: dir, recoveryMode: mode, fuse, inference: 'in-thread' });
       runs = 0;
       for (let i = 0; i < 10; i++) await shield.decide([0, 0, 0], [0.1 * (i % 5), 0, 0]);
       t.equal(runs, 10 * perTask, `${mode}, ${fuse ? 'fused' : 'separate'}: 10 task ticks, ${10 * perTask} runs`);

@@ -3,7 +3,9 @@ import { join } from 'node:path';
 import { RShieldError } from '../../core/errors.js';
 import { RECOVERY_MODES, isRecoveryMode } from '../../core/recovery-mode.js';
 import { createController, createEnv, robotNames } from '../../envs/index.js';
-import { Shield } from '../../inference/shield.js';
+import { existsSync } from 'node:fs';
+import { loadRobotProfile, packageRoot } from '../../config/profile.js';
+import { DEFAULT_DEADLINE_US, Shield, deadlineForRate } from '../../inference/shield.js';
 import { intOption, numberOption, parseCommandArgs, stringOption, type OptionTable } from '../args.js';
 import { runEpisodes, type RunTotals } from '../demo/episodes.js';
 import { shippedModelDir } from '../demo/package-root.js';
@@ -21,6 +23,7 @@ const options: OptionTable = {
   noise: { type: 'string' },
   recovery: { type: 'string' },
   provider: { type: 'string' },
+  'deadline-us': { type: 'string' },
   'require-cuda': { type: 'boolean' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -46,6 +49,8 @@ function help(): string {
     '  --recovery M       policy (π_rec, the reference) or nearest-safe (closest candidate action',
     '                     the critic rates safe); default: the model card\'s recoveryMode (policy)',
     '  --provider P       cpu (default) or cuda; --require-cuda refuses a CPU fallback',
+    '  --deadline-us N    tick deadline in µs; a later decision is the fail-safe (default: half',
+    '                     the tick period of the robot\'s profile, hardware/sim/<robot>.yaml)',
     '  --json             print the summary as one JSON object on stdout instead of the table',
   ].join('\n');
 }
@@ -67,6 +72,12 @@ export interface DemoSummary {
   tickUs: { p50: number; p99: number; max: number };
   seconds: number;
   files: { summary: string; plot: string; recording: string };
+}
+
+/** Half the tick period of the robot's shipped profile; the library default without one. */
+function profileDeadline(robot: string): number {
+  const file = `${packageRoot()}/hardware/sim/${robot}.yaml`;
+  return existsSync(file) ? deadlineForRate(loadRobotProfile(file).tick.rateHz) : DEFAULT_DEADLINE_US;
 }
 
 const round = (x: number, d = 2): number => Number(x.toFixed(d));
@@ -94,6 +105,8 @@ export async function demo(argv: string[]): Promise<number> {
   if (recovery !== undefined && !isRecoveryMode(recovery)) {
     throw new RShieldError('E_USAGE', `--recovery must be one of ${RECOVERY_MODES.join(', ')}, got '${recovery}'`, { option: 'recovery' });
   }
+  const deadlineUs = numberOption('deadline-us', stringOption(values, 'deadline-us'), profileDeadline(robot));
+  if (!(deadlineUs > 0)) throw new RShieldError('E_USAGE', `--deadline-us must be > 0, got ${deadlineUs}`, { option: 'deadline-us' });
   const json = values.json === true;
   const t0 = performance.now();
 
@@ -102,6 +115,7 @@ export async function demo(argv: string[]): Promise<number> {
     robot,
     provider,
     requireCuda: values['require-cuda'] === true,
+    deadlineUs,
     ...(recovery === undefined ? {} : { recoveryMode: recovery }),
     ...(epsText === undefined ? {} : { epsRisk: numberOption('eps', epsText, 0) }),
   });

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { RShieldError } from '../../core/errors.js';
 import { RECOVERY_MODES, isRecoveryMode } from '../../core/recovery-mode.js';
 import { createController, createEnv } from '../../envs/index.js';
-import { Shield } from '../../inference/shield.js';
+import { Shield, deadlineForRate } from '../../inference/shield.js';
+import { exitProcess } from '../../inference/watchdog.js';
 import { keyIdOf, parsePublicKey } from '../../inference/model-signing.js';
 import { loadModelTrust, mergeModelTrust } from '../../config/model-trust.js';
 import { packageRoot } from '../../config/profile.js';
@@ -40,6 +41,8 @@ With the broker down, shielding goes on and transitions wait in the spool.
   --spool DIR          on-disk transition queue (default: <tmp>/rshield-spool/R)
   --spool-max N        batches the spool holds before dropping the oldest (default 10000)
   --rate HZ            control rate (default 50)
+  --deadline-us N      tick deadline in µs: a decision later than this is the fail-safe (hold)
+                       (default: half the tick period, 10000 at 50 Hz)
   --ticks N            stop after N ticks (default: run until SIGINT/SIGTERM)
   --batch N            transitions per batch (default 64)
   --seed N             seed of the simulated robot (default 1)
@@ -78,6 +81,7 @@ export async function run(argv: string[]): Promise<number> {
     spool: { type: 'string' },
     'spool-max': { type: 'string' },
     rate: { type: 'string' },
+    'deadline-us': { type: 'string' },
     ticks: { type: 'string' },
     batch: { type: 'string' },
     seed: { type: 'string' },
@@ -94,6 +98,8 @@ export async function run(argv: string[]): Promise<number> {
   const topics = robotTopics(robot);
   const rate = numberOption('rate', stringOption(values, 'rate'), 50);
   if (!(rate > 0 && rate <= 10_000)) throw new RShieldError('E_USAGE', `--rate must be in (0, 10000] Hz, got ${rate}`);
+  const deadlineUs = numberOption('deadline-us', stringOption(values, 'deadline-us'), deadlineForRate(rate));
+  if (!(deadlineUs > 0)) throw new RShieldError('E_USAGE', `--deadline-us must be > 0, got ${deadlineUs}`, { option: 'deadline-us' });
   const maxTicks = intOption('ticks', stringOption(values, 'ticks'), 0);
   const batchSize = intOption('batch', stringOption(values, 'batch'), 64, 1);
   const seed = intOption('seed', stringOption(values, 'seed'), 1);
@@ -126,7 +132,7 @@ export async function run(argv: string[]): Promise<number> {
     throw new RShieldError('E_USAGE', `--recovery must be one of ${RECOVERY_MODES.join(', ')}, got '${recovery}'`, { option: 'recovery' });
   }
   // Every model version received later is prepared with the same options as this one.
-  const loadOptions = { robot, ...(recovery === undefined ? {} : { recoveryMode: recovery }) };
+  const loadOptions = { robot, deadlineUs, ...(recovery === undefined ? {} : { recoveryMode: recovery }) };
   const shield = await Shield.load({ modelDir, ...loadOptions });
   const spoolDir = stringOption(values, 'spool') ?? join(tmpdir(), 'rshield-spool', robot);
   const spool = await TransitionSpool.open({ dir: spoolDir, maxBatches: spoolMax, maxBytes: 512 * 1024 * 1024 });
@@ -171,6 +177,8 @@ export async function run(argv: string[]): Promise<number> {
     if (transport.connected) await Promise.race([node.drained(), new Promise((r) => setTimeout(r, 2000).unref())]);
     await transport.close();
     await shield.close();
+    // A model graph stuck for good would make a normal exit wait for its thread forever.
+    await exitProcess(0);
   }
   const s = shield.stats();
   console.log(`stopped after ${s.ticks} ticks: ${s.interventions} interventions, ${s.failsafes} fail-safes, ${node.swaps} swaps, ${node.batchesSent} batches sent, ${spool.pending} spooled, ${spool.dropped} dropped`);
