@@ -1,6 +1,7 @@
 // `npm run bench -- shield [--ticks N]`: shield tick latency at batch 1 on a dvrk-reacher-sized
 // model (obs 3, act 3): twin 2×256 critic + 2×256 recovery with random weights, a mix of safe
-// and unsafe proposals so recovery triggers on about half the ticks. Compares one fused session
+// and unsafe proposals so recovery triggers on about half the ticks. Every run but the in-thread
+// one goes through the inference worker's hand-off, as a shield does by default. Compares one fused session
 // against two sessions, ORT thread spinning on/off, and the nearest-safe recovery mode (task
 // and recovery ticks reported apart). Prints one JSON object.
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
@@ -180,6 +181,21 @@ try {
   await writeBenchModel(dir);
   const eps = await medianRisk(dir);
   const base = { modelDir: dir, epsRisk: eps };
+  // The watchdog hand-off: the same fused model in-thread and in the inference worker
+  // (answer awaited by spinning, or by sleeping in Atomics.wait), interleaved over 3 rounds.
+  const rounds = 3;
+  const per = Math.max(1000, Math.floor(TICKS / rounds));
+  const handoff: Record<'inThread' | 'workerSpin' | 'workerWait', Awaited<ReturnType<typeof run>>[]> = { inThread: [], workerSpin: [], workerWait: [] };
+  for (let r = 0; r < rounds; r++) {
+    handoff.inThread.push(await run('fused, in-thread', { ...base, fuse: true, inference: 'in-thread' }, per));
+    handoff.workerSpin.push(await run('fused, worker, spin', { ...base, fuse: true }, per));
+    handoff.workerWait.push(await run('fused, worker, Atomics.wait', { ...base, fuse: true, spinUs: 0 }, per));
+  }
+  const med = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1] as number;
+  const summary = (k: keyof typeof handoff) => ({ p50Us: med(handoff[k].map((x) => x.p50Us)), p99Us: med(handoff[k].map((x) => x.p99Us)), allocBytesPerTick: med(handoff[k].map((x) => x.allocBytesPerTick)) });
+  const inThread = summary('inThread');
+  const workerSpin = summary('workerSpin');
+  const workerWait = summary('workerWait');
   const fused = await run('fused, spinning off', { ...base, fuse: true }, TICKS);
   const separate = await run('separate, spinning off', { ...base, fuse: false }, TICKS);
   const spinning = await run('fused, spinning on', { ...base, fuse: true, spinning: true }, Math.min(TICKS, 50_000));
@@ -207,6 +223,17 @@ try {
           nearestSafeOverPolicyRecoveryP99: r2(nearest.recoveryTicks.p99Us / fused.recoveryTicks.p99Us),
         },
         nearestSafe: { candidates: nearestSafeCandidates(ACT).count + 1, recoveryTicks: nearest.recoveryTicks, taskTicks: nearest.taskTicks },
+        // Medians over 3 interleaved rounds; the cost of the hand-off is worker − in-thread.
+        handoff: {
+          rounds,
+          ticksPerRound: per,
+          inThread,
+          workerSpin,
+          workerWait,
+          costP50Us: r1(workerSpin.p50Us - inThread.p50Us),
+          costP99Us: r1(workerSpin.p99Us - inThread.p99Us),
+          waitOverSpinP50: r2(workerWait.p50Us / workerSpin.p50Us),
+        },
         runs: [fused, separate, spinning, nearest],
       },
       null,

@@ -126,3 +126,39 @@ void t.test('cards that would switch the shield off or command an out-of-bounds 
   const fs = await writeModelDir(join(t.testdir(), 'failsafe'), { card: { failsafe: [0, 2, 0] } });
   await t.rejects(Shield.load({ modelDir: fs }), { code: 'E_MODEL', message: /failsafe\.1: is outside the action bounds \[-1, 1\] \(got 2\)/ });
 });
+
+void t.test('a process whose critic is stuck for good still fails safe every tick, answers SIGTERM and ends', async (t) => {
+  const { spawn } = await import('node:child_process');
+  const dir = await writeLoopingModel(join(t.testdir(), 'forever'));
+  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '..', 'integration', 'helpers', 'stuck-shield.ts'), dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  t.teardown(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  let out = '';
+  child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+  child.stderr.on('data', (b: Buffer) => (out += b.toString()));
+  const until = (re: RegExp, ms: number) =>
+    new Promise<void>((resolve, reject) => {
+      const end = Date.now() + ms;
+      const poll = setInterval(() => {
+        if (re.test(out)) {
+          clearInterval(poll);
+          resolve();
+        } else if (Date.now() > end) {
+          clearInterval(poll);
+          reject(new Error(`no ${re} within ${ms} ms; output:\n${out}`));
+        }
+      }, 20);
+    });
+  await until(/tick 30 /, 60_000);
+  const ticks = out.split('\n').filter((l) => l.startsWith('tick '));
+  t.match(ticks[4] ?? '', /^tick 5 failsafe deadline$/, 'the stuck tick is the deadline fail-safe');
+  t.ok(ticks.slice(5, 10).every((l) => / failsafe deadline$/.test(l)), 'and so is every tick while stuck');
+  t.match(out, /tick \d+ task -/, 'after the replacement, ticks outside the looping state decide normally');
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  child.kill('SIGTERM');
+  const how = await exited;
+  t.match(out, /\nhold\n/, 'SIGTERM publishes the fail-safe');
+  t.match(out, /inference thread\(s\) stuck in a model graph cannot be joined/, 'and says why it ends the hard way');
+  t.ok(how.signal === 'SIGKILL' || how.code === 0, `the process ended (${how.signal ?? how.code})`);
+});
