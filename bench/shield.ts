@@ -188,8 +188,8 @@ try {
   const handoff: Record<'inThread' | 'workerSpin' | 'workerWait', Awaited<ReturnType<typeof run>>[]> = { inThread: [], workerSpin: [], workerWait: [] };
   for (let r = 0; r < rounds; r++) {
     handoff.inThread.push(await run('fused, in-thread', { ...base, fuse: true, inference: 'in-thread' }, per));
-    handoff.workerSpin.push(await run('fused, worker, spin', { ...base, fuse: true }, per));
-    handoff.workerWait.push(await run('fused, worker, Atomics.wait', { ...base, fuse: true, spinUs: 0 }, per));
+    handoff.workerSpin.push(await run('fused, worker, spin 200 µs', { ...base, fuse: true, spinUs: 200 }, per));
+    handoff.workerWait.push(await run('fused, worker, Atomics.wait (default)', { ...base, fuse: true }, per));
   }
   const med = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1] as number;
   const summary = (k: keyof typeof handoff) => ({ p50Us: med(handoff[k].map((x) => x.p50Us)), p99Us: med(handoff[k].map((x) => x.p99Us)), allocBytesPerTick: med(handoff[k].map((x) => x.allocBytesPerTick)) });
@@ -230,8 +230,8 @@ try {
           inThread,
           workerSpin,
           workerWait,
-          costP50Us: r1(workerSpin.p50Us - inThread.p50Us),
-          costP99Us: r1(workerSpin.p99Us - inThread.p99Us),
+          costP50Us: r1(workerWait.p50Us - inThread.p50Us),
+          costP99Us: r1(workerWait.p99Us - inThread.p99Us),
           waitOverSpinP50: r2(workerWait.p50Us / workerSpin.p50Us),
         },
         runs: [fused, separate, spinning, nearest],

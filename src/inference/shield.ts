@@ -12,6 +12,7 @@ import type { ShieldStats } from '../core/shield-stats.js';
 import type { ModelCard } from '../config/model-card.js';
 import { loadModel, type LoadedModel } from './model-loader.js';
 import { readModelSource } from './model-source.js';
+import { checkLocalModel, type LocalModelTrust } from './local-model-trust.js';
 import type { WorkerLoad } from './inference-worker.js';
 import { InferenceWorker, WORKER_RESOURCE_LIMITS, WatchedRiskModel, type WatchdogOptions, type WatchdogStats } from './watchdog.js';
 import { NearestSafeRiskModel, type NearestSafeStats } from './nearest-safe-model.js';
@@ -23,8 +24,11 @@ import { SessionFactory, consoleLogger, type Logger, type Provider } from './ses
  * shipped robot (50–200 Hz), so it flags only what is late by any robot's measure.
  */
 export const DEFAULT_DEADLINE_US = 50_000;
-/** Spin on the worker's answer before sleeping: measured in bench/shield.ts (docs/shield.md, "Watchdog"). */
-export const DEFAULT_SPIN_US = 200;
+/**
+ * Spin on the worker's answer before sleeping: none. Measured in bench/shield.ts (docs/shield.md,
+ * "Watchdog"): on 2 cores a spinning I/O thread takes the core the worker needs (p50 ~2× slower).
+ */
+export const DEFAULT_SPIN_US = 0;
 
 /**
  * The tick deadline for a control rate: half a period. The late tick still ends inside its own
@@ -74,6 +78,8 @@ export interface ShieldOptions {
   readonly prepareTimeoutMs?: number;
   /** Worker: spin this long on an answer before sleeping (Atomics.wait). Default DEFAULT_SPIN_US. */
   readonly spinUs?: number;
+  /** Refuse a model directory not signed by one of these keys (model.sig.json). Default: not required. */
+  readonly trust?: LocalModelTrust;
   /** A state stamp older than this (ms) yields the fail-safe. Default: only a zero stamp is stale. */
   readonly staleAfterMs?: number;
   /** ORT intra-op threads (default 1). */
@@ -149,7 +155,9 @@ function stuckAfterFor(deadlineUs: number): number {
 /** Sessions on this thread (the 'in-thread' option). */
 async function loadInThread(opts: ShieldOptions, load: WorkerLoad): Promise<LoadedModel & { provider: Provider }> {
   const sessions = new SessionFactory({ ...load, logger: opts.logger ?? consoleLogger });
-  const loaded = await loadModel({ modelDir: opts.modelDir, fuse: load.fuse, sessions,
+  const source = await readModelSource(opts.modelDir);
+  if (opts.trust !== undefined) await checkLocalModel(source, opts.trust);
+  const loaded = await loadModel({ modelDir: opts.modelDir, source, fuse: load.fuse, sessions,
     ...(load.robot === undefined ? {} : { robot: load.robot }),
     ...(load.recoveryMode === undefined ? {} : { recoveryMode: load.recoveryMode }),
   });
@@ -159,6 +167,7 @@ async function loadInThread(opts: ShieldOptions, load: WorkerLoad): Promise<Load
 /** The model's bytes are read here; its sessions and check batch live in a new worker (quarantine). */
 async function loadInWorker(opts: ShieldOptions, load: WorkerLoad): Promise<LoadedModel & { provider: Provider }> {
   const source = await readModelSource(opts.modelDir);
+  if (opts.trust !== undefined) await checkLocalModel(source, opts.trust);
   const deadlineUs = opts.deadlineUs ?? DEFAULT_DEADLINE_US;
   const wd: WatchdogOptions = {
     deadlineUs,

@@ -37,6 +37,8 @@ With the broker down, shielding goes on and transitions wait in the spool.
                        critic rates safe); default: the model card's recoveryMode (policy)
   --trust-key FILE     public key whose signed model versions are accepted (repeatable)
   --allow-unsigned     accept unsigned model versions (simulation only)
+  --require-signed     refuse a --models directory without a model.sig.json signed by a trusted
+                       key (default: on for hardware profiles, off for kind sim)
   --model-store DIR    content-addressed store for versions announced by hash
   --spool DIR          on-disk transition queue (default: <tmp>/rshield-spool/R)
   --spool-max N        batches the spool holds before dropping the oldest (default 10000)
@@ -77,6 +79,7 @@ export async function run(argv: string[]): Promise<number> {
     profile: { type: 'string' },
     'trust-key': { type: 'string', multiple: true },
     'allow-unsigned': { type: 'boolean' },
+    'require-signed': { type: 'boolean' },
     'model-store': { type: 'string' },
     spool: { type: 'string' },
     'spool-max': { type: 'string' },
@@ -133,7 +136,9 @@ export async function run(argv: string[]): Promise<number> {
   }
   // Every model version received later is prepared with the same options as this one.
   const loadOptions = { robot, deadlineUs, ...(recovery === undefined ? {} : { recoveryMode: recovery }) };
-  const shield = await Shield.load({ modelDir, ...loadOptions });
+  // The starting model is trusted like an update: signed, when asked or on a real robot's profile.
+  const requireSigned = values['require-signed'] === true || (fromProfile !== undefined && fromProfile.profile.kind !== 'sim');
+  const shield = await Shield.load({ modelDir, ...loadOptions, trust: { requireSigned, keys: trust.keys } });
   const spoolDir = stringOption(values, 'spool') ?? join(tmpdir(), 'rshield-spool', robot);
   const spool = await TransitionSpool.open({ dir: spoolDir, maxBatches: spoolMax, maxBytes: 512 * 1024 * 1024 });
   const modelStore = stringOption(values, 'model-store');
