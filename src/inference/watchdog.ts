@@ -89,8 +89,10 @@ export async function exitProcess(code: number): Promise<void> {
 function workerEntry(): { entry: URL | string; eval: boolean } {
   const url = new URL(`./inference-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
   if (!url.pathname.endsWith('.ts')) return { entry: url, eval: false };
-  // Running from TypeScript sources (tests, benches): the worker registers tsx itself.
-  return { entry: `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(url.href)}); })`, eval: true };
+  // Running from TypeScript sources (tests, benches): the worker registers tsx itself, resolved
+  // from here (an eval'd worker would resolve 'tsx' from the working directory).
+  const tsx = import.meta.resolve('tsx/esm/api');
+  return { entry: `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(url.href)}); })`, eval: true };
 }
 
 /** Atomics.waitAsync (Node ≥ 16; not yet in TypeScript's ES2022 lib). */

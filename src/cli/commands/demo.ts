@@ -3,9 +3,7 @@ import { join } from 'node:path';
 import { RShieldError } from '../../core/errors.js';
 import { RECOVERY_MODES, isRecoveryMode } from '../../core/recovery-mode.js';
 import { createController, createEnv, robotNames } from '../../envs/index.js';
-import { existsSync } from 'node:fs';
-import { loadRobotProfile, packageRoot } from '../../config/profile.js';
-import { DEFAULT_DEADLINE_US, Shield, deadlineForRate } from '../../inference/shield.js';
+import { DEFAULT_DEADLINE_US, Shield } from '../../inference/shield.js';
 import { intOption, numberOption, parseCommandArgs, stringOption, type OptionTable } from '../args.js';
 import { runEpisodes, type RunTotals } from '../demo/episodes.js';
 import { shippedModelDir } from '../demo/package-root.js';
@@ -49,8 +47,9 @@ function help(): string {
     '  --recovery M       policy (π_rec, the reference) or nearest-safe (closest candidate action',
     '                     the critic rates safe); default: the model card\'s recoveryMode (policy)',
     '  --provider P       cpu (default) or cuda; --require-cuda refuses a CPU fallback',
-    '  --deadline-us N    tick deadline in µs; a later decision is the fail-safe (default: half',
-    '                     the tick period of the robot\'s profile, hardware/sim/<robot>.yaml)',
+    '  --deadline-us N    tick deadline in µs; a later decision is the fail-safe (default 50000:',
+    '                     the demo is not paced in real time, so a robot\'s tick-rate deadline',
+    '                     would make results depend on the machine\'s load)',
     '  --json             print the summary as one JSON object on stdout instead of the table',
   ].join('\n');
 }
@@ -72,12 +71,6 @@ export interface DemoSummary {
   tickUs: { p50: number; p99: number; max: number };
   seconds: number;
   files: { summary: string; plot: string; recording: string };
-}
-
-/** Half the tick period of the robot's shipped profile; the library default without one. */
-function profileDeadline(robot: string): number {
-  const file = `${packageRoot()}/hardware/sim/${robot}.yaml`;
-  return existsSync(file) ? deadlineForRate(loadRobotProfile(file).tick.rateHz) : DEFAULT_DEADLINE_US;
 }
 
 const round = (x: number, d = 2): number => Number(x.toFixed(d));
@@ -105,7 +98,7 @@ export async function demo(argv: string[]): Promise<number> {
   if (recovery !== undefined && !isRecoveryMode(recovery)) {
     throw new RShieldError('E_USAGE', `--recovery must be one of ${RECOVERY_MODES.join(', ')}, got '${recovery}'`, { option: 'recovery' });
   }
-  const deadlineUs = numberOption('deadline-us', stringOption(values, 'deadline-us'), profileDeadline(robot));
+  const deadlineUs = numberOption('deadline-us', stringOption(values, 'deadline-us'), DEFAULT_DEADLINE_US);
   if (!(deadlineUs > 0)) throw new RShieldError('E_USAGE', `--deadline-us must be > 0, got ${deadlineUs}`, { option: 'deadline-us' });
   const json = values.json === true;
   const t0 = performance.now();
