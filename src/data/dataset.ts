@@ -1,4 +1,4 @@
-import type { DatasetMeta } from './datasetMeta.js';
+import type { DatasetMeta } from './dataset-meta.js';
 
 /** One file that went into a dataset, and what was found in it. */
 export interface DatasetFile {

@@ -1,6 +1,6 @@
 import type { Dataset, DatasetFile } from './dataset.js';
-import type { DatasetMeta } from './datasetMeta.js';
-import type { TransitionMessage } from './transitionMessage.js';
+import type { DatasetMeta } from './dataset-meta.js';
+import type { TransitionMessage } from './transition-message.js';
 
 type Columns = Pick<Dataset, 'obs' | 'act' | 'cost' | 'nextObs' | 'done' | 'episode' | 'step' | 'nextAct' | 'hasNextAct'>;
 
