@@ -1,46 +1,44 @@
+import type { Transition } from '../core/types.js';
 import type { Dataset, DatasetFile } from './dataset.js';
 import type { DatasetMeta } from './dataset-meta.js';
+import { TransitionColumns } from './transition-columns.js';
 import type { TransitionMessage } from './transition-message.js';
 
-type Columns = Pick<Dataset, 'obs' | 'act' | 'cost' | 'nextObs' | 'done' | 'episode' | 'step' | 'nextAct' | 'hasNextAct'>;
+const EMPTY = new Float32Array(0);
 
-/** Collects decoded transitions into column arrays that grow by doubling. */
+/**
+ * Collects decoded transitions of several files into growable columns; episode ids are
+ * offset per file so they stay unique across the dataset (see readDataset).
+ */
 export class DatasetBuilder {
-  readonly obsDim: number;
-  readonly actDim: number;
-  #size = 0;
-  #capacity = 0;
+  readonly #c: TransitionColumns;
   #maxEpisode = -1;
-  #c: Columns;
+  /** One row object reused for every push: its fields are overwritten each time. */
+  readonly #row: { -readonly [K in keyof Transition]: Transition[K] } = {
+    obs: EMPTY, act: EMPTY, cost: 0, nextObs: EMPTY, done: false, episode: 0, step: 0, nextAct: undefined,
+  };
 
   constructor(obsDim: number, actDim: number, initialCapacity = 1024) {
-    this.obsDim = obsDim;
-    this.actDim = actDim;
-    this.#c = this.#allocate(initialCapacity);
+    this.#c = TransitionColumns.growable(obsDim, actDim, initialCapacity);
   }
 
   get size(): number {
-    return this.#size;
+    return this.#c.size;
   }
 
   /** Appends one transition; `episodeOffset` keeps episode ids unique across files. */
   push(m: TransitionMessage, episodeOffset: number): void {
-    if (this.#size === this.#capacity) this.#grow();
-    const i = this.#size++;
-    const c = this.#c;
-    c.obs.set(m.obs, i * this.obsDim);
-    c.nextObs.set(m.next_obs, i * this.obsDim);
-    c.act.set(m.act, i * this.actDim);
-    c.cost[i] = m.cost;
-    c.done[i] = m.done ? 1 : 0;
-    const episode = m.episode + episodeOffset;
-    c.episode[i] = episode;
-    if (episode > this.#maxEpisode) this.#maxEpisode = episode;
-    c.step[i] = m.step;
-    if (m.has_next_act) {
-      c.nextAct.set(m.next_act, i * this.actDim);
-      c.hasNextAct[i] = 1;
-    }
+    const r = this.#row;
+    r.obs = m.obs;
+    r.act = m.act;
+    r.cost = m.cost;
+    r.nextObs = m.next_obs;
+    r.done = m.done;
+    r.episode = m.episode + episodeOffset;
+    r.step = m.step;
+    r.nextAct = m.has_next_act ? m.next_act : undefined;
+    this.#c.push(r);
+    if (r.episode > this.#maxEpisode) this.#maxEpisode = r.episode;
   }
 
   /** Largest episode id pushed so far, or -1. */
@@ -48,55 +46,8 @@ export class DatasetBuilder {
     return this.#maxEpisode;
   }
 
-  /** The arrays trimmed to the transitions pushed. */
+  /** The columns trimmed to the transitions pushed. */
   finish(meta: DatasetMeta, files: readonly DatasetFile[]): Dataset {
-    const n = this.#size;
-    const c = this.#c;
-    return {
-      size: n,
-      obsDim: this.obsDim,
-      actDim: this.actDim,
-      obs: c.obs.slice(0, n * this.obsDim),
-      act: c.act.slice(0, n * this.actDim),
-      cost: c.cost.slice(0, n),
-      nextObs: c.nextObs.slice(0, n * this.obsDim),
-      done: c.done.slice(0, n),
-      episode: c.episode.slice(0, n),
-      step: c.step.slice(0, n),
-      nextAct: c.nextAct.slice(0, n * this.actDim),
-      hasNextAct: c.hasNextAct.slice(0, n),
-      meta,
-      files,
-    };
-  }
-
-  #allocate(capacity: number): Columns {
-    this.#capacity = capacity;
-    return {
-      obs: new Float32Array(capacity * this.obsDim),
-      act: new Float32Array(capacity * this.actDim),
-      cost: new Float32Array(capacity),
-      nextObs: new Float32Array(capacity * this.obsDim),
-      done: new Uint8Array(capacity),
-      episode: new Uint32Array(capacity),
-      step: new Uint32Array(capacity),
-      nextAct: new Float32Array(capacity * this.actDim),
-      hasNextAct: new Uint8Array(capacity),
-    };
-  }
-
-  #grow(): void {
-    const old = this.#c;
-    const next = this.#allocate(Math.max(16, this.#capacity * 2));
-    next.obs.set(old.obs);
-    next.act.set(old.act);
-    next.cost.set(old.cost);
-    next.nextObs.set(old.nextObs);
-    next.done.set(old.done);
-    next.episode.set(old.episode);
-    next.step.set(old.step);
-    next.nextAct.set(old.nextAct);
-    next.hasNextAct.set(old.hasNextAct);
-    this.#c = next;
+    return { ...this.#c.trimmed(), meta, files };
   }
 }
