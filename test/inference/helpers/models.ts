@@ -6,7 +6,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ModelCardInput } from '../../../src/config/model-card.js';
-import { encodeModel, floatTensor, floatValueInfo, model, node } from '../../../src/inference/onnx-proto.js';
+import { encodeModel, floatTensor, floatValueInfo, model, node } from '../../../src/nn/onnx-proto.js';
 
 export interface TestModelSpec {
   obsDim?: number;
