@@ -115,7 +115,7 @@ export class FakeTrainer implements OnlineTrainerPort {
   }
   async exportModel(dir: string, version: string): Promise<unknown> {
     await mkdir(dir, { recursive: true });
-    const card = { robot: 'line', version, obsDim: 2, actDim: 1, recoveryAction: -0.2 - this.updates / 1e6, broken: this.broken };
+    const card = { robot: 'line', version, obsDim: 2, actDim: 1, critic: { file: 'critic.onnx' }, recovery: { file: 'recovery.onnx' }, recoveryAction: -0.2 - this.updates / 1e6, broken: this.broken };
     const bytes = new Uint8Array(this.fileBytes);
     for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 31 + this.updates) & 0xff;
     await writeFile(join(dir, 'critic.onnx'), bytes);
