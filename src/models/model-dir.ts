@@ -31,7 +31,7 @@ export function cardFileNames(card: Record<string, unknown>, source: string): st
   const names: string[] = [];
   for (const [key, part] of Object.entries(card)) {
     if (part === null || typeof part !== 'object' || Array.isArray(part) || !('file' in part)) continue;
-    const file = (part as { file: unknown }).file;
+    const file = (part).file;
     if (typeof file !== 'string' || !isSafeModelFile(file)) {
       throw new RShieldError('E_MODEL', `${source}: ${key}.file is ${JSON.stringify(file)}, expected a file name inside the model directory`, { source, field: `${key}.file` });
     }

@@ -75,7 +75,7 @@ interface Pending {
 }
 
 function manifestOfAnnounce(a: ModelAnnounce): ModelManifest {
-  return { robot: a.robot, version: a.version, card: a.card as BundleCard, files: a.files };
+  return { robot: a.robot, version: a.version, card: a.card, files: a.files };
 }
 
 /**
