@@ -23,7 +23,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import ort from 'onnxruntime-node';
-import { loadModelCard } from '../src/config/model-card.js';
+import { loadModelCard } from '../src/models/model-dir.js';
 import type { Transition } from '../src/core/types.js';
 import { TransitionColumns, TransitionWriter, specMeta, readDataset } from '../src/data/index.js';
 import { createController, createEnv, generateOfflineData, generatorInfo } from '../src/envs/index.js';

@@ -73,7 +73,16 @@ export class TransitionColumns implements TransitionColumnsView {
   readonly mode: ColumnsMode;
   /** Most rows held at once (Infinity when growable). */
   readonly capacity: number;
-  #c: Columns;
+  // Assigned together from one allocation (constructor, #grow); callers read, never assign.
+  obs!: Float32Array;
+  act!: Float32Array;
+  cost!: Float32Array;
+  nextObs!: Float32Array;
+  done!: Uint8Array;
+  episode!: Uint32Array;
+  step!: Uint32Array;
+  nextAct!: Float32Array;
+  hasNextAct!: Uint8Array;
   #size = 0;
   /** Ring mode: the row the next push overwrites once the ring is full. */
   #head = 0;
@@ -91,36 +100,9 @@ export class TransitionColumns implements TransitionColumnsView {
     this.mode = mode;
     this.capacity = capacity;
     this.#allocated = Math.max(1, Math.min(initial, capacity));
-    this.#c = allocate(this.#allocated, obsDim, actDim);
+    Object.assign(this, allocate(this.#allocated, obsDim, actDim));
   }
 
-  get obs(): Float32Array {
-    return this.#c.obs;
-  }
-  get act(): Float32Array {
-    return this.#c.act;
-  }
-  get cost(): Float32Array {
-    return this.#c.cost;
-  }
-  get nextObs(): Float32Array {
-    return this.#c.nextObs;
-  }
-  get done(): Uint8Array {
-    return this.#c.done;
-  }
-  get episode(): Uint32Array {
-    return this.#c.episode;
-  }
-  get step(): Uint32Array {
-    return this.#c.step;
-  }
-  get nextAct(): Float32Array {
-    return this.#c.nextAct;
-  }
-  get hasNextAct(): Uint8Array {
-    return this.#c.hasNextAct;
-  }
 
   static fixed(obsDim: number, actDim: number, capacity: number): TransitionColumns {
     return new TransitionColumns(obsDim, actDim, 'fixed', capacity, capacity);
@@ -224,7 +206,7 @@ export class TransitionColumns implements TransitionColumnsView {
   trimmed(): TransitionColumnsView {
     const n = this.#size;
     const out = allocate(n, this.obsDim, this.actDim);
-    for (const k of COLUMN_NAMES) out[k].set(this.#c[k].subarray(0, n * this.#width(k)));
+    for (const k of COLUMN_NAMES) out[k].set(this[k].subarray(0, n * this.#width(k)));
     return { size: n, obsDim: this.obsDim, actDim: this.actDim, ...out };
   }
 
@@ -274,17 +256,16 @@ export class TransitionColumns implements TransitionColumnsView {
     let n = this.#allocated;
     while (n < atLeast) n *= 2;
     n = Math.min(n, this.capacity);
-    const old = this.#c;
     const next = allocate(n, this.obsDim, this.actDim);
-    for (const k of COLUMN_NAMES) next[k].set(old[k]);
-    this.#c = next;
+    for (const k of COLUMN_NAMES) next[k].set(this[k]);
+    Object.assign(this, next);
     this.#allocated = n;
   }
 
   #copyBlock(src: TransitionColumnsView, from: number, to: number, n: number): void {
     for (const k of COLUMN_NAMES) {
       const w = this.#width(k);
-      this.#c[k].set(src[k].subarray(from * w, (from + n) * w), to * w);
+      this[k].set(src[k].subarray(from * w, (from + n) * w), to * w);
     }
   }
 

@@ -4,7 +4,8 @@
  * one recovery update per received transition, sampling from offline and online data together.
  */
 import { join } from 'node:path';
-import { loadModelCard, type ModelCard } from '../config/model-card.js';
+import type { ModelCard } from '../config/model-card.js';
+import { loadModelCard } from '../models/model-dir.js';
 import { RShieldError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
 import { createReplayBuffer, readDataset, type TransitionColumnsView } from '../data/index.js';

@@ -5,7 +5,7 @@
  */
 import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, normalize } from 'node:path';
-import { MODEL_CARD_FILE } from '../config/model-card.js';
+import { MODEL_CARD_FILE, parseModelCard, type ModelCard } from '../config/model-card.js';
 import { RShieldError } from '../core/errors.js';
 import { sha256Hex } from './signing.js';
 
@@ -52,21 +52,32 @@ export function bundleCard(card: unknown, source: string): BundleCard {
   return c as BundleCard;
 }
 
+/** `dir/model.json` parsed as JSON (not yet validated) and its path; E_MODEL naming the path when unreadable. */
+async function readCardJson(dir: string): Promise<{ path: string; json: unknown }> {
+  const path = join(dir, MODEL_CARD_FILE);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message;
+    throw new RShieldError('E_MODEL', `${path}: cannot read model card: ${why}`, { path }, { cause: err });
+  }
+  try {
+    return { path, json: JSON.parse(text) };
+  } catch (err) {
+    throw new RShieldError('E_MODEL', `${path}: not valid JSON: ${(err as Error).message}`, { path }, { cause: err });
+  }
+}
+
+/** Reads and validates `<dir>/model.json` (the full card schema, defaults applied). */
+export async function loadModelCard(dir: string): Promise<ModelCard> {
+  const { path, json } = await readCardJson(dir);
+  return parseModelCard(json, path);
+}
+
 /** Reads `dir/model.json` and every file it names. */
 export async function readModelDir(dir: string): Promise<ModelBundle> {
-  const cardPath = join(dir, MODEL_CARD_FILE);
-  let cardText: string;
-  try {
-    cardText = await readFile(cardPath, 'utf8');
-  } catch (err) {
-    throw new RShieldError('E_IO', `cannot read model card ${cardPath}: ${(err as Error).message}`, { dir });
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(cardText);
-  } catch (err) {
-    throw new RShieldError('E_MODEL', `model card ${cardPath} is not JSON: ${(err as Error).message}`, { dir });
-  }
+  const { path: cardPath, json } = await readCardJson(dir);
   const card = bundleCard(json, cardPath);
   const files = new Map<string, Uint8Array>();
   for (const name of cardFileNames(card, cardPath)) {
