@@ -97,7 +97,7 @@ export async function writeModelDir(dir: string, bundle: ModelBundle): Promise<v
   for (const name of names) {
     const bytes = bundle.files.get(name);
     if (bytes === undefined) throw new RShieldError('E_MODEL', `model ${bundle.card.version}: the card names ${name}, which the bundle lacks`, { version: bundle.card.version });
-    await mkdir(dirname(join(dir, name)), { recursive: true });
+    if (name.includes('/')) await mkdir(dirname(join(dir, name)), { recursive: true });
     await writeFile(join(dir, name), bytes);
   }
   await writeFile(join(dir, MODEL_CARD_FILE), `${JSON.stringify(bundle.card, null, 2)}\n`);
