@@ -8,7 +8,7 @@ import type { KeyObject } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RShieldError } from '../core/errors.js';
-import { sha256Hex, signModel, verifyModel, type ModelSignature, type SignedModelFields } from './model-signing.js';
+import { sha256Hex, signModel, verifyModel, type ModelSignature, type SignedModelFields } from '../models/signing.js';
 import { readModelSource, readRegularFile, type ModelSource } from './model-source.js';
 
 export const LOCAL_SIGNATURE_FILE = 'model.sig.json';

@@ -10,7 +10,7 @@ import { fuseModels } from './merge.js';
 import { checkModelIO } from './model-io.js';
 import { nearestSafeGraph } from './nearest-safe-graph.js';
 import type { ModelFile, ModelSource } from './model-source.js';
-import { decodeModel, encodeModel, type ModelProto } from './onnx-proto.js';
+import { decodeModel, encodeModel, type ModelProto } from '../nn/onnx-proto.js';
 
 export interface PrepRequest {
   /** The card (robot already checked by the caller) and the bytes of both files. */

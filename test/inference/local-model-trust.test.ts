@@ -1,7 +1,7 @@
 import t from 'tap';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parsePrivateKey, parsePublicKey, generateSigningKeys } from '../../src/inference/model-signing.js';
+import { parsePrivateKey, parsePublicKey, generateSigningKeys } from '../../src/models/signing.js';
 import { signModelDir } from '../../src/inference/local-model-trust.js';
 import { Shield } from '../../src/inference/shield.js';
 import { writeModelDir } from './helpers/models.js';

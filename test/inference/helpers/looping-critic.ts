@@ -7,7 +7,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ModelCardInput } from '../../../src/config/model-card.js';
-import { encodeModel, floatTensor, floatValueInfo, int64Tensor, model, node, onnx } from '../../../src/inference/onnx-proto.js';
+import { encodeModel, floatTensor, floatValueInfo, int64Tensor, model, node, onnx } from '../../../src/nn/onnx-proto.js';
 import { cardFor, recoveryBytes } from './models.js';
 
 const { INT64, BOOL } = onnx.TensorProto.DataType;
