@@ -8,6 +8,7 @@ import { RShieldError } from '../core/errors.js';
 import type { Clock } from '../core/clock.js';
 import { RECOVERY_MODES, isRecoveryMode, type RecoveryMode } from '../core/recovery-mode.js';
 import { ShieldCore, type CoreModel, type DecideOptions, type Decision } from '../core/shield-core.js';
+import type { SwappableShieldPort } from '../core/shield-port.js';
 import type { ShieldStats } from '../core/shield-stats.js';
 import type { ModelCard } from '../config/model-card.js';
 import { loadModel, type LoadedModel } from './model-loader.js';
@@ -119,15 +120,19 @@ function checkOptions(o: ShieldOptions): void {
   }
 }
 
-export class Shield {
+/** The ONNX Runtime shield: the core's swappable port (src/core/shield-port.ts). */
+export class Shield implements SwappableShieldPort<PreparedModel> {
   readonly #core: ShieldCore;
+  /** The load options: every later version is prepared exactly like the first (its own modelDir). */
+  readonly #prepareOptions: ShieldOptions;
   #loaded: LoadedModel;
   #provider: Provider;
   #closed = false;
   #inFlight: Promise<Decision> | null = null;
 
-  private constructor(core: ShieldCore, loaded: LoadedModel, provider: Provider) {
+  private constructor(core: ShieldCore, loaded: LoadedModel, provider: Provider, prepareOptions: ShieldOptions) {
     this.#core = core;
+    this.#prepareOptions = prepareOptions;
     this.#loaded = loaded;
     this.#provider = provider;
   }
@@ -137,7 +142,7 @@ export class Shield {
     const prepared = await Shield.prepare(opts);
     const { loaded, core } = prepared.take();
     const sc = new ShieldCore(core, { deadlineUs: opts.deadlineUs, staleAfterMs: opts.staleAfterMs, clock: opts.clock });
-    return new Shield(sc, loaded, prepared.provider);
+    return new Shield(sc, loaded, prepared.provider, opts);
   }
 
   /** Loads and checks a model (IO, check batch) without installing it; see `swap`. */
@@ -160,6 +165,16 @@ export class Shield {
       await loaded.model.close();
       throw err;
     }
+  }
+
+  /** Prepares another model directory with this shield's load options (SwappableShieldPort). */
+  prepare(modelDir: string): Promise<PreparedModel> {
+    return Shield.prepare({ ...this.#prepareOptions, modelDir });
+  }
+
+  /** Frees a prepared model that will not be swapped in. */
+  release(prepared: PreparedModel): void {
+    prepared.close().catch(() => undefined);
   }
 
   /**

@@ -17,7 +17,6 @@ import { ModelReceiver } from '../../src/inference/model-transfer.js';
 import { defaultsFor } from '../../src/learn/defaults.js';
 import { trainOffline } from '../../src/learn/offline.js';
 import { createOnlineTrainer } from '../../src/learn/online.js';
-import { onnxShieldPort } from '../../src/transport/mqtt/onnx-shield-port.js';
 import { ShieldNode, offlineStatus } from '../../src/transport/mqtt/shield-node.js';
 import { TransitionSpool } from '../../src/transport/mqtt/spool.js';
 import { robotTopics } from '../../src/transport/mqtt/topics.js';
@@ -39,7 +38,7 @@ interface Decided {
 
 /** The ONNX shield port, also logging every decision with the model version that made it. */
 function loggingPort(shield: Shield, log: Decided[]): ShieldPort<PreparedModel> {
-  const port = onnxShieldPort(shield, { robot: ROBOT });
+  const port = shield;
   return {
     async decide(obs, proposed): Promise<ShieldDecisionView> {
       const d = await port.decide(obs, proposed);

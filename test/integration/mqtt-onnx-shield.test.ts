@@ -9,7 +9,6 @@ import { Shield } from '../../src/inference/shield.js';
 import { parsePrivateKey, parsePublicKey } from '../../src/inference/model-signing.js';
 import { ModelReceiver } from '../../src/inference/model-transfer.js';
 import type { Transition } from '../../src/core/types.js';
-import { onnxShieldPort } from '../../src/transport/mqtt/onnx-shield-port.js';
 import { ShieldNode } from '../../src/transport/mqtt/shield-node.js';
 import { TransitionSpool } from '../../src/transport/mqtt/spool.js';
 import { TrainerNode } from '../../src/transport/mqtt/trainer-node.js';
@@ -34,7 +33,7 @@ void t.test('ONNX shield: a signed version arrives over MQTT, is prepared, swapp
     robot: ROBOT,
     env,
     controller: createController(ROBOT, { seed: 3 }),
-    shield: onnxShieldPort(shield, { robot: ROBOT }),
+    shield,
     transport,
     spool: await TransitionSpool.open({ dir: join(dir, 'spool'), maxBatches: 1000, maxBytes: 1e8 }),
     receiver: new ModelReceiver({ robot: ROBOT, obsDim: 3, actDim: 3, trustedKeys: [parsePublicKey(keys.publicKeyPem)], allowUnsigned: false, stagingDir: join(dir, 'staging') }),

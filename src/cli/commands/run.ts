@@ -12,7 +12,6 @@ import { packageRoot } from '../../config/profile.js';
 import { ModelReceiver } from '../../inference/model-transfer.js';
 import { brokerOptionTable, brokerOptions } from '../../transport/mqtt/connect-options.js';
 import { MqttTransport } from '../../transport/mqtt/mqtt-transport.js';
-import { onnxShieldPort } from '../../transport/mqtt/onnx-shield-port.js';
 import { ShieldNode, offlineStatus } from '../../transport/mqtt/shield-node.js';
 import { TransitionSpool } from '../../transport/mqtt/spool.js';
 import { robotTopics } from '../../transport/mqtt/topics.js';
@@ -141,7 +140,7 @@ export async function run(argv: string[]): Promise<number> {
     ...(modelStore !== undefined ? { storeDir: modelStore } : {}),
   });
   const transport = MqttTransport.connect({ ...broker, clientId: `rshield-shield-${robot}-${process.pid}`, will: { topic: topics.status, payload: offlineStatus(robot), retain: true, qos: 1 } });
-  const node = new ShieldNode({ robot, env, controller, shield: onnxShieldPort(shield, loadOptions), transport, spool, receiver, batchSize, seed });
+  const node = new ShieldNode({ robot, env, controller, shield, transport, spool, receiver, batchSize, seed });
   node.on('swapped', (v) => console.log(`model ${v} swapped in`));
   node.on('swapFailed', (v, why) => console.warn(`model ${v} refused: ${why}`));
   await node.start();
