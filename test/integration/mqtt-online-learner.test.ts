@@ -8,7 +8,8 @@ import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import type { ShieldDecisionView, ShieldPort } from '../../src/transport/mqtt/shield-port.js';
+import type { Decision } from '../../src/core/shield-core.js';
+import type { SwappableShieldPort } from '../../src/core/shield-port.js';
 import { readDataset, TransitionWriter } from '../../src/data/index.js';
 import { createController, createEnv, generateOfflineData } from '../../src/envs/index.js';
 import { Shield, type PreparedModel } from '../../src/inference/shield.js';
@@ -37,10 +38,10 @@ interface Decided {
 }
 
 /** The ONNX shield port, also logging every decision with the model version that made it. */
-function loggingPort(shield: Shield, log: Decided[]): ShieldPort<PreparedModel> {
+function loggingPort(shield: Shield, log: Decided[]): SwappableShieldPort<PreparedModel> {
   const port = shield;
   return {
-    async decide(obs, proposed): Promise<ShieldDecisionView> {
+    async decide(obs, proposed): Promise<Decision> {
       const d = await port.decide(obs, proposed);
       log.push({ version: shield.modelVersion, obs: obs.slice(), proposed: proposed.slice(), action: d.action.slice(), qRisk: d.qRisk });
       return d;
@@ -54,8 +55,8 @@ function loggingPort(shield: Shield, log: Decided[]): ShieldPort<PreparedModel> 
     },
     prepare: (dir) => port.prepare(dir),
     swap: (p) => port.swap(p),
-    release: (p) => port.release?.(p),
-    resetEpisode: () => port.resetEpisode?.(),
+    release: (p) => port.release(p),
+    resetEpisode: () => port.resetEpisode(),
     close: () => port.close(),
   };
 }

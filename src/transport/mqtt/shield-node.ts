@@ -5,12 +5,12 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Controller, Env } from '../../core/types.js';
+import type { SwappableShieldPort } from '../../core/shield-port.js';
 import type { CmdPayload, StatusPayload, TelemetryPayload } from '../../config/mqtt-payloads.js';
 import type { ModelReceiver, ReceivedModel } from '../../inference/model-transfer.js';
 import type { Transport } from '../transport.js';
 import { handleCmd } from './handlers/cmd.js';
 import { handleModel } from './handlers/model.js';
-import type { ShieldPort } from './shield-port.js';
 import type { TransitionSpool } from './spool.js';
 import { realTimers, type Timers } from './timers.js';
 import { robotTopics, type RobotTopics } from './topics.js';
@@ -20,7 +20,7 @@ export interface ShieldNodeOptions<P> {
   readonly robot: string;
   readonly env: Env;
   readonly controller: Controller;
-  readonly shield: ShieldPort<P>;
+  readonly shield: SwappableShieldPort<P>;
   readonly transport: Transport;
   readonly spool: TransitionSpool;
   readonly receiver: ModelReceiver;
@@ -143,7 +143,7 @@ export class ShieldNode<P = unknown> extends EventEmitter<ShieldNodeEvents> {
       this.step = 0;
       this.obs.set(env.reset());
       controller.reset();
-      shield.resetEpisode?.();
+      shield.resetEpisode();
     } else {
       this.obs.set(r.obs);
     }
@@ -302,7 +302,7 @@ export class ShieldNode<P = unknown> extends EventEmitter<ShieldNodeEvents> {
         try {
           const prepared = await this.o.shield.prepare(model.dir);
           // A newer version overtakes one still waiting for its tick boundary.
-          if (this.pendingSwap !== undefined) this.o.shield.release?.(this.pendingSwap.prepared);
+          if (this.pendingSwap !== undefined) this.o.shield.release(this.pendingSwap.prepared);
           this.pendingSwap = { prepared, model };
           this.emit('prepared', model.version);
           await this.o.receiver.prune([model.dir, ...(this.currentDir !== undefined ? [this.currentDir] : [])]);
