@@ -23,8 +23,8 @@ function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
 /** A value as JSON, cut at 60 characters (a bad array of 10,000 numbers stays readable). */
 function show(v: unknown): string {
   if (v === undefined) return 'missing';
-  const s = typeof v === 'bigint' ? String(v) : JSON.stringify(v);
-  if (s === undefined) return String(v);
+  if (typeof v === 'bigint' || typeof v === 'symbol' || typeof v === 'function') return typeof v === 'bigint' ? `${v}` : typeof v;
+  const s = JSON.stringify(v);
   return s.length > 60 ? `${s.slice(0, 57)}...` : s;
 }
 
