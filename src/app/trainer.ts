@@ -16,7 +16,6 @@ import { MqttTransport } from '../transport/mqtt/mqtt-transport.js';
 import { TrainerNode } from '../transport/mqtt/trainer-node.js';
 import { defaultsFor } from '../learn/defaults.js';
 import type { OnlineTrainer } from '../learn/online.js';
-import { createProgress } from '../cli/progress.js';
 
 export interface TrainerOptions {
   readonly robot: string;
@@ -35,6 +34,8 @@ export interface TrainerOptions {
   readonly gate: boolean;
   readonly gateTolerance: number;
   readonly exportDir?: string | undefined;
+  /** Shows pretraining progress (the CLI passes its terminal progress bar). */
+  readonly pretrainProgress?: (label: string, total: number) => { update(step: number): void; stop(total: number): void };
 }
 
 /** Thrown from the pretraining progress callback to stop pretraining on SIGINT/SIGTERM. */
@@ -68,7 +69,7 @@ export async function runTrainer(o: TrainerOptions): Promise<number> {
     const { createOnlineTrainer } = await import('../learn/online.js');
     const pretraining = modelDir === undefined;
     const total = steps ?? defaultsFor(robot).steps;
-    const progress = pretraining ? createProgress({ label: `trainer ${robot} pretraining`, total, unit: 'steps' }) : undefined;
+    const progress = pretraining ? o.pretrainProgress?.(`trainer ${robot} pretraining`, total) : undefined;
     let learner: OnlineTrainer;
     const t0 = performance.now();
     try {

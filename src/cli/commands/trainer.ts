@@ -2,6 +2,7 @@ import { runTrainer } from '../../app/trainer.js';
 import { RShieldError } from '../../core/errors.js';
 import { brokerOptionTable, brokerOptions } from '../../transport/mqtt/connect-options.js';
 import { DEFAULT_GATE_TOLERANCE } from '../../learn/quality-gate.js';
+import { createProgress } from '../progress.js';
 import { intOption, numberOption, parseCommandArgs, stringOption, stringsOption } from '../args.js';
 
 const HELP = `usage: rshield trainer --robot R (--data FILE.mcap... | --models DIR) --broker URL [options]
@@ -73,5 +74,6 @@ export async function trainer(argv: string[]): Promise<number> {
     robot, data, modelDir, broker, every, seed, threads, steps, transfer, storeDir, gate, gateTolerance,
     keyPath: stringOption(values, 'key'),
     exportDir: stringOption(values, 'out'),
+    pretrainProgress: (label, total) => createProgress({ label, total, unit: 'steps' }),
   });
 }
