@@ -27,7 +27,7 @@ import { loadModelCard } from '../src/models/model-dir.js';
 import type { Transition } from '../src/core/types.js';
 import { TransitionColumns, TransitionWriter, specMeta, readDataset } from '../src/data/index.js';
 import { createController, createEnv, generateOfflineData, generatorInfo } from '../src/envs/index.js';
-import { episodeSeed } from '../src/cli/demo/episodes.js';
+import { runEpisodes } from '../src/core/episode-runner.js';
 import { Shield } from '../src/inference/shield.js';
 import { auroc } from '../src/learn/auroc.js';
 import { defaultsFor } from '../src/learn/defaults.js';
@@ -163,7 +163,6 @@ async function runArm(trainer: OnlineTrainer | null, shielded = true, gated = fa
   let swaps = 0;
   let lastExport = 0;
   let finalDir = startDir;
-  let b: Block | null = null;
   let qTask = 0;
   let qTaskN = 0;
   let qAll = 0;
@@ -178,24 +177,16 @@ async function runArm(trainer: OnlineTrainer | null, shielded = true, gated = fa
     await trainer.update(1);
     updateSeconds += (performance.now() - t0) / 1000;
   };
+  const startBlock = (ep: number): Block => {
+    qTask = qTaskN = qAll = qAllN = 0;
+    return { episodes: [ep, Math.min(episodes, ep + block) - 1], successes: 0, violations: 0, interventions: 0, failsafes: 0, ticks: 0, meanQRiskTask: 0, meanQRisk: 0, models: [shield?.modelVersion ?? 'unshielded'] };
+  };
+  let cur = startBlock(0);
+  let before = { successes: 0, violations: 0 };
   try {
-    for (let ep = 0; ep < episodes; ep++) {
-      if (ep % block === 0) {
-        b = { episodes: [ep, Math.min(episodes, ep + block) - 1], successes: 0, violations: 0, interventions: 0, failsafes: 0, ticks: 0, meanQRiskTask: 0, meanQRisk: 0, models: [shield?.modelVersion ?? 'unshielded'] };
-        qTask = qTaskN = qAll = qAllN = 0;
-      }
-      const cur = b!;
-      const s = episodeSeed(seed, ep);
-      let obs = env.reset(s);
-      controller.reset(s);
-      shield?.resetEpisode();
-      let violated = false;
-      let success = false;
-      let pending: Transition | null = null;
-      for (let step = 0; step < spec.horizon; step++) {
-        const proposed = controller.act(obs);
-        const d = shield === null ? { action: proposed, source: 'task', qRisk: Number.NaN } : await shield.decide(obs, proposed);
-        const action = d.action.slice();
+    await runEpisodes({
+      env, controller, episodes, seed, ...(shield === null ? {} : { shield }),
+      onTransition: async (t, d) => {
         cur.ticks++;
         if (d.source === 'recovery') cur.interventions++;
         else if (d.source === 'failsafe') cur.failsafes++;
@@ -207,44 +198,41 @@ async function runArm(trainer: OnlineTrainer | null, shielded = true, gated = fa
             qTaskN++;
           }
         }
-        // The previous transition is complete once its next executed action is known.
-        if (pending !== null) await learn({ ...pending, nextAct: action });
-        const r = env.step(action);
-        if (r.violation) violated = true;
-        success = r.success;
-        pending = { obs, act: action, cost: r.violation ? 1 : 0, nextObs: r.obs, done: r.done, episode: ep, step };
-        obs = r.obs;
-        if (r.done) break;
-      }
-      if (pending !== null) await learn(pending);
-      if (success) cur.successes++;
-      if (violated) cur.violations++;
-      // Between episodes: export, prepare and swap once `every` updates have accumulated.
-      if (shield !== null && trainer !== null && trainer.updates - lastExport >= every) {
-        lastExport = trainer.updates;
-        let swapIt = true;
-        if (gated) {
-          const v = await trainer.evaluate();
-          swapIt = gateDecision(v.auroc, v.reference, gateTolerance).publish;
-          gate.push({ updates: trainer.updates, auroc: round(v.auroc, 4), reference: round(v.reference, 4), swapped: swapIt });
-          if (swapIt) trainer.acceptCurrent();
+        await learn(t);
+      },
+      onEpisode: async (done, run) => {
+        const ep = done - 1;
+        cur.successes = run.successes - before.successes;
+        cur.violations = run.violations - before.violations;
+        // Between episodes: export, prepare and swap once `every` updates have accumulated.
+        if (shield !== null && trainer !== null && trainer.updates - lastExport >= every) {
+          lastExport = trainer.updates;
+          let swapIt = true;
+          if (gated) {
+            const v = await trainer.evaluate();
+            swapIt = gateDecision(v.auroc, v.reference, gateTolerance).publish;
+            gate.push({ updates: trainer.updates, auroc: round(v.auroc, 4), reference: round(v.reference, 4), swapped: swapIt });
+            if (swapIt) trainer.acceptCurrent();
+          }
+          if (swapIt) {
+            const dir = join(tmp, `online-${trainer.updates}`);
+            await trainer.exportModel(dir, `${robot}-online.${trainer.updates}`);
+            await shield.swap(await shield.prepare(dir));
+            swaps++;
+            finalDir = dir;
+            if (ep % block !== block - 1) cur.models.push(shield.modelVersion);
+          }
         }
-        if (swapIt) {
-          const dir = join(tmp, `online-${trainer.updates}`);
-          await trainer.exportModel(dir, `${robot}-online.${trainer.updates}`);
-          await shield.swap(await Shield.prepare({ modelDir: dir, robot, threads: 1 }));
-          swaps++;
-          finalDir = dir;
-          if (ep % block !== block - 1) cur.models.push(shield.modelVersion);
+        if (ep % block === block - 1 || ep === episodes - 1) {
+          cur.meanQRiskTask = round(qTask / qTaskN, 4);
+          cur.meanQRisk = round(qAll / qAllN, 4);
+          if (trainer !== null) cur.updates = trainer.updates;
+          blocks.push(cur);
+          before = { successes: run.successes, violations: run.violations };
+          if (done < episodes) cur = startBlock(done);
         }
-      }
-      if (ep % block === block - 1 || ep === episodes - 1) {
-        cur.meanQRiskTask = round(qTask / qTaskN, 4);
-        cur.meanQRisk = round(qAll / qAllN, 4);
-        if (trainer !== null) cur.updates = trainer.updates;
-        blocks.push(cur);
-      }
-    }
+      },
+    });
   } finally {
     await shield?.close();
   }

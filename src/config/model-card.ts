@@ -6,6 +6,7 @@
  */
 import { isAbsolute, normalize } from 'node:path';
 import { z } from 'zod';
+import { formatZodIssues } from './zod-issues.js';
 import { RShieldError } from '../core/errors.js';
 import { RECOVERY_MODES } from '../core/recovery-mode.js';
 
@@ -95,23 +96,13 @@ export type ModelCard = z.output<typeof ModelCardSchema>;
 /** What a writer (e.g. `rshield train`) may pass: defaults not yet applied. */
 export type ModelCardInput = z.input<typeof ModelCardSchema>;
 
-function show(v: unknown): string {
-  const s = JSON.stringify(v);
-  if (s === undefined) return String(v);
-  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
-}
-
 /**
  * Validates a parsed card. `source` names it in errors (a path, or e.g. "model update 7").
  * Throws RShieldError E_MODEL listing every issue as `path: message (got value)`.
  */
 export function parseModelCard(json: unknown, source: string): ModelCard {
-  const r = ModelCardSchema.safeParse(json, { reportInput: true });
+  const r = ModelCardSchema.safeParse(json);
   if (r.success) return r.data;
-  const issues = r.error.issues.map((i) => {
-    const path = i.path.length > 0 ? i.path.join('.') : '(card)';
-    const got = 'input' in i ? ` (got ${show(i.input)})` : '';
-    return `${path}: ${i.message}${got}`;
-  });
+  const issues = formatZodIssues(r.error, json, '(card)');
   throw new RShieldError('E_MODEL', `${source}: invalid model card: ${issues.join('; ')}`, { source, issues });
 }

@@ -3,6 +3,7 @@
  * `safeParse` each message; an invalid one is dropped and counted, never half-applied.
  */
 import { z } from 'zod';
+import { formatZodIssues } from './zod-issues.js';
 
 const robotName = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/);
 const count = z.number().int().nonnegative();
@@ -124,6 +125,6 @@ export function parseJsonPayload<T>(schema: z.ZodType<T>, bytes: Uint8Array): { 
   }
   const r = schema.safeParse(raw);
   if (r.success) return { ok: true, value: r.data };
-  const issues = r.error.issues.slice(0, 3).map((i) => `${i.path.length > 0 ? i.path.join('.') : '(root)'}: ${i.message}`);
+  const issues = formatZodIssues(r.error, raw);
   return { ok: false, reason: issues.join('; ') };
 }

@@ -3,6 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { formatZodIssues } from './zod-issues.js';
 import { RShieldError } from '../core/errors.js';
 
 /**
@@ -127,31 +128,11 @@ export type StayOutZone = RobotProfile['constraints']['stayOut'][number];
 export type TopicSpec = RobotProfile['topics']['measuredCp'];
 export type QosSpec = TopicSpec['qos'];
 
-/** Follows a zod issue path into the raw document to show the value that was rejected. */
-function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
-  let v: unknown = raw;
-  for (const key of path) {
-    if (v === null || typeof v !== 'object') return undefined;
-    v = (v as Record<PropertyKey, unknown>)[key];
-  }
-  return v;
-}
-
-function formatPath(path: readonly PropertyKey[]): string {
-  let s = '';
-  for (const key of path) s += typeof key === 'number' ? `[${key}]` : s === '' ? String(key) : `.${String(key)}`;
-  return s === '' ? '(root)' : s;
-}
-
 /** Validates a parsed YAML document. Every issue is reported with its path and the value found. */
 export function parseRobotProfile(raw: unknown, source = 'profile'): RobotProfile {
   const result = robotProfileSchema.safeParse(raw);
   if (result.success) return result.data;
-  const issues = result.error.issues.map((issue) => {
-    const value = valueAt(raw, issue.path);
-    const shown = value === undefined ? 'missing' : JSON.stringify(value);
-    return `${formatPath(issue.path)}: ${issue.message} (got ${shown})`;
-  });
+  const issues = formatZodIssues(result.error, raw);
   throw new RShieldError('E_CONFIG', `${source}: ${issues.join('; ')}`, { source, issues });
 }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { formatZodIssues } from './zod-issues.js';
 import { RShieldError } from '../core/errors.js';
 import { PARAMETER_TYPE, type RclModule, type RclNode } from '../transport/ros2/rclnodejs-api.js';
 
@@ -56,7 +57,7 @@ export function declareRosParams(rcl: RclModule, node: RclNode, defaults: Partia
   }
   const result = rosParamsSchema.safeParse(raw);
   if (!result.success) {
-    const issues = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message} (got ${JSON.stringify(raw[String(i.path[0])])})`);
+    const issues = formatZodIssues(result.error, raw);
     throw new RShieldError('E_CONFIG', `ROS parameters of node '${node.name()}': ${issues.join('; ')}`, { node: node.name() });
   }
   return result.data;

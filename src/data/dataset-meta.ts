@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { RShieldError } from '../core/errors.js';
+import { formatZodIssues } from '../config/zod-issues.js';
 
 /** Name of the MCAP metadata record that describes a transitions dataset. */
 export const DATASET_METADATA_NAME = 'rshield';
@@ -98,9 +99,10 @@ const schema = z.object({
 
 /** Validates a file's `rshield` metadata record; errors name the file and every bad key. */
 export function decodeDatasetMeta(values: ReadonlyMap<string, string>, file: string): DatasetMeta {
-  const parsed = schema.safeParse(Object.fromEntries(values));
+  const record = Object.fromEntries(values);
+  const parsed = schema.safeParse(record);
   if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(record)'}: ${i.message}`).join('; ');
+    const issues = formatZodIssues(parsed.error, record, '(record)').join('; ');
     throw new RShieldError('E_DATA', `${file}: bad '${DATASET_METADATA_NAME}' metadata: ${issues}`, { file });
   }
   const m = parsed.data;

@@ -8,6 +8,7 @@ import { RShieldError } from '../core/errors.js';
 import type { Clock } from '../core/clock.js';
 import { RECOVERY_MODES, isRecoveryMode, type RecoveryMode } from '../core/recovery-mode.js';
 import { ShieldCore, type CoreModel, type DecideOptions, type Decision } from '../core/shield-core.js';
+import type { SwappableShieldPort } from '../core/shield-port.js';
 import type { ShieldStats } from '../core/shield-stats.js';
 import type { ModelCard } from '../config/model-card.js';
 import { loadModel, type LoadedModel } from './model-loader.js';
@@ -205,8 +206,11 @@ function checkOptions(o: ShieldOptions): void {
   }
 }
 
-export class Shield {
+/** The ONNX Runtime shield: the core's swappable port (src/core/shield-port.ts). */
+export class Shield implements SwappableShieldPort<PreparedModel> {
   readonly #core: ShieldCore;
+  /** The load options: every later version is prepared exactly like the first (its own modelDir). */
+  readonly #prepareOptions: ShieldOptions;
   #loaded: LoadedModel;
   #provider: Provider;
   #closed = false;
@@ -215,10 +219,11 @@ export class Shield {
   readonly #deadlineUs: number;
   readonly #stuckAfterMs: number;
 
-  private constructor(core: ShieldCore, loaded: LoadedModel, provider: Provider, deadlineUs: number, stuckAfterMs: number) {
+  private constructor(core: ShieldCore, loaded: LoadedModel, provider: Provider, prepareOptions: ShieldOptions, deadlineUs: number, stuckAfterMs: number) {
     this.#deadlineUs = deadlineUs;
     this.#stuckAfterMs = stuckAfterMs;
     this.#core = core;
+    this.#prepareOptions = prepareOptions;
     this.#loaded = loaded;
     this.#provider = provider;
   }
@@ -229,7 +234,7 @@ export class Shield {
     const { loaded, core } = prepared.take();
     const deadlineUs = opts.deadlineUs ?? DEFAULT_DEADLINE_US;
     const sc = new ShieldCore(core, { deadlineUs, staleAfterMs: opts.staleAfterMs, clock: opts.clock });
-    return new Shield(sc, loaded, prepared.provider, deadlineUs, opts.stuckAfterMs ?? stuckAfterFor(deadlineUs));
+    return new Shield(sc, loaded, prepared.provider, opts, deadlineUs, opts.stuckAfterMs ?? stuckAfterFor(deadlineUs));
   }
 
   /** Loads and checks a model (IO, check batch) without installing it; see `swap`. */
@@ -252,6 +257,19 @@ export class Shield {
       await loaded.model.close();
       throw err;
     }
+  }
+
+  /** Prepares another model directory with this shield's load options (SwappableShieldPort). */
+  prepare(modelDir: string): Promise<PreparedModel> {
+    // Updates arrive verified by the model receiver's signature check; local trust (model.sig.json)
+    // applies to the starting directory only.
+    const { trust: _trust, ...options } = this.#prepareOptions;
+    return Shield.prepare({ ...options, modelDir });
+  }
+
+  /** Frees a prepared model that will not be swapped in. */
+  release(prepared: PreparedModel): void {
+    prepared.close().catch(() => undefined);
   }
 
   /**

@@ -25,7 +25,7 @@ void t.test('errors name every bad path and its value', (t) => {
   // Cross-field checks run once the fields themselves are valid.
   t.throws(() => parseModelCard({ ...cardFor(), actLow: [-1, -1] }, "c"), /actLow: has 2 values, actDim is 3/);
   t.throws(() => parseModelCard({ ...cardFor(), format: 'other/2' }, 'c'), /format/);
-  t.throws(() => parseModelCard({ ...cardFor(), actLow: [1, 0, 0], actHigh: [0, 1, 1] }, 'c'), /actLow\.0: 1 is above actHigh\[0\] = 0/);
+  t.throws(() => parseModelCard({ ...cardFor(), actLow: [1, 0, 0], actHigh: [0, 1, 1] }, 'c'), /actLow\[0\]: 1 is above actHigh\[0\] = 0/);
   t.end();
 });
 

@@ -8,7 +8,8 @@ import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import type { ShieldDecisionView, ShieldPort } from '../../src/transport/mqtt/shield-port.js';
+import type { Decision } from '../../src/core/shield-core.js';
+import type { SwappableShieldPort } from '../../src/core/shield-port.js';
 import { readDataset, TransitionWriter } from '../../src/data/index.js';
 import { createController, createEnv, generateOfflineData } from '../../src/envs/index.js';
 import { Shield, type PreparedModel } from '../../src/inference/shield.js';
@@ -17,7 +18,6 @@ import { ModelReceiver } from '../../src/transport/mqtt/model-transfer.js';
 import { defaultsFor } from '../../src/learn/defaults.js';
 import { trainOffline } from '../../src/learn/offline.js';
 import { createOnlineTrainer } from '../../src/learn/online.js';
-import { onnxShieldPort } from '../../src/transport/mqtt/onnx-shield-port.js';
 import { ShieldNode, offlineStatus } from '../../src/transport/mqtt/shield-node.js';
 import { TransitionSpool } from '../../src/transport/mqtt/spool.js';
 import { robotTopics } from '../../src/transport/mqtt/topics.js';
@@ -38,10 +38,10 @@ interface Decided {
 }
 
 /** The ONNX shield port, also logging every decision with the model version that made it. */
-function loggingPort(shield: Shield, log: Decided[]): ShieldPort<PreparedModel> {
-  const port = onnxShieldPort(shield, { robot: ROBOT });
+function loggingPort(shield: Shield, log: Decided[]): SwappableShieldPort<PreparedModel> {
+  const port = shield;
   return {
-    async decide(obs, proposed): Promise<ShieldDecisionView> {
+    async decide(obs, proposed): Promise<Decision> {
       const d = await port.decide(obs, proposed);
       log.push({ version: shield.modelVersion, obs: obs.slice(), proposed: proposed.slice(), action: d.action.slice(), qRisk: d.qRisk });
       return d;
@@ -55,8 +55,8 @@ function loggingPort(shield: Shield, log: Decided[]): ShieldPort<PreparedModel> 
     },
     prepare: (dir) => port.prepare(dir),
     swap: (p) => port.swap(p),
-    release: (p) => port.release?.(p),
-    resetEpisode: () => port.resetEpisode?.(),
+    release: (p) => port.release(p),
+    resetEpisode: () => port.resetEpisode(),
     close: () => port.close(),
   };
 }

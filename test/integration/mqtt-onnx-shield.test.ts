@@ -10,7 +10,6 @@ import { parsePrivateKey, parsePublicKey } from '../../src/models/signing.js';
 import { ModelReceiver } from '../../src/transport/mqtt/model-transfer.js';
 import type { Transition } from '../../src/core/types.js';
 import { transitionsOf } from '../../src/data/transition-columns.js';
-import { onnxShieldPort } from '../../src/transport/mqtt/onnx-shield-port.js';
 import { ShieldNode } from '../../src/transport/mqtt/shield-node.js';
 import { TransitionSpool } from '../../src/transport/mqtt/spool.js';
 import { TrainerNode } from '../../src/transport/mqtt/trainer-node.js';
@@ -35,7 +34,7 @@ void t.test('ONNX shield: a signed version arrives over MQTT, is prepared, swapp
     robot: ROBOT,
     env,
     controller: createController(ROBOT, { seed: 3 }),
-    shield: onnxShieldPort(shield, { robot: ROBOT }),
+    shield,
     transport,
     spool: await TransitionSpool.open({ dir: join(dir, 'spool'), maxBatches: 1000, maxBytes: 1e8 }),
     receiver: new ModelReceiver({ robot: ROBOT, obsDim: 3, actDim: 3, trustedKeys: [parsePublicKey(keys.publicKeyPem)], allowUnsigned: false, stagingDir: join(dir, 'staging') }),

@@ -1,23 +1,8 @@
-import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { runMqttShield } from '../../app/mqtt-shield.js';
 import { RShieldError } from '../../core/errors.js';
 import { RECOVERY_MODES, isRecoveryMode } from '../../core/recovery-mode.js';
-import { createController, createEnv } from '../../envs/index.js';
-import { Shield, deadlineForRate } from '../../inference/shield.js';
-import { exitProcess } from '../../inference/watchdog.js';
-import { keyIdOf, parsePublicKey } from '../../models/signing.js';
-import { loadModelTrust, mergeModelTrust } from '../../models/trust.js';
-import { packageRoot } from '../../config/profile.js';
-import { ModelReceiver } from '../../transport/mqtt/model-transfer.js';
+import { deadlineForRate } from '../../inference/shield.js';
 import { brokerOptionTable, brokerOptions } from '../../transport/mqtt/connect-options.js';
-import { MqttTransport } from '../../transport/mqtt/mqtt-transport.js';
-import { onnxShieldPort } from '../../transport/mqtt/onnx-shield-port.js';
-import { ShieldNode, offlineStatus } from '../../transport/mqtt/shield-node.js';
-import { TransitionSpool } from '../../transport/mqtt/spool.js';
-import { robotTopics } from '../../transport/mqtt/topics.js';
-import { shippedModelDir } from '../demo/package-root.js';
 import { intOption, numberOption, parseCommandArgs, stringOption, stringsOption } from '../args.js';
 
 const HELP = `usage: rshield run --robot R --sim --broker URL [options]
@@ -49,20 +34,6 @@ With the broker down, shielding goes on and transitions wait in the spool.
   --batch N            transitions per batch (default 64)
   --seed N             seed of the simulated robot (default 1)
   --transport ros2     run as a ROS 2 node instead (rshield run --transport ros2 --help)`;
-
-/**
- * The trust the robot's profile grants: --profile, else the shipped hardware/sim/R.yaml when
- * there is one. The profile must describe the robot being run.
- */
-function simProfileTrust(robot: string, given: string | undefined): ReturnType<typeof loadModelTrust> | undefined {
-  const shipped = join(packageRoot(), 'hardware', 'sim', `${robot}.yaml`);
-  if (given === undefined && !existsSync(shipped)) return undefined;
-  const loaded = loadModelTrust(given ?? shipped);
-  if (loaded.profile.env !== robot) {
-    throw new RShieldError('E_CONFIG', `${loaded.file} describes robot '${loaded.profile.env}', not '${robot}'`, { robot, profile: loaded.file });
-  }
-  return loaded;
-}
 
 /** `rshield run`: the shield on a simulated robot, online over MQTT. */
 export async function run(argv: string[]): Promise<number> {
@@ -98,7 +69,6 @@ export async function run(argv: string[]): Promise<number> {
   if (robot === undefined) throw new RShieldError('E_USAGE', '--robot R is required (see rshield run --help)');
   if (values.sim !== true) throw new RShieldError('E_USAGE', 'rshield run needs --sim (a real robot runs through the ROS 2 launch files)');
   const broker = brokerOptions('run', values);
-  const topics = robotTopics(robot);
   const rate = numberOption('rate', stringOption(values, 'rate'), 50);
   if (!(rate > 0 && rate <= 10_000)) throw new RShieldError('E_USAGE', `--rate must be in (0, 10000] Hz, got ${rate}`);
   const deadlineUs = numberOption('deadline-us', stringOption(values, 'deadline-us'), deadlineForRate(rate));
@@ -107,85 +77,19 @@ export async function run(argv: string[]): Promise<number> {
   const batchSize = intOption('batch', stringOption(values, 'batch'), 64, 1);
   const seed = intOption('seed', stringOption(values, 'seed'), 1);
   const spoolMax = intOption('spool-max', stringOption(values, 'spool-max'), 10_000, 1);
-  const fromArgs = await Promise.all(
-    stringsOption(values, 'trust-key').map(async (f) => {
-      const pem = await readFile(f, 'utf8').catch((err: Error) => {
-        throw new RShieldError('E_IO', `cannot read --trust-key ${f}: ${err.message}`, { path: f });
-      });
-      return parsePublicKey(pem, f);
-    }),
-  );
-  const fromProfile = simProfileTrust(robot, stringOption(values, 'profile'));
-  const flagUnsigned = values['allow-unsigned'] === true;
-  const trust = mergeModelTrust(...(fromProfile ? [fromProfile.trust] : []), { keys: fromArgs, keyIds: fromArgs.map(keyIdOf), allowUnsigned: flagUnsigned });
-  const sources = [fromProfile ? `profile ${fromProfile.file}` : '', fromArgs.length > 0 ? '--trust-key' : '', flagUnsigned ? '--allow-unsigned' : ''].filter((x) => x !== '');
-  if (trust.keys.length === 0 && !trust.allowUnsigned) console.warn(`rshield run: no trusted key (--trust-key, or models.trustedKeys in the profile): every model update will be refused`);
-  else console.log(`model updates: ${trust.keys.length > 0 ? `signed by ${trust.keyIds.join(', ')}` : 'no trusted key'}, unsigned ${trust.allowUnsigned ? 'accepted' : 'refused'} (from ${sources.join(', ')})`);
-
-  const env = createEnv(robot, { seed });
-  const controller = createController(robot, { seed });
-  // The shipped model sits in the package (models/R), wherever the command is run from.
-  const given = stringOption(values, 'models');
-  const modelDir = given ?? shippedModelDir(robot);
-  if (given === undefined && !existsSync(join(modelDir, 'model.json'))) {
-    throw new RShieldError('E_MODEL', `no model is shipped for ${robot}; train one (rshield collect, rshield train) and pass --models DIR`, { robot });
-  }
   const recovery = stringOption(values, 'recovery');
   if (recovery !== undefined && !isRecoveryMode(recovery)) {
     throw new RShieldError('E_USAGE', `--recovery must be one of ${RECOVERY_MODES.join(', ')}, got '${recovery}'`, { option: 'recovery' });
   }
-  // Every model version received later is prepared with the same options as this one.
-  const loadOptions = { robot, deadlineUs, ...(recovery === undefined ? {} : { recoveryMode: recovery }) };
-  // The starting model is trusted like an update: signed, when asked or on a real robot's profile.
-  const requireSigned = values['require-signed'] === true || (fromProfile !== undefined && fromProfile.profile.kind !== 'sim');
-  const shield = await Shield.load({ modelDir, ...loadOptions, trust: { requireSigned, keys: trust.keys } });
-  const spoolDir = stringOption(values, 'spool') ?? join(tmpdir(), 'rshield-spool', robot);
-  const spool = await TransitionSpool.open({ dir: spoolDir, maxBatches: spoolMax, maxBytes: 512 * 1024 * 1024 });
-  const modelStore = stringOption(values, 'model-store');
-  const receiver = new ModelReceiver({
-    robot,
-    obsDim: env.spec.obsDim,
-    actDim: env.spec.actDim,
-    trustedKeys: trust.keys,
-    allowUnsigned: trust.allowUnsigned,
-    stagingDir: join(spoolDir, '..', `rshield-models-${robot}-${process.pid}`),
-    ...(modelStore !== undefined ? { storeDir: modelStore } : {}),
+  return runMqttShield({
+    robot, broker, seed, batchSize, spoolMax, maxTicks, rateHz: rate, deadlineUs,
+    requireSigned: values['require-signed'] === true,
+    modelDir: stringOption(values, 'models'),
+    recovery,
+    profile: stringOption(values, 'profile'),
+    trustKeyFiles: stringsOption(values, 'trust-key'),
+    allowUnsigned: values['allow-unsigned'] === true,
+    modelStore: stringOption(values, 'model-store'),
+    spoolDir: stringOption(values, 'spool'),
   });
-  const transport = MqttTransport.connect({ ...broker, clientId: `rshield-shield-${robot}-${process.pid}`, will: { topic: topics.status, payload: offlineStatus(robot), retain: true, qos: 1 } });
-  const node = new ShieldNode({ robot, env, controller, shield: onnxShieldPort(shield, loadOptions), transport, spool, receiver, batchSize, seed });
-  node.on('swapped', (v) => console.log(`model ${v} swapped in`));
-  node.on('swapFailed', (v, why) => console.warn(`model ${v} refused: ${why}`));
-  await node.start();
-  console.log(`shielding ${robot} (model ${shield.modelVersion}, ${shield.provider}${shield.recoveryMode === 'policy' ? '' : `, ${shield.recoveryMode} recovery`}) at ${rate} Hz; broker ${broker.url}; spool ${spoolDir}`);
-
-  let stopping = false;
-  const stop = (): void => {
-    stopping = true;
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-  const periodMs = 1000 / rate;
-  let next = performance.now();
-  try {
-    for (let n = 0; !stopping && (maxTicks === 0 || n < maxTicks); n++) {
-      await node.tick();
-      next += periodMs;
-      const wait = next - performance.now();
-      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-      else next = performance.now(); // late: do not try to catch up with a burst
-    }
-  } finally {
-    process.removeListener('SIGINT', stop);
-    process.removeListener('SIGTERM', stop);
-    await node.stop();
-    // Give acknowledgements up to 2 s; what is not acknowledged stays in the spool for the next run.
-    if (transport.connected) await Promise.race([node.drained(), new Promise((r) => setTimeout(r, 2000).unref())]);
-    await transport.close();
-    await shield.close();
-    // A model graph stuck for good would make a normal exit wait for its thread forever.
-    await exitProcess(0);
-  }
-  const s = shield.stats();
-  console.log(`stopped after ${s.ticks} ticks: ${s.interventions} interventions, ${s.failsafes} fail-safes, ${node.swaps} swaps, ${node.batchesSent} batches sent, ${spool.pending} spooled, ${spool.dropped} dropped`);
-  return 0;
 }

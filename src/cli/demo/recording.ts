@@ -4,7 +4,7 @@
  * action, Q_risk, source) that Foxglove plots directly.
  */
 import { McapRecorder, TransitionWriter, specMeta } from '../../data/index.js';
-import type { TickRecord } from './episodes.js';
+import type { TickRecord } from '../../core/episode-runner.js';
 import type { EnvSpec, Transition } from '../../core/types.js';
 
 const DECISION_SCHEMA = JSON.stringify({

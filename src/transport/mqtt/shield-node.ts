@@ -5,12 +5,12 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Controller, Env } from '../../core/types.js';
+import type { SwappableShieldPort } from '../../core/shield-port.js';
 import type { CmdPayload, StatusPayload, TelemetryPayload } from '../../config/mqtt-payloads.js';
 import type { ModelReceiver, ReceivedModel } from './model-transfer.js';
 import type { Transport } from '../transport.js';
 import { handleCmd } from './handlers/cmd.js';
 import { handleModel } from './handlers/model.js';
-import type { ShieldPort } from './shield-port.js';
 import type { TransitionSpool } from './spool.js';
 import { realTimers, type Timers } from './timers.js';
 import { robotTopics, type RobotTopics } from './topics.js';
@@ -20,7 +20,7 @@ export interface ShieldNodeOptions<P> {
   readonly robot: string;
   readonly env: Env;
   readonly controller: Controller;
-  readonly shield: ShieldPort<P>;
+  readonly shield: SwappableShieldPort<P>;
   readonly transport: Transport;
   readonly spool: TransitionSpool;
   readonly receiver: ModelReceiver;
@@ -66,33 +66,33 @@ export class ShieldNode<P = unknown> extends EventEmitter<ShieldNodeEvents> {
 
   /** @internal */
   readonly o: ShieldNodeOptions<P>;
-  private readonly timers: Timers;
-  private readonly batcher: TransitionBatcher;
-  private readonly session: number;
-  private readonly startedAt: number;
-  private readonly obs: Float32Array;
-  private seq = 0;
-  private episode = 0;
-  private step = 0;
-  private pendingSwap: { prepared: P; model: ReceivedModel } | undefined;
-  private currentDir: string | undefined;
-  private modelChain: Promise<void> = Promise.resolve();
-  private draining: Promise<void> | undefined;
-  private telemetryTimer: unknown;
-  private stopped = false;
+  readonly #timers: Timers;
+  readonly #batcher: TransitionBatcher;
+  readonly #session: number;
+  readonly #startedAt: number;
+  readonly #obs: Float32Array;
+  #seq = 0;
+  #episode = 0;
+  #step = 0;
+  #pendingSwap: { prepared: P; model: ReceivedModel } | undefined;
+  #currentDir: string | undefined;
+  #modelChain: Promise<void> = Promise.resolve();
+  #draining: Promise<void> | undefined;
+  #telemetryTimer: unknown;
+  #stopped = false;
 
   constructor(options: ShieldNodeOptions<P>) {
     super();
     this.o = options;
     this.robot = options.robot;
     this.topics = robotTopics(options.robot);
-    this.timers = options.timers ?? realTimers;
+    this.#timers = options.timers ?? realTimers;
     const { obsDim, actDim } = options.env.spec;
-    this.batcher = new TransitionBatcher({ capacity: options.batchSize ?? 64, obsDim, actDim });
-    this.session = (options.session ?? Math.floor(Math.random() * 0xffffffff)) >>> 0;
-    this.startedAt = this.timers.now();
-    this.obs = new Float32Array(obsDim);
-    this.obs.set(options.env.reset(options.seed));
+    this.#batcher = new TransitionBatcher({ capacity: options.batchSize ?? 64, obsDim, actDim });
+    this.#session = (options.session ?? Math.floor(Math.random() * 0xffffffff)) >>> 0;
+    this.#startedAt = this.#timers.now();
+    this.#obs = new Float32Array(obsDim);
+    this.#obs.set(options.env.reset(options.seed));
     options.controller.reset(options.seed);
   }
 
@@ -106,18 +106,18 @@ export class ShieldNode<P = unknown> extends EventEmitter<ShieldNodeEvents> {
   async start(): Promise<void> {
     const { transport } = this.o;
     transport.onConnectionChange((up) => {
-      if (!up || this.stopped) return;
+      if (!up || this.#stopped) return;
       this.publishStatus();
-      this.kickDrain();
+      this.#kickDrain();
     });
-    await transport.subscribe(this.topics.cmd, (topic, payload) => handleCmd(this.cmdTarget, topic, payload));
+    await transport.subscribe(this.topics.cmd, (topic, payload) => handleCmd(this.#cmdTarget, topic, payload));
     await transport.subscribe(this.topics.model, (topic, payload) => {
-      this.modelChain = this.modelChain.then(() => handleModel(this.modelTarget, topic, payload));
+      this.#modelChain = this.#modelChain.then(() => handleModel(this.#modelTarget, topic, payload));
     });
-    this.telemetryTimer = this.timers.setInterval(() => this.publishTelemetry(), this.o.telemetryMs ?? 1000);
+    this.#telemetryTimer = this.#timers.setInterval(() => this.publishTelemetry(), this.o.telemetryMs ?? 1000);
     if (transport.connected) {
       this.publishStatus();
-      this.kickDrain();
+      this.#kickDrain();
     }
   }
 
@@ -126,46 +126,46 @@ export class ShieldNode<P = unknown> extends EventEmitter<ShieldNodeEvents> {
    * controller propose, the shield decide (pass-through when disarmed), step the robot, record.
    */
   async tick(): Promise<void> {
-    const pending = this.pendingSwap;
-    if (pending !== undefined) await this.applySwap(pending);
+    const pending = this.#pendingSwap;
+    if (pending !== undefined) await this.#applySwap(pending);
     const { env, controller, shield } = this.o;
-    const proposed = controller.act(this.obs);
-    const action = this.armed ? (await shield.decide(this.obs, proposed)).action : proposed;
+    const proposed = controller.act(this.#obs);
+    const action = this.armed ? (await shield.decide(this.#obs, proposed)).action : proposed;
     const r = env.step(action);
     if (this.recording) {
-      this.batcher.add(this.obs, action, r.violation ? 1 : 0, r.obs, r.done, this.episode, this.step);
-      if (this.batcher.full) this.flushBatch();
+      this.#batcher.add(this.#obs, action, r.violation ? 1 : 0, r.obs, r.done, this.#episode, this.#step);
+      if (this.#batcher.full) this.flushBatch();
     }
-    this.step++;
+    this.#step++;
     if (r.done) {
-      this.episode++;
+      this.#episode++;
       this.episodes++;
-      this.step = 0;
-      this.obs.set(env.reset());
+      this.#step = 0;
+      this.#obs.set(env.reset());
       controller.reset();
-      shield.resetEpisode?.();
+      shield.resetEpisode();
     } else {
-      this.obs.set(r.obs);
+      this.#obs.set(r.obs);
     }
   }
 
   /** Seals the transitions collected so far into the spool and starts sending. */
   flushBatch(): void {
-    const bytes = this.batcher.seal(this.session, this.seq);
+    const bytes = this.#batcher.seal(this.#session, this.#seq);
     if (bytes === undefined) return;
-    this.seq = (this.seq + 1) >>> 0;
+    this.#seq = (this.#seq + 1) >>> 0;
     this.o.spool.push(bytes);
-    this.kickDrain();
+    this.#kickDrain();
   }
 
   /** Resolves when every batch sealed so far has been acknowledged (or the link is down). */
   async drained(): Promise<void> {
-    while (this.draining !== undefined) await this.draining;
+    while (this.#draining !== undefined) await this.#draining;
   }
 
   /** Resolves when model messages received so far have been handled (verified, prepared or refused). */
   async modelsSettled(): Promise<void> {
-    await this.modelChain;
+    await this.#modelChain;
   }
 
   telemetry(): TelemetryPayload {
@@ -173,7 +173,7 @@ export class ShieldNode<P = unknown> extends EventEmitter<ShieldNodeEvents> {
     return {
       v: 1,
       robot: this.robot,
-      time: this.timers.now(),
+      time: this.#timers.now(),
       ticks: s.ticks,
       tickP50Us: s.tickUs.p50,
       tickP99Us: s.tickUs.p99,
@@ -200,7 +200,7 @@ export class ShieldNode<P = unknown> extends EventEmitter<ShieldNodeEvents> {
       recording: this.recording,
       modelVersion: this.o.shield.modelVersion,
       provider: this.o.shield.provider,
-      startedAt: this.startedAt,
+      startedAt: this.#startedAt,
       ...(this.lastSwapError !== undefined ? { lastSwapError: this.lastSwapError } : {}),
     };
   }
@@ -217,43 +217,43 @@ export class ShieldNode<P = unknown> extends EventEmitter<ShieldNodeEvents> {
 
   /** Flushes the open batch, waits for the spool to reach the disk, says offline, disconnects. */
   async stop(): Promise<void> {
-    if (this.stopped) return;
-    this.stopped = true;
-    this.timers.clearInterval(this.telemetryTimer);
+    if (this.#stopped) return;
+    this.#stopped = true;
+    this.#timers.clearInterval(this.#telemetryTimer);
     this.flushBatch();
     await this.o.spool.flushed();
-    await this.modelChain;
+    await this.#modelChain;
     if (this.o.transport.connected) {
       await this.o.transport.publish(this.topics.status, offlineStatus(this.robot), { qos: 1, retain: true }).catch(() => undefined);
     }
   }
 
-  private async applySwap(pending: { prepared: P; model: ReceivedModel }): Promise<void> {
-    this.pendingSwap = undefined;
+  async #applySwap(pending: { prepared: P; model: ReceivedModel }): Promise<void> {
+    this.#pendingSwap = undefined;
     try {
       await this.o.shield.swap(pending.prepared);
     } catch (err) {
-      this.swapFailed(pending.model.version, err instanceof Error ? err.message : String(err));
+      this.#swapFailed(pending.model.version, err instanceof Error ? err.message : String(err));
       return;
     }
     this.swaps++;
     this.lastSwapError = undefined;
-    this.currentDir = pending.model.dir;
+    this.#currentDir = pending.model.dir;
     this.publishStatus();
     this.emit('swapped', pending.model.version);
   }
 
-  private swapFailed(version: string, reason: string): void {
+  #swapFailed(version: string, reason: string): void {
     this.swapFailures++;
     this.lastSwapError = `${version}: ${reason}`;
     this.publishStatus();
     this.emit('swapFailed', version, reason);
   }
 
-  private kickDrain(): void {
-    if (this.draining !== undefined) return;
+  #kickDrain(): void {
+    if (this.#draining !== undefined) return;
     const { spool, transport } = this.o;
-    this.draining = (async () => {
+    this.#draining = (async () => {
       try {
         for (;;) {
           const sent = await spool.drain((b) => transport.publish(this.topics.transitions, b, { qos: 1 }), () => transport.connected);
@@ -262,12 +262,12 @@ export class ShieldNode<P = unknown> extends EventEmitter<ShieldNodeEvents> {
           if (sent === 0 || !transport.connected || spool.pending === 0) break;
         }
       } finally {
-        this.draining = undefined;
+        this.#draining = undefined;
       }
     })();
   }
 
-  private readonly cmdTarget = {
+  readonly #cmdTarget = {
     node: this as ShieldNode<P>,
     get armed(): boolean {
       return this.node.armed;
@@ -282,38 +282,38 @@ export class ShieldNode<P = unknown> extends EventEmitter<ShieldNodeEvents> {
       if (!v) this.node.flushBatch();
       this.node.recording = v;
     },
-    invalid: (topic: string, reason: string) => this.countInvalid(topic, reason),
+    invalid: (topic: string, reason: string) => this.#countInvalid(topic, reason),
     applied: (cmd: CmdPayload) => {
       this.publishStatus();
       this.emit('cmd', cmd);
     },
   };
 
-  private readonly modelTarget = {
+  readonly #modelTarget = {
     node: this as ShieldNode<P>,
     get receiver(): ModelReceiver {
       return this.node.o.receiver;
     },
-    invalid: (topic: string, reason: string) => this.countInvalid(topic, reason),
-    refused: (version: string, reason: string) => this.swapFailed(version, reason),
+    invalid: (topic: string, reason: string) => this.#countInvalid(topic, reason),
+    refused: (version: string, reason: string) => this.#swapFailed(version, reason),
     received: (model: ReceivedModel) => {
       // Preparing (session creation, check batch) runs while ticks go on; the swap waits for a tick boundary.
-      this.modelChain = this.modelChain.then(async () => {
+      this.#modelChain = this.#modelChain.then(async () => {
         try {
           const prepared = await this.o.shield.prepare(model.dir);
           // A newer version overtakes one still waiting for its tick boundary.
-          if (this.pendingSwap !== undefined) this.o.shield.release?.(this.pendingSwap.prepared);
-          this.pendingSwap = { prepared, model };
+          if (this.#pendingSwap !== undefined) this.o.shield.release(this.#pendingSwap.prepared);
+          this.#pendingSwap = { prepared, model };
           this.emit('prepared', model.version);
-          await this.o.receiver.prune([model.dir, ...(this.currentDir !== undefined ? [this.currentDir] : [])]);
+          await this.o.receiver.prune([model.dir, ...(this.#currentDir !== undefined ? [this.#currentDir] : [])]);
         } catch (err) {
-          this.swapFailed(model.version, err instanceof Error ? err.message : String(err));
+          this.#swapFailed(model.version, err instanceof Error ? err.message : String(err));
         }
       });
     },
   };
 
-  private countInvalid(topic: string, reason: string): void {
+  #countInvalid(topic: string, reason: string): void {
     this.invalidByTopic.set(topic, (this.invalidByTopic.get(topic) ?? 0) + 1);
     this.emit('invalid', topic, reason);
   }

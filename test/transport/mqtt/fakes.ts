@@ -6,7 +6,9 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RShieldError } from '../../../src/core/errors.js';
 import type { Controller, Env, EnvSpec, StepResult, Transition } from '../../../src/core/types.js';
-import type { ShieldPort, ShieldDecisionView } from '../../../src/transport/mqtt/shield-port.js';
+import type { Decision } from '../../../src/core/shield-core.js';
+import type { SwappableShieldPort } from '../../../src/core/shield-port.js';
+import type { ShieldStats } from '../../../src/core/shield-stats.js';
 import { transitionsOf, type TransitionColumnsView } from '../../../src/data/transition-columns.js';
 import type { OnlineTrainerPort } from '../../../src/transport/mqtt/trainer-node.js';
 
@@ -53,13 +55,13 @@ export interface FakePrepared {
 }
 
 /** A shield whose "model" is model.json: intervenes when x > 0.5 with the card's recovery action. */
-export class FakeShield implements ShieldPort<FakePrepared> {
+export class FakeShield implements SwappableShieldPort<FakePrepared> {
   provider = 'fake';
   ticks = 0;
   interventions = 0;
   released = 0;
   private current: FakePrepared;
-  private readonly out = { action: new Float32Array(1), source: 'task' as ShieldDecisionView['source'], qRisk: 0 };
+  private readonly out = { action: new Float32Array(1), source: 'task' as Decision['source'], qRisk: 0, failsafeReason: null };
 
   constructor(initialVersion = 'v0') {
     this.current = { version: initialVersion, recoveryAction: -0.1 };
@@ -70,7 +72,7 @@ export class FakeShield implements ShieldPort<FakePrepared> {
   get recoveryAction(): number {
     return this.current.recoveryAction;
   }
-  async decide(obs: Float32Array, proposed: Float32Array): Promise<ShieldDecisionView> {
+  async decide(obs: Float32Array, proposed: Float32Array): Promise<Decision> {
     await Promise.resolve();
     this.ticks++;
     const risky = (obs[0] ?? 0) > 0.5;
@@ -80,8 +82,9 @@ export class FakeShield implements ShieldPort<FakePrepared> {
     if (risky) this.interventions++;
     return this.out;
   }
-  stats(): { ticks: number; interventions: number; failsafes: number; tickUs: { p50: number; p99: number } } {
-    return { ticks: this.ticks, interventions: this.interventions, failsafes: 0, tickUs: { p50: 10, p99: 20 } };
+  stats(): ShieldStats {
+    const failsafesByReason = { 'bad-length': 0, 'non-finite': 0, stale: 0, 'inference-error': 0, deadline: 0, 'out-of-range': 0 };
+    return { ticks: this.ticks, interventions: this.interventions, failsafes: 0, failsafesByReason, tickUs: { p50: 10, p99: 20, max: 20 } };
   }
   async prepare(dir: string): Promise<FakePrepared> {
     const card = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8')) as { version: string; recoveryAction?: number; broken?: boolean };
@@ -95,6 +98,7 @@ export class FakeShield implements ShieldPort<FakePrepared> {
   release(): void {
     this.released++;
   }
+  resetEpisode(): void {}
   async close(): Promise<void> {}
 }
 

@@ -3,8 +3,9 @@
  * (unshielded) or through a shield, on the same per-episode seeds — the comparison of the
  * Recovery RL paper (cumulative successes vs cumulative violations, thesis ch. 4).
  */
-import type { Controller, Env, Transition } from '../../core/types.js';
-import type { ActionSource, Decision } from '../../core/shield-core.js';
+import type { Controller, Env, Transition } from './types.js';
+import type { ActionSource, Decision } from './shield-core.js';
+import type { ShieldPort } from './shield-port.js';
 
 /** What the shield decided for one transition's action (copied: decisions are reused objects). */
 export interface TickRecord {
@@ -29,22 +30,20 @@ export interface RunTotals {
   cumulativeViolations: number[];
 }
 
-export interface Decider {
-  decide(obs: Float32Array, proposed: Float32Array): Promise<Decision>;
-  /** Back to task mode at an episode start (hysteresis state). */
-  resetEpisode?(): void;
-}
-
 export interface EpisodeRunOptions {
   readonly env: Env;
   readonly controller: Controller;
   readonly episodes: number;
   readonly seed: number;
   /** Absent: the controller drives the robot directly. */
-  readonly shield?: Decider;
-  /** Receives every transition (for the MCAP recording) and the decision that chose its action. */
-  readonly onTransition?: (t: Transition, tick: TickRecord) => void;
-  readonly onEpisode?: (done: number, totals: RunTotals) => void;
+  readonly shield?: ShieldPort;
+  /**
+   * Receives every transition (for the MCAP recording, an online learner) and the decision that
+   * chose its action; a returned promise is awaited before the robot moves on.
+   */
+  readonly onTransition?: (t: Transition, tick: TickRecord) => Promise<void> | void;
+  /** After each episode; a returned promise is awaited (e.g. a model swap between episodes). */
+  readonly onEpisode?: (done: number, totals: RunTotals) => Promise<void> | void;
 }
 
 export function episodeSeed(base: number, i: number): number {
@@ -60,7 +59,7 @@ export async function runEpisodes(o: EpisodeRunOptions): Promise<RunTotals> {
     const seed = episodeSeed(o.seed, ep);
     let obs = o.env.reset(seed);
     o.controller.reset(seed);
-    o.shield?.resetEpisode?.();
+    o.shield?.resetEpisode();
     let violated = false;
     let success = false;
     let pending: { t: Omit<Transition, 'episode' | 'nextAct'>; tick: TickRecord } | null = null;
@@ -79,20 +78,20 @@ export async function runEpisodes(o: EpisodeRunOptions): Promise<RunTotals> {
       if (r.violation) violated = true;
       success = r.success;
       if (o.onTransition !== undefined) {
-        if (pending !== null) o.onTransition({ ...pending.t, episode: ep, nextAct: action }, pending.tick);
+        if (pending !== null) await o.onTransition({ ...pending.t, episode: ep, nextAct: action }, pending.tick);
         const tick: TickRecord = decision === null ? { proposed, qRisk: Number.NaN, source: 'unshielded' } : { proposed, qRisk: decision.qRisk, source: decision.source };
         pending = { t: { obs, act: action, cost: r.violation ? 1 : 0, nextObs: r.obs, done: r.done, step }, tick };
       }
       obs = r.obs;
       if (r.done) break;
     }
-    if (o.onTransition !== undefined && pending !== null) o.onTransition({ ...pending.t, episode: ep }, pending.tick);
+    if (o.onTransition !== undefined && pending !== null) await o.onTransition({ ...pending.t, episode: ep }, pending.tick);
     totals.episodes++;
     if (success) totals.successes++;
     if (violated) totals.violations++;
     totals.cumulativeSuccesses.push(totals.successes);
     totals.cumulativeViolations.push(totals.violations);
-    o.onEpisode?.(totals.episodes, totals);
+    await o.onEpisode?.(totals.episodes, totals);
   }
   totals.ratio = (totals.successes + 1) / (totals.violations + 1);
   return totals;

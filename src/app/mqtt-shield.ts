@@ -1,0 +1,152 @@
+/**
+ * Start-up and wiring of the MQTT sim shield (`rshield run --sim`): model trust from the
+ * profile and the options, the simulated robot, the ONNX Runtime shield, the spool, the model
+ * receiver, the broker connection and the ShieldNode, paced by the core tick loop.
+ */
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { systemClock } from '../core/clock.js';
+import { RShieldError } from '../core/errors.js';
+import type { RecoveryMode } from '../core/recovery-mode.js';
+import { TickLoop, systemTimer } from '../core/tick-loop.js';
+import { createController, createEnv } from '../envs/index.js';
+import { Shield } from '../inference/shield.js';
+import { exitProcess } from '../inference/watchdog.js';
+import { keyIdOf, parsePublicKey } from '../models/signing.js';
+import { loadModelTrust, mergeModelTrust } from '../models/trust.js';
+import { packageRoot } from '../config/profile.js';
+import { ModelReceiver } from '../transport/mqtt/model-transfer.js';
+import type { BrokerOptions } from '../transport/mqtt/connect-options.js';
+import { MqttTransport } from '../transport/mqtt/mqtt-transport.js';
+import { ShieldNode, offlineStatus } from '../transport/mqtt/shield-node.js';
+import { TransitionSpool } from '../transport/mqtt/spool.js';
+import { robotTopics } from '../transport/mqtt/topics.js';
+
+export interface MqttShieldOptions {
+  readonly robot: string;
+  readonly broker: BrokerOptions;
+  /** Model to start with; default the one shipped for the robot. */
+  readonly modelDir?: string | undefined;
+  readonly recovery?: RecoveryMode | undefined;
+  /** Profile name or YAML path; default hardware/sim/R.yaml when shipped. */
+  readonly profile?: string | undefined;
+  readonly trustKeyFiles: readonly string[];
+  readonly allowUnsigned: boolean;
+  readonly modelStore?: string | undefined;
+  readonly spoolDir?: string | undefined;
+  readonly spoolMax: number;
+  readonly rateHz: number;
+  /** A decision later than this (µs) is the fail-safe. */
+  readonly deadlineUs: number;
+  /** Refuse an unsigned starting model; on by default for hardware profiles. */
+  readonly requireSigned: boolean;
+  /** 0: run until SIGINT/SIGTERM. */
+  readonly maxTicks: number;
+  readonly batchSize: number;
+  readonly seed: number;
+}
+
+/**
+ * The trust the robot's profile grants: the given profile, else the shipped hardware/sim/R.yaml
+ * when there is one. The profile must describe the robot being run.
+ */
+function simProfileTrust(robot: string, given: string | undefined): ReturnType<typeof loadModelTrust> | undefined {
+  const shipped = join(packageRoot(), 'hardware', 'sim', `${robot}.yaml`);
+  if (given === undefined && !existsSync(shipped)) return undefined;
+  const loaded = loadModelTrust(given ?? shipped);
+  if (loaded.profile.env !== robot) {
+    throw new RShieldError('E_CONFIG', `${loaded.file} describes robot '${loaded.profile.env}', not '${robot}'`, { robot, profile: loaded.file });
+  }
+  return loaded;
+}
+
+/** Runs the shield until maxTicks or a signal; resolves with the exit code. */
+export async function runMqttShield(o: MqttShieldOptions): Promise<number> {
+  const { robot, broker, seed, batchSize } = o;
+  const topics = robotTopics(robot);
+  const fromArgs = await Promise.all(
+    o.trustKeyFiles.map(async (f) => {
+      const pem = await readFile(f, 'utf8').catch((err: Error) => {
+        throw new RShieldError('E_IO', `cannot read --trust-key ${f}: ${err.message}`, { path: f });
+      });
+      return parsePublicKey(pem, f);
+    }),
+  );
+  const fromProfile = simProfileTrust(robot, o.profile);
+  const flagUnsigned = o.allowUnsigned;
+  const trust = mergeModelTrust(...(fromProfile ? [fromProfile.trust] : []), { keys: fromArgs, keyIds: fromArgs.map(keyIdOf), allowUnsigned: flagUnsigned });
+  const sources = [fromProfile ? `profile ${fromProfile.file}` : '', fromArgs.length > 0 ? '--trust-key' : '', flagUnsigned ? '--allow-unsigned' : ''].filter((x) => x !== '');
+  if (trust.keys.length === 0 && !trust.allowUnsigned) console.warn(`rshield run: no trusted key (--trust-key, or models.trustedKeys in the profile): every model update will be refused`);
+  else console.log(`model updates: ${trust.keys.length > 0 ? `signed by ${trust.keyIds.join(', ')}` : 'no trusted key'}, unsigned ${trust.allowUnsigned ? 'accepted' : 'refused'} (from ${sources.join(', ')})`);
+
+  const env = createEnv(robot, { seed });
+  const controller = createController(robot, { seed });
+  // The shipped model sits in the package (models/R), wherever the command is run from.
+  const modelDir = o.modelDir ?? join(packageRoot(), 'models', robot);
+  if (o.modelDir === undefined && !existsSync(join(modelDir, 'model.json'))) {
+    throw new RShieldError('E_MODEL', `no model is shipped for ${robot}; train one (rshield collect, rshield train) and pass --models DIR`, { robot });
+  }
+  // Every model version received later is prepared with the same options as this one.
+  // The starting model is trusted like an update: signed, when asked or on a real robot's profile.
+  const requireSigned = o.requireSigned || (fromProfile !== undefined && fromProfile.profile.kind !== 'sim');
+  const shield = await Shield.load({
+    modelDir, robot, deadlineUs: o.deadlineUs, trust: { requireSigned, keys: trust.keys },
+    ...(o.recovery === undefined ? {} : { recoveryMode: o.recovery }),
+  });
+  const spoolDir = o.spoolDir ?? join(tmpdir(), 'rshield-spool', robot);
+  const spool = await TransitionSpool.open({ dir: spoolDir, maxBatches: o.spoolMax, maxBytes: 512 * 1024 * 1024 });
+  const receiver = new ModelReceiver({
+    robot,
+    obsDim: env.spec.obsDim,
+    actDim: env.spec.actDim,
+    trustedKeys: trust.keys,
+    allowUnsigned: trust.allowUnsigned,
+    stagingDir: join(spoolDir, '..', `rshield-models-${robot}-${process.pid}`),
+    ...(o.modelStore !== undefined ? { storeDir: o.modelStore } : {}),
+  });
+  const transport = MqttTransport.connect({ ...broker, clientId: `rshield-shield-${robot}-${process.pid}`, will: { topic: topics.status, payload: offlineStatus(robot), retain: true, qos: 1 } });
+  const node = new ShieldNode({ robot, env, controller, shield, transport, spool, receiver, batchSize, seed });
+  node.on('swapped', (v) => console.log(`model ${v} swapped in`));
+  node.on('swapFailed', (v, why) => console.warn(`model ${v} refused: ${why}`));
+  await node.start();
+  console.log(`shielding ${robot} (model ${shield.modelVersion}, ${shield.provider}${shield.recoveryMode === 'policy' ? '' : `, ${shield.recoveryMode} recovery`}) at ${o.rateHz} Hz; broker ${broker.url}; spool ${spoolDir}`);
+
+  // Paced on an absolute grid; a late tick skips its missed slots instead of bursting to catch up.
+  let finish!: (err?: Error) => void;
+  const finished = new Promise<void>((resolve, reject) => {
+    finish = (err) => (err === undefined ? resolve() : reject(err));
+  });
+  const loop = new TickLoop({
+    periodMs: 1000 / o.rateHz,
+    clock: systemClock,
+    timer: systemTimer,
+    tick: async () => {
+      await node.tick();
+      if (o.maxTicks > 0 && loop.ticks >= o.maxTicks) finish();
+    },
+    onError: (err) => finish(err instanceof Error ? err : new Error('control tick failed', { cause: err })),
+  });
+  const stop = (): void => finish();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  try {
+    loop.start();
+    await finished;
+  } finally {
+    await loop.stop();
+    process.removeListener('SIGINT', stop);
+    process.removeListener('SIGTERM', stop);
+    await node.stop();
+    // Give acknowledgements up to 2 s; what is not acknowledged stays in the spool for the next run.
+    if (transport.connected) await Promise.race([node.drained(), new Promise((r) => setTimeout(r, 2000).unref())]);
+    await transport.close();
+    await shield.close();
+    // A model graph stuck for good would make a normal exit wait for its thread forever.
+    await exitProcess(0);
+  }
+  const s = shield.stats();
+  console.log(`stopped after ${s.ticks} ticks: ${s.interventions} interventions, ${s.failsafes} fail-safes, ${node.swaps} swaps, ${node.batchesSent} batches sent, ${spool.pending} spooled, ${spool.dropped} dropped`);
+  return 0;
+}
