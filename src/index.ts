@@ -28,7 +28,7 @@ export type { Provider, Logger } from './inference/session-factory.js';
 export { ModelCardSchema, loadModelCard, parseModelCard, MODEL_CARD_FORMAT, type ModelCard, type ModelCardInput } from './config/model-card.js';
 export * as nn from './nn/index.js';
 export { GraphBuilder, ParamSet, TrainingProgram, exportInference, inferenceGraph, type InferenceCard } from './nn/index.js';
-export { runRos2Shield, type RunRos2ShieldOptions } from './transport/ros2/run-ros2-shield.js';
+export { runRos2Shield, type RunRos2ShieldOptions } from './app/ros2-shield.js';
 export { loadRobotProfile, parseRobotProfile, type RobotProfile } from './config/profile.js';
 export { loadModelTrust, profileModelTrust, mergeModelTrust, type ModelTrust } from './config/model-trust.js';
 export { MqttTransport, type MqttTransportOptions } from './transport/mqtt/mqtt-transport.js';
