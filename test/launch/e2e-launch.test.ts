@@ -12,7 +12,7 @@ import { loadRobotProfile, packageRoot } from '../../src/config/profile.js';
 import { createController } from '../../src/envs/index.js';
 import { loadRclnodejs } from '../../src/transport/ros2/load-rclnodejs.js';
 import { SimController } from '../../src/transport/ros2/sim-node.js';
-import { hasRos2, isolateRos2 } from '../transport/ros2/harness.js';
+import { hasRos2, isolateRos2, pollUntil } from '../transport/ros2/harness.js';
 
 const root = packageRoot();
 const exec = promisify(execFile);
@@ -27,19 +27,12 @@ interface Launch {
 function launch(file: string, args: string[]): Launch {
   const proc = spawn('ros2', ['launch', join(root, 'launch', file), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   const l: Launch = { proc, output: '', exited: new Promise((r) => proc.on('exit', (code) => r(code))) };
-  proc.stdout!.on('data', (b: Buffer) => (l.output += b.toString()));
-  proc.stderr!.on('data', (b: Buffer) => (l.output += b.toString()));
+  proc.stdout.on('data', (b: Buffer) => (l.output += b.toString()));
+  proc.stderr.on('data', (b: Buffer) => (l.output += b.toString()));
   return l;
 }
 
-async function until(done: () => boolean, timeoutMs: number): Promise<boolean> {
-  const end = performance.now() + timeoutMs;
-  while (!done()) {
-    if (performance.now() > end) return false;
-    await sleep(20);
-  }
-  return true;
-}
+const until = pollUntil;
 
 void t.test('sim.launch.xml + shield.launch.xml + a controller: forwarded steps, q_risk, hold on stale state, lifecycle, params, clean SIGINT', { skip: !hasRos2() && 'no ROS 2 sourced', timeout: 120_000 }, async (t) => {
   isolateRos2();

@@ -46,7 +46,7 @@ export function isolateRos2(env: NodeJS.ProcessEnv = process.env): void {
 
 export const hasRos2 = (): boolean => process.env['ROS_DISTRO'] !== undefined;
 
-async function pollUntil(done: () => boolean, timeoutMs: number): Promise<boolean> {
+export async function pollUntil(done: () => boolean, timeoutMs: number): Promise<boolean> {
   const end = performance.now() + timeoutMs;
   while (!done()) {
     if (performance.now() > end) return false;
