@@ -23,9 +23,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import ort from 'onnxruntime-node';
-import { loadModelCard } from '../src/config/model-card.js';
+import { loadModelCard } from '../src/models/model-dir.js';
 import type { Transition } from '../src/core/types.js';
-import { TransitionWriter, specMeta, readDataset } from '../src/data/index.js';
+import { TransitionColumns, TransitionWriter, specMeta, readDataset } from '../src/data/index.js';
 import { createController, createEnv, generateOfflineData, generatorInfo } from '../src/envs/index.js';
 import { episodeSeed } from '../src/cli/demo/episodes.js';
 import { Shield } from '../src/inference/shield.js';
@@ -168,9 +168,12 @@ async function runArm(trainer: OnlineTrainer | null, shielded = true, gated = fa
   let qTaskN = 0;
   let qAll = 0;
   let qAllN = 0;
+  const one = TransitionColumns.fixed(spec.obsDim, spec.actDim, 1);
   const learn = async (t: Transition): Promise<void> => {
     if (trainer === null) return;
-    trainer.addTransitions([t]);
+    one.clear();
+    one.push(t);
+    trainer.addTransitions(one);
     const t0 = performance.now();
     await trainer.update(1);
     updateSeconds += (performance.now() - t0) / 1000;

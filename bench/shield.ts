@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import { Rng } from '../src/core/rng.js';
 import { nearestSafeCandidates } from '../src/core/nearest-safe-candidates.js';
 import type { ModelCardInput } from '../src/config/model-card.js';
-import { encodeModel, floatTensor, floatValueInfo, model, node, type INodeProto, type ITensorProto } from '../src/inference/onnx-proto.js';
+import { encodeModel, floatTensor, floatValueInfo, model, node, type INodeProto, type ITensorProto } from '../src/nn/onnx-proto.js';
 import { Shield, type ShieldOptions } from '../src/inference/shield.js';
 
 const { values } = parseArgs({ options: { ticks: { type: 'string', default: '100000' } } });

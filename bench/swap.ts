@@ -16,8 +16,8 @@ import { join } from 'node:path';
 import { fork } from 'node:child_process';
 import type { ModelMessage } from '../src/config/mqtt-payloads.js';
 import { Shield } from '../src/inference/shield.js';
-import { generateSigningKeys, parsePublicKey } from '../src/inference/model-signing.js';
-import { ModelReceiver } from '../src/inference/model-transfer.js';
+import { generateSigningKeys, parsePublicKey } from '../src/models/signing.js';
+import { ModelReceiver } from '../src/transport/mqtt/model-transfer.js';
 import { writeModelDir } from '../test/inference/helpers/models.js';
 
 const args = process.argv.slice(2);

@@ -2,8 +2,9 @@
 // MQTT model messages in ITS OWN process, as a deployed trainer does, so that the sender's
 // allocations (base64 of every chunk) do not count in the shield's RSS. Answers each
 // { src, robot, privateKeyPem } with the messages as JSON strings (the MQTT payloads).
-import { parsePrivateKey } from '../../src/inference/model-signing.js';
-import { buildModelMessages, readModelDir } from '../../src/inference/model-transfer.js';
+import { parsePrivateKey } from '../../src/models/signing.js';
+import { readModelDir } from '../../src/models/model-dir.js';
+import { buildModelMessages } from '../../src/transport/mqtt/model-transfer.js';
 
 interface SendRequest {
   readonly src: string;

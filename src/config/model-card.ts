@@ -1,10 +1,10 @@
 /**
  * The model card (`model.json`): what a model directory holds and how its ONNX files are wired.
  * Models exported by other tools work when their card names their inputs and outputs
- * (DESIGN.md "Public API"). Validated with zod at load; every error names the path and value.
+ * (DESIGN.md "Public API"). Validated with zod at load (src/models/model-dir.ts reads it); every
+ * error names the path and value.
  */
-import { readFile } from 'node:fs/promises';
-import { isAbsolute, join, normalize } from 'node:path';
+import { isAbsolute, normalize } from 'node:path';
 import { z } from 'zod';
 import { RShieldError } from '../core/errors.js';
 import { RECOVERY_MODES } from '../core/recovery-mode.js';
@@ -95,23 +95,4 @@ export function parseModelCard(json: unknown, source: string): ModelCard {
     return `${path}: ${i.message}${got}`;
   });
   throw new RShieldError('E_MODEL', `${source}: invalid model card: ${issues.join('; ')}`, { source, issues });
-}
-
-/** Reads and validates `<dir>/model.json`. */
-export async function loadModelCard(dir: string): Promise<ModelCard> {
-  const path = join(dir, MODEL_CARD_FILE);
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message;
-    throw new RShieldError('E_MODEL', `${path}: cannot read model card: ${why}`, { path }, { cause: err });
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new RShieldError('E_MODEL', `${path}: not valid JSON: ${(err as Error).message}`, { path }, { cause: err });
-  }
-  return parseModelCard(json, path);
 }

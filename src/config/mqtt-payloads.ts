@@ -63,8 +63,15 @@ export const announcedCard = z.looseObject({
   actDim: z.number().int().positive(),
 });
 
-/** The two model files, by fixed name: a message never names a path. */
-export const modelFileName = z.enum(['critic.onnx', 'recovery.onnx']);
+/**
+ * A file of a model directory as its card names it (e.g. critic.onnx, or a PyTorch export's
+ * q.onnx): a relative path of plain segments, never absolute, never '.' or '..'.
+ */
+export const modelFileName = z
+  .string()
+  .max(200)
+  .regex(/^[A-Za-z0-9_-][A-Za-z0-9._-]*(\/[A-Za-z0-9_-][A-Za-z0-9._-]*)*$/, 'must be a relative file name of letters, digits, ., _ and - (no leading dot)')
+  .refine((f) => f !== 'model.json', 'must not be the card itself');
 export type ModelFileName = z.infer<typeof modelFileName>;
 
 const maxModelFileBytes = 64 * 1024 * 1024;
@@ -78,8 +85,9 @@ export const modelAnnounce = z.object({
   card: announcedCard,
   files: z
     .array(z.object({ name: modelFileName, sha256: sha256Hex, bytes: z.number().int().positive().max(maxModelFileBytes) }))
-    .length(2)
-    .refine((fs) => new Set(fs.map((f) => f.name)).size === 2, 'files must be critic.onnx and recovery.onnx, once each'),
+    .min(1)
+    .max(16)
+    .refine((fs) => new Set(fs.map((f) => f.name)).size === fs.length, 'each file is listed once'),
   transfer: z.discriminatedUnion('mode', [
     z.object({ mode: z.literal('inline'), chunkBytes: z.number().int().positive().max(1024 * 1024) }),
     z.object({ mode: z.literal('hash') }),

@@ -1,4 +1,5 @@
-import type { DatasetMeta } from './datasetMeta.js';
+import type { DatasetMeta } from './dataset-meta.js';
+import type { TransitionColumnsView } from './transition-columns.js';
 
 /** One file that went into a dataset, and what was found in it. */
 export interface DatasetFile {
@@ -14,26 +15,8 @@ export interface DatasetFile {
   readonly bytesDiscarded: number;
 }
 
-/**
- * Transitions of one robot as column arrays, row i of each belonging to transition i:
- * `obs[i*obsDim .. (i+1)*obsDim)`, `act[i*actDim ..]`, `cost[i]`, … The layout the trainer
- * copies into ONNX tensors without per-row work.
- */
-export interface Dataset {
-  readonly size: number;
-  readonly obsDim: number;
-  readonly actDim: number;
-  readonly obs: Float32Array;
-  readonly act: Float32Array;
-  readonly cost: Float32Array;
-  readonly nextObs: Float32Array;
-  readonly done: Uint8Array;
-  /** Episode ids, unique across the files of the dataset (see readDataset). */
-  readonly episode: Uint32Array;
-  readonly step: Uint32Array;
-  /** The action taken at nextObs; zeros where hasNextAct[i] is 0. */
-  readonly nextAct: Float32Array;
-  readonly hasNextAct: Uint8Array;
+/** Transitions of one robot read from MCAP files: their columns and where they came from. */
+export interface Dataset extends TransitionColumnsView {
   /** Metadata of the first file; every file has the same robot and dimensions. */
   readonly meta: DatasetMeta;
   readonly files: readonly DatasetFile[];

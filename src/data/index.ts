@@ -1,7 +1,9 @@
-// MCAP recording and datasets (docs/datasets.md).
-export { McapRecorder, type ChannelSpec, type McapRecorderOptions } from './mcapRecorder.js';
-export { TransitionWriter, specMeta, type TransitionWriterMeta, type TransitionWriterOptions } from './transitionWriter.js';
-export { readDataset } from './readDataset.js';
+// MCAP recording, datasets and the columnar transition type (docs/datasets.md).
+export { McapRecorder, type ChannelSpec, type McapRecorderOptions } from './mcap-recorder.js';
+export { TransitionWriter, specMeta, type TransitionWriterMeta, type TransitionWriterOptions } from './transition-writer.js';
+export { readDataset } from './read-dataset.js';
 export type { Dataset, DatasetFile } from './dataset.js';
-export { DATASET_FORMAT, DATASET_METADATA_NAME, type DatasetMeta } from './datasetMeta.js';
-export { TRANSITION_SCHEMA_NAME, TRANSITION_SCHEMA_TEXT, TRANSITIONS_TOPIC, TransitionCodec, type TransitionMessage } from './transitionMessage.js';
+export { DATASET_FORMAT, DATASET_METADATA_NAME, type DatasetMeta } from './dataset-meta.js';
+export { TRANSITION_SCHEMA_NAME, TRANSITION_SCHEMA_TEXT, TRANSITIONS_TOPIC, TransitionCodec, type TransitionMessage } from './transition-message.js';
+export { TransitionColumns, transitionAt, transitionsOf, type ColumnsMode, type TransitionColumnsView } from './transition-columns.js';
+export { createReplayBuffer, REPLAY_CAPACITY } from './replay-buffer.js';

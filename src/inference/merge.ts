@@ -7,7 +7,7 @@
  * rule (with hysteresis) in one tested place for fused and separate models alike.
  */
 import type { ModelCard } from '../config/model-card.js';
-import { onnx, type IAttributeProto, type IGraphProto, type IModelProto, type INodeProto, type ModelProto } from './onnx-proto.js';
+import { onnx, type IAttributeProto, type IGraphProto, type IModelProto, type INodeProto, type ModelProto } from '../nn/onnx-proto.js';
 
 export const FUSED_OBS = 'obs';
 export const FUSED_ACT = 'act';

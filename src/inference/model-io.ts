@@ -5,7 +5,7 @@
  */
 import { RShieldError } from '../core/errors.js';
 import type { ModelCard } from '../config/model-card.js';
-import { onnx, type IGraphProto, type IValueInfoProto, type ModelProto } from './onnx-proto.js';
+import { onnx, type IGraphProto, type IValueInfoProto, type ModelProto } from '../nn/onnx-proto.js';
 
 /** A dimension: a fixed size, a symbolic name (e.g. batch 'N'), or null when unknown. */
 export type Dim = number | string | null;

@@ -12,7 +12,7 @@ import type { ModelCard } from '../config/model-card.js';
 import { fuseModels } from './merge.js';
 import { checkModelIO } from './model-io.js';
 import { nearestSafeGraph } from './nearest-safe-graph.js';
-import { decodeModel, encodeModel, type ModelProto } from './onnx-proto.js';
+import { decodeModel, encodeModel, type ModelProto } from '../nn/onnx-proto.js';
 
 export interface PrepRequest {
   readonly modelDir: string;

@@ -21,7 +21,7 @@ import type { CandidateSet } from '../core/nearest-safe-candidates.js';
 import type { ModelCard } from '../config/model-card.js';
 import { renameGraph, renamer } from './merge.js';
 import { graphIO } from './model-io.js';
-import { floatTensor, floatValueInfo, int64Tensor, node, onnx, type IModelProto, type INodeProto, type ModelProto } from './onnx-proto.js';
+import { floatTensor, floatValueInfo, int64Tensor, node, onnx, type IModelProto, type INodeProto, type ModelProto } from '../nn/onnx-proto.js';
 
 export const NS_OBS = 'obs';
 export const NS_PROPOSED = 'proposed';

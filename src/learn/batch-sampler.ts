@@ -1,8 +1,8 @@
 import type { Rng } from '../core/rng.js';
-import type { Dataset } from '../data/index.js';
+import type { TransitionColumnsView } from '../data/index.js';
 
 /** The columns a minibatch is drawn from (a Dataset, or the online replay buffer). */
-export type TransitionColumns = Pick<Dataset, 'size' | 'obsDim' | 'actDim' | 'obs' | 'act' | 'cost' | 'nextObs' | 'done' | 'nextAct' | 'hasNextAct'>;
+export type SampledColumns = Pick<TransitionColumnsView, 'size' | 'obsDim' | 'actDim' | 'obs' | 'act' | 'cost' | 'nextObs' | 'done' | 'nextAct' | 'hasNextAct'>;
 
 /** One preallocated minibatch, refilled in place by `sample`. */
 export interface Batch {
@@ -44,7 +44,7 @@ export class BatchSampler {
   }
 
   /** Indices of the rows that may be drawn (e.g. the training split); all rows when omitted. */
-  sample(data: TransitionColumns, rng: Rng, rows?: Uint32Array): Batch {
+  sample(data: SampledColumns, rng: Rng, rows?: Uint32Array): Batch {
     const pool = rows ?? this.allRows(data.size);
     if (pool.length === 0) throw new Error('cannot sample a batch from an empty dataset');
     const share = this.violationShare;
@@ -67,7 +67,7 @@ export class BatchSampler {
     return this.allRowsCache;
   }
 
-  private index(data: TransitionColumns, pool: Uint32Array): void {
+  private index(data: SampledColumns, pool: Uint32Array): void {
     if (this.indexedPool === pool && this.indexedSize === data.size) return;
     const pos: number[] = [];
     const neg: number[] = [];
@@ -78,7 +78,7 @@ export class BatchSampler {
     this.indexedSize = data.size;
   }
 
-  private copyRow(d: TransitionColumns, row: number, b: number): void {
+  private copyRow(d: SampledColumns, row: number, b: number): void {
     const ds = d.obsDim;
     const da = d.actDim;
     const B = this.batch;

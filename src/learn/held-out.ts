@@ -1,7 +1,6 @@
-import type { Transition } from '../core/types.js';
+import { TransitionColumns, type TransitionColumnsView } from '../data/transition-columns.js';
 import { auroc } from './auroc.js';
 import { violationWithin } from './validation.js';
-import { resized } from './resized.js';
 
 /** The quality gate's measure of a critic on the held-out episodes. */
 export interface ValidationScore {
@@ -14,54 +13,33 @@ export interface ValidationScore {
 
 /**
  * Whole held-out episodes (never split: a violation's label needs the steps before it) in growing
- * column arrays, for the online quality gate. Episode keys are this set's own: offline and online
+ * columns, for the online quality gate. Episode keys are this set's own: offline and online
  * episode ids may collide, so the caller maps each episode to a fresh key.
  */
 export class HeldOutSet {
-  rows = 0;
-  private obs: Float32Array;
-  private act: Float32Array;
-  private cost: Float32Array = new Float32Array(256);
-  private episode: Uint32Array = new Uint32Array(256);
-  private step: Uint32Array = new Uint32Array(256);
+  readonly #c: TransitionColumns;
 
-  constructor(
-    readonly obsDim: number,
-    readonly actDim: number,
-  ) {
-    this.obs = new Float32Array(256 * obsDim);
-    this.act = new Float32Array(256 * actDim);
+  constructor(obsDim: number, actDim: number) {
+    this.#c = TransitionColumns.growable(obsDim, actDim, 256);
   }
 
-  add(obs: ArrayLike<number>, act: ArrayLike<number>, cost: number, episodeKey: number, step: number): void {
-    if (this.rows === this.cost.length) this.grow();
-    const i = this.rows++;
-    this.obs.set(obs, i * this.obsDim);
-    this.act.set(act, i * this.actDim);
-    this.cost[i] = cost;
-    this.episode[i] = episodeKey;
-    this.step[i] = step;
+  get rows(): number {
+    return this.#c.size;
   }
 
-  addTransition(t: Transition, episodeKey: number): void {
-    this.add(t.obs, t.act, t.cost, episodeKey, t.step);
+  /** Adds row `r` of `src` under episode `episodeKey`. */
+  addRow(src: TransitionColumnsView, r: number, episodeKey: number): void {
+    const i = this.#c.pushRow(src, r);
+    this.#c.episode[i] = episodeKey;
   }
 
   /** Scores every row with `score` (Q_risk of (s, a) rows) and ranks it against the labels. */
   async evaluate(horizon: number, score: (obs: Float32Array, act: Float32Array) => Promise<ArrayLike<number>>): Promise<ValidationScore> {
-    const n = this.rows;
+    const c = this.#c;
+    const n = c.size;
     if (n === 0) return { auroc: Number.NaN, positives: 0, rows: 0 };
-    const labels = violationWithin({ size: n, cost: this.cost, episode: this.episode, step: this.step }, horizon);
-    const scores = await score(this.obs.subarray(0, n * this.obsDim), this.act.subarray(0, n * this.actDim));
+    const labels = violationWithin(c, horizon);
+    const scores = await score(c.obs.subarray(0, n * c.obsDim), c.act.subarray(0, n * c.actDim));
     return { auroc: auroc(scores, labels), positives: labels.reduce((s, l) => s + l, 0), rows: n };
-  }
-
-  private grow(): void {
-    const n = this.cost.length * 2;
-    this.obs = resized(this.obs, n * this.obsDim);
-    this.act = resized(this.act, n * this.actDim);
-    this.cost = resized(this.cost, n);
-    this.episode = resized(this.episode, n);
-    this.step = resized(this.step, n);
   }
 }

@@ -4,18 +4,17 @@
  * one recovery update per received transition, sampling from offline and online data together.
  */
 import { join } from 'node:path';
-import { loadModelCard, type ModelCard } from '../config/model-card.js';
+import type { ModelCard } from '../config/model-card.js';
+import { loadModelCard } from '../models/model-dir.js';
 import { RShieldError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
-import type { Transition } from '../core/types.js';
-import { readDataset } from '../data/index.js';
+import { createReplayBuffer, readDataset, type TransitionColumnsView } from '../data/index.js';
 import { createEnv, failsafeAction } from '../envs/index.js';
 import { BatchSampler } from './batch-sampler.js';
 import { HeldOutSet, type ValidationScore } from './held-out.js';
 import { defaultsFor } from './defaults.js';
 import { normalizerFromData, type Normalizer } from './normalizer.js';
 import { readOnnxWeights } from './onnx-weights.js';
-import { ReplayBuffer } from './replay-buffer.js';
 import { SafetyLearner, type UpdateResult } from './safety-learner.js';
 import { defaultSizes } from './networks.js';
 import { splitByEpisode } from './validation.js';
@@ -43,7 +42,8 @@ export interface OnlineTrainerOptions {
 }
 
 export interface OnlineTrainer {
-  addTransitions(ts: readonly Transition[]): void;
+  /** Rows of received transitions, in the order the shield streamed them. */
+  addTransitions(columns: TransitionColumnsView): void;
   update(n: number): Promise<UpdateResult>;
   /** `metrics` are added to the card's metrics (the quality gate writes its AUROC there). */
   exportModel(dir: string, version: string, metrics?: Readonly<Record<string, unknown>>): Promise<unknown>;
@@ -69,7 +69,7 @@ function isNormalizer(x: unknown): x is Normalizer {
 export async function createOnlineTrainer(o: OnlineTrainerOptions): Promise<OnlineTrainer> {
   const d = defaultsFor(o.robot);
   const { spec } = createEnv(o.robot, { seed: o.seed });
-  const buffer = new ReplayBuffer(spec.obsDim, spec.actDim);
+  const buffer = createReplayBuffer(spec.obsDim, spec.actDim);
   const dataset = o.data !== undefined && o.data.length > 0 ? await readDataset(o.data) : undefined;
   const heldOut = new HeldOutSet(spec.obsDim, spec.actDim);
   // Held-out episode keys: offline ids as they are, online episodes numbered above them.
@@ -78,12 +78,8 @@ export async function createOnlineTrainer(o: OnlineTrainerOptions): Promise<Onli
     if (dataset.meta.robot !== o.robot) throw new RShieldError('E_DATA', `${dataset.files[0]?.path}: data is from robot '${dataset.meta.robot}', not '${o.robot}'`);
     // Whole episodes, seeded (as trainOffline's validation split): ~10% never enter the buffer.
     const split = splitByEpisode(dataset.episode, o.validationShare ?? 0.1, new Rng(o.seed ^ 0x0a1d));
-    buffer.addColumns(dataset, split.train);
-    const S = spec.obsDim;
-    const A = spec.actDim;
-    for (const i of split.validation) {
-      heldOut.add(dataset.obs.subarray(i * S, i * S + S), dataset.act.subarray(i * A, i * A + A), dataset.cost[i] ?? 0, dataset.episode[i]!, dataset.step[i]!);
-    }
+    buffer.append(dataset, split.train);
+    for (const i of split.validation) heldOut.addRow(dataset, i, dataset.episode[i]!);
     for (const e of dataset.episode) nextKey = Math.max(nextKey, e + 1);
   }
   let normalizer: Normalizer;
@@ -142,18 +138,22 @@ export async function createOnlineTrainer(o: OnlineTrainerOptions): Promise<Onli
     get validationRows() {
       return heldOut.rows;
     },
-    addTransitions(ts) {
-      for (const t of ts) {
-        if (t.episode !== lastEpisode) {
-          lastEpisode = t.episode;
+    addTransitions(c) {
+      if (c.obsDim !== spec.obsDim || c.actDim !== spec.actDim) {
+        throw new RShieldError('E_DATA', `transitions have obsDim ${c.obsDim}, actDim ${c.actDim}; robot '${o.robot}' has ${spec.obsDim}, ${spec.actDim}`);
+      }
+      for (let i = 0; i < c.size; i++) {
+        const episode = c.episode[i]!;
+        if (episode !== lastEpisode) {
+          lastEpisode = episode;
           onlineEpisodes++;
           holdingOut = onlineEpisodes % HOLD_OUT_EVERY === 0 && heldOut.rows < maxValidationRows;
           if (holdingOut) heldKey = nextKey++;
         }
-        if (holdingOut) heldOut.addTransition(t, heldKey);
-        else buffer.add(t);
+        if (holdingOut) heldOut.addRow(c, i, heldKey);
+        else buffer.pushRow(c, i);
       }
-      online += ts.length;
+      online += c.size;
     },
     async evaluate() {
       const horizon = d.aurocHorizon;

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { RShieldError } from '../core/errors.js';
-import { onnx } from '../inference/onnx-proto.js';
+import { onnx } from '../nn/onnx-proto.js';
 
 /**
  * The float32 initializers of an ONNX file by name. Models exported by src/nn name their

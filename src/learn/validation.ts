@@ -1,4 +1,4 @@
-import type { TransitionColumns } from './batch-sampler.js';
+import type { TransitionColumnsView } from '../data/index.js';
 import type { Rng } from '../core/rng.js';
 
 /**
@@ -27,7 +27,7 @@ export function splitByEpisode(episode: Uint32Array, share: number, rng: Rng): {
  * Q_risk ranks when it is read as a risk score (thesis §3.3). Episodes may continue after a
  * violation (the reference maze data steps a frozen state on), so every violating step counts.
  */
-export function violationWithin(d: Pick<TransitionColumns, 'size' | 'cost'> & { episode: Uint32Array; step: Uint32Array }, k: number): Uint8Array {
+export function violationWithin(d: Pick<TransitionColumnsView, 'size' | 'cost' | 'episode' | 'step'>, k: number): Uint8Array {
   const violationSteps = new Map<number, number[]>();
   for (let i = 0; i < d.size; i++) {
     if ((d.cost[i] ?? 0) > 0) {

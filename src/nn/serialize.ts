@@ -2,15 +2,12 @@
  * GraphBuilder → ONNX ModelProto bytes (onnx-proto's protobufjs classes), opset 17, IR 8.
  * Only nodes that an output or a state update depends on are written.
  */
-import onnxProto from 'onnx-proto';
 import type { GraphBuilder } from './graph.js';
+import { onnx, SHIELD_IR_VERSION, SHIELD_OPSET, valueInfo, type IAttributeProto, type IGraphProto, type INodeProto, type ITensorProto, type IValueInfoProto } from './onnx-proto.js';
 import { Int64s, Tensor, type Attr } from './tensor.js';
-import type { Shape } from './shape.js';
 
-const { onnx } = onnxProto;
-
-export const OPSET = 17;
-export const IR_VERSION = 8;
+export const OPSET = SHIELD_OPSET;
+export const IR_VERSION = SHIELD_IR_VERSION;
 
 /** Name of the graph output that carries the new value of state input `name`. */
 export function nextName(name: string): string {
@@ -22,19 +19,7 @@ const BOOL = 9;
 const INT64 = 7;
 const DOUBLE = 11;
 
-function valueInfo(name: string, shape: Shape, elemType: number): onnxProto.onnx.IValueInfoProto {
-  return {
-    name,
-    type: {
-      tensorType: {
-        elemType,
-        shape: { dim: shape.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) },
-      },
-    },
-  };
-}
-
-function attribute(name: string, a: Attr): onnxProto.onnx.IAttributeProto {
+function attribute(name: string, a: Attr): IAttributeProto {
   if ('i' in a) return { name, type: onnx.AttributeProto.AttributeType.INT, i: a.i };
   if ('f' in a) return { name, type: onnx.AttributeProto.AttributeType.FLOAT, f: a.f };
   if ('ints' in a) return { name, type: onnx.AttributeProto.AttributeType.INTS, ints: [...a.ints] };
@@ -60,7 +45,7 @@ export function serialize(g: GraphBuilder, opts: { docString?: string } = {}): U
     for (const t of n.inputs) if (t instanceof Tensor) needed.add(t.id);
   }
 
-  const initializers: onnxProto.onnx.ITensorProto[] = [];
+  const initializers: ITensorProto[] = [];
   const int64Names = new Map<string, string>();
   const int64 = (v: Int64s): string => {
     const key = v.values.join(',');
@@ -76,7 +61,7 @@ export function serialize(g: GraphBuilder, opts: { docString?: string } = {}): U
 
   // A node whose value is a graph output is named after that output (no Identity copy);
   // values that are not node outputs, or back a second output, go through Identity.
-  const outputs: onnxProto.onnx.IValueInfoProto[] = [];
+  const outputs: IValueInfoProto[] = [];
   const renamed = new Map<number, string>();
   const identities: [string, Tensor][] = [];
   const declare = (name: string, t: Tensor): void => {
@@ -88,7 +73,7 @@ export function serialize(g: GraphBuilder, opts: { docString?: string } = {}): U
   for (const [name, t] of g.updates) declare(nextName(name), t);
   const nameOf = (t: Tensor): string => renamed.get(t.id) ?? t.name;
 
-  const nodes: onnxProto.onnx.INodeProto[] = [];
+  const nodes: INodeProto[] = [];
   g.nodes.forEach((n, i) => {
     if (!keep[i]) return;
     const inputs = n.inputs.map((t) => (t === null ? '' : t instanceof Int64s ? int64(t) : nameOf(t)));
@@ -111,7 +96,7 @@ export function serialize(g: GraphBuilder, opts: { docString?: string } = {}): U
 
   for (const [name, t] of identities) nodes.push({ opType: 'Identity', name, input: [nameOf(t)], output: [name] });
 
-  const graph: onnxProto.onnx.IGraphProto = {
+  const graph: IGraphProto = {
     name: g.name,
     node: nodes,
     initializer: initializers,

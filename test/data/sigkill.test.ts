@@ -12,7 +12,7 @@ t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 
 void t.test('after SIGKILL the reader recovers all but the last second of data', async (t) => {
   const out = join(dir, 'killed.mcap');
-  const fixture = new URL('./fixtures/killedWriter.ts', import.meta.url).pathname;
+  const fixture = new URL('./fixtures/killed-writer.ts', import.meta.url).pathname;
   const child = spawn(process.execPath, ['--import', 'tsx', fixture, out], { stdio: ['ignore', 'pipe', 'inherit'] });
   t.teardown(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); });
 

@@ -1,7 +1,7 @@
 // Deterministic synthetic transitions for the data tests: transition i's values follow from i,
 // so a reader's output can be checked value by value without keeping what was written.
 import type { Transition } from '../../src/core/types.js';
-import type { TransitionWriterMeta } from '../../src/data/transitionWriter.js';
+import type { TransitionWriterMeta } from '../../src/data/transition-writer.js';
 
 export const OBS_DIM = 4;
 export const ACT_DIM = 2;

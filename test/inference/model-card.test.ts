@@ -1,7 +1,8 @@
 import t from 'tap';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { loadModelCard, parseModelCard } from '../../src/config/model-card.js';
+import { parseModelCard } from '../../src/config/model-card.js';
+import { loadModelCard } from '../../src/models/model-dir.js';
 import { cardFor } from './helpers/models.js';
 
 void t.test('a valid card parses, with defaults applied', (t) => {

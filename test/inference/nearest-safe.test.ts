@@ -3,7 +3,7 @@ import * as ort from 'onnxruntime-node';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { nearestSafeCandidates } from '../../src/core/nearest-safe-candidates.js';
-import { encodeModel, floatTensor, floatValueInfo, model, node } from '../../src/inference/onnx-proto.js';
+import { encodeModel, floatTensor, floatValueInfo, model, node } from '../../src/nn/onnx-proto.js';
 import { Shield } from '../../src/inference/shield.js';
 import { cardFor, recoveryBytes, writeModelDir, type TestModelSpec } from './helpers/models.js';
 

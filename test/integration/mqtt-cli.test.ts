@@ -3,7 +3,7 @@ import t from 'tap';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isRShieldError } from '../../src/core/errors.js';
-import { parsePrivateKey, parsePublicKey } from '../../src/inference/model-signing.js';
+import { parsePrivateKey, parsePublicKey } from '../../src/models/signing.js';
 import { keys } from '../../src/cli/commands/keys.js';
 import { run } from '../../src/cli/commands/run.js';
 import { status } from '../../src/cli/commands/status.js';

@@ -2,6 +2,7 @@
 // each is dropped and counted, none is applied, nothing crashes.
 import t from 'tap';
 import { Rng } from '../../src/core/rng.js';
+import { TransitionColumns } from '../../src/data/transition-columns.js';
 import { encodeTransitions } from '../../src/transport/mqtt/transition-codec.js';
 import { startBroker } from '../helpers/broker.js';
 import { client, next, shieldNode, topics, trainerNode } from '../transport/mqtt/harness.js';
@@ -89,9 +90,7 @@ void t.test(`${N} bad payloads on each of cmd, model and transitions: all droppe
   const good = encodeTransitions({
     session: 7,
     seq: 0,
-    obsDim: 2,
-    actDim: 1,
-    transitions: [{ obs: new Float32Array([0, 0]), act: new Float32Array([0.1]), cost: 0, nextObs: new Float32Array([0.1, 1]), done: false, episode: 0, step: 0 }],
+    columns: TransitionColumns.from(2, 1, [{ obs: new Float32Array([0, 0]), act: new Float32Array([0.1]), cost: 0, nextObs: new Float32Array([0.1, 1]), done: false, episode: 0, step: 0 }]),
   });
 
   let ticking = true;

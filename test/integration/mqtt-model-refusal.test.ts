@@ -1,7 +1,7 @@
 // Model updates that must not run: signed by an untrusted key, or failing the shield's checks.
 // The running model stays and the shield says why (event, status).
 import t from 'tap';
-import { generateSigningKeys } from '../../src/inference/model-signing.js';
+import { generateSigningKeys } from '../../src/models/signing.js';
 import { parseJsonPayload, statusPayload } from '../../src/config/mqtt-payloads.js';
 import { startBroker } from '../helpers/broker.js';
 import { client, next, shieldNode, topics, trainerNode, waitForMessage } from '../transport/mqtt/harness.js';

@@ -12,8 +12,8 @@ import type { ShieldDecisionView, ShieldPort } from '../../src/transport/mqtt/sh
 import { readDataset, TransitionWriter } from '../../src/data/index.js';
 import { createController, createEnv, generateOfflineData } from '../../src/envs/index.js';
 import { Shield, type PreparedModel } from '../../src/inference/shield.js';
-import { parsePrivateKey, parsePublicKey } from '../../src/inference/model-signing.js';
-import { ModelReceiver } from '../../src/inference/model-transfer.js';
+import { parsePrivateKey, parsePublicKey } from '../../src/models/signing.js';
+import { ModelReceiver } from '../../src/transport/mqtt/model-transfer.js';
 import { defaultsFor } from '../../src/learn/defaults.js';
 import { trainOffline } from '../../src/learn/offline.js';
 import { createOnlineTrainer } from '../../src/learn/online.js';

@@ -6,9 +6,10 @@ import t from 'tap';
 import { join } from 'node:path';
 import { createController, createEnv } from '../../src/envs/index.js';
 import { Shield } from '../../src/inference/shield.js';
-import { parsePrivateKey, parsePublicKey } from '../../src/inference/model-signing.js';
-import { ModelReceiver } from '../../src/inference/model-transfer.js';
+import { parsePrivateKey, parsePublicKey } from '../../src/models/signing.js';
+import { ModelReceiver } from '../../src/transport/mqtt/model-transfer.js';
 import type { Transition } from '../../src/core/types.js';
+import { transitionsOf } from '../../src/data/transition-columns.js';
 import { onnxShieldPort } from '../../src/transport/mqtt/onnx-shield-port.js';
 import { ShieldNode } from '../../src/transport/mqtt/shield-node.js';
 import { TransitionSpool } from '../../src/transport/mqtt/spool.js';
@@ -53,7 +54,7 @@ void t.test('ONNX shield: a signed version arrives over MQTT, is prepared, swapp
     obsDim: 3,
     actDim: 3,
     trainer: {
-      addTransitions: (ts) => void received.push(...ts),
+      addTransitions: (c) => void received.push(...transitionsOf(c)),
       update: (n) => Promise.resolve(((updates += n), { criticLoss: 0, recoveryLoss: 0 })),
       exportModel: (out, version) => writeModelDir(out, spec(version, 0.02)),
       get updates() {

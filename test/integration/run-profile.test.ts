@@ -7,7 +7,7 @@ import { parse as parseYaml, stringify } from 'yaml';
 import { run } from '../../src/cli/commands/run.js';
 import { packageRoot } from '../../src/config/profile.js';
 import { isRShieldError } from '../../src/core/errors.js';
-import { generateSigningKeys } from '../../src/inference/model-signing.js';
+import { generateSigningKeys } from '../../src/models/signing.js';
 import { startBroker } from '../helpers/broker.js';
 
 async function capture(fn: () => Promise<number>): Promise<{ code: number | string; out: string; err: string }> {

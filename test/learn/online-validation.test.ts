@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import type { Transition } from '../../src/core/types.js';
-import { readDataset, TransitionWriter } from '../../src/data/index.js';
+import { readDataset, TransitionColumns, TransitionWriter } from '../../src/data/index.js';
 import { createEnv, generateOfflineData } from '../../src/envs/index.js';
 import { createOnlineTrainer } from '../../src/learn/online.js';
 
@@ -42,7 +42,7 @@ void t.test('about 10% of the offline episodes and every 10th online episode are
 
   // 25 online episodes of 12 transitions, streamed in uneven batches: the 10th and 20th are held out.
   const all = Array.from({ length: 25 }, (_, e) => episode(100 + e, 12)).flat();
-  for (let i = 0; i < all.length; i += 7) trainer.addTransitions(all.slice(i, i + 7));
+  for (let i = 0; i < all.length; i += 7) trainer.addTransitions(TransitionColumns.from(spec.obsDim, spec.actDim, all.slice(i, i + 7)));
   t.equal(trainer.validationRows - held, 24, 'two whole online episodes (the 10th and the 20th) held out');
   t.equal(trainer.bufferSize, ds.size - held + 23 * 12, 'the other 23 went to the replay buffer');
 

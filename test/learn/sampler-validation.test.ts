@@ -1,10 +1,10 @@
 import t from 'tap';
 import { Rng } from '../../src/core/rng.js';
-import { BatchSampler, type TransitionColumns } from '../../src/learn/batch-sampler.js';
+import { BatchSampler, type SampledColumns } from '../../src/learn/batch-sampler.js';
 import { splitByEpisode, violationWithin } from '../../src/learn/validation.js';
 
 /** 100 rows, obs = [i], act = [i + 0.5]; every 10th row violates; odd rows have a next action. */
-function columns(): TransitionColumns {
+function columns(): SampledColumns {
   const n = 100;
   return {
     size: n, obsDim: 1, actDim: 1,

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { readDataset, TransitionWriter } from '../../src/data/index.js';
+import { readDataset, TransitionColumns, TransitionWriter } from '../../src/data/index.js';
 import { createEnv, generateOfflineData } from '../../src/envs/index.js';
 import { Shield } from '../../src/inference/shield.js';
 import { defaultsFor } from '../../src/learn/defaults.js';
@@ -77,7 +77,7 @@ void t.test('the online trainer continues from a model directory and exports a l
     batch.push({ obs, act, cost: r.violation ? 1 : 0, nextObs: r.obs, done: r.done, episode: 0, step: i });
     obs = r.done ? env.reset() : r.obs;
   }
-  trainer.addTransitions(batch);
+  trainer.addTransitions(TransitionColumns.from(env.spec.obsDim, env.spec.actDim, batch));
   t.equal(trainer.bufferSize, 40);
   const loss = await trainer.update(20);
   t.ok(Number.isFinite(loss.criticLoss) && Number.isFinite(loss.recoveryLoss));

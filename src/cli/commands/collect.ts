@@ -1,6 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import { RShieldError } from '../../core/errors.js';
-import { TransitionWriter, specMeta } from '../../data/transitionWriter.js';
+import { TransitionWriter, specMeta } from '../../data/transition-writer.js';
 import { createEnv, generateOfflineData, generatorInfo, robotNames } from '../../envs/index.js';
 import { intOption, parseCommandArgs, stringOption, stringsOption, type OptionTable } from '../args.js';
 import { createProgress } from '../progress.js';

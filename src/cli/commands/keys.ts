@@ -1,7 +1,7 @@
 import { chmod, mkdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RShieldError } from '../../core/errors.js';
-import { generateSigningKeys } from '../../inference/model-signing.js';
+import { generateSigningKeys } from '../../models/signing.js';
 import { parseCommandArgs, stringOption } from '../args.js';
 
 const HELP = `usage: rshield keys generate --out DIR [--force]

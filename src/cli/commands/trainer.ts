@@ -5,7 +5,7 @@ import type { KeyObject } from 'node:crypto';
 import { RShieldError } from '../../core/errors.js';
 import { createEnv } from '../../envs/index.js';
 import { Shield } from '../../inference/shield.js';
-import { parsePrivateKey } from '../../inference/model-signing.js';
+import { parsePrivateKey } from '../../models/signing.js';
 import { brokerOptionTable, brokerOptions } from '../../transport/mqtt/connect-options.js';
 import { MqttTransport } from '../../transport/mqtt/mqtt-transport.js';
 import { TrainerNode } from '../../transport/mqtt/trainer-node.js';

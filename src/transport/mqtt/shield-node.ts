@@ -6,7 +6,7 @@
 import { EventEmitter } from 'node:events';
 import type { Controller, Env } from '../../core/types.js';
 import type { CmdPayload, StatusPayload, TelemetryPayload } from '../../config/mqtt-payloads.js';
-import type { ModelReceiver, ReceivedModel } from '../../inference/model-transfer.js';
+import type { ModelReceiver, ReceivedModel } from './model-transfer.js';
 import type { Transport } from '../transport.js';
 import { handleCmd } from './handlers/cmd.js';
 import { handleModel } from './handlers/model.js';

@@ -7,9 +7,10 @@
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import type { KeyObject } from 'node:crypto';
-import type { Transition } from '../../core/types.js';
+import type { TransitionColumnsView } from '../../data/transition-columns.js';
 import { DEFAULT_GATE_TOLERANCE, gateDecision } from '../../learn/quality-gate.js';
-import { buildModelMessages, readModelDir, storeByHash } from '../../inference/model-transfer.js';
+import { readModelDir, storeByHash } from '../../models/model-dir.js';
+import { buildModelMessages } from './model-transfer.js';
 import type { Transport } from '../transport.js';
 import { handleTransitions } from './handlers/transitions.js';
 import { robotTopics, type RobotTopics } from './topics.js';
@@ -17,7 +18,8 @@ import type { TransitionBatch } from './transition-codec.js';
 
 /** What the node needs of the online learner (src/learn/online.ts). */
 export interface OnlineTrainerPort {
-  addTransitions(ts: Transition[]): void;
+  /** The rows of one received batch, decoded straight into columns. */
+  addTransitions(columns: TransitionColumnsView): void;
   /** Runs n gradient updates (each one ONNX Runtime run: asynchronous). */
   update(n: number): Promise<{ criticLoss: number; recoveryLoss: number }>;
   /** `metrics` go into the card's metrics (the gate's AUROC). */
@@ -206,9 +208,10 @@ export class TrainerNode extends EventEmitter<TrainerNodeEvents> {
         this.duplicates++;
         return;
       }
-      this.transitionsReceived += batch.transitions.length;
-      this.o.trainer.addTransitions(batch.transitions);
-      this.owed += batch.transitions.length * (this.o.updatesPerTransition ?? 1);
+      const n = batch.columns.size;
+      this.transitionsReceived += n;
+      this.o.trainer.addTransitions(batch.columns);
+      this.owed += n * (this.o.updatesPerTransition ?? 1);
       this.emit('batch', batch);
       this.kick();
     },

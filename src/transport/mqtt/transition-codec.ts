@@ -9,9 +9,11 @@
  *   f32 done[count] | u32 episode[count] | u32 step[count] | (flags bit 0) f32 nextAct[count·actDim]
  * A nextAct row whose first value is NaN means "no next action" (end of episode).
  * `session` + `seq` identify a batch so the trainer drops the duplicates at-least-once delivery makes.
+ * Each block is one column of data/transition-columns.ts, so encoding and decoding copy columns
+ * whole (done is u8 in the columns, f32 on the wire).
  */
 import { RShieldError } from '../../core/errors.js';
-import type { Transition } from '../../core/types.js';
+import { TransitionColumns, type TransitionColumnsView } from '../../data/transition-columns.js';
 
 export const BATCH_MAGIC = 0x42545352; // 'RSTB' read as little-endian u32
 export const BATCH_VERSION = 1;
@@ -20,13 +22,14 @@ export const BATCH_HEADER_BYTES = 32;
 export const MAX_BATCH_COUNT = 65_536;
 export const MAX_BATCH_DIM = 4_096;
 const FLAG_NEXT_ACT = 1;
+/** Typed arrays are in the host's byte order; on a little-endian host a block is copied as bytes. */
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 export interface TransitionBatch {
   readonly session: number;
   readonly seq: number;
-  readonly obsDim: number;
-  readonly actDim: number;
-  readonly transitions: Transition[];
+  /** The batch's transitions, `columns.size` of them. */
+  readonly columns: TransitionColumnsView;
 }
 
 /** Bytes a batch of `count` transitions occupies. */
@@ -35,55 +38,65 @@ export function batchByteLength(count: number, obsDim: number, actDim: number, w
   return BATCH_HEADER_BYTES + 4 * (floats + 2 * count);
 }
 
-/** Encodes a batch. Every transition must have the batch's dimensions (E_DATA names the first that does not). */
+/** Writes `n` values of `src` at byte `off` as little-endian 32-bit words; returns the offset after them. */
+function writeBlock(out: Uint8Array, view: DataView, off: number, src: Float32Array | Uint32Array, n: number): number {
+  if (LITTLE_ENDIAN) {
+    out.set(new Uint8Array(src.buffer, src.byteOffset, n * 4), off);
+    return off + n * 4;
+  }
+  const float = src instanceof Float32Array;
+  for (let k = 0; k < n; k++, off += 4) {
+    if (float) view.setFloat32(off, src[k]!, true);
+    else view.setUint32(off, src[k]!, true);
+  }
+  return off;
+}
+
+/** Reads `n` little-endian 32-bit words at byte `off` into `dst`; returns the offset after them. */
+function readBlock(bytes: Uint8Array, view: DataView, off: number, dst: Float32Array | Uint32Array, n: number): number {
+  if (LITTLE_ENDIAN) {
+    new Uint8Array(dst.buffer, dst.byteOffset, n * 4).set(bytes.subarray(off, off + n * 4));
+    return off + n * 4;
+  }
+  const float = dst instanceof Float32Array;
+  for (let k = 0; k < n; k++, off += 4) dst[k] = float ? view.getFloat32(off, true) : view.getUint32(off, true);
+  return off;
+}
+
+/** Encodes the rows of `batch.columns` (1..MAX_BATCH_COUNT of them); nextAct goes out when any row has one. */
 export function encodeTransitions(batch: TransitionBatch): Uint8Array {
-  const { obsDim, actDim, transitions: ts } = batch;
-  const count = ts.length;
-  const withNextAct = ts.some((t) => t.nextAct !== undefined);
+  const c = batch.columns;
+  const { size: count, obsDim, actDim } = c;
   checkShape(count, obsDim, actDim);
+  const withNextAct = c.hasNextAct.subarray(0, count).includes(1);
   const out = new Uint8Array(batchByteLength(count, obsDim, actDim, withNextAct));
   const view = new DataView(out.buffer);
   writeHeader(view, batch.session, batch.seq, count, obsDim, actDim, withNextAct ? FLAG_NEXT_ACT : 0);
   let off = BATCH_HEADER_BYTES;
-  const f32 = (v: number): void => {
-    view.setFloat32(off, v, true);
-    off += 4;
-  };
-  const rows = (pick: (t: Transition) => Float32Array | undefined, dim: number, field: string): void => {
-    ts.forEach((t, i) => {
-      const row = pick(t);
-      if (row === undefined) {
-        f32(Number.NaN);
-        for (let j = 1; j < dim; j++) f32(0);
-        return;
-      }
-      if (row.length !== dim) {
-        throw new RShieldError('E_DATA', `transition ${i}: ${field} has ${row.length} values, batch expects ${dim}`, { field, index: i });
-      }
-      for (let j = 0; j < dim; j++) f32(row[j] ?? 0);
-    });
-  };
-  rows((t) => t.obs, obsDim, 'obs');
-  rows((t) => t.act, actDim, 'act');
-  for (const t of ts) f32(t.cost);
-  rows((t) => t.nextObs, obsDim, 'nextObs');
-  for (const t of ts) f32(t.done ? 1 : 0);
-  for (const t of ts) {
-    view.setUint32(off, t.episode, true);
-    off += 4;
+  off = writeBlock(out, view, off, c.obs, count * obsDim);
+  off = writeBlock(out, view, off, c.act, count * actDim);
+  off = writeBlock(out, view, off, c.cost, count);
+  off = writeBlock(out, view, off, c.nextObs, count * obsDim);
+  for (let i = 0; i < count; i++, off += 4) view.setFloat32(off, c.done[i]!, true);
+  off = writeBlock(out, view, off, c.episode, count);
+  off = writeBlock(out, view, off, c.step, count);
+  if (withNextAct) {
+    const start = off;
+    off = writeBlock(out, view, off, c.nextAct, count * actDim);
+    // A row without a next action is NaN then zeros on the wire.
+    for (let i = 0; i < count; i++) {
+      if (c.hasNextAct[i] === 1) continue;
+      view.setFloat32(start + i * actDim * 4, Number.NaN, true);
+      for (let j = 1; j < actDim; j++) view.setFloat32(start + (i * actDim + j) * 4, 0, true);
+    }
   }
-  for (const t of ts) {
-    view.setUint32(off, t.step, true);
-    off += 4;
-  }
-  if (withNextAct) rows((t) => t.nextAct, actDim, 'nextAct');
   return out;
 }
 
 /**
- * Decodes and validates a batch: magic, version, header size, dimensions, exact length, finite
- * values, cost and done in {0, 1}. Any failure throws E_DATA and nothing is returned, so a
- * receiver never applies half a batch.
+ * Decodes and validates a batch into fixed columns: magic, version, header size, dimensions,
+ * exact length, finite values, cost and done in {0, 1}. Any failure throws E_DATA and nothing is
+ * returned, so a receiver never applies half a batch.
  */
 export function decodeTransitions(bytes: Uint8Array, expect?: { obsDim: number; actDim: number }): TransitionBatch {
   if (bytes.byteLength < BATCH_HEADER_BYTES) {
@@ -112,62 +125,55 @@ export function decodeTransitions(bytes: Uint8Array, expect?: { obsDim: number; 
   if (bytes.byteLength !== expected) {
     throw new RShieldError('E_DATA', `transition batch of ${count} is ${bytes.byteLength} bytes, expected ${expected}`);
   }
+  const c = TransitionColumns.fixed(obsDim, actDim, count);
+  const done = new Float32Array(count);
   let off = BATCH_HEADER_BYTES;
-  const block = (dim: number, field: string, finite: boolean): Float32Array[] => {
-    const out: Float32Array[] = [];
+  off = readBlock(bytes, view, off, c.obs, count * obsDim);
+  off = readBlock(bytes, view, off, c.act, count * actDim);
+  off = readBlock(bytes, view, off, c.cost, count);
+  off = readBlock(bytes, view, off, c.nextObs, count * obsDim);
+  off = readBlock(bytes, view, off, done, count);
+  off = readBlock(bytes, view, off, c.episode, count);
+  off = readBlock(bytes, view, off, c.step, count);
+  if (withNextAct) readBlock(bytes, view, off, c.nextAct, count * actDim);
+  // Checked in wire order, so the first bad value named is the first one on the wire.
+  finiteRows(c.obs, count, obsDim, 'obs');
+  finiteRows(c.act, count, actDim, 'act');
+  zeroOrOne(c.cost, count, 'cost');
+  finiteRows(c.nextObs, count, obsDim, 'nextObs');
+  zeroOrOne(done, count, 'done');
+  for (let i = 0; i < count; i++) c.done[i] = done[i]!;
+  if (withNextAct) {
     for (let i = 0; i < count; i++) {
-      const row = new Float32Array(dim);
-      for (let j = 0; j < dim; j++) {
-        const v = view.getFloat32(off, true);
-        off += 4;
-        if (finite && !Number.isFinite(v)) throw new RShieldError('E_DATA', `transition ${i}: ${field}[${j}] is ${v}`, { field, index: i });
-        row[j] = v;
+      const base = i * actDim;
+      if (Number.isNaN(c.nextAct[base])) {
+        c.nextAct.fill(0, base, base + actDim);
+        continue;
       }
-      out.push(row);
+      for (let j = 0; j < actDim; j++) {
+        if (!Number.isFinite(c.nextAct[base + j])) throw new RShieldError('E_DATA', `transition ${i}: nextAct has a non-finite value`, { index: i });
+      }
+      c.hasNextAct[i] = 1;
     }
-    return out;
-  };
-  const flagsBlock = (field: string): number[] => {
-    const out: number[] = [];
-    for (let i = 0; i < count; i++) {
-      const v = view.getFloat32(off, true);
-      off += 4;
-      if (v !== 0 && v !== 1) throw new RShieldError('E_DATA', `transition ${i}: ${field} is ${v}, expected 0 or 1`, { field, index: i });
-      out.push(v);
-    }
-    return out;
-  };
-  const u32Block = (): number[] => {
-    const out: number[] = [];
-    for (let i = 0; i < count; i++, off += 4) out.push(view.getUint32(off, true));
-    return out;
-  };
-  const obs = block(obsDim, 'obs', true);
-  const act = block(actDim, 'act', true);
-  const cost = flagsBlock('cost');
-  const nextObs = block(obsDim, 'nextObs', true);
-  const done = flagsBlock('done');
-  const episode = u32Block();
-  const step = u32Block();
-  const nextAct = withNextAct ? block(actDim, 'nextAct', false) : undefined;
-  const transitions: Transition[] = [];
-  for (let i = 0; i < count; i++) {
-    const na = nextAct?.[i];
-    const hasNext = na !== undefined && !Number.isNaN(na[0]);
-    if (hasNext && !na.every(Number.isFinite)) throw new RShieldError('E_DATA', `transition ${i}: nextAct has a non-finite value`, { index: i });
-    const t: Transition = {
-      obs: obs[i] as Float32Array,
-      act: act[i] as Float32Array,
-      cost: cost[i] as number,
-      nextObs: nextObs[i] as Float32Array,
-      done: done[i] === 1,
-      episode: episode[i] as number,
-      step: step[i] as number,
-      ...(hasNext ? { nextAct: na } : {}),
-    };
-    transitions.push(t);
   }
-  return { session, seq, obsDim, actDim, transitions };
+  c.markFilled(count);
+  return { session, seq, columns: c };
+}
+
+function finiteRows(a: Float32Array, count: number, dim: number, field: string): void {
+  for (let i = 0; i < count; i++) {
+    for (let j = 0; j < dim; j++) {
+      const v = a[i * dim + j]!;
+      if (!Number.isFinite(v)) throw new RShieldError('E_DATA', `transition ${i}: ${field}[${j}] is ${v}`, { field, index: i });
+    }
+  }
+}
+
+function zeroOrOne(a: Float32Array, count: number, field: string): void {
+  for (let i = 0; i < count; i++) {
+    const v = a[i]!;
+    if (v !== 0 && v !== 1) throw new RShieldError('E_DATA', `transition ${i}: ${field} is ${v}, expected 0 or 1`, { field, index: i });
+  }
 }
 
 function checkShape(count: number, obsDim: number, actDim: number): void {

@@ -1,6 +1,6 @@
 import type { RobotProfile } from '../../config/profile.js';
-import type { McapRecorder } from '../../data/mcapRecorder.js';
-import type { TransitionWriter } from '../../data/transitionWriter.js';
+import type { McapRecorder } from '../../data/mcap-recorder.js';
+import type { TransitionWriter } from '../../data/transition-writer.js';
 import { ConstraintLabeler } from './constraints.js';
 import { cdrCodec } from './msgs/cdr-codec.js';
 import type { RosMsgType } from './msgs/definitions.js';

@@ -1,6 +1,6 @@
 import type { RobotProfile } from '../../config/profile.js';
-import { McapRecorder } from '../../data/mcapRecorder.js';
-import { TransitionWriter } from '../../data/transitionWriter.js';
+import { McapRecorder } from '../../data/mcap-recorder.js';
+import { TransitionWriter } from '../../data/transition-writer.js';
 import { DemoRecorder } from './demo-recorder.js';
 
 export interface DemoRecording {

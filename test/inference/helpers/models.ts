@@ -6,7 +6,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ModelCardInput } from '../../../src/config/model-card.js';
-import { encodeModel, floatTensor, floatValueInfo, model, node } from '../../../src/inference/onnx-proto.js';
+import { encodeModel, floatTensor, floatValueInfo, model, node } from '../../../src/nn/onnx-proto.js';
 
 export interface TestModelSpec {
   obsDim?: number;
@@ -23,6 +23,8 @@ export interface TestModelSpec {
   /** Leave out the critic's Sigmoid (Q_risk then leaves [0, 1]). */
   noSigmoid?: boolean;
   card?: Partial<ModelCardInput>;
+  /** File names the card gives (a PyTorch export's, say); default critic.onnx and recovery.onnx. */
+  files?: { critic?: string; recovery?: string };
 }
 
 export const DEFAULTS = { obsDim: 3, actDim: 3 };
@@ -86,17 +88,17 @@ export function cardFor(s: TestModelSpec = {}): ModelCardInput {
     actHigh: new Array<number>(da).fill(1),
     gammaRisk: 0.5,
     epsRisk: 0.5,
-    critic: { file: 'critic.onnx', inputs: { obs: n.obs, act: n.act }, output: n.q },
-    recovery: { file: 'recovery.onnx', input: n.recIn, output: n.recOut },
+    critic: { file: s.files?.critic ?? 'critic.onnx', inputs: { obs: n.obs, act: n.act }, output: n.q },
+    recovery: { file: s.files?.recovery ?? 'recovery.onnx', input: n.recIn, output: n.recOut },
     ...s.card,
   };
 }
 
-/** Writes critic.onnx, recovery.onnx and model.json into `dir` (created). */
+/** Writes the critic, the recovery policy (critic.onnx, recovery.onnx unless `files` says) and model.json into `dir` (created). */
 export async function writeModelDir(dir: string, s: TestModelSpec = {}): Promise<string> {
   await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, 'critic.onnx'), criticBytes(s));
-  await writeFile(join(dir, 'recovery.onnx'), recoveryBytes(s));
+  await writeFile(join(dir, s.files?.critic ?? 'critic.onnx'), criticBytes(s));
+  await writeFile(join(dir, s.files?.recovery ?? 'recovery.onnx'), recoveryBytes(s));
   await writeFile(join(dir, 'model.json'), JSON.stringify(cardFor(s), null, 2));
   return dir;
 }

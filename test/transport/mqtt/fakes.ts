@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { RShieldError } from '../../../src/core/errors.js';
 import type { Controller, Env, EnvSpec, StepResult, Transition } from '../../../src/core/types.js';
 import type { ShieldPort, ShieldDecisionView } from '../../../src/transport/mqtt/shield-port.js';
+import { transitionsOf, type TransitionColumnsView } from '../../../src/data/transition-columns.js';
 import type { OnlineTrainerPort } from '../../../src/transport/mqtt/trainer-node.js';
 
 /** 1-D line: x += a; leaving |x| ≤ 1 is a violation; 20 steps an episode. */
@@ -104,8 +105,8 @@ export class FakeTrainer implements OnlineTrainerPort {
   /** Makes exported models fail validation. */
   broken = false;
   constructor(private readonly fileBytes = 200_000) {}
-  addTransitions(ts: Transition[]): void {
-    this.received.push(...ts);
+  addTransitions(c: TransitionColumnsView): void {
+    this.received.push(...transitionsOf(c));
   }
   async update(n: number): Promise<{ criticLoss: number; recoveryLoss: number }> {
     await Promise.resolve();
@@ -114,7 +115,7 @@ export class FakeTrainer implements OnlineTrainerPort {
   }
   async exportModel(dir: string, version: string): Promise<unknown> {
     await mkdir(dir, { recursive: true });
-    const card = { robot: 'line', version, obsDim: 2, actDim: 1, recoveryAction: -0.2 - this.updates / 1e6, broken: this.broken };
+    const card = { robot: 'line', version, obsDim: 2, actDim: 1, critic: { file: 'critic.onnx' }, recovery: { file: 'recovery.onnx' }, recoveryAction: -0.2 - this.updates / 1e6, broken: this.broken };
     const bytes = new Uint8Array(this.fileBytes);
     for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 31 + this.updates) & 0xff;
     await writeFile(join(dir, 'critic.onnx'), bytes);

@@ -2,8 +2,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateSigningKeys, parsePrivateKey, parsePublicKey } from '../../../src/inference/model-signing.js';
-import { ModelReceiver } from '../../../src/inference/model-transfer.js';
+import { generateSigningKeys, parsePrivateKey, parsePublicKey } from '../../../src/models/signing.js';
+import { ModelReceiver } from '../../../src/transport/mqtt/model-transfer.js';
 import { MqttTransport } from '../../../src/transport/mqtt/mqtt-transport.js';
 import { ShieldNode, offlineStatus } from '../../../src/transport/mqtt/shield-node.js';
 import { TransitionSpool } from '../../../src/transport/mqtt/spool.js';

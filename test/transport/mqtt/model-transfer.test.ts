@@ -3,9 +3,12 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isRShieldError } from '../../../src/core/errors.js';
-import { generateSigningKeys, parsePrivateKey, parsePublicKey } from '../../../src/inference/model-signing.js';
-import { ModelReceiver, buildModelMessages, readModelDir, storeByHash, type ReceivedModel } from '../../../src/inference/model-transfer.js';
-import type { ModelMessage } from '../../../src/config/mqtt-payloads.js';
+import { generateSigningKeys, parsePrivateKey, parsePublicKey } from '../../../src/models/signing.js';
+import { readModelDir, storeByHash } from '../../../src/models/model-dir.js';
+import { ModelReceiver, buildModelMessages, type ReceivedModel } from '../../../src/transport/mqtt/model-transfer.js';
+import { modelMessage, type ModelMessage } from '../../../src/config/mqtt-payloads.js';
+import { Shield } from '../../../src/inference/shield.js';
+import { writeModelDir as writeTestModelDir } from '../../inference/helpers/models.js';
 import { FakeTrainer } from './fakes.js';
 import type { Teardown } from './harness.js';
 
@@ -84,4 +87,38 @@ void t.test('a model for another robot or other dims is refused before any bytes
   const msgs = buildModelMessages(bundle, { robot: 'line', signer, transfer: 'inline' });
   t.match(await refusal(feed(receiver({ robot: 'other' }), msgs)), /E_MODEL: .*this shield runs 'other'/);
   t.match(await refusal(feed(receiver({ obsDim: 3 }), msgs)), /E_MODEL: .*obsDim 2, actDim 1; this robot has 3, 1/);
+});
+
+void t.test('a card that names other files (a PyTorch export: q.onnx, pi.onnx) is packed, sent, verified and loaded', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'rshield-xfer-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const spec = { files: { critic: 'q.onnx', recovery: 'pi.onnx' }, names: { obs: 'obs.1', act: 'action.1', q: 'q', recIn: 'input', recOut: 'output' }, card: { robot: 'torch-bot', version: 'torch-3' } };
+  const src = await writeTestModelDir(join(dir, 'src'), spec);
+  const bundle = await readModelDir(src);
+  t.same([...bundle.files.keys()], ['q.onnx', 'pi.onnx'], 'packed: the files the card names, not critic.onnx/recovery.onnx');
+  const receiver = new ModelReceiver({ robot: 'torch-bot', obsDim: 3, actDim: 3, trustedKeys: trusted, allowUnsigned: false, stagingDir: join(dir, 'staging'), storeDir: join(dir, 'store') });
+  for (const transfer of ['inline', 'hash'] as const) {
+    if (transfer === 'hash') await storeByHash(join(dir, 'store'), bundle);
+    const got = await feed(receiver, buildModelMessages(bundle, { robot: 'torch-bot', signer, transfer, chunkBytes: 100 }));
+    t.equal(got?.version, 'torch-3', `${transfer}: received and verified`);
+    t.same(await readFile(join(got?.dir ?? '', 'pi.onnx')), await readFile(join(src, 'pi.onnx')), `${transfer}: pi.onnx byte for byte`);
+    const shield = await Shield.load({ modelDir: got?.dir ?? '', robot: 'torch-bot' });
+    const risky = await shield.decide(Float32Array.from([1, 1, 1]), Float32Array.from([1, 1, 1]));
+    t.equal(risky.source, 'recovery', `${transfer}: the loaded model decides (sigmoid(6) > ε: recovery)`);
+    t.same([...risky.action], [0.5, 0.5, 0.5], `${transfer}: the recovery policy's action`);
+    await shield.close();
+  }
+});
+
+void t.test('a file list that differs from the files the card names, or an unsafe name, is refused', async (t) => {
+  const { dir, receiver } = await setup(t);
+  const bundle = await readModelDir(join(dir, 'src'));
+  const [announce, ...chunks] = buildModelMessages(bundle, { robot: 'line', signer, transfer: 'inline' });
+  if (announce?.kind !== 'announce') throw new Error('first message is the announcement');
+  const renamed = { ...announce, card: { ...announce.card, recovery: { file: 'other.onnx' } } };
+  t.match(await refusal(feed(receiver(), [renamed, ...chunks])), /^E_MODEL: .*sends files \[critic\.onnx, recovery\.onnx\] but its card names \[critic\.onnx, other\.onnx\]/);
+  const climbing = { ...announce, card: { ...announce.card, recovery: { file: '../outside.onnx' } } };
+  t.match(await refusal(feed(receiver(), [climbing, ...chunks])), /^E_MODEL: .*recovery\.file is "\.\.\/outside\.onnx"/);
+  t.notOk(modelMessage.safeParse({ ...announce, files: [{ ...announce.files[0], name: '../x.onnx' }] }).success, 'the message schema refuses a climbing file name');
+  t.ok(modelMessage.safeParse({ ...announce, files: [{ ...announce.files[0], name: 'onnx/q.onnx' }] }).success, 'and takes a plain relative one');
 });

@@ -2,7 +2,7 @@
 // rclnodejs and a real broker; invalid payloads counted and ignored, the ROS topic still works.
 import t from 'tap';
 import { join } from 'node:path';
-import { readDataset } from '../../../src/data/readDataset.js';
+import { readDataset } from '../../../src/data/read-dataset.js';
 import { createEnv } from '../../../src/envs/index.js';
 import { robotTopics } from '../../../src/transport/mqtt/topics.js';
 import { runRecord, type RecordSession } from '../../../src/app/ros2-record.js';

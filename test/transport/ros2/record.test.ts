@@ -4,7 +4,7 @@ import t from 'tap';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { McapStreamReader, type McapTypes } from '@mcap/core';
-import { readDataset } from '../../../src/data/readDataset.js';
+import { readDataset } from '../../../src/data/read-dataset.js';
 import { createEnv } from '../../../src/envs/index.js';
 import { PassThroughShield } from '../../../src/core/shield-port.js';
 import { cdrCodec } from '../../../src/transport/ros2/msgs/cdr-codec.js';

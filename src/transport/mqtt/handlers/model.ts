@@ -1,5 +1,5 @@
 import { modelMessage, parseJsonPayload } from '../../../config/mqtt-payloads.js';
-import type { ModelReceiver, ReceivedModel } from '../../../inference/model-transfer.js';
+import type { ModelReceiver, ReceivedModel } from '../model-transfer.js';
 
 export interface ModelTarget {
   readonly receiver: ModelReceiver;

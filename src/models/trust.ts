@@ -2,8 +2,8 @@ import { createPublicKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { RShieldError } from '../core/errors.js';
-import { keyIdOf, parsePublicKey } from '../inference/model-signing.js';
-import { loadRobotProfile, resolveProfilePath, type RobotProfile } from './profile.js';
+import { keyIdOf, parsePublicKey } from './signing.js';
+import { loadRobotProfile, resolveProfilePath, type RobotProfile } from '../config/profile.js';
 
 /** Which model versions a shield accepts: signed by one of `keys`, or unsigned where allowed. */
 export interface ModelTrust {

@@ -1,7 +1,7 @@
 import { crc32 } from 'node:zlib';
 import { McapChunkBuilder, McapRecordBuilder, Opcode, type McapTypes } from '@mcap/core';
 import { RShieldError } from '../core/errors.js';
-import { FileSink } from './fileSink.js';
+import { FileSink } from './file-sink.js';
 
 /** A channel to record: a topic with its schema, e.g. a ROS 2 message type in CDR. */
 export interface ChannelSpec {

@@ -1,9 +1,9 @@
 import { RShieldError } from '../core/errors.js';
 import type { EnvSpec, Transition } from '../core/types.js';
-import { DATASET_FORMAT, DATASET_METADATA_NAME, encodeDatasetMeta, type DatasetMeta } from './datasetMeta.js';
-import { McapRecorder, type McapRecorderOptions } from './mcapRecorder.js';
-import { packageVersion } from './packageVersion.js';
-import { TRANSITION_SCHEMA_NAME, TRANSITION_SCHEMA_TEXT, TRANSITIONS_TOPIC, TransitionCodec } from './transitionMessage.js';
+import { DATASET_FORMAT, DATASET_METADATA_NAME, encodeDatasetMeta, type DatasetMeta } from './dataset-meta.js';
+import { McapRecorder, type McapRecorderOptions } from './mcap-recorder.js';
+import { packageVersion } from './package-version.js';
+import { TRANSITION_SCHEMA_NAME, TRANSITION_SCHEMA_TEXT, TRANSITIONS_TOPIC, TransitionCodec } from './transition-message.js';
 
 /** Dataset metadata as a writer takes it: version and creation time default to now. */
 export type TransitionWriterMeta = Omit<DatasetMeta, 'version' | 'created' | 'obsNames' | 'units' | 'params'> &

@@ -2,9 +2,9 @@ import { createReadStream } from 'node:fs';
 import { McapStreamReader, type McapTypes } from '@mcap/core';
 import { RShieldError } from '../core/errors.js';
 import type { Dataset, DatasetFile } from './dataset.js';
-import { DatasetBuilder } from './datasetBuilder.js';
-import { DATASET_METADATA_NAME, decodeDatasetMeta, type DatasetMeta } from './datasetMeta.js';
-import { TRANSITION_SCHEMA_NAME, TRANSITIONS_TOPIC, TransitionCodec } from './transitionMessage.js';
+import { DatasetBuilder } from './dataset-builder.js';
+import { DATASET_METADATA_NAME, decodeDatasetMeta, type DatasetMeta } from './dataset-meta.js';
+import { TRANSITION_SCHEMA_NAME, TRANSITIONS_TOPIC, TransitionCodec } from './transition-message.js';
 
 /**
  * Loads one or several rshield MCAP files into one Dataset.

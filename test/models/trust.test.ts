@@ -5,9 +5,9 @@ import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml, stringify } from 'yaml';
-import { loadModelTrust, mergeModelTrust, profileModelTrust } from '../../src/config/model-trust.js';
+import { loadModelTrust, mergeModelTrust, profileModelTrust } from '../../src/models/trust.js';
 import { packageRoot, parseRobotProfile } from '../../src/config/profile.js';
-import { generateSigningKeys, parsePublicKey } from '../../src/inference/model-signing.js';
+import { generateSigningKeys, parsePublicKey } from '../../src/models/signing.js';
 
 const doc = (file: string): Record<string, unknown> => parseYaml(readFileSync(join(packageRoot(), file), 'utf8')) as Record<string, unknown>;
 

@@ -7,7 +7,7 @@ import { MessageReader } from '@foxglove/rosmsg2-serialization';
 import t from 'tap';
 import { RShieldError } from '../../src/core/errors.js';
 import { McapRecorder, TransitionWriter, readDataset, TRANSITIONS_TOPIC, TRANSITION_SCHEMA_NAME, type Dataset, type TransitionMessage } from '../../src/data/index.js';
-import { withIndexedReader } from './mcapFile.js';
+import { withIndexedReader } from './mcap-file.js';
 import { ACT_DIM, OBS_DIM, syntheticMeta, syntheticTransition } from './synthetic.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rshield-data-'));

@@ -1,7 +1,8 @@
 /**
- * ONNX protobuf access (onnx-proto, a CommonJS package) and the few builders the shield needs to
- * assemble graphs: the fused decision graph (merge.ts), the hand-written test models and the
- * bench models. Deliberately independent of src/nn: the shield must run models from other tools.
+ * The one ONNX protobuf access (onnx-proto, a CommonJS package) and the few builders graphs are
+ * assembled with: the training engine's serializer (serialize.ts), the shield's fused decision
+ * graph (inference/merge.ts), the hand-written test models and the bench models. A leaf file that
+ * imports nothing of src/nn, so inference may use it and still run models from other tools.
  */
 import onnxProto from 'onnx-proto';
 import type { onnx as OnnxTypes } from 'onnx-proto';
@@ -40,17 +41,22 @@ export function int64Tensor(name: string, dims: readonly number[], values: reado
   return { name, dims: [...dims], dataType: onnx.TensorProto.DataType.INT64, int64Data: [...values] };
 }
 
-/** A float32 value info; a string dim is symbolic (e.g. 'N' for the batch). */
-export function floatValueInfo(name: string, dims: readonly (number | string)[]): IValueInfoProto {
+/** A value info of element type `elemType` (onnx.TensorProto.DataType); a string dim is symbolic (e.g. 'N' for the batch). */
+export function valueInfo(name: string, dims: readonly (number | string)[], elemType: number): IValueInfoProto {
   return {
     name,
     type: {
       tensorType: {
-        elemType: onnx.TensorProto.DataType.FLOAT,
+        elemType,
         shape: { dim: dims.map((d) => (typeof d === 'string' ? { dimParam: d } : { dimValue: d })) },
       },
     },
   };
+}
+
+/** A float32 value info. */
+export function floatValueInfo(name: string, dims: readonly (number | string)[]): IValueInfoProto {
+  return valueInfo(name, dims, onnx.TensorProto.DataType.FLOAT);
 }
 
 export type AttrValue = number | readonly number[] | string;

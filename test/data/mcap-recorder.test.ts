@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { McapRecorder, TransitionWriter, readDataset } from '../../src/data/index.js';
-import { withIndexedReader } from './mcapFile.js';
+import { withIndexedReader } from './mcap-file.js';
 import { syntheticMeta, syntheticTransition } from './synthetic.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rshield-rec-'));
