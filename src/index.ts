@@ -29,7 +29,7 @@ export { ModelCardSchema, parseModelCard, MODEL_CARD_FORMAT, type ModelCard, typ
 export { loadModelCard } from './models/model-dir.js';
 export * as nn from './nn/index.js';
 export { GraphBuilder, ParamSet, TrainingProgram, exportInference, inferenceGraph, type InferenceCard } from './nn/index.js';
-export { runRos2Shield, type RunRos2ShieldOptions } from './transport/ros2/run-ros2-shield.js';
+export { runRos2Shield, type RunRos2ShieldOptions } from './app/ros2-shield.js';
 export { loadRobotProfile, parseRobotProfile, type RobotProfile } from './config/profile.js';
 export { loadModelTrust, profileModelTrust, mergeModelTrust, type ModelTrust } from './models/trust.js';
 export { MqttTransport, type MqttTransportOptions } from './transport/mqtt/mqtt-transport.js';

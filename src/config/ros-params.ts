@@ -1,12 +1,12 @@
 import { z } from 'zod';
 import { formatZodIssues } from './zod-issues.js';
 import { RShieldError } from '../core/errors.js';
-import { PARAMETER_TYPE, type RclModule, type RclNode } from '../transport/ros2/rclnodejs-api.js';
 
 /**
  * ROS parameters of the rshield node. They arrive through `--ros-args --params-file FILE` (keys
- * under `/**:` or the bare node name — rclnodejs matches nothing else) or `-p name:=value`;
- * each is declared with its default first, as rclnodejs requires, then read once at start-up.
+ * under `/**:` or the bare node name — rclnodejs matches nothing else) or `-p name:=value`.
+ * Only the shape lives here; the ROS 2 adapter declares and reads them on the live node
+ * (src/transport/ros2/ros-params.ts).
  */
 export const rosParamsSchema = z.strictObject({
   /** Robot profile: a shipped name (psm1, psm2, dvrk-reacher) or a YAML path. */
@@ -40,25 +40,12 @@ export const ROS_PARAM_DEFAULTS: RosParams = {
   record_out: '',
 };
 
-function typeOf(value: string | number): number {
-  return typeof value === 'string' ? PARAMETER_TYPE.string : PARAMETER_TYPE.double;
-}
-
-/** Declares every parameter (defaults overridden by `defaults`), reads the values the params file set, validates them. */
-export function declareRosParams(rcl: RclModule, node: RclNode, defaults: Partial<RosParams> = {}): RosParams {
-  const merged: RosParams = { ...ROS_PARAM_DEFAULTS, ...defaults };
-  const raw: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(merged) as [keyof RosParams, string | number][]) {
-    node.declareParameter(new rcl.Parameter(name, typeOf(value), value));
-    let v = node.getParameter(name).value;
-    // An integer literal in a params file arrives as bigint (PARAMETER_INTEGER).
-    if (typeof v === 'bigint') v = Number(v);
-    raw[name] = v;
-  }
+/** Validates the values read from a node; errors name each parameter, its problem and its value. */
+export function parseRosParams(raw: Record<string, unknown>, nodeName: string): RosParams {
   const result = rosParamsSchema.safeParse(raw);
   if (!result.success) {
     const issues = formatZodIssues(result.error, raw);
-    throw new RShieldError('E_CONFIG', `ROS parameters of node '${node.name()}': ${issues.join('; ')}`, { node: node.name() });
+    throw new RShieldError('E_CONFIG', `ROS parameters of node '${nodeName}': ${issues.join('; ')}`, { node: nodeName });
   }
   return result.data;
 }

@@ -14,8 +14,10 @@ const launchDir = join(root, 'launch');
 const xmlFiles = readdirSync(launchDir).filter((f) => f.endsWith('.launch.xml'));
 const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', isArray: (name) => ['arg', 'executable', 'node', 'remap', 'param'].includes(name) });
 
+const HUMBLE_EXECUTABLE_ATTRS = ['cmd', 'cwd', 'name', 'launch-prefix', 'output', 'respawn', 'respawn_delay', 'shell', 'env', 'if', 'unless'];
+
 interface LaunchDoc {
-  launch: { arg?: { name: string; default?: string }[]; executable?: { cmd: string; cwd?: string }[]; node?: { pkg: string; exec: string; remap?: { from: string; to: string }[] }[] };
+  launch: { arg?: { name: string; default?: string }[]; executable?: ({ cmd: string; cwd?: string } & Record<string, string>)[]; node?: { pkg: string; exec: string; remap?: { from: string; to: string }[] }[] };
 }
 
 /** Substitutes $(dirname) and $(var x) (from defaults) as ros2 launch would. */
@@ -73,6 +75,8 @@ for (const name of xmlFiles) {
       if (def.includes('$(dirname)')) checkPath(t, substitute(def, file, args), `arg ${argName}`);
     }
     for (const ex of doc.launch.executable ?? []) {
+      // Humble's XML frontend rejects any other attribute (launch/actions/execute_process.py parse()).
+      for (const attr of Object.keys(ex)) t.ok(HUMBLE_EXECUTABLE_ATTRS.includes(attr), `<executable ${attr}=…> is accepted by Humble's XML frontend`);
       const words = substitute(ex.cmd, file, args).split(/\s+/);
       t.equal(words[0], 'node');
       checkPath(t, words[1]!, 'entry point');

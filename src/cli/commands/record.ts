@@ -46,7 +46,7 @@ export async function record(argv: string[]): Promise<number> {
   const out = stringOption(values, 'out');
   const profile = stringOption(values, 'profile');
   const broker = values.broker !== undefined ? brokerOptions('record', values) : undefined;
-  const { runRecord } = await import('../../transport/ros2/run-record.js');
+  const { runRecord } = await import('../../app/ros2-record.js');
   return runRecord({
     rosArgs,
     autostart: values['autostart'] === true,

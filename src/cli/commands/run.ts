@@ -39,7 +39,7 @@ With the broker down, shielding goes on and transitions wait in the spool.
 export async function run(argv: string[]): Promise<number> {
   // --transport ros2: the ROS 2 node (src/transport/ros2, docs/ros2.md).
   if (argv.some((a) => a === '--transport' || a.startsWith('--transport='))) {
-    return (await import('../../transport/ros2/run-command.js')).runRos2Command(argv);
+    return (await import('./run-ros2.js')).runRos2Command(argv);
   }
   const { values } = parseCommandArgs('run', argv, {
     ...brokerOptionTable,

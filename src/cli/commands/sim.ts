@@ -47,6 +47,6 @@ export async function sim(argv: string[]): Promise<number> {
   const rateHz = numberOption('rate-hz', stringOption(values, 'rate-hz'), 100);
   if (rateHz <= 0 || rateHz > 2000) throw new RShieldError('E_USAGE', `--rate-hz must be in (0, 2000], got ${rateHz}`);
   const env = createEnv(robot, { seed });
-  const { runRos2Sim } = await import('../../transport/ros2/run-ros2-sim.js');
+  const { runRos2Sim } = await import('../../app/ros2-sim.js');
   return runRos2Sim({ profile: stringOption(values, 'profile') ?? robot, env, seed, rateHz, rosArgs, ...(values['controller'] === true ? { controller: createController(robot, { seed }) } : {}) });
 }

@@ -4,6 +4,9 @@ import type { RosTime } from './rclnodejs-api.js';
 export const DIAG_LEVEL = { ok: 0, warn: 1, error: 2, stale: 3 } as const;
 
 export interface ShieldCounters {
+  /** measured_cp messages and controller commands received. */
+  states: number;
+  commands: number;
   ticks: number;
   task: number;
   recovery: number;
@@ -17,7 +20,7 @@ export interface ShieldCounters {
 }
 
 export function zeroCounters(): ShieldCounters {
-  return { ticks: 0, task: 0, recovery: 0, failsafe: 0, staleState: 0, invalidState: 0, nonFinite: 0, decideErrors: 0, clippedSteps: 0, clampedToWorkspace: 0 };
+  return { states: 0, commands: 0, ticks: 0, task: 0, recovery: 0, failsafe: 0, staleState: 0, invalidState: 0, nonFinite: 0, decideErrors: 0, clippedSteps: 0, clampedToWorkspace: 0 };
 }
 
 export interface DiagnosticsInput {
@@ -30,6 +33,8 @@ export interface DiagnosticsInput {
   readonly lastQRisk: number;
   readonly stateAgeMs: number;
   readonly counters: ShieldCounters;
+  /** Subscriptions matched to the shield's servo_cp: 0 means the arm does not listen (wrong remap, arm not up). */
+  readonly commandOutSubscribers: number;
 }
 
 /** A diagnostic_msgs/DiagnosticArray for /diagnostics (rqt_robot_monitor, Foxglove). Sent at 1 Hz, off the tick path. */
@@ -40,6 +45,7 @@ export function diagnosticsMessage(stamp: RosTime, d: DiagnosticsInput): object 
     ['operating_state', d.operatingState],
     ['last_q_risk', Number.isFinite(d.lastQRisk) ? d.lastQRisk.toFixed(4) : 'n/a'],
     ['state_age_ms', Number.isFinite(d.stateAgeMs) ? d.stateAgeMs.toFixed(1) : 'never'],
+    ['command_out_subscribers', String(d.commandOutSubscribers)],
     ...Object.entries(d.counters).map(([k, v]) => [k, String(v)]),
   ].map(([key, value]) => ({ key: key!, value: value! }));
   return { header: { stamp, frame_id: '' }, status: [{ level, name: d.name, message, hardware_id: d.hardwareId, values }] };

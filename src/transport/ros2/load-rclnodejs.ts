@@ -9,6 +9,15 @@ const MODULE = 'rclnodejs';
  * load (ROS 2 not sourced, built against another distro), throws ONE clear E_UNAVAILABLE line.
  */
 export async function loadRclnodejs(): Promise<RclModule> {
+  if (process.env['ROS_DISTRO'] === undefined || process.env['AMENT_PREFIX_PATH'] === undefined) {
+    // Never import rclnodejs unsourced: when its addon fails to load it rebuilds itself, and
+    // that rebuild starts with `node-gyp clean` — deleting the working build for good.
+    throw new RShieldError(
+      'E_UNAVAILABLE',
+      'ROS 2 transport unavailable: cannot load rclnodejs (no ROS 2 environment); source your ROS 2 setup first (e.g. `source /opt/ros/jazzy/setup.bash`), then reinstall rclnodejs (`npm install rclnodejs`) if it was installed without it',
+      {},
+    );
+  }
   try {
     const mod = (await import(MODULE)) as { default?: RclModule } & Partial<RclModule>;
     const rcl = (mod.default ?? mod) as RclModule;

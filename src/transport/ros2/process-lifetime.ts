@@ -5,6 +5,9 @@ import type { RclModule } from './rclnodejs-api.js';
  * SIGINT handler that shuts down at once, and none for SIGTERM (Node's default: exit without
  * cleanup); both are replaced so the node can publish hold and flush recordings first.
  */
+const ignore = (): void => undefined;
+let stopping = false;
+
 export function untilStopped(rcl: RclModule, signal?: AbortSignal): Promise<string> {
   rcl.removeSignalHandlers();
   return new Promise((resolve) => {
@@ -12,6 +15,14 @@ export function untilStopped(rcl: RclModule, signal?: AbortSignal): Promise<stri
       process.off('SIGINT', onInt);
       process.off('SIGTERM', onTerm);
       signal?.removeEventListener('abort', onAbort);
+      // Ctrl-C under `ros2 launch` arrives twice: from the terminal to the whole process group,
+      // then forwarded by launch. A second SIGINT must not kill the node mid-shutdown (before
+      // hold is sent and recordings are closed); a SIGTERM then means launch gave up waiting.
+      if (!stopping) {
+        stopping = true;
+        process.on('SIGINT', ignore);
+        process.once('SIGTERM', () => process.exit(1));
+      }
       resolve(why);
     };
     const onInt = (): void => done('SIGINT');

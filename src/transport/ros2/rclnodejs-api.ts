@@ -32,6 +32,13 @@ export interface RclPubSubOptions {
 export interface RclPublisher {
   publish(message: object): void;
   readonly topic: string;
+  /** Subscriptions DDS has matched to this publisher (0 until discovery completes). */
+  readonly subscriptionCount: number;
+  /**
+   * Blocks until every matched RELIABLE subscription acknowledged what was published, or the
+   * timeout (nanoseconds) passes; true when all was acknowledged.
+   */
+  waitForAllAcked(timeoutNs: bigint): boolean;
 }
 
 export interface RclLifecyclePublisher extends RclPublisher {
@@ -40,7 +47,10 @@ export interface RclLifecyclePublisher extends RclPublisher {
   isActivated(): boolean;
 }
 
-export type RclSubscription = object;
+export interface RclSubscription {
+  /** Publishers DDS has matched to this subscription (0 until discovery completes). */
+  readonly publisherCount: number;
+}
 
 export interface RclTimer {
   cancel(): void;

@@ -1,5 +1,8 @@
 import type { RobotProfile } from '../../config/profile.js';
-import type { Decider, Decision } from './decider.js';
+import { systemClock, type Clock } from '../../core/clock.js';
+import { checkInputs, isStale, type FailsafeReason } from '../../core/failsafe.js';
+import type { ActionSource, Decision } from '../../core/shield-core.js';
+import type { ShieldPort } from '../../core/shield-port.js';
 import { diagnosticsMessage, zeroCounters, type ShieldCounters } from './diagnostics.js';
 import { clampStepNorm, clampToBox } from './limits.js';
 import type { RosMsgType } from './msgs/definitions.js';
@@ -20,8 +23,12 @@ export interface PoseStampedMsg {
   pose: { position: { x: number; y: number; z: number }; orientation: { x: number; y: number; z: number; w: number } };
 }
 
-/** Why the node published the fail-safe. */
-export type HoldReason = 'no_state' | 'stale_state' | 'invalid_state' | 'non_finite' | 'decide_error' | 'shield' | 'deactivate' | 'shutdown';
+/**
+ * Why the node published hold: a fail-safe reason of the core (src/core/failsafe.ts: 'stale'
+ * for no, old or zero-stamped state, 'non-finite', 'inference-error', or the shield's own), or a
+ * lifecycle stop — not a failure, but the arm must hold all the same.
+ */
+export type HoldReason = FailsafeReason | 'deactivate' | 'shutdown';
 
 /** One executed tick, for recorders. Arrays are reused: copy what you keep. */
 export interface TickInfo {
@@ -31,7 +38,7 @@ export interface TickInfo {
   readonly proposed: Float32Array;
   /** The displacement sent (after the shield and the hard limits). */
   readonly executed: Float32Array;
-  readonly source: Decision['source'];
+  readonly source: ActionSource;
   readonly qRisk: number;
 }
 
@@ -56,11 +63,11 @@ export interface ShieldNodeOptions {
   /** A lifecycle node made by the caller (so parameters could be read from it first). */
   readonly node: RclLifecycleNode;
   readonly profile: RobotProfile;
-  readonly decider: Decider;
+  readonly shield: ShieldPort;
   /** Defaults: the profile's tick and staleAfterMs. */
   readonly settings?: Partial<ShieldNodeSettings>;
-  /** Monotonic milliseconds; injected so tests drive staleness. Default performance.now. */
-  readonly clock?: () => number;
+  /** State age is measured on `monotonicUs`; injected so tests drive staleness. Default: the system clock. */
+  readonly clock?: Clock;
   readonly tap?: ShieldNodeTap;
 }
 
@@ -70,7 +77,7 @@ const DIAGNOSTICS_PERIOD_NS = 1_000_000_000n;
  * The shield as a ROS 2 managed (lifecycle) node. configure: subscriptions and publishers;
  * activate: commands flow; deactivate/shutdown: hold. Each tick (a controller command, or a timer)
  * turns the latest measured tip position and the controller's servo_cp goal into
- * (obs, proposed displacement), asks the decider, applies the hard limits (largest step,
+ * (obs, proposed displacement), asks the shield (a core ShieldPort), applies the hard limits (largest step,
  * workspace box) and publishes servo_cp — or publishes hold when state is stale or invalid.
  * The tick path allocates nothing of its own: messages are preallocated and mutated.
  */
@@ -81,8 +88,8 @@ export class ShieldNode {
   readonly counters: ShieldCounters = zeroCounters();
 
   readonly #rcl: RclModule;
-  readonly #decider: Decider;
-  readonly #clock: () => number;
+  readonly #shield: ShieldPort;
+  readonly #clock: Clock;
   readonly #tap: ShieldNodeTap;
 
   // Latest state (measured_cp).
@@ -105,7 +112,7 @@ export class ShieldNode {
   readonly #step = new Float64Array(3);
   readonly #target = new Float64Array(3);
   readonly #decideOpts = { stateStampMs: 0 };
-  readonly #tickInfo: { obs: Float32Array; proposed: Float32Array; executed: Float32Array; source: Decision['source']; qRisk: number };
+  readonly #tickInfo: { obs: Float32Array; proposed: Float32Array; executed: Float32Array; source: ActionSource; qRisk: number };
 
   // Outgoing messages, reused.
   readonly #servoMsg: PoseStampedMsg;
@@ -132,7 +139,7 @@ export class ShieldNode {
     this.#inFlight = false;
     this.counters.decideErrors++;
     this.#lastError = err;
-    this.#failsafe('decide_error');
+    this.#failsafe('inference-error');
   };
   #lastError: unknown = undefined;
 
@@ -140,8 +147,8 @@ export class ShieldNode {
     this.#rcl = options.rcl;
     this.node = options.node;
     this.profile = options.profile;
-    this.#decider = options.decider;
-    this.#clock = options.clock ?? (() => performance.now());
+    this.#shield = options.shield;
+    this.#clock = options.clock ?? systemClock;
     this.#tap = options.tap ?? {};
     this.settings = {
       tickMode: options.settings?.tickMode ?? options.profile.tick.mode,
@@ -229,6 +236,8 @@ export class ShieldNode {
   }
 
   #activate(): void {
+    // Commands start flowing again: a new episode for the shield (hysteresis cleared).
+    this.#shield.resetEpisode();
     this.#servoPub?.activate();
     this.#qRiskPub?.activate();
     this.#interventionPub?.activate();
@@ -253,7 +262,8 @@ export class ShieldNode {
     this.#pos[0] = p.x;
     this.#pos[1] = p.y;
     this.#pos[2] = p.z;
-    this.#stateRxMs = this.#clock();
+    this.#stateRxMs = this.#nowMs();
+    this.counters.states++;
     const s = m.header.stamp;
     // The dVRK sends a zero stamp for invalid data (e.g. no instrument): never act on it.
     this.#stateValid = s.sec !== 0 || s.nanosec !== 0;
@@ -266,7 +276,8 @@ export class ShieldNode {
     this.#goal[0] = p.x;
     this.#goal[1] = p.y;
     this.#goal[2] = p.z;
-    this.#goalRxMs = this.#clock();
+    this.#goalRxMs = this.#nowMs();
+    this.counters.commands++;
     // The controller's orientation and stamp pass through; the shield decides on position only.
     const out = this.#servoMsg;
     const o = m.pose.orientation;
@@ -280,12 +291,26 @@ export class ShieldNode {
     if (this.settings.tickMode === 'command') this.#tick();
   }
 
-  /** Why the state cannot be acted on now, or null. */
-  #stateProblem(now: number): HoldReason | null {
-    if (this.#stateRxMs === Number.NEGATIVE_INFINITY) return 'no_state';
-    if (now - this.#stateRxMs > this.settings.staleAfterMs) return 'stale_state';
-    if (!this.#stateValid) return 'invalid_state';
-    return null;
+  /** Monotonic milliseconds: state age must not jump with the wall clock. */
+  #nowMs(): number {
+    return this.#clock.monotonicUs() / 1000;
+  }
+
+  /**
+   * Whether the state cannot be acted on now, in the core's terms (failsafe.ts): none received
+   * (non-finite receive time), older than staleAfterMs, or a zero stamp — which the dVRK sends
+   * for invalid data (e.g. no instrument). Counts which.
+   */
+  #stateStale(now: number): boolean {
+    if (isStale(this.#stateRxMs, now, this.settings.staleAfterMs)) {
+      this.counters.staleState++;
+      return true;
+    }
+    if (!this.#stateValid) {
+      this.counters.invalidState++;
+      return true;
+    }
+    return false;
   }
 
   #tick(): void {
@@ -294,33 +319,31 @@ export class ShieldNode {
       this.#pending = true;
       return;
     }
-    const now = this.#clock();
+    const now = this.#nowMs();
     // Timer mode re-sends the latest goal only while the controller is still talking.
     if (this.#goalRxMs === Number.NEGATIVE_INFINITY) return;
     if (this.settings.tickMode === 'timer' && now - this.#goalRxMs > this.settings.staleAfterMs) return;
     this.counters.ticks++;
-    const problem = this.#stateProblem(now);
-    if (problem !== null) {
-      if (problem === 'invalid_state') this.counters.invalidState++;
-      else this.counters.staleState++;
-      this.#failsafe(problem);
+    if (this.#stateStale(now)) {
+      this.#failsafe('stale');
       return;
     }
     for (let i = 0; i < 3; i++) {
       this.#tickPos[i] = this.#pos[i]!;
       this.#obs[i] = this.#pos[i]!;
       this.#proposed[i] = this.#goal[i]! - this.#pos[i]!;
-      if (!Number.isFinite(this.#proposed[i]!)) {
-        this.counters.nonFinite++;
-        this.#failsafe('non_finite');
-        return;
-      }
+    }
+    const bad = checkInputs(this.#obs, this.#proposed, 3, 3);
+    if (bad !== null) {
+      this.counters.nonFinite++;
+      this.#failsafe(bad);
+      return;
     }
     this.#decideOpts.stateStampMs = this.#stateStampMs;
     this.#inFlight = true;
     let result: Promise<Decision> | Decision;
     try {
-      result = this.#decider.decide(this.#obs, this.#proposed, this.#decideOpts);
+      result = this.#shield.decide(this.#obs, this.#proposed, this.#decideOpts);
     } catch (err) {
       this.#onDecideError(err);
       return;
@@ -333,7 +356,7 @@ export class ShieldNode {
     this.#inFlight = false;
     if (d.source === 'failsafe') {
       this.counters.failsafe++;
-      this.#failsafe('shield');
+      this.#failsafe(d.failsafeReason ?? 'inference-error');
     } else if (this.#active) {
       if (d.source === 'task') this.counters.task++;
       else this.counters.recovery++;
@@ -390,11 +413,8 @@ export class ShieldNode {
 
   /** 1 Hz: hold when state went stale with no command to notice it, and report on /diagnostics. */
   #watchdog(): void {
-    const now = this.#clock();
-    if (this.#active && this.#goalRxMs !== Number.NEGATIVE_INFINITY) {
-      const problem = this.#stateProblem(now);
-      if (problem !== null) this.#failsafe(problem);
-    }
+    const now = this.#nowMs();
+    if (this.#active && !this.#holding && this.#goalRxMs !== Number.NEGATIVE_INFINITY && this.#stateStale(now)) this.#failsafe('stale');
     this.#diagPub?.publish(
       diagnosticsMessage(this.node.now().toMsg(), {
         name: `rshield: ${this.profile.arm} shield`,
@@ -406,6 +426,7 @@ export class ShieldNode {
         lastQRisk: this.#lastQRisk,
         stateAgeMs: now - this.#stateRxMs,
         counters: this.counters,
+        commandOutSubscribers: this.#servoPub?.subscriptionCount ?? 0,
       }),
     );
   }

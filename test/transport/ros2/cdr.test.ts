@@ -23,7 +23,7 @@ const samples: Partial<Record<RosMsgType, object>> = {
   'std_msgs/msg/String': { data: 'start' },
   'geometry_msgs/msg/TransformStamped': { header, child_frame_id: 'PSM1', transform: { translation: { x: 1, y: 2, z: 3 }, rotation: { x: 0, y: 0, z: 0, w: 1 } } },
   'diagnostic_msgs/msg/DiagnosticArray': diagnosticsMessage(header.stamp, {
-    name: 'rshield: PSM1 shield', hardwareId: 'PSM1', active: true, holding: true, holdReason: 'stale_state', operatingState: 'ENABLED', lastQRisk: 0.5, stateAgeMs: 40, counters: zeroCounters(),
+    name: 'rshield: PSM1 shield', hardwareId: 'PSM1', active: true, holding: true, holdReason: 'stale', operatingState: 'ENABLED', lastQRisk: 0.5, stateAgeMs: 40, counters: zeroCounters(), commandOutSubscribers: 1,
   }),
 };
 

@@ -1,7 +1,7 @@
 // Without a loadable rclnodejs (no ROS 2 here), the ROS 2 commands exit with ONE clear line.
 import t from 'tap';
 import { main } from '../../../src/cli/main.js';
-import { runRos2Shield } from '../../../src/transport/ros2/run-ros2-shield.js';
+import { runRos2Shield } from '../../../src/app/ros2-shield.js';
 
 async function capture(argv: string[]): Promise<{ code: number; err: string[]; out: string[] }> {
   const err: string[] = [];

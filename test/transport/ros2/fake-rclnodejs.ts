@@ -6,12 +6,15 @@
  *   delivers: Float64Array for float64[], Uint8Array for uint8[], bigint for int64;
  * - a BEST_EFFORT publisher does not reach a RELIABLE subscription (DDS QoS matching);
  * - lifecycle publishers drop messages until activated;
+ * - `subscriptionCount` / `publisherCount` count matched endpoints (same type, compatible QoS,
+ *   live node); discovery is instant here, so waiting for it costs nothing;
  * - `--ros-args --params-file F` and `-p n:=v` in init's argv become parameter overrides, and only
  *   the `/**` and bare-node-name keys of a params file count, as in rclnodejs (lib/node.js);
  * - timers run on a manual clock (`FakeRos.advance(ms)`), so staleness tests need no sleeping.
  */
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
+import type { Clock } from '../../../src/core/clock.js';
 import { cdrCodec } from '../../../src/transport/ros2/msgs/cdr-codec.js';
 import { isRosMsgType } from '../../../src/transport/ros2/msgs/definitions.js';
 import type {
@@ -61,6 +64,12 @@ interface SubEntry {
   readonly type: string;
   readonly qos: FakeQoS;
   readonly callback: (m: never) => void;
+  readonly publisherCount: number;
+}
+
+/** DDS matching: same type, and no RELIABLE reader behind a BEST_EFFORT writer. */
+function matches(pub: FakePublisher, sub: SubEntry): boolean {
+  return sub.type === pub.type && !(sub.qos.reliability === 1 && pub.qos.reliability === 2) && !sub.node.destroyed && !pub.node.destroyed;
 }
 
 interface TimerEntry extends RclTimer {
@@ -76,6 +85,7 @@ export class FakeRos {
   nowMs = 0;
   epochMs = 1_700_000_000_000;
   readonly subs = new Map<string, SubEntry[]>();
+  readonly pubs = new Map<string, FakePublisher[]>();
   readonly timers: TimerEntry[] = [];
   readonly nodes: FakeNode[] = [];
   readonly published: { topic: string; type: string; message: object }[] = [];
@@ -115,6 +125,11 @@ export class FakeRos {
   }
 }
 
+/** The fake's manual clock as a core Clock. Never 0: the core reads a zero time as "never received". */
+export function fakeClock(ros: FakeRos): Clock {
+  return { nowMs: () => ros.epochMs + ros.nowMs, monotonicUs: () => (ros.epochMs + ros.nowMs) * 1000 };
+}
+
 /** Lets queued deliveries and promise continuations run. */
 export async function settle(): Promise<void> {
   for (let i = 0; i < 3; i++) await new Promise<void>((r) => setImmediate(r));
@@ -123,10 +138,25 @@ export async function settle(): Promise<void> {
 class FakePublisher implements RclPublisher {
   constructor(
     protected readonly ros: FakeRos,
+    readonly node: FakeNode,
     readonly type: string,
     readonly topic: string,
     readonly qos: FakeQoS,
-  ) {}
+  ) {
+    const list = ros.pubs.get(topic) ?? [];
+    list.push(this);
+    ros.pubs.set(topic, list);
+  }
+
+  get subscriptionCount(): number {
+    return (this.ros.subs.get(this.topic) ?? []).filter((s) => matches(this, s)).length;
+  }
+
+  /** Deliveries are in-process: everything published is "acknowledged" once delivered. */
+  waitForAllAcked(): boolean {
+    this.ros.flush();
+    return true;
+  }
 
   publish(message: object): void {
     if (!isRosMsgType(this.type)) throw new TypeError(`fake rclnodejs: no definition for ${this.type}`);
@@ -136,8 +166,7 @@ class FakePublisher implements RclPublisher {
     const bytes = codec.encode(message);
     this.ros.published.push({ topic: this.topic, type: this.type, message: codec.decode(bytes) });
     for (const sub of this.ros.subs.get(this.topic) ?? []) {
-      if (sub.type !== this.type) continue; // DDS: types must match
-      if (sub.qos.reliability === 1 && this.qos.reliability === 2) continue; // RELIABLE reader, BEST_EFFORT writer
+      if (!matches(this, sub)) continue;
       this.ros.enqueue(() => {
         if (sub.node.spinning && !sub.node.destroyed) sub.callback(codec.decode<never>(bytes));
       });
@@ -189,14 +218,23 @@ class FakeNode implements RclNode {
   }
 
   createPublisher(typeClass: string, topic: string, options?: RclPubSubOptions): RclPublisher {
-    return new FakePublisher(this.ros, typeClass, this.#resolve(topic), qosOf(options));
+    return new FakePublisher(this.ros, this, typeClass, this.#resolve(topic), qosOf(options));
   }
 
-  createSubscription(typeClass: string, topic: string, options: RclPubSubOptions | ((m: never) => void), callback?: (m: never) => void): object {
+  createSubscription(typeClass: string, topic: string, options: RclPubSubOptions | ((m: never) => void), callback?: (m: never) => void): SubEntry {
     const [opts, cb] = typeof options === 'function' ? [undefined, options] : [options, callback];
     if (cb === undefined) throw new TypeError('fake rclnodejs: createSubscription needs a callback');
     const name = this.#resolve(topic);
-    const entry: SubEntry = { node: this, type: typeClass, qos: qosOf(opts), callback: cb };
+    const ros = this.ros;
+    const entry: SubEntry = {
+      node: this,
+      type: typeClass,
+      qos: qosOf(opts),
+      callback: cb,
+      get publisherCount() {
+        return (ros.pubs.get(name) ?? []).filter((p) => matches(p, entry)).length;
+      },
+    };
     const list = this.ros.subs.get(name) ?? [];
     list.push(entry);
     this.ros.subs.set(name, list);
@@ -270,7 +308,7 @@ class FakeLifecycleNode extends FakeNode implements RclLifecycleNode {
 
   createLifecyclePublisher(typeClass: string, topic: string, options?: RclPubSubOptions): RclLifecyclePublisher {
     const resolved = topic.startsWith('/') ? topic : `${this.ns === '/' ? '' : this.ns}/${topic}`;
-    return new FakeLifecyclePublisher(this.ros, typeClass, resolved, qosOf(options));
+    return new FakeLifecyclePublisher(this.ros, this, typeClass, resolved, qosOf(options));
   }
 
   registerOnConfigure(cb: RclLifecycleCallback): void {

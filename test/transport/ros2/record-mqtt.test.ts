@@ -5,11 +5,11 @@ import { join } from 'node:path';
 import { readDataset } from '../../../src/data/read-dataset.js';
 import { createEnv } from '../../../src/envs/index.js';
 import { robotTopics } from '../../../src/transport/mqtt/topics.js';
-import { runRecord, type RecordSession } from '../../../src/transport/ros2/run-record.js';
+import { runRecord, type RecordSession } from '../../../src/app/ros2-record.js';
 import { SimController, SimPsm } from '../../../src/transport/ros2/sim-node.js';
 import { startBroker } from '../../helpers/broker.js';
 import { client } from '../mqtt/harness.js';
-import { createFakeRclnodejs, settle } from './fake-rclnodejs.js';
+import { createFakeRclnodejs, settle, fakeClock } from './fake-rclnodejs.js';
 
 /** An operator moving the tip at 2 mm per step toward a corner away from the post. */
 const operator = {
@@ -66,7 +66,7 @@ void t.test('record-start / record-stop on rshield/v1/<robot>/cmd start and stop
     profile: 'dvrk-reacher',
     out,
     broker: { url: broker.url },
-    clock: () => rcl.ros.nowMs,
+    clock: fakeClock(rcl.ros),
     signal: abort.signal,
     log,
     nodeLog: () => undefined,
@@ -155,7 +155,7 @@ void t.test('with the broker down the recorder still records from the ROS topic'
     profile: 'dvrk-reacher',
     out: join(dir, 'demos.mcap'),
     broker: { url: 'mqtt://127.0.0.1:1' },
-    clock: () => rcl.ros.nowMs,
+    clock: fakeClock(rcl.ros),
     signal: abort.signal,
     log,
     nodeLog: () => undefined,

@@ -6,13 +6,13 @@ import { join } from 'node:path';
 import { McapStreamReader, type McapTypes } from '@mcap/core';
 import { readDataset } from '../../../src/data/read-dataset.js';
 import { createEnv } from '../../../src/envs/index.js';
-import { PassThroughDecider } from '../../../src/transport/ros2/decider.js';
+import { PassThroughShield } from '../../../src/core/shield-port.js';
 import { cdrCodec } from '../../../src/transport/ros2/msgs/cdr-codec.js';
 import { openDemoRecording } from '../../../src/transport/ros2/open-demo-recording.js';
-import { runRos2Shield } from '../../../src/transport/ros2/run-ros2-shield.js';
+import { runRos2Shield } from '../../../src/app/ros2-shield.js';
 import type { ShieldNode } from '../../../src/transport/ros2/shield-node.js';
 import { SimController, SimPsm } from '../../../src/transport/ros2/sim-node.js';
-import { createFakeRclnodejs, settle } from './fake-rclnodejs.js';
+import { createFakeRclnodejs, settle, fakeClock } from './fake-rclnodejs.js';
 
 /** An operator that heads for the stay-out post at 3 mm per step. */
 const operator = {
@@ -41,8 +41,8 @@ void t.test('records raw topics in CDR and labelled transitions; a violation end
     rcl,
     rosArgs: ['--ros-args', '-r', '__node:=rshield_record', '--params-file', params],
     nodeName: 'rshield_record',
-    decider: new PassThroughDecider(3),
-    clock: () => rcl.ros.nowMs,
+    shield: new PassThroughShield(3),
+    clock: fakeClock(rcl.ros),
     signal: abort.signal,
     log: (l) => lines.push(l),
     makeTap: (profile, p) => {

@@ -1,11 +1,16 @@
 /**
  * Contract of the ROS 2 shield node, written once and run against every rclnodejs
  * implementation (shield-node.test.ts picks the fake or, with ROS_DISTRO set, the real one).
+ * Every rig waits for DDS discovery before it publishes (a message sent before a match is
+ * lost), and each step waits for what it expects; only "nothing is forwarded" checks wait a
+ * quiet period.
  */
 import type { Test } from 'tap';
 import type { RobotProfile } from '../../../src/config/profile.js';
-import type { Decider, Decision } from '../../../src/transport/ros2/decider.js';
-import { PassThroughDecider } from '../../../src/transport/ros2/decider.js';
+import type { Clock } from '../../../src/core/clock.js';
+import type { ActionSource, Decision } from '../../../src/core/shield-core.js';
+import { PassThroughShield, type ShieldPort } from '../../../src/core/shield-port.js';
+import { StatsCounter } from '../../../src/core/shield-stats.js';
 import { ShieldNode, type PoseStampedMsg, type ShieldNodeTap } from '../../../src/transport/ros2/shield-node.js';
 import { Peer, pose, testProfile, type Ros2Harness } from './harness.js';
 
@@ -13,8 +18,12 @@ interface Rig {
   shield: ShieldNode;
   peer: Peer;
   profile: RobotProfile;
-  state(x: number, y: number, z: number, stamp?: { sec: number; nanosec: number }): void;
-  command(x: number, y: number, z: number): void;
+  /** Publishes measured_cp and waits until the shield has it. */
+  state(x: number, y: number, z: number, stamp?: { sec: number; nanosec: number }): Promise<void>;
+  /** Publishes a controller goal and waits until the shield has it. */
+  command(x: number, y: number, z: number): Promise<void>;
+  /** Waits until the shield's endpoints and the peer's are matched (after configure). */
+  discovered(): Promise<void>;
   servo: PoseStampedMsg[];
   hold: object[];
   qRisk: { data: number }[];
@@ -24,14 +33,18 @@ interface Rig {
 
 let nodeCount = 0;
 
-async function rig(h: Ros2Harness, opts: { decider?: Decider; profile?: RobotProfile; tap?: ShieldNodeTap; start?: boolean } = {}): Promise<Rig> {
+async function rig(h: Ros2Harness, opts: { shield?: ShieldPort; profile?: RobotProfile; tap?: ShieldNodeTap; start?: boolean } = {}): Promise<Rig> {
   const profile = opts.profile ?? testProfile();
   const t = profile.topics;
-  const node = new h.rcl.lifecycle.LifecycleNode(`rshield_contract_${++nodeCount}`);
-  const shield = new ShieldNode({ rcl: h.rcl, node, profile, decider: opts.decider ?? new PassThroughDecider(3), clock: h.clock, ...(opts.tap ? { tap: opts.tap } : {}) });
+  const node = h.lifecycleNode(`rshield_contract_${++nodeCount}`);
+  const clock: Clock = { nowMs: () => h.clock(), monotonicUs: () => h.clock() * 1000 };
+  const shield = new ShieldNode({ rcl: h.rcl, node, profile, shield: opts.shield ?? new PassThroughShield(3), clock, ...(opts.tap ? { tap: opts.tap } : {}) });
   node.spin();
   if (opts.start !== false) shield.start();
-  const peer = new Peer(h.rcl, `rshield_contract_peer_${nodeCount}`);
+  const peer = new Peer(h, `rshield_contract_peer_${nodeCount}`);
+  const statePub = peer.publisher(t.measuredCp.type, t.measuredCp.topic);
+  const cmdPub = peer.publisher(t.commandIn.type, t.commandIn.topic);
+  const c = shield.counters;
   const r: Rig = {
     shield,
     peer,
@@ -41,21 +54,28 @@ async function rig(h: Ros2Harness, opts: { decider?: Decider; profile?: RobotPro
     qRisk: peer.listen(t.qRisk.type, t.qRisk.topic) as { data: number }[],
     intervention: peer.listen(t.intervention.type, t.intervention.topic) as { data: boolean }[],
     diagnostics: peer.listen(t.diagnostics.type, t.diagnostics.topic) as Rig['diagnostics'],
-    state: () => undefined,
-    command: () => undefined,
+    async state(x, y, z, stamp) {
+      const n = c.states + 1;
+      statePub.publish(pose(x, y, z, stamp));
+      await h.until(() => c.states >= n);
+    },
+    async command(x, y, z) {
+      const n = c.commands + 1;
+      cmdPub.publish(pose(x, y, z, { sec: 200, nanosec: 7 }));
+      await h.until(() => c.commands >= n);
+    },
+    // The peer's subscriptions see the shield's publishers, its publishers the shield's subscriptions.
+    discovered: () => h.matched({ pubs: peer.pubs, subs: peer.subs }),
   };
-  const statePub = peer.publisher(t.measuredCp.type, t.measuredCp.topic);
-  const cmdPub = peer.publisher(t.commandIn.type, t.commandIn.topic);
-  r.state = (x, y, z, stamp) => statePub.publish(pose(x, y, z, stamp));
-  r.command = (x, y, z) => cmdPub.publish(pose(x, y, z, { sec: 200, nanosec: 7 }));
-  await h.settle();
+  if (opts.start !== false) await r.discovered();
   return r;
 }
 
-/** A decider that always answers with a fixed decision. */
-function fixed(source: Decision['source'], action: [number, number, number], qRisk: number, asPromise = false): Decider {
-  const d: Decision = { action: Float32Array.from(action), source, qRisk };
-  return { decide: () => (asPromise ? Promise.resolve(d) : d) };
+/** A shield that always answers with a fixed decision. */
+function fixed(source: ActionSource, action: [number, number, number], qRisk: number, asPromise = false): ShieldPort {
+  const d: Decision = { action: Float32Array.from(action), source, qRisk, failsafeReason: source === 'failsafe' ? 'inference-error' : null };
+  const stats = new StatsCounter();
+  return { decide: () => (asPromise ? Promise.resolve(d) : d), resetEpisode: () => undefined, stats: () => stats.snapshot() };
 }
 
 const close = (a: number, b: number, eps = 1e-9): boolean => Math.abs(a - b) <= eps;
@@ -70,11 +90,11 @@ export function shieldNodeContract(t: Test, makeHarness: () => Promise<Ros2Harne
   });
 
   void t.test('forwards a small controller step unchanged, with its orientation and stamp, and reports q_risk', async (t) => {
-    const r = await rig(h, { decider: fixed('task', [0.001, 0, 0], 0.25, true) });
-    r.state(0.05, 0.05, -0.1);
-    await h.settle();
-    r.command(0.051, 0.05, -0.1);
-    await h.settle();
+    const r = await rig(h, { shield: fixed('task', [0.001, 0, 0], 0.25, true) });
+    await r.state(0.05, 0.05, -0.1);
+    await r.command(0.051, 0.05, -0.1);
+    await h.until(() => r.servo.length >= 1 && r.qRisk.length >= 1 && r.intervention.length >= 1);
+    await h.quiet();
     t.equal(r.servo.length, 1, 'one servo_cp out per command');
     const out = r.servo[0]!;
     t.ok(close(out.pose.position.x, 0.051) && close(out.pose.position.y, 0.05) && close(out.pose.position.z, -0.1), 'goal = state + step');
@@ -87,11 +107,10 @@ export function shieldNodeContract(t: Test, makeHarness: () => Promise<Ros2Harne
   });
 
   void t.test('a recovery decision is published instead of the command and flagged as an intervention', async (t) => {
-    const r = await rig(h, { decider: fixed('recovery', [-0.001, 0, 0.0005], 0.9) });
-    r.state(0.05, 0.05, -0.1);
-    await h.settle();
-    r.command(0.0515, 0.05, -0.1);
-    await h.settle();
+    const r = await rig(h, { shield: fixed('recovery', [-0.001, 0, 0.0005], 0.9) });
+    await r.state(0.05, 0.05, -0.1);
+    await r.command(0.0515, 0.05, -0.1);
+    await h.until(() => r.servo.length >= 1 && r.qRisk.length >= 1 && r.intervention.length >= 1);
     const p = r.servo.at(-1)?.pose.position;
     t.ok(p && close(p.x, 0.049, 1e-7) && close(p.z, -0.0995, 1e-7), 'recovery step executed');
     t.equal(r.intervention.at(-1)?.data, true);
@@ -102,17 +121,15 @@ export function shieldNodeContract(t: Test, makeHarness: () => Promise<Ros2Harne
   void t.test('hard limits: a step longer than maxStepM is shortened along its direction, goals stay in the workspace', async (t) => {
     const r = await rig(h);
     const max = r.profile.limits.maxStepM;
-    r.state(0.05, 0.05, -0.1);
-    await h.settle();
-    r.command(0.08, 0.09, -0.1); // 5 cm away, direction (0.6, 0.8, 0)
-    await h.settle();
+    await r.state(0.05, 0.05, -0.1);
+    await r.command(0.08, 0.09, -0.1); // 5 cm away, direction (0.6, 0.8, 0)
+    await h.until(() => r.servo.length >= 1);
     const p = r.servo.at(-1)!.pose.position;
     t.ok(close(p.x, 0.05 + 0.6 * max, 1e-9) && close(p.y, 0.05 + 0.8 * max, 1e-9), `step clipped to ${max} m`);
     const zMax = r.profile.limits.workspace.max[2];
-    r.state(0.05, 0.05, zMax - 0.0005);
-    await h.settle();
-    r.command(0.05, 0.05, zMax + 0.01);
-    await h.settle();
+    await r.state(0.05, 0.05, zMax - 0.0005);
+    await r.command(0.05, 0.05, zMax + 0.01);
+    await h.until(() => r.servo.length >= 2);
     t.ok(close(r.servo.at(-1)!.pose.position.z, zMax), 'clamped onto the workspace face');
     t.equal(r.shield.counters.clippedSteps, 2);
     t.equal(r.shield.counters.clampedToWorkspace, 1);
@@ -120,75 +137,86 @@ export function shieldNodeContract(t: Test, makeHarness: () => Promise<Ros2Harne
 
   void t.test('stale state (older than staleAfterMs) → hold once, nothing forwarded, and recovery when state returns', async (t) => {
     const r = await rig(h);
-    r.state(0.05, 0.05, -0.1);
-    await h.settle();
+    await r.state(0.05, 0.05, -0.1);
     await h.advance(r.profile.staleAfterMs + 20);
-    r.command(0.051, 0.05, -0.1);
-    r.command(0.051, 0.05, -0.1);
-    await h.settle();
+    await r.command(0.051, 0.05, -0.1);
+    await r.command(0.051, 0.05, -0.1);
+    await h.until(() => r.hold.length >= 1);
+    await h.quiet();
     t.equal(r.servo.length, 0, 'no command forwarded on stale state');
     t.equal(r.hold.length, 1, 'hold published once');
-    t.equal(r.shield.holdReason, 'stale_state');
-    r.state(0.05, 0.05, -0.1);
-    await h.settle();
-    r.command(0.051, 0.05, -0.1);
-    await h.settle();
+    t.equal(r.shield.holdReason, 'stale');
+    t.ok(r.shield.counters.staleState >= 1, 'counted as stale state');
+    await r.state(0.05, 0.05, -0.1);
+    await r.command(0.051, 0.05, -0.1);
+    await h.until(() => r.servo.length >= 1);
     t.equal(r.servo.length, 1, 'fresh state: commands flow again');
     t.equal(r.shield.holding, false);
   });
 
   void t.test('a zero header.stamp (dVRK: invalid data) → hold', async (t) => {
     const r = await rig(h);
-    r.state(0.05, 0.05, -0.1, { sec: 0, nanosec: 0 });
-    await h.settle();
-    r.command(0.051, 0.05, -0.1);
-    await h.settle();
+    await r.state(0.05, 0.05, -0.1, { sec: 0, nanosec: 0 });
+    await r.command(0.051, 0.05, -0.1);
+    await h.until(() => r.hold.length >= 1);
+    await h.quiet();
     t.equal(r.servo.length, 0);
     t.equal(r.hold.length, 1);
-    t.equal(r.shield.holdReason, 'invalid_state');
+    t.equal(r.shield.holdReason, 'stale', "a zero stamp is stale in the core's terms");
+    t.equal(r.shield.counters.invalidState, 1, 'counted as invalid state, not as old state');
+    t.equal(r.shield.counters.staleState, 0);
   });
 
   void t.test('no state ever received → hold on the first command', async (t) => {
     const r = await rig(h);
-    r.command(0.051, 0.05, -0.1);
-    await h.settle();
+    await r.command(0.051, 0.05, -0.1);
+    await h.until(() => r.hold.length >= 1);
     t.equal(r.hold.length, 1);
-    t.equal(r.shield.holdReason, 'no_state');
+    t.equal(r.shield.holdReason, 'stale');
+    t.equal(r.shield.counters.states, 0, 'no state was received');
   });
 
   void t.test('the shield answering failsafe, throwing or rejecting → hold, counted, never a crash', async (t) => {
-    for (const [name, decider] of [
+    const boom = (): never => {
+      throw new Error('boom');
+    };
+    const stats = new StatsCounter();
+    for (const [name, shield] of [
       ['failsafe', fixed('failsafe', [0, 0, 0], Number.NaN)],
-      ['throws', { decide: () => { throw new Error('boom'); } }],
-      ['rejects', { decide: () => Promise.reject(new Error('boom')) }],
+      ['throws', { decide: boom, resetEpisode: () => undefined, stats: () => stats.snapshot() }],
+      ['rejects', { decide: () => Promise.reject(new Error('boom')), resetEpisode: () => undefined, stats: () => stats.snapshot() }],
     ] as const) {
-      const r = await rig(h, { decider });
-      r.state(0.05, 0.05, -0.1);
-      await h.settle();
-      r.command(0.051, 0.05, -0.1);
-      await h.settle();
+      const r = await rig(h, { shield });
+      await r.state(0.05, 0.05, -0.1);
+      await r.command(0.051, 0.05, -0.1);
+      await h.until(() => r.hold.length >= 1);
+      await h.quiet();
       t.equal(r.servo.length, 0, `${name}: nothing forwarded`);
       t.equal(r.hold.length, 1, `${name}: hold`);
+      t.equal(r.shield.holdReason, 'inference-error', `${name}: reason`);
     }
   });
 
   void t.test('lifecycle: inactive forwards nothing; deactivate publishes hold', async (t) => {
     const r = await rig(h, { start: false });
     r.shield.node.configure();
-    r.state(0.05, 0.05, -0.1);
-    await h.settle();
-    r.command(0.051, 0.05, -0.1);
-    await h.settle();
+    await r.discovered();
+    await r.state(0.05, 0.05, -0.1);
+    await r.command(0.051, 0.05, -0.1);
+    await h.quiet();
     t.equal(r.servo.length, 0, 'configured but inactive: nothing forwarded');
     r.shield.node.activate();
-    r.command(0.051, 0.05, -0.1);
-    await h.settle();
+    // Fresh state: the quiet period above may be longer than staleAfterMs.
+    await r.state(0.05, 0.05, -0.1);
+    await r.command(0.051, 0.05, -0.1);
+    await h.until(() => r.servo.length >= 1);
     t.equal(r.servo.length, 1, 'active: forwarded');
     r.shield.node.deactivate();
-    await h.settle();
+    await h.until(() => r.hold.length >= 1);
     t.equal(r.hold.length, 1, 'deactivate holds the arm');
-    r.command(0.051, 0.05, -0.1);
-    await h.settle();
+    t.equal(r.shield.holdReason, 'deactivate');
+    await r.command(0.051, 0.05, -0.1);
+    await h.quiet();
     t.equal(r.servo.length, 1, 'inactive again: nothing forwarded');
   });
 
@@ -198,29 +226,44 @@ export function shieldNodeContract(t: Test, makeHarness: () => Promise<Ros2Harne
       doc['staleAfterMs'] = 1000;
     });
     const r = await rig(h, { profile });
-    r.state(0.05, 0.05, -0.1);
-    r.command(0.051, 0.05, -0.1);
-    await h.settle();
-    t.equal(r.servo.length, 0, 'a command alone does not tick in timer mode');
-    await h.advance(55);
-    await h.settle();
-    t.ok(r.servo.length >= 4 && r.servo.length <= 6, `about 5 ticks in 55 ms at 100 Hz (got ${r.servo.length})`);
+    await r.state(0.05, 0.05, -0.1);
+    // The fake's clock stands still between advances, so it can show that the command itself
+    // does not tick; on the wall clock the timer may already have fired.
+    if (h.kind === 'fake') {
+      await r.command(0.051, 0.05, -0.1);
+      await h.quiet();
+      t.equal(r.servo.length, 0, 'a command alone does not tick in timer mode');
+    } else {
+      await r.command(0.051, 0.05, -0.1);
+      await h.until(() => r.servo.length >= 1);
+    }
+    // A window long enough that scheduling jitter on a loaded machine stays small against it.
+    const windowMs = h.kind === 'fake' ? 55 : 400;
+    const before = r.servo.length;
+    const t0 = h.clock();
+    await h.advance(windowMs);
+    // Counted at once: the timer keeps ticking, and same-host delivery takes about a millisecond.
+    const ticks = r.servo.length - before;
+    const elapsed = h.clock() - t0;
+    const expected = (elapsed * 100) / 1000;
+    t.ok(ticks >= Math.floor(expected * 0.75) && ticks <= Math.ceil(expected * 1.25), `about ${expected.toFixed(1)} ticks in ${elapsed.toFixed(0)} ms at 100 Hz (got ${ticks})`);
+    t.equal(r.shield.counters.commands, 1, 'from one command');
   });
 
   void t.test('watchdog: state that stops while the controller is idle still triggers hold, and /diagnostics says so', async (t) => {
     const r = await rig(h);
-    r.state(0.05, 0.05, -0.1);
-    await h.settle();
-    r.command(0.051, 0.05, -0.1);
-    await h.settle();
+    await r.state(0.05, 0.05, -0.1);
+    await r.command(0.051, 0.05, -0.1);
+    await h.until(() => r.servo.length >= 1);
     t.equal(r.servo.length, 1);
     await h.advance(1100);
-    await h.settle();
+    await h.until(() => r.hold.length >= 1 && r.diagnostics.at(-1)?.status[0]?.level === 2, 2500);
     t.equal(r.hold.length, 1, 'hold without any further command');
     const last = r.diagnostics.at(-1)?.status[0];
     t.equal(last?.level, 2, 'diagnostics level ERROR while holding');
-    t.match(last?.message, /holding: stale_state/);
+    t.match(last?.message, /holding: stale/);
     t.equal(last?.values.find((v) => v.key === 'task')?.value, '1');
+    t.equal(last?.values.find((v) => v.key === 'command_out_subscribers')?.value, '1', 'the peer listens to servo_cp');
   });
 
   void t.test('the tap sees ticks (obs, proposed, executed) and every message on profile topics', async (t) => {
@@ -232,10 +275,10 @@ export function shieldNodeContract(t: Test, makeHarness: () => Promise<Ros2Harne
         onMessage: (topic) => topics.add(topic),
       },
     });
-    r.state(0.05, 0.05, -0.1);
-    await h.settle();
-    r.command(0.051, 0.05, -0.1);
-    await h.settle();
+    await r.state(0.05, 0.05, -0.1);
+    await r.command(0.051, 0.05, -0.1);
+    await h.until(() => ticks.length >= 1);
+    await h.quiet();
     t.equal(ticks.length, 1);
     t.ok(ticks[0]!.every(Number.isFinite));
     t.ok(close(ticks[0]![3]!, 0.001, 1e-7) && close(ticks[0]![6]!, 0.001, 1e-7));

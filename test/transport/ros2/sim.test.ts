@@ -3,11 +3,11 @@
 import t from 'tap';
 import { createController, createEnv } from '../../../src/envs/index.js';
 import { loadRobotProfile } from '../../../src/config/profile.js';
-import { PassThroughDecider } from '../../../src/transport/ros2/decider.js';
-import { runRos2Sim } from '../../../src/transport/ros2/run-ros2-sim.js';
+import { PassThroughShield } from '../../../src/core/shield-port.js';
+import { runRos2Sim } from '../../../src/app/ros2-sim.js';
 import { ShieldNode } from '../../../src/transport/ros2/shield-node.js';
 import type { SimPsm } from '../../../src/transport/ros2/sim-node.js';
-import { createFakeRclnodejs, settle } from './fake-rclnodejs.js';
+import { createFakeRclnodejs, settle, fakeClock } from './fake-rclnodejs.js';
 import { pose } from './harness.js';
 
 void t.test('serves measured_cp / measured_js / operating_state with the dVRK types and obeys servo_cp and hold', async (t) => {
@@ -63,7 +63,7 @@ void t.test('a whole shielded loop runs without hardware: sim + scripted control
     onStarted: (s) => (sim = s),
   });
   await settle();
-  const shield = new ShieldNode({ rcl, node: new rcl.lifecycle.LifecycleNode('rshield'), profile: loadRobotProfile('dvrk-reacher'), decider: new PassThroughDecider(3), clock: () => rcl.ros.nowMs });
+  const shield = new ShieldNode({ rcl, node: new rcl.lifecycle.LifecycleNode('rshield'), profile: loadRobotProfile('dvrk-reacher'), shield: new PassThroughShield(3), clock: fakeClock(rcl.ros) });
   shield.node.spin();
   shield.start();
   await rcl.ros.advance(2000);

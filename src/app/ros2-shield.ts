@@ -1,11 +1,13 @@
-import { loadRobotProfile, type RobotProfile } from '../../config/profile.js';
-import { declareRosParams, type RosParams } from '../../config/ros-params.js';
-import { RShieldError } from '../../core/errors.js';
-import type { Decider } from './decider.js';
-import { loadRclnodejs } from './load-rclnodejs.js';
-import { drain, untilStopped } from './process-lifetime.js';
-import type { RclModule } from './rclnodejs-api.js';
-import { ShieldNode, type ShieldNodeTap } from './shield-node.js';
+import { loadRobotProfile, type RobotProfile } from '../config/profile.js';
+import type { RosParams } from '../config/ros-params.js';
+import type { Clock } from '../core/clock.js';
+import { RShieldError } from '../core/errors.js';
+import type { ShieldPort } from '../core/shield-port.js';
+import { loadRclnodejs } from '../transport/ros2/load-rclnodejs.js';
+import { drain, untilStopped } from '../transport/ros2/process-lifetime.js';
+import type { RclModule } from '../transport/ros2/rclnodejs-api.js';
+import { declareRosParams } from '../transport/ros2/ros-params.js';
+import { ShieldNode, type ShieldNodeTap } from '../transport/ros2/shield-node.js';
 
 export interface RunRos2ShieldOptions {
   /** rclnodejs or a stand-in with the same API (tests); default: import rclnodejs. */
@@ -16,30 +18,30 @@ export interface RunRos2ShieldOptions {
   readonly nodeName?: string;
   /** Defaults for the ROS parameters; a params file or `-p` overrides them. */
   readonly params?: Partial<RosParams>;
-  /** The decider; default: a Shield loaded from the `model_dir` parameter. */
-  readonly decider?: Decider;
+  /** The shield; default: the ONNX Runtime Shield loaded from the `model_dir` parameter. */
+  readonly shield?: ShieldPort;
   /** Builds the tap once the profile is known (record: a DemoRecorder). */
   readonly makeTap?: (profile: RobotProfile, params: RosParams) => ShieldNodeTap;
   /** Called after hold, before exit: flush recordings here. */
   readonly beforeExit?: () => void | Promise<void>;
   /** Stops the node as SIGINT would (tests). */
   readonly signal?: AbortSignal;
-  readonly clock?: () => number;
+  readonly clock?: Clock;
   readonly onStarted?: (node: ShieldNode) => void;
   readonly log?: (line: string) => void;
 }
 
-interface ClosableDecider extends Decider {
+interface ClosableShield extends ShieldPort {
   close?(): Promise<void>;
   readonly provider?: string;
 }
 
-async function loadShield(params: RosParams, profile: RobotProfile): Promise<ClosableDecider> {
+async function loadShield(params: RosParams, profile: RobotProfile): Promise<ClosableShield> {
   if (params.model_dir === '') {
     throw new RShieldError('E_USAGE', 'no model: set the model_dir parameter (params file or -p model_dir:=DIR)', { robot: profile.name });
   }
   // Imported here so that record and sim never load ONNX Runtime.
-  const { Shield } = await import('../../inference/shield.js');
+  const { Shield } = await import('../inference/shield.js');
   return Shield.load({
     modelDir: params.model_dir,
     robot: profile.env,
@@ -58,18 +60,18 @@ export async function runRos2Shield(opts: RunRos2ShieldOptions = {}): Promise<nu
   const log = opts.log ?? ((line: string) => console.error(line));
   const rcl = opts.rcl ?? (await loadRclnodejs());
   await rcl.init(undefined, ['node', 'rshield', ...(opts.rosArgs ?? [])]);
-  let decider: ClosableDecider | undefined;
+  let port: ClosableShield | undefined;
   let shield: ShieldNode | undefined;
   try {
     const node = new rcl.lifecycle.LifecycleNode(opts.nodeName ?? 'rshield');
     const params = declareRosParams(rcl, node, opts.params);
     const profile = loadRobotProfile(params.profile);
-    decider = opts.decider ?? (await loadShield(params, profile));
+    port = opts.shield ?? (await loadShield(params, profile));
     shield = new ShieldNode({
       rcl,
       node,
       profile,
-      decider,
+      shield: port,
       settings: {
         ...(params.tick_mode !== '' ? { tickMode: params.tick_mode } : {}),
         ...(params.rate_hz > 0 ? { rateHz: params.rate_hz } : {}),
@@ -85,7 +87,7 @@ export async function runRos2Shield(opts: RunRos2ShieldOptions = {}): Promise<nu
     log(
       `rshield: shielding ${profile.arm} (${profile.name}): ${t.commandIn.topic} → ${t.commandOut.topic}, ` +
         `${shield.settings.tickMode} ticks, stale after ${shield.settings.staleAfterMs} ms` +
-        (decider.provider !== undefined ? `, ONNX Runtime on ${decider.provider}` : ''),
+        (port.provider !== undefined ? `, ONNX Runtime on ${port.provider}` : ''),
     );
     opts.onStarted?.(shield);
     const why = await stopped;
@@ -95,7 +97,7 @@ export async function runRos2Shield(opts: RunRos2ShieldOptions = {}): Promise<nu
     await opts.beforeExit?.();
     return 0;
   } finally {
-    await decider?.close?.();
+    await port?.close?.();
     if (!rcl.isShutdown()) rcl.shutdown();
   }
 }

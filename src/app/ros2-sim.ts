@@ -1,10 +1,9 @@
-import { loadRobotProfile } from '../../config/profile.js';
-import type { Env } from '../../core/types.js';
-import { loadRclnodejs } from './load-rclnodejs.js';
-import { untilStopped } from './process-lifetime.js';
-import type { RclModule } from './rclnodejs-api.js';
-import type { SimControllerOptions } from './sim-node.js';
-import { SimController, SimPsm } from './sim-node.js';
+import { loadRobotProfile } from '../config/profile.js';
+import type { Env } from '../core/types.js';
+import { loadRclnodejs } from '../transport/ros2/load-rclnodejs.js';
+import { untilStopped } from '../transport/ros2/process-lifetime.js';
+import type { RclModule } from '../transport/ros2/rclnodejs-api.js';
+import { SimController, SimPsm, type SimControllerOptions } from '../transport/ros2/sim-node.js';
 
 export interface RunRos2SimOptions {
   readonly rcl?: RclModule;

@@ -1,12 +1,13 @@
-import { RShieldError } from '../../core/errors.js';
-import { EpisodeCommands } from '../mqtt/episode-commands.js';
-import type { BrokerOptions } from '../mqtt/connect-options.js';
-import type { Transport } from '../transport.js';
-import { PassThroughDecider } from './decider.js';
-import { openDemoRecording, type DemoRecording } from './open-demo-recording.js';
-import type { RclModule } from './rclnodejs-api.js';
-import { runRos2Shield } from './run-ros2-shield.js';
-import type { ShieldNode } from './shield-node.js';
+import type { Clock } from '../core/clock.js';
+import { RShieldError } from '../core/errors.js';
+import { PassThroughShield } from '../core/shield-port.js';
+import { EpisodeCommands } from '../transport/mqtt/episode-commands.js';
+import type { BrokerOptions } from '../transport/mqtt/connect-options.js';
+import { openDemoRecording, type DemoRecording } from '../transport/ros2/open-demo-recording.js';
+import type { RclModule } from '../transport/ros2/rclnodejs-api.js';
+import type { ShieldNode } from '../transport/ros2/shield-node.js';
+import type { Transport } from '../transport/transport.js';
+import { runRos2Shield } from './ros2-shield.js';
 
 export interface RecordSession {
   readonly shield: ShieldNode;
@@ -28,7 +29,7 @@ export interface RunRecordOptions {
   /** Also take record-start / record-stop from rshield/v1/<profile name>/cmd on this broker. */
   readonly broker?: BrokerOptions;
   readonly signal?: AbortSignal;
-  readonly clock?: () => number;
+  readonly clock?: Clock;
   readonly onStarted?: (session: RecordSession) => void;
   /** Recorder lines (default: stderr, prefixed 'rshield record: '). */
   readonly log?: (line: string) => void;
@@ -46,7 +47,7 @@ export async function runRecord(opts: RunRecordOptions): Promise<number> {
   let transport: Transport | undefined;
   if (opts.broker !== undefined) {
     // Loaded only with --broker: a plain ROS recording needs no MQTT client.
-    const { MqttTransport } = await import('../mqtt/mqtt-transport.js');
+    const { MqttTransport } = await import('../transport/mqtt/mqtt-transport.js');
     const url = opts.broker.url;
     transport = MqttTransport.connect({ ...opts.broker, clientId: `rshield-record-${process.pid}` });
     let up = false;
@@ -67,7 +68,7 @@ export async function runRecord(opts: RunRecordOptions): Promise<number> {
       ...(opts.nodeLog ? { log: opts.nodeLog } : {}),
       nodeName: 'rshield_record',
       params: { ...(opts.profile !== undefined ? { profile: opts.profile } : {}), ...(opts.out !== undefined ? { record_out: opts.out } : {}) },
-      decider: new PassThroughDecider(3),
+      shield: new PassThroughShield(3),
       makeTap: (p, params) => {
         if (params.record_out === '') throw new RShieldError('E_USAGE', 'no output: pass --out FILE.mcap (or the record_out parameter)');
         const rec = openDemoRecording(params.record_out, p, { ...(opts.autostart !== undefined ? { autostart: opts.autostart } : {}), log });

@@ -1,6 +1,6 @@
-import { parseCommandArgs, stringOption } from '../../cli/args.js';
 import { RShieldError } from '../../core/errors.js';
-import { splitRosArgs } from './ros-argv.js';
+import { splitRosArgs } from '../../transport/ros2/ros-argv.js';
+import { parseCommandArgs, stringOption } from '../args.js';
 
 const HELP = `usage: rshield run --transport ros2 [options] [--ros-args ...]
 
@@ -18,7 +18,7 @@ options:
   --provider cpu|cuda  ONNX Runtime execution provider (parameter: provider)
   -h, --help           this help`;
 
-/** `rshield run --transport ros2`: the command-line face of runRos2Shield. */
+/** `rshield run --transport ros2`: parses the options, then src/app/ros2-shield.ts wires and runs. */
 export async function runRos2Command(argv: string[]): Promise<number> {
   const { appArgs, rosArgs } = splitRosArgs(argv);
   const { values } = parseCommandArgs('run', appArgs, {
@@ -38,7 +38,7 @@ export async function runRos2Command(argv: string[]): Promise<number> {
   if (provider !== undefined && provider !== 'cpu' && provider !== 'cuda') throw new RShieldError('E_USAGE', `--provider must be cpu or cuda, got '${provider}'`);
   const profile = stringOption(values, 'profile');
   const models = stringOption(values, 'models');
-  const { runRos2Shield } = await import('./run-ros2-shield.js');
+  const { runRos2Shield } = await import('../../app/ros2-shield.js');
   return runRos2Shield({
     rosArgs,
     params: { ...(profile !== undefined ? { profile } : {}), ...(models !== undefined ? { model_dir: models } : {}), ...(provider !== undefined ? { provider } : {}) },
