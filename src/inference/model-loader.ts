@@ -11,8 +11,8 @@ import { RShieldError } from '../core/errors.js';
 import type { RecoveryMode } from '../core/recovery-mode.js';
 import type { RiskModel } from '../core/risk-model.js';
 import { sanityCheck } from '../core/sanity-check.js';
-import type { ModelCard } from '../config/model-card.js';
-import { loadModelCard } from '../models/model-dir.js';
+import { MODEL_CARD_FILE, parseModelCard, type ModelCard } from '../config/model-card.js';
+import { loadModelCard, type ModelBundle } from '../models/model-dir.js';
 import { NearestSafeRiskModel, checkNearestSafe } from './nearest-safe-model.js';
 import { prepModel } from './model-prep.js';
 import { FusedRiskModel, SeparateRiskModel } from './onnx-risk-model.js';
@@ -39,10 +39,12 @@ export interface LoadModelOptions {
   readonly sessions: SessionFactory;
   /** Overrides the card's recovery mode; 'nearest-safe' builds the search session. */
   readonly recoveryMode?: RecoveryMode;
+  /** Verified card and files, used instead of reading `modelDir` (which then only names them). */
+  readonly bundle?: ModelBundle;
 }
 
 export async function loadModel(o: LoadModelOptions): Promise<LoadedModel> {
-  const card = await loadModelCard(o.modelDir);
+  const card = o.bundle === undefined ? await loadModelCard(o.modelDir) : parseModelCard(o.bundle.card, join(o.modelDir, MODEL_CARD_FILE));
   if (o.robot !== undefined && card.robot !== o.robot) {
     throw new RShieldError('E_MODEL', `${join(o.modelDir, 'model.json')}: model is for robot '${card.robot}', not '${o.robot}'`, {
       robot: o.robot,
@@ -50,7 +52,7 @@ export async function loadModel(o: LoadModelOptions): Promise<LoadedModel> {
     });
   }
   const recoveryMode = o.recoveryMode ?? card.recoveryMode;
-  const prepped = await prepModel({ modelDir: o.modelDir, card, fuse: o.fuse === 'auto', nearestSafe: recoveryMode === 'nearest-safe' });
+  const prepped = await prepModel({ modelDir: o.modelDir, ...(o.bundle === undefined ? {} : { files: o.bundle.files }), card, fuse: o.fuse === 'auto', nearestSafe: recoveryMode === 'nearest-safe' });
   const wiring = { obsDim: card.obsDim, actDim: card.actDim, qRank: prepped.criticOutputRank };
   const label = `${card.robot} model ${card.version} (${o.modelDir})`;
 

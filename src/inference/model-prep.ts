@@ -16,6 +16,8 @@ import { decodeModel, encodeModel, type ModelProto } from '../nn/onnx-proto.js';
 
 export interface PrepRequest {
   readonly modelDir: string;
+  /** The files' bytes by the card's names (verified by the caller); else read from modelDir. */
+  readonly files?: ReadonlyMap<string, Uint8Array>;
   /** The parsed card (robot and format already checked by the caller). */
   readonly card: ModelCard;
   /** Try to fuse critic and recovery into one graph (merge.ts). */
@@ -39,11 +41,12 @@ export interface PreppedModel {
   readonly nearestSafe: { readonly bytes: Uint8Array; readonly batch: number } | null;
 }
 
-async function readOnnx(dir: string, file: string, role: string): Promise<{ proto: ModelProto; bytes: Uint8Array; path: string }> {
+async function readOnnx(dir: string, given: ReadonlyMap<string, Uint8Array> | undefined, file: string, role: string): Promise<{ proto: ModelProto; bytes: Uint8Array; path: string }> {
   const path = join(dir, file);
-  let bytes: Uint8Array;
+  let bytes: Uint8Array | undefined = given?.get(file);
+  if (given !== undefined && bytes === undefined) throw new RShieldError('E_MODEL', `${path}: the ${role} model is not among the verified files`, { path });
   try {
-    bytes = await readFile(path);
+    bytes ??= await readFile(path);
   } catch (err) {
     const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message;
     throw new RShieldError('E_MODEL', `${path}: cannot read the ${role} model: ${why}`, { path }, { cause: err });
@@ -65,8 +68,8 @@ async function readOnnx(dir: string, file: string, role: string): Promise<{ prot
 /** Does the protobuf work of a load; throws E_MODEL naming the file or tensor at fault. */
 export async function prepModel(r: PrepRequest): Promise<PreppedModel> {
   const { card } = r;
-  const critic = await readOnnx(r.modelDir, card.critic.file, 'critic');
-  const recovery = await readOnnx(r.modelDir, card.recovery.file, 'recovery');
+  const critic = await readOnnx(r.modelDir, r.files, card.critic.file, 'critic');
+  const recovery = await readOnnx(r.modelDir, r.files, card.recovery.file, 'recovery');
   const io = checkModelIO(card, critic.proto, recovery.proto);
   const fusion = r.fuse ? fuseModels(card, critic.proto, recovery.proto) : null;
   const sessions: PreppedSessions =

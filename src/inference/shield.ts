@@ -10,6 +10,7 @@ import { RECOVERY_MODES, isRecoveryMode, type RecoveryMode } from '../core/recov
 import { ShieldCore, type CoreModel, type DecideOptions, type Decision } from '../core/shield-core.js';
 import type { ShieldStats } from '../core/shield-stats.js';
 import type { ModelCard } from '../config/model-card.js';
+import type { ModelBundle } from '../models/model-dir.js';
 import { loadModel, type LoadedModel } from './model-loader.js';
 import { NearestSafeRiskModel, type NearestSafeStats } from './nearest-safe-model.js';
 import { SessionFactory, consoleLogger, type Logger, type Provider } from './session-factory.js';
@@ -17,6 +18,12 @@ import { SessionFactory, consoleLogger, type Logger, type Provider } from './ses
 export interface ShieldOptions {
   /** Directory with critic.onnx, recovery.onnx and model.json. */
   readonly modelDir: string;
+  /**
+   * Verified bytes of the model (card and files): loaded from memory instead of `modelDir`,
+   * which then only names the model in messages. A received update is prepared this way, so
+   * nothing written to disk after its signature check can change what is loaded.
+   */
+  readonly bundle?: ModelBundle;
   /** Refuse a model whose card is for another robot. */
   readonly robot?: string;
   /** Execution provider to ask for (default 'cpu'). */
@@ -152,6 +159,7 @@ export class Shield {
     });
     const loaded = await loadModel({ modelDir: opts.modelDir, robot: opts.robot, fuse: opts.fuse === false ? false : 'auto',
       sessions,
+      ...(opts.bundle === undefined ? {} : { bundle: opts.bundle }),
       ...(opts.recoveryMode === undefined ? {} : { recoveryMode: opts.recoveryMode }),
     });
     try {

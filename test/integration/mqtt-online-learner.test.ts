@@ -53,7 +53,7 @@ function loggingPort(shield: Shield, log: Decided[]): ShieldPort<PreparedModel> 
     get modelVersion() {
       return port.modelVersion;
     },
-    prepare: (dir) => port.prepare(dir),
+    prepare: (dir, verified) => port.prepare(dir, verified),
     swap: (p) => port.swap(p),
     release: (p) => port.release?.(p),
     resetEpisode: () => port.resetEpisode?.(),

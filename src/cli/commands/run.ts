@@ -137,7 +137,6 @@ export async function run(argv: string[]): Promise<number> {
     actDim: env.spec.actDim,
     trustedKeys: trust.keys,
     allowUnsigned: trust.allowUnsigned,
-    stagingDir: join(spoolDir, '..', `rshield-models-${robot}-${process.pid}`),
     ...(modelStore !== undefined ? { storeDir: modelStore } : {}),
   });
   const transport = MqttTransport.connect({ ...broker, clientId: `rshield-shield-${robot}-${process.pid}`, will: { topic: topics.status, payload: offlineStatus(robot), retain: true, qos: 1 } });

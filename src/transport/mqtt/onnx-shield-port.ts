@@ -16,7 +16,7 @@ export function onnxShieldPort(shield: Shield, prepareOptions: Omit<ShieldOption
     get modelVersion() {
       return shield.modelVersion;
     },
-    prepare: (modelDir) => Shield.prepare({ ...prepareOptions, modelDir }),
+    prepare: (modelDir, verified) => Shield.prepare({ ...prepareOptions, modelDir, ...(verified === undefined ? {} : { bundle: verified }) }),
     swap: (prepared) => shield.swap(prepared),
     release: (prepared) => {
       prepared.close().catch(() => undefined);

@@ -223,6 +223,7 @@ export class ShieldNode<P = unknown> extends EventEmitter<ShieldNodeEvents> {
     this.flushBatch();
     await this.o.spool.flushed();
     await this.modelChain;
+    await this.o.receiver.close();
     if (this.o.transport.connected) {
       await this.o.transport.publish(this.topics.status, offlineStatus(this.robot), { qos: 1, retain: true }).catch(() => undefined);
     }
@@ -300,7 +301,7 @@ export class ShieldNode<P = unknown> extends EventEmitter<ShieldNodeEvents> {
       // Preparing (session creation, check batch) runs while ticks go on; the swap waits for a tick boundary.
       this.modelChain = this.modelChain.then(async () => {
         try {
-          const prepared = await this.o.shield.prepare(model.dir);
+          const prepared = await this.o.shield.prepare(model.dir, model.bundle);
           // A newer version overtakes one still waiting for its tick boundary.
           if (this.pendingSwap !== undefined) this.o.shield.release?.(this.pendingSwap.prepared);
           this.pendingSwap = { prepared, model };

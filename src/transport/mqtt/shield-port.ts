@@ -4,6 +4,7 @@
  * small fakes. Kept structural so the node does not depend on ONNX Runtime.
  */
 import type { ActionSource } from '../../core/shield-core.js';
+import type { ModelBundle } from '../../models/model-dir.js';
 
 export interface ShieldDecisionView {
   readonly action: Float32Array;
@@ -23,8 +24,11 @@ export interface ShieldPort<Prepared = unknown> {
   stats(): ShieldStatsView;
   readonly provider: string;
   readonly modelVersion: string;
-  /** Loads and checks a model directory beside the running model; throws E_MODEL with the reason. */
-  prepare(modelDir: string): Promise<Prepared>;
+  /**
+   * Loads and checks a model beside the running model; throws E_MODEL with the reason. With
+   * `verified`, card and files come from those bytes and `modelDir` only names the model.
+   */
+  prepare(modelDir: string, verified?: ModelBundle): Promise<Prepared>;
   /** Makes a prepared model the running one. Called only between ticks; throws (E_MODEL) to refuse. */
   swap(prepared: Prepared): Promise<unknown> | void;
   /** Back to task mode at an episode start (clears hysteresis). */
