@@ -20,6 +20,8 @@ export const statusPayload = z.discriminatedUnion('state', [
     provider: z.string().max(64),
     startedAt: z.number(),
     lastSwapError: z.string().max(1000).optional(),
+    /** Set once the transition spool hit a disk error and stopped writing (shielding goes on). */
+    diskError: z.string().max(1000).optional(),
   }),
   z.object({ v: z.literal(1), state: z.literal('offline'), robot: robotName }),
 ]);

@@ -143,6 +143,7 @@ export async function run(argv: string[]): Promise<number> {
   const node = new ShieldNode({ robot, env, controller, shield: onnxShieldPort(shield, loadOptions), transport, spool, receiver, batchSize, seed });
   node.on('swapped', (v) => console.log(`model ${v} swapped in`));
   node.on('swapFailed', (v, why) => console.warn(`model ${v} refused: ${why}`));
+  node.on('diskFault', (why) => console.warn(`rshield run: disk error, shielding goes on: ${why}`));
   await node.start();
   console.log(`shielding ${robot} (model ${shield.modelVersion}, ${shield.provider}${shield.recoveryMode === 'policy' ? '' : `, ${shield.recoveryMode} recovery`}) at ${rate} Hz; broker ${broker.url}; spool ${spoolDir}`);
 

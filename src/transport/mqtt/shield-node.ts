@@ -42,6 +42,8 @@ export interface ShieldNodeEvents {
   swapped: [version: string];
   swapFailed: [version: string, reason: string];
   sent: [count: number];
+  /** The spool hit a disk error and stopped writing (once); shielding goes on. */
+  diskFault: [reason: string];
 }
 
 /** Offline status, the shield's last will. */
@@ -94,6 +96,10 @@ export class ShieldNode<P = unknown> extends EventEmitter<ShieldNodeEvents> {
     this.obs = new Float32Array(obsDim);
     this.obs.set(options.env.reset(options.seed));
     options.controller.reset(options.seed);
+    options.spool.once('fault', (reason) => {
+      this.publishStatus();
+      this.emit('diskFault', reason);
+    });
   }
 
   get invalidMessages(): number {
@@ -202,6 +208,7 @@ export class ShieldNode<P = unknown> extends EventEmitter<ShieldNodeEvents> {
       provider: this.o.shield.provider,
       startedAt: this.startedAt,
       ...(this.lastSwapError !== undefined ? { lastSwapError: this.lastSwapError } : {}),
+      ...(this.o.spool.fault !== undefined ? { diskError: this.o.spool.fault.slice(0, 1000) } : {}),
     };
   }
 

@@ -43,6 +43,8 @@ export interface ShieldNodeTap {
   /** Text of a message on the profile's episode topic ('start', 'stop'). */
   onEpisode?(command: string): void;
   onHold?(reason: HoldReason): void;
+  /** Faults of the tap itself (a recording that hit a full disk), shown on /diagnostics. */
+  faults?(): readonly string[];
 }
 
 export interface ShieldNodeSettings {
@@ -406,6 +408,7 @@ export class ShieldNode {
         lastQRisk: this.#lastQRisk,
         stateAgeMs: now - this.#stateRxMs,
         counters: this.counters,
+        faults: this.#tap.faults?.() ?? [],
       }),
     );
   }
