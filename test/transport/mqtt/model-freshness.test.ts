@@ -4,16 +4,16 @@ import t from 'tap';
 import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isRShieldError } from '../../../src/core/errors.js';
 import { generateSigningKeys, parsePrivateKey, parsePublicKey } from '../../../src/models/signing.js';
 import { readModelDir, type ModelBundle } from '../../../src/models/model-dir.js';
-import { ModelReceiver, buildModelMessages, type ModelReceiverOptions, type ReceivedModel } from '../../../src/transport/mqtt/model-transfer.js';
+import { ModelReceiver, buildModelMessages, type ModelReceiverOptions } from '../../../src/transport/mqtt/model-transfer.js';
 import type { ModelMessage } from '../../../src/config/mqtt-payloads.js';
 import { handleModel } from '../../../src/transport/mqtt/handlers/model.js';
 import { Shield } from '../../../src/inference/shield.js';
 import { onnxShieldPort } from '../../../src/transport/mqtt/onnx-shield-port.js';
 import { writeModelDir } from '../../inference/helpers/models.js';
 import type { Teardown } from './harness.js';
+import { feed, refusal } from './model-feed.js';
 
 const keys = generateSigningKeys();
 const signer = parsePrivateKey(keys.privateKeyPem);
@@ -39,21 +39,6 @@ async function setup(t: Teardown): Promise<Setup> {
 
 function version(bundle: ModelBundle, v: string, sequence: number): ModelMessage[] {
   return buildModelMessages({ card: { ...bundle.card, version: v }, files: bundle.files }, { robot: 'test-bot', sequence, signer, transfer: 'inline', chunkBytes: 4096 });
-}
-
-async function feed(r: ModelReceiver, msgs: readonly ModelMessage[]): Promise<ReceivedModel | undefined> {
-  let out: ReceivedModel | undefined;
-  for (const m of msgs) out = (await r.handle(m)) ?? out;
-  return out;
-}
-
-async function refusal(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (err) {
-    return isRShieldError(err) ? `${err.code}: ${err.message}` : `untyped: ${String(err)}`;
-  }
-  return 'accepted';
 }
 
 void t.test('a replayed older version, validly signed, is refused and counted; so is an equal one', async (t) => {

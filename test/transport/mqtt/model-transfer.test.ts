@@ -2,15 +2,15 @@ import t from 'tap';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isRShieldError } from '../../../src/core/errors.js';
 import { generateSigningKeys, parsePrivateKey, parsePublicKey } from '../../../src/models/signing.js';
 import { readModelDir, storeByHash } from '../../../src/models/model-dir.js';
-import { ModelReceiver, buildModelMessages, type ReceivedModel } from '../../../src/transport/mqtt/model-transfer.js';
-import { modelMessage, type ModelMessage } from '../../../src/config/mqtt-payloads.js';
+import { ModelReceiver, buildModelMessages } from '../../../src/transport/mqtt/model-transfer.js';
+import { modelMessage } from '../../../src/config/mqtt-payloads.js';
 import { Shield } from '../../../src/inference/shield.js';
 import { writeModelDir as writeTestModelDir } from '../../inference/helpers/models.js';
 import { FakeTrainer } from './fakes.js';
 import type { Teardown } from './harness.js';
+import { feed, refusal } from './model-feed.js';
 
 const trainer = generateSigningKeys();
 const stranger = generateSigningKeys();
@@ -23,21 +23,6 @@ async function setup(t: Teardown): Promise<{ dir: string; receiver: (o?: Partial
   await new FakeTrainer(50_000).exportModel(join(dir, 'src'), 'line-7');
   const receiver = (o = {}): ModelReceiver => new ModelReceiver({ robot: 'line', obsDim: 2, actDim: 1, trustedKeys: trusted, allowUnsigned: false, stagingDir: join(dir, 'staging'), ...o });
   return { dir, receiver };
-}
-
-async function feed(r: ModelReceiver, msgs: ModelMessage[]): Promise<ReceivedModel | undefined> {
-  let out: ReceivedModel | undefined;
-  for (const m of msgs) out = (await r.handle(m)) ?? out;
-  return out;
-}
-
-async function refusal(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (err) {
-    return isRShieldError(err) ? `${err.code}: ${err.message}` : `untyped: ${String(err)}`;
-  }
-  return 'accepted';
 }
 
 void t.test('a signed model sent in chunks arrives byte for byte', async (t) => {
