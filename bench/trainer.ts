@@ -1,14 +1,19 @@
-// `npm run bench -- trainer [--threads N] [--steps N] [--spin 0|1]`: one safety-critic TD training step
-// (twin 2×256 ReLU heads + sigmoid, batch 256, obs 4, act 3, Polyak target net, Adam) as one
-// ONNX graph, against ONNX Runtime's own 256×256×256 MatMul rate measured in the same run.
+// `npm run bench -- trainer [--threads N] [--steps N] [--spin 0|1] [--vs-torch]`: one safety-critic TD
+// training step (twin 2×256 ReLU heads + sigmoid, batch 256, obs 4, act 3, Polyak target net, Adam)
+// as one ONNX graph, against ONNX Runtime's own 256×256×256 MatMul rate measured in the same run.
+// With --vs-torch, also the recovery step (Gaussian policy trained through the critic), and both
+// steps in PyTorch (bench/trainer-torch.py, when a python3 with torch is installed) in the same rounds.
+import { spawn, spawnSync } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import ort from 'onnxruntime-node';
 import onnxProto from 'onnx-proto';
 import { Rng } from '../src/core/rng.js';
-import { GraphBuilder, ParamSet, TrainingProgram, adam, polyak, twinCritic, serialize } from '../src/nn/index.js';
+import { GraphBuilder, ParamSet, TrainingProgram, adam, gaussianHead, polyak, twinCritic, serialize } from '../src/nn/index.js';
 
 const { values } = parseArgs({
-  options: { threads: { type: 'string', default: '2' }, steps: { type: 'string', default: '300' }, spin: { type: 'string' } },
+  options: { threads: { type: 'string', default: '2' }, steps: { type: 'string', default: '300' }, spin: { type: 'string' }, 'vs-torch': { type: 'boolean', default: false } },
 });
 const { onnx } = onnxProto;
 const threads = Number(values.threads);
@@ -40,7 +45,17 @@ g.output('loss', loss);
 adam(g, params, g.gradients(loss, params.trainable()), { lr: 3e-4 });
 polyak(g, target, params, 0.005);
 
-const program = await TrainingProgram.compile(g, spin === undefined ? { threads } : { threads, spin });
+const compileOpts = spin === undefined ? { threads } : { threads, spin };
+const program = await TrainingProgram.compile(g, compileOpts);
+
+// ---- the recovery step: minimise mean max(Q1, Q2)(s, π(s)), the critic read, not trained ----
+const policy = ParamSet.create({ rng: 2 });
+const r = new GraphBuilder('recovery_step');
+const robs = r.input('obs', [B, OBS]);
+const pol = gaussianHead(r, policy, robs, { actDim: ACT, logStd: 'param', logStdInit: Math.log(0.1), logStdMin: -6, logStdMax: 0, noise: r.noise('eps', [B, ACT]) });
+r.output('loss', r.mean(twinCritic(r, params, robs, pol.action!).max));
+adam(r, policy, r.gradients(r.outputs.get('loss')!, policy.trainable()), { lr: 3e-4 });
+const recovery = values['vs-torch'] ? await TrainingProgram.compile(r, { ...compileOpts, rng: 3 }) : undefined;
 const rng = new Rng(7);
 const batch = (n: number, f: () => number): Float32Array => Float32Array.from({ length: n }, f);
 const feeds = {
@@ -89,10 +104,55 @@ const stepOnce = async (): Promise<void> => {
   last = (await program.step(feeds)).loss!;
 };
 const matmulOnce = (): Promise<unknown> => mm.run({ a, b }, { c });
+const recoveryFeeds = { obs: feeds.obs };
+const recoveryOnce = async (): Promise<void> => {
+  await recovery!.step(recoveryFeeds);
+};
+
+// ---- PyTorch, in a child process that times N steps on request ---------------------------------
+interface Torch {
+  info: { torch: string; threads: number; blas: string[] };
+  seconds: (step: 'critic' | 'recovery', n: number) => Promise<number>;
+  close: () => void;
+}
+/** The system python3 with torch (not a version manager's shim, which may lack it), if any. */
+function torchPython(): string | undefined {
+  return ['/usr/bin/python3', 'python3'].find((py) => spawnSync(py, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0);
+}
+async function startTorch(): Promise<Torch | { unavailable: string }> {
+  const py = torchPython();
+  if (py === undefined) return { unavailable: 'no python3 with torch (Debian: apt-get install python3-torch libopenblas0-pthread)' };
+  const child = spawn(py, [fileURLToPath(new URL('trainer-torch.py', import.meta.url)), String(threads)], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+    // Like the engine's spin: false: spinning OpenMP workers, with OpenBLAS's own threads on
+    // 2 shared cores, made torch's steps 20–100× slower between the engine's rounds.
+    env: { ...process.env, OMP_WAIT_POLICY: 'PASSIVE' },
+  });
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  const next = async (): Promise<Record<string, unknown>> => {
+    const l = await lines.next();
+    if (l.done === true) throw new Error('bench/trainer-torch.py exited early');
+    return JSON.parse(l.value) as Record<string, unknown>;
+  };
+  const info = (await next()) as unknown as Torch['info'];
+  return {
+    info,
+    seconds: async (step, n) => {
+      child.stdin.write(`${step} ${n}\n`);
+      return (await next()).seconds as number;
+    },
+    close: () => child.stdin.end('quit\n'),
+  };
+}
+const torchOrWhy = values['vs-torch'] ? await startTorch() : undefined;
+const torch = torchOrWhy !== undefined && 'info' in torchOrWhy ? torchOrWhy : undefined;
+
 await seconds(30, stepOnce);
 await seconds(50, matmulOnce);
+if (recovery !== undefined) await seconds(30, recoveryOnce);
 const heapBefore = process.memoryUsage().heapUsed;
 const perRound: { stepS: number; mmS: number; eff: number }[] = [];
+const vsRounds: { recoveryS: number; torchCriticS: number; torchRecoveryS: number }[] = [];
 // ORT's idle workers spin-wait for a while after a run; the pause lets one session's threads
 // go to sleep before the other session is timed, so neither is timed against the other's spinning.
 const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 50));
@@ -102,6 +162,14 @@ for (let r = 0; r < rounds; r++) {
   await settle();
   const mmS = (await seconds(matmulsPerRound, matmulOnce)) / matmulsPerRound;
   perRound.push({ stepS, mmS, eff: flopsPerStep / stepS / (matmulFlops / mmS) });
+  if (recovery === undefined) continue;
+  await settle();
+  const recoveryS = (await seconds(stepsPerRound, recoveryOnce)) / stepsPerRound;
+  // PyTorch steps take ~3× longer: a third as many keep its rounds about as long.
+  const torchSteps = Math.max(1, Math.round(stepsPerRound / 3));
+  const torchCriticS = torch === undefined ? Number.NaN : (await torch.seconds('critic', torchSteps)) / torchSteps;
+  const torchRecoveryS = torch === undefined ? Number.NaN : (await torch.seconds('recovery', torchSteps)) / torchSteps;
+  vsRounds.push({ recoveryS, torchCriticS, torchRecoveryS });
 }
 const heapGrowth = process.memoryUsage().heapUsed - heapBefore;
 const median = (xs: number[]): number => {
@@ -111,6 +179,29 @@ const median = (xs: number[]): number => {
 const stepSeconds = median(perRound.map((r) => r.stepS));
 const matmulGflops = matmulFlops / median(perRound.map((r) => r.mmS)) / 1e9;
 const stepsPerSecond = 1 / stepSeconds;
+torch?.close();
+const rate = (s: number): number => Number((1 / s).toFixed(1));
+const side = (engineS: number[], torchS: number[]) => {
+  const e = median(engineS);
+  const t = median(torchS);
+  // The ratio of each round (both sides under the same load), then the median.
+  const ratios = engineS.map((x, i) => torchS[i]! / x);
+  return {
+    engine: { stepsPerSecond: rate(e), msPerStep: Number((1000 * e).toFixed(3)) },
+    torch: torch === undefined ? null : { stepsPerSecond: rate(t), msPerStep: Number((1000 * t).toFixed(3)) },
+    ratio: torch === undefined ? null : Number(median(ratios).toFixed(2)),
+    ratioRange: torch === undefined ? null : [Math.min(...ratios), Math.max(...ratios)].map((x) => Number(x.toFixed(2))),
+  };
+};
+const vsTorch =
+  recovery === undefined
+    ? undefined
+    : {
+        torch: torch?.info ?? (torchOrWhy as { unavailable: string }).unavailable,
+        critic: side(perRound.map((x) => x.stepS), vsRounds.map((x) => x.torchCriticS)),
+        recovery: side(vsRounds.map((x) => x.recoveryS), vsRounds.map((x) => x.torchRecoveryS)),
+        recoveryOnnxNodes: onnx.ModelProto.decode(recovery.onnx).graph?.node?.length ?? 0,
+      };
 const stepGflops = (flopsPerStep * stepsPerSecond) / 1e9;
 console.log(
   JSON.stringify(
@@ -132,10 +223,12 @@ console.log(
       heapGrowthBytes: heapGrowth,
       finalLoss: Number(last.toFixed(5)),
       onnxNodes: onnx.ModelProto.decode(program.onnx).graph?.node?.length ?? 0,
+      ...(vsTorch === undefined ? {} : { vsTorch }),
     },
     null,
     2,
   ),
 );
 await program.release();
+await recovery?.release();
 await mm.release();

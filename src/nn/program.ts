@@ -123,12 +123,13 @@ export class TrainingProgram {
       this.feeds[d.name] = this.tensorOf(arr, d.dims);
     }
     for (const n of this.noise) this.rng.fillNormal(n.buf);
-    for (const p of this.readParams) this.feeds[p.name] = this.tensorOf(p.value, p.shape);
     for (const f of this.flats) {
       syncFlat(f);
       this.feeds[f.name] = this.tensorOf(f.current, f.dims);
       if (f.updated) this.fetches[nextName(f.name)] = this.tensorOf(f.spare, f.dims);
     }
+    // After syncFlat: a flat member's value is a view of its flat buffer, fed without a copy.
+    for (const p of this.readParams) this.feeds[p.name] = this.tensorOf(p.value, p.shape);
     for (const s of this.slots) {
       // Another program may have replaced a shared parameter's buffer.
       if (s.param !== undefined && s.param.value !== s.current) {

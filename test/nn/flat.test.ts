@@ -68,7 +68,10 @@ void t.test('flat Adam and Polyak equal the per-tensor update bit for bit', asyn
   });
   const ref = criticStep(perTensor);
   t.ok(flat.g.inputs.has('adam.params') && flat.g.inputs.has('target.params'), 'parameters are two flat inputs');
-  t.notOk(flat.g.inputs.has('q1/l0/w'), 'no per-tensor parameter inputs are left');
+  const w = flat.params.list().find((p) => p.name === 'q1/l0/w')!;
+  t.equal(flat.g.viewOf(w)?.flat.name, 'adam.params', 'a parameter tensor is a view of its flat input');
+  t.notOk(flat.g.updates.has(w.name), 'only the flat input is updated, not its members');
+  t.throws(() => flat.g.update(w, flat.g.use(w)), /part of flat input adam\.params/, 'a flat member cannot be updated on its own');
   const a = await TrainingProgram.compile(flat.g);
   const b = await TrainingProgram.compile(ref.g);
   const initial = flat.params.snapshot();
