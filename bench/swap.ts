@@ -34,17 +34,17 @@ const dir = await mkdtemp(join(tmpdir(), 'rshield-bench-swap-'));
 const keys = generateSigningKeys();
 const sender = fork(join(import.meta.dirname, 'helpers', `model-sender.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`));
 /** The MQTT payloads of the version in `src`, from the sender process. */
-const send = (src: string): Promise<string[]> =>
+const send = (src: string, sequence: number): Promise<string[]> =>
   new Promise((resolve) => {
     sender.once('message', (m) => resolve(m as string[]));
-    sender.send({ src, robot, privateKeyPem: keys.privateKeyPem });
+    sender.send({ src, robot, sequence, privateKeyPem: keys.privateKeyPem });
   });
 const receiver = new ModelReceiver({ robot, obsDim: 3, actDim: 3, trustedKeys: [parsePublicKey(keys.publicKeyPem)], allowUnsigned: false, stagingDir: join(dir, 'staging') });
 const version = async (i: number): Promise<string> => {
   const src = shipped ? await shippedVersion(i) : await writeModelDir(join(dir, 'src'), { recC: [0.1 + (i % 7) / 10, 0, 0], card: { version: `v${i}` } });
   if (direct) return src;
   let staged: string | undefined;
-  for (const payload of await send(src)) staged = (await receiver.handle(JSON.parse(payload) as ModelMessage))?.dir ?? staged;
+  for (const payload of await send(src, i + 1)) staged = (await receiver.handle(JSON.parse(payload) as ModelMessage))?.dir ?? staged;
   if (staged === undefined) throw new Error('version not assembled');
   return staged;
 };

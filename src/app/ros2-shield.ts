@@ -41,10 +41,12 @@ async function loadShield(params: RosParams, profile: RobotProfile): Promise<Clo
     throw new RShieldError('E_USAGE', 'no model: set the model_dir parameter (params file or -p model_dir:=DIR)', { robot: profile.name });
   }
   // Imported here so that record and sim never load ONNX Runtime.
-  const { Shield } = await import('../inference/shield.js');
+  const { Shield, deadlineForRate } = await import('../inference/shield.js');
   return Shield.load({
     modelDir: params.model_dir,
     robot: profile.env,
+    // The watchdog's deadline, from the profile's tick: a decision later than half a tick is hold.
+    deadlineUs: deadlineForRate(profile.tick.rateHz),
     provider: params.provider,
     ...(params.eps_risk >= 0 ? { epsRisk: params.eps_risk } : {}),
   });

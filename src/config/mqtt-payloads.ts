@@ -21,6 +21,8 @@ export const statusPayload = z.discriminatedUnion('state', [
     provider: z.string().max(64),
     startedAt: z.number(),
     lastSwapError: z.string().max(1000).optional(),
+    /** Set once the transition spool hit a disk error and stopped writing (shielding goes on). */
+    diskError: z.string().max(1000).optional(),
   }),
   z.object({ v: z.literal(1), state: z.literal('offline'), robot: robotName }),
 ]);
@@ -76,6 +78,8 @@ export const modelFileName = z
 export type ModelFileName = z.infer<typeof modelFileName>;
 
 const maxModelFileBytes = 64 * 1024 * 1024;
+/** Chunks one file may be sent in (a receiver allocates a slot per chunk when announced). */
+export const MAX_CHUNKS_PER_FILE = 4096;
 
 /** `model`, kind 'announce': a signed new version. Bytes follow as chunks or sit in the shield's model store by hash. */
 export const modelAnnounce = z.object({
@@ -83,6 +87,8 @@ export const modelAnnounce = z.object({
   kind: z.literal('announce'),
   robot: robotName,
   version: z.string().min(1).max(128),
+  /** Signed publish sequence: a shield refuses a version at or below the one it runs. */
+  sequence: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
   card: announcedCard,
   files: z
     .array(z.object({ name: modelFileName, sha256: sha256Hex, bytes: z.number().int().positive().max(maxModelFileBytes) }))
@@ -107,7 +113,7 @@ export const modelChunk = z.object({
   version: z.string().min(1).max(128),
   file: modelFileName,
   index: z.number().int().nonnegative(),
-  total: z.number().int().positive().max(4096),
+  total: z.number().int().positive().max(MAX_CHUNKS_PER_FILE),
   data: z.base64(),
 });
 export type ModelChunk = z.infer<typeof modelChunk>;

@@ -22,10 +22,11 @@ export interface ShieldPort {
  * a prepared model between ticks (never during a decide); `release` frees one that will not
  * be swapped in.
  */
-export interface SwappableShieldPort<Prepared = unknown> extends ShieldPort {
+export interface SwappableShieldPort<Prepared = unknown, Verified = unknown> extends ShieldPort {
   readonly provider: string;
   readonly modelVersion: string;
-  prepare(modelDir: string): Promise<Prepared>;
+  /** `verified`: the version's bytes as checked against its signature; used instead of re-reading `modelDir`. */
+  prepare(modelDir: string, verified?: Verified): Promise<Prepared>;
   swap(prepared: Prepared): Promise<unknown> | void;
   release(prepared: Prepared): void;
   close(): Promise<void>;

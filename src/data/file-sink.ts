@@ -1,6 +1,24 @@
-import { closeSync, fsyncSync, openSync, statSync, writeSync } from 'node:fs';
+import * as fs from 'node:fs';
+import { statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { RShieldError } from '../core/errors.js';
+
+/** The file operations a sink uses: node:fs, or a test's seam that fails like a full disk. */
+export interface SinkFs {
+  openSync(path: string, flags: 'w'): number;
+  writeSync(fd: number, buffer: Uint8Array, offset: number, length: number): number;
+  fsyncSync(fd: number): void;
+  closeSync(fd: number): void;
+  ftruncateSync(fd: number, length: number): void;
+}
+
+const nodeFs: SinkFs = {
+  openSync: (path, flags) => fs.openSync(path, flags),
+  writeSync: (fd, buffer, offset, length) => fs.writeSync(fd, buffer, offset, length),
+  fsyncSync: (fd) => fs.fsyncSync(fd),
+  closeSync: (fd) => fs.closeSync(fd),
+  ftruncateSync: (fd, length) => fs.ftruncateSync(fd, length),
+};
 
 /**
  * An append-only file written with synchronous write(2) calls. Every `write` has reached the
@@ -10,18 +28,20 @@ import { RShieldError } from '../core/errors.js';
  */
 export class FileSink {
   readonly path: string;
+  readonly #fs: SinkFs;
   #fd: number;
   #position = 0;
 
-  private constructor(path: string, fd: number) {
+  private constructor(path: string, fd: number, sinkFs: SinkFs) {
     this.path = path;
     this.#fd = fd;
+    this.#fs = sinkFs;
   }
 
   /** Creates (or truncates) `path`. Errors name the path and what is wrong with it. */
-  static create(path: string): FileSink {
+  static create(path: string, sinkFs: SinkFs = nodeFs): FileSink {
     try {
-      return new FileSink(path, openSync(path, 'w'));
+      return new FileSink(path, sinkFs.openSync(path, 'w'), sinkFs);
     } catch (err) {
       throw openError(path, err);
     }
@@ -40,11 +60,26 @@ export class FileSink {
     if (this.#fd < 0) throw new RShieldError('E_IO', `cannot write to '${this.path}': it is closed`, { path: this.path });
     let off = 0;
     try {
-      while (off < bytes.byteLength) off += writeSync(this.#fd, bytes, off, bytes.byteLength - off);
+      while (off < bytes.byteLength) off += this.#fs.writeSync(this.#fd, bytes, off, bytes.byteLength - off);
     } catch (err) {
       throw new RShieldError('E_IO', `writing '${this.path}' failed at byte ${this.#position + off}: ${errText(err)}`, { path: this.path }, { cause: err });
     } finally {
       this.#position += off;
+    }
+  }
+
+  /**
+   * Cuts the file back to `length` bytes (the end of the last whole record after a failed
+   * write), so readers meet no half-written record. Best effort: false when that failed too.
+   */
+  truncate(length: number): boolean {
+    if (this.#fd < 0) return false;
+    try {
+      this.#fs.ftruncateSync(this.#fd, length);
+      this.#position = length;
+      return true;
+    } catch {
+      return false;
     }
   }
 
@@ -54,9 +89,9 @@ export class FileSink {
     const fd = this.#fd;
     this.#fd = -1;
     try {
-      fsyncSync(fd);
+      this.#fs.fsyncSync(fd);
     } finally {
-      closeSync(fd);
+      this.#fs.closeSync(fd);
     }
   }
 }

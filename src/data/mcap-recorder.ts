@@ -1,7 +1,7 @@
 import { crc32 } from 'node:zlib';
 import { McapChunkBuilder, McapRecordBuilder, Opcode, type McapTypes } from '@mcap/core';
 import { RShieldError } from '../core/errors.js';
-import { FileSink } from './file-sink.js';
+import { FileSink, type SinkFs } from './file-sink.js';
 
 /** A channel to record: a topic with its schema, e.g. a ROS 2 message type in CDR. */
 export interface ChannelSpec {
@@ -34,6 +34,13 @@ export interface McapRecorderOptions {
   readonly flushTimer?: boolean;
   /** MCAP header profile; `ros2` by default so ROS tooling treats the file as a bag. */
   readonly profile?: string;
+  /** File operations (default node:fs); tests inject a failing disk here. */
+  readonly fs?: SinkFs;
+  /**
+   * Called once when a write fails (ENOSPC, EIO, ...): recording stops there, the file is cut
+   * back to its last whole record and stays readable, later messages are counted as dropped.
+   */
+  readonly onFault?: (reason: string) => void;
 }
 
 const DEFAULT_CHUNK_BYTES = 256 * 1024;
@@ -76,6 +83,11 @@ export class McapRecorder {
   /** When the open chunk received its first message (ms on `now`); NaN when empty. */
   #chunkOpenedAt = Number.NaN;
   #closed = false;
+  readonly #onFault: ((reason: string) => void) | undefined;
+  #fault: string | undefined;
+  /** Messages in chunks that reached the file. */
+  #flushedMessages = 0;
+  #droppedMessages = 0;
 
   private constructor(sink: FileSink, opts: McapRecorderOptions) {
     this.path = sink.path;
@@ -83,6 +95,7 @@ export class McapRecorder {
     this.#chunkBytes = opts.chunkBytes ?? DEFAULT_CHUNK_BYTES;
     this.#flushIntervalMs = opts.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS;
     this.#now = opts.now ?? (() => performance.now());
+    this.#onFault = opts.onFault;
     if (opts.flushTimer ?? true) {
       this.#timer = setInterval(() => this.flushIfDue(), Math.max(10, this.#flushIntervalMs / 4));
       this.#timer.unref();
@@ -95,11 +108,25 @@ export class McapRecorder {
       const v = opts[key];
       if (v !== undefined && !(v > 0)) throw new RShieldError('E_USAGE', `${key} must be positive, got ${v}`, { [key]: v });
     }
-    const rec = new McapRecorder(FileSink.create(path), opts);
+    const rec = new McapRecorder(FileSink.create(path, opts.fs), opts);
     rec.#records.writeMagic();
     rec.#records.writeHeader({ profile: opts.profile ?? 'ros2', library: LIBRARY });
     rec.#emitData();
+    if (rec.#fault !== undefined) {
+      rec.close();
+      throw new RShieldError('E_IO', rec.#fault, { path });
+    }
     return rec;
+  }
+
+  /** Why recording stopped early (a disk error), once it did. */
+  get fault(): string | undefined {
+    return this.#fault;
+  }
+
+  /** Messages given after a disk error (or lost in the chunk it hit): not in the file. */
+  get droppedMessages(): number {
+    return this.#droppedMessages;
   }
 
   get closed(): boolean {
@@ -155,6 +182,10 @@ export class McapRecorder {
     if (!this.#channels.has(channelId)) {
       throw new RShieldError('E_USAGE', `channel ${channelId} is not registered in '${this.path}' (${this.#channels.size} channels)`, { channelId });
     }
+    if (this.#fault !== undefined) {
+      this.#droppedMessages++;
+      return;
+    }
     const sequence = this.#sequences.get(channelId) ?? 0;
     this.#sequences.set(channelId, sequence + 1);
     if (this.#chunk.numMessages === 0) this.#chunkOpenedAt = this.#now();
@@ -169,7 +200,7 @@ export class McapRecorder {
 
   /** Writes the open chunk if its oldest message has waited `flushIntervalMs`. */
   flushIfDue(): void {
-    if (this.#closed || this.#chunk.numMessages === 0) return;
+    if (this.#closed || this.#fault !== undefined || this.#chunk.numMessages === 0) return;
     if (this.#now() - this.#chunkOpenedAt >= this.#flushIntervalMs) this.flush();
   }
 
@@ -177,7 +208,7 @@ export class McapRecorder {
   flush(): void {
     this.#assertOpen();
     const chunk = this.#chunk;
-    if (chunk.numMessages === 0) return;
+    if (chunk.numMessages === 0 || this.#fault !== undefined) return;
     const records = chunk.buffer;
     const chunkStartOffset = BigInt(this.#sink.position);
     const chunkLength = this.#records.writeChunk({
@@ -207,9 +238,11 @@ export class McapRecorder {
       compressedSize: BigInt(records.byteLength),
       uncompressedSize: BigInt(records.byteLength),
     });
+    const messages = chunk.numMessages;
     chunk.reset();
     this.#chunkOpenedAt = Number.NaN;
-    this.#emitData();
+    if (this.#emitData()) this.#flushedMessages += messages;
+    else this.#droppedMessages += messages;
   }
 
   /** Writes the last chunk, the summary and the footer, then fsyncs and closes. Idempotent. */
@@ -219,17 +252,22 @@ export class McapRecorder {
     this.#closed = true;
     if (this.#timer !== undefined) clearInterval(this.#timer);
     try {
-      this.#writeSummary();
+      if (this.#fault === undefined) this.#writeSummary();
     } finally {
-      this.#sink.close();
+      try {
+        this.#sink.close();
+      } catch (err) {
+        this.#failed(err, this.#sink.position); // fsync failed: already reported if writes did
+      }
     }
   }
 
   #writeSummary(): void {
     const r = this.#records;
     r.writeDataEnd({ dataSectionCrc: this.#dataCrc });
-    this.#sink.write(r.buffer);
+    const ok = this.#put(r.buffer);
     r.reset();
+    if (!ok) return;
 
     const summaryStart = BigInt(this.#sink.position);
     const offsets: McapTypes.SummaryOffset[] = [];
@@ -266,16 +304,39 @@ export class McapRecorder {
     const summaryCrc = crc32(footerHead, crc32(r.buffer));
     r.writeFooter({ summaryStart, summaryOffsetStart, summaryCrc });
     r.writeMagic();
-    this.#sink.write(r.buffer);
+    this.#put(r.buffer);
     r.reset();
   }
 
-  /** Sends what the record builder holds to the file, as part of the data section. */
-  #emitData(): void {
+  /** Sends what the record builder holds to the file, as part of the data section; false after a disk error. */
+  #emitData(): boolean {
     const bytes = this.#records.buffer;
     this.#dataCrc = crc32(bytes, this.#dataCrc);
-    this.#sink.write(bytes);
+    const ok = this.#put(bytes);
     this.#records.reset();
+    return ok;
+  }
+
+  /** Writes whole records; on a disk error cuts the file back to before them and stops recording. */
+  #put(bytes: Uint8Array): boolean {
+    if (this.#fault !== undefined) return false;
+    const start = this.#sink.position;
+    try {
+      this.#sink.write(bytes);
+      return true;
+    } catch (err) {
+      this.#failed(err, start);
+      return false;
+    }
+  }
+
+  #failed(err: unknown, goodBytes: number): void {
+    if (this.#fault !== undefined) return;
+    const cause = (err as { cause?: unknown }).cause ?? err;
+    const code = (cause as NodeJS.ErrnoException).code ?? 'error';
+    const cut = this.#sink.truncate(goodBytes) ? `cut back to ${goodBytes} bytes` : `left at ${this.#sink.position} bytes (could not cut it back to ${goodBytes})`;
+    this.#fault = `${code} writing '${this.path}': recording stopped; the file is ${cut} and readable up to its last whole chunk (${this.#flushedMessages} messages)`;
+    this.#onFault?.(this.#fault);
   }
 
   #assertOpen(): void {

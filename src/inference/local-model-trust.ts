@@ -23,6 +23,8 @@ function fields(src: ModelSource): SignedModelFields {
   return {
     robot: src.card.robot,
     version: src.card.version,
+    // A directory on disk is not a published update: no sequence to order it against.
+    sequence: 0,
     card: JSON.parse(src.cardText) as unknown,
     files: [
       { name: src.card.critic.file, sha256: sha256Hex(src.critic.bytes) },

@@ -10,6 +10,7 @@ import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RShieldError } from '../core/errors.js';
 import { MODEL_CARD_FILE, parseModelCard, type ModelCard } from '../config/model-card.js';
+import type { ModelBundle } from '../models/model-dir.js';
 
 /** Larger files are refused: a shield model is a few MB (shipped: 0.8 MB). */
 export const MAX_MODEL_FILE_BYTES = 256 * 1024 * 1024;
@@ -64,4 +65,25 @@ export async function readModelSource(dir: string): Promise<ModelSource> {
     return { path, bytes: await readRegularFile(path, role) };
   };
   return { dir, card, cardText, critic: await file(card.critic.file, 'the critic model'), recovery: await file(card.recovery.file, 'the recovery model') };
+}
+
+/**
+ * The same from a model version already in memory (a hot-swap's verified bytes): nothing is read
+ * back from the staging folder, so what was verified is what runs.
+ */
+export function modelSourceFromBundle(dir: string, bundle: ModelBundle): ModelSource {
+  const cardPath = join(dir, MODEL_CARD_FILE);
+  const card = parseModelCard(bundle.card, cardPath);
+  const file = (name: string, role: string): ModelFile => {
+    const path = join(dir, name);
+    const bytes = bundle.files.get(name);
+    if (bytes === undefined) throw new RShieldError('E_MODEL', `${path}: the ${role} is not among the verified files`, { path });
+    return { path, bytes };
+  };
+  return { dir, card, cardText: JSON.stringify(bundle.card), critic: file(card.critic.file, 'critic model'), recovery: file(card.recovery.file, 'recovery model') };
+}
+
+/** The bytes of a load: the verified bundle when there is one, else the directory. */
+export async function modelSourceOf(dir: string, bundle: ModelBundle | undefined): Promise<ModelSource> {
+  return bundle === undefined ? readModelSource(dir) : modelSourceFromBundle(dir, bundle);
 }

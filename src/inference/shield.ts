@@ -11,8 +11,9 @@ import { ShieldCore, type CoreModel, type DecideOptions, type Decision } from '.
 import type { SwappableShieldPort } from '../core/shield-port.js';
 import type { ShieldStats } from '../core/shield-stats.js';
 import type { ModelCard } from '../config/model-card.js';
+import type { ModelBundle } from '../models/model-dir.js';
 import { loadModel, type LoadedModel } from './model-loader.js';
-import { readModelSource } from './model-source.js';
+import { modelSourceOf } from './model-source.js';
 import { checkLocalModel, type LocalModelTrust } from './local-model-trust.js';
 import type { WorkerLoad } from './inference-worker.js';
 import { InferenceWorker, WORKER_RESOURCE_LIMITS, WatchedRiskModel, type WatchdogOptions, type WatchdogStats } from './watchdog.js';
@@ -44,6 +45,12 @@ export function deadlineForRate(rateHz: number): number {
 export interface ShieldOptions {
   /** Directory with critic.onnx, recovery.onnx and model.json. */
   readonly modelDir: string;
+  /**
+   * Verified bytes of the model (card and files): loaded from memory instead of `modelDir`,
+   * which then only names the model in messages. A received update is prepared this way, so
+   * nothing written to disk after its signature check can change what is loaded.
+   */
+  readonly bundle?: ModelBundle;
   /** Refuse a model whose card is for another robot. */
   readonly robot?: string;
   /** Execution provider to ask for (default 'cpu'). */
@@ -156,7 +163,7 @@ function stuckAfterFor(deadlineUs: number): number {
 /** Sessions on this thread (the 'in-thread' option). */
 async function loadInThread(opts: ShieldOptions, load: WorkerLoad): Promise<LoadedModel & { provider: Provider }> {
   const sessions = new SessionFactory({ ...load, logger: opts.logger ?? consoleLogger });
-  const source = await readModelSource(opts.modelDir);
+  const source = await modelSourceOf(opts.modelDir, opts.bundle);
   if (opts.trust !== undefined) await checkLocalModel(source, opts.trust);
   const loaded = await loadModel({ modelDir: opts.modelDir, source, fuse: load.fuse, sessions,
     ...(load.robot === undefined ? {} : { robot: load.robot }),
@@ -167,7 +174,7 @@ async function loadInThread(opts: ShieldOptions, load: WorkerLoad): Promise<Load
 
 /** The model's bytes are read here; its sessions and check batch live in a new worker (quarantine). */
 async function loadInWorker(opts: ShieldOptions, load: WorkerLoad): Promise<LoadedModel & { provider: Provider }> {
-  const source = await readModelSource(opts.modelDir);
+  const source = await modelSourceOf(opts.modelDir, opts.bundle);
   if (opts.trust !== undefined) await checkLocalModel(source, opts.trust);
   const deadlineUs = opts.deadlineUs ?? DEFAULT_DEADLINE_US;
   const wd: WatchdogOptions = {
@@ -207,7 +214,7 @@ function checkOptions(o: ShieldOptions): void {
 }
 
 /** The ONNX Runtime shield: the core's swappable port (src/core/shield-port.ts). */
-export class Shield implements SwappableShieldPort<PreparedModel> {
+export class Shield implements SwappableShieldPort<PreparedModel, ModelBundle> {
   readonly #core: ShieldCore;
   /** The load options: every later version is prepared exactly like the first (its own modelDir). */
   readonly #prepareOptions: ShieldOptions;
@@ -260,11 +267,11 @@ export class Shield implements SwappableShieldPort<PreparedModel> {
   }
 
   /** Prepares another model directory with this shield's load options (SwappableShieldPort). */
-  prepare(modelDir: string): Promise<PreparedModel> {
+  prepare(modelDir: string, verified?: ModelBundle): Promise<PreparedModel> {
     // Updates arrive verified by the model receiver's signature check; local trust (model.sig.json)
     // applies to the starting directory only.
-    const { trust: _trust, ...options } = this.#prepareOptions;
-    return Shield.prepare({ ...options, modelDir });
+    const { trust: _trust, bundle: _bundle, ...options } = this.#prepareOptions;
+    return Shield.prepare({ ...options, modelDir, ...(verified === undefined ? {} : { bundle: verified }) });
   }
 
   /** Frees a prepared model that will not be swapped in. */

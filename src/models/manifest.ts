@@ -1,5 +1,5 @@
 /**
- * What a model version is, in the words a signature covers: robot, version, card and the
+ * What a model version is, in the words a signature covers: robot, version, sequence, card and the
  * name, sha256 and size of each file the card names. The sender builds it from a bundle; the
  * receiver checks it (robot, dims, files, signature) before taking any bytes, and checks the
  * bytes against it once they are in.
@@ -18,24 +18,27 @@ export interface ManifestFile {
 export interface ModelManifest {
   readonly robot: string;
   readonly version: string;
+  /** Publish sequence, signed: each version's is above the last one's (signing.ts). */
+  readonly sequence: number;
   readonly card: BundleCard;
   /** One entry per file the card names, in card order. */
   readonly files: readonly ManifestFile[];
 }
 
 /** The manifest of a bundle, and its signature when a key is given. */
-export function manifestOf(robot: string, bundle: ModelBundle, signer?: KeyObject): { manifest: ModelManifest; signature?: ModelSignature } {
+export function manifestOf(robot: string, sequence: number, bundle: ModelBundle, signer?: KeyObject): { manifest: ModelManifest; signature?: ModelSignature } {
+  if (!Number.isSafeInteger(sequence) || sequence < 1) throw new RShieldError('E_MODEL', `model ${bundle.card.version}: sequence must be a positive integer, got ${sequence}`, { version: bundle.card.version });
   const files = cardFileNames(bundle.card, `model ${bundle.card.version}`).map((name) => {
     const bytes = bundle.files.get(name);
     if (bytes === undefined) throw new RShieldError('E_MODEL', `model ${bundle.card.version}: the card names ${name}, which the bundle lacks`, { version: bundle.card.version });
     return { name, sha256: sha256Hex(bytes), bytes: bytes.byteLength };
   });
-  const manifest = { robot, version: bundle.card.version, card: bundle.card, files };
+  const manifest = { robot, version: bundle.card.version, sequence, card: bundle.card, files };
   return signer === undefined ? { manifest } : { manifest, signature: signModel(signer, signedFields(manifest)) };
 }
 
 function signedFields(m: ModelManifest): SignedModelFields {
-  return { robot: m.robot, version: m.version, card: m.card, files: m.files };
+  return { robot: m.robot, version: m.version, sequence: m.sequence, card: m.card, files: m.files };
 }
 
 /** Which versions a receiver takes: its robot and dimensions, and the trust it was given. */
@@ -46,7 +49,12 @@ export interface ManifestExpectations {
   readonly trustedKeys: readonly KeyObject[];
   /** Accept an unsigned manifest (simulation only). */
   readonly allowUnsigned: boolean;
+  /** Files of one version may total at most this many bytes (default MAX_UPDATE_BYTES). */
+  readonly maxUpdateBytes?: number;
 }
+
+/** Default bound on the bytes of one model version (all its files). */
+export const MAX_UPDATE_BYTES = 64 * 1024 * 1024;
 
 /**
  * Checks a received manifest before any bytes are taken: robot, version, dimensions, the file
@@ -61,6 +69,9 @@ export function checkManifest(m: ModelManifest, sig: Partial<ModelSignature>, ex
   if (m.card.obsDim !== obsDim || m.card.actDim !== actDim) {
     throw new RShieldError('E_MODEL', `model ${m.version} has obsDim ${m.card.obsDim}, actDim ${m.card.actDim}; this robot has ${obsDim}, ${actDim}`, ctx);
   }
+  const total = m.files.reduce((n, f) => n + f.bytes, 0);
+  const maxBytes = expect.maxUpdateBytes ?? MAX_UPDATE_BYTES;
+  if (total > maxBytes) throw new RShieldError('E_MODEL', `model ${m.version} is ${total} bytes in ${m.files.length} files, over this shield's limit of ${maxBytes} bytes per update`, { ...ctx, bytes: total, maxBytes });
   const named = cardFileNames(m.card, `model ${m.version}`);
   const sent = m.files.map((f) => f.name);
   if (named.length !== sent.length || named.some((n) => !sent.includes(n))) {

@@ -3,7 +3,7 @@
  * (`critic.file`, `recovery.file`, and any later part with a `file`), so a PyTorch-exported
  * `q.onnx`/`pi.onnx` travels as well as rshield's own `critic.onnx`/`recovery.onnx`.
  */
-import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, normalize } from 'node:path';
 import { MODEL_CARD_FILE, parseModelCard, type ModelCard } from '../config/model-card.js';
 import { RShieldError } from '../core/errors.js';
@@ -131,5 +131,26 @@ export async function pruneStaged(stagingDir: string, keep: readonly string[]): 
   for (const e of entries) {
     const dir = join(stagingDir, e);
     if (!keepSet.has(dir)) await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Creates a fresh directory only this user can enter (mkdtemp: random name, mode 0700) under
+ * `parent`, creating the parent if needed. Refuses (E_CONFIG) a parent that other users may
+ * write without the sticky bit: there they could rename the new directory and put their own
+ * in its place.
+ */
+export async function makePrivateDir(parent: string, prefix: string): Promise<string> {
+  try {
+    await mkdir(parent, { recursive: true, mode: 0o700 });
+    const s = await lstat(parent);
+    if (!s.isDirectory()) throw new RShieldError('E_CONFIG', `${parent} is not a directory (${s.isSymbolicLink() ? 'a symbolic link' : 'a file'})`, { path: parent });
+    if ((s.mode & 0o002) !== 0 && (s.mode & 0o1000) === 0) {
+      throw new RShieldError('E_CONFIG', `${parent} is writable by every user and not sticky (mode ${(s.mode & 0o7777).toString(8)}): choose another folder`, { path: parent });
+    }
+    return await mkdtemp(join(parent, prefix));
+  } catch (err) {
+    if (err instanceof RShieldError) throw err;
+    throw new RShieldError('E_IO', `cannot create a private folder under ${parent}: ${(err as Error).message}`, { path: parent }, { cause: err });
   }
 }

@@ -9,6 +9,11 @@ import { RShieldError } from '../core/errors.js';
 export interface SignedModelFields {
   readonly robot: string;
   readonly version: string;
+  /**
+   * Monotonic publish sequence: a receiver refuses a version whose sequence is not above the
+   * one it runs, so a replayed older (validly signed) version cannot roll the shield back.
+   */
+  readonly sequence: number;
   readonly card: unknown;
   readonly files: readonly { readonly name: string; readonly sha256: string }[];
 }
@@ -42,7 +47,7 @@ export function canonicalJson(value: unknown): string {
 /** The exact text that is signed. */
 export function signingMessage(m: SignedModelFields): Buffer {
   const files = [...m.files].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map((f) => `${f.name}=${f.sha256}`);
-  const lines = ['rshield-model-signature-v1', `robot=${m.robot}`, `version=${m.version}`, `card=${sha256Hex(canonicalJson(m.card))}`, ...files];
+  const lines = ['rshield-model-signature-v2', `robot=${m.robot}`, `version=${m.version}`, `sequence=${m.sequence}`, `card=${sha256Hex(canonicalJson(m.card))}`, ...files];
   return Buffer.from(lines.join('\n'), 'utf8');
 }
 

@@ -9,6 +9,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Decision } from '../../src/core/shield-core.js';
+import type { ModelBundle } from '../../src/models/model-dir.js';
 import type { SwappableShieldPort } from '../../src/core/shield-port.js';
 import { readDataset, TransitionWriter } from '../../src/data/index.js';
 import { createController, createEnv, generateOfflineData } from '../../src/envs/index.js';
@@ -38,7 +39,7 @@ interface Decided {
 }
 
 /** The ONNX shield port, also logging every decision with the model version that made it. */
-function loggingPort(shield: Shield, log: Decided[]): SwappableShieldPort<PreparedModel> {
+function loggingPort(shield: Shield, log: Decided[]): SwappableShieldPort<PreparedModel, ModelBundle> {
   const port = shield;
   return {
     async decide(obs, proposed): Promise<Decision> {
@@ -53,7 +54,7 @@ function loggingPort(shield: Shield, log: Decided[]): SwappableShieldPort<Prepar
     get modelVersion() {
       return port.modelVersion;
     },
-    prepare: (dir) => port.prepare(dir),
+    prepare: (dir, verified) => port.prepare(dir, verified),
     swap: (p) => port.swap(p),
     release: (p) => port.release(p),
     resetEpisode: () => port.resetEpisode(),

@@ -4,17 +4,24 @@
  * chunks of each file the card names, or by nothing when the shield resolves the files by
  * content hash in its configured model store. A file path never comes from a message alone:
  * the names are the card's, checked against the signed manifest, written under a staging
- * directory named by hash.
+ * directory named by hash inside a private (0700, mkdtemp) folder. The shield prepares the
+ * swap from the verified bytes in memory, never by reading that folder back. A version whose
+ * signed sequence is not above the newest verified one is refused (replay, rollback), and
+ * chunk and update sizes are bounded before anything is buffered.
  */
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import { RShieldError } from '../../core/errors.js';
-import type { ModelAnnounce, ModelChunk, ModelMessage } from '../../config/mqtt-payloads.js';
+import { MAX_CHUNKS_PER_FILE, type ModelAnnounce, type ModelChunk, type ModelMessage } from '../../config/mqtt-payloads.js';
 import { checkFiles, checkManifest, manifestOf, type ManifestExpectations, type ModelManifest } from '../../models/manifest.js';
-import { pruneStaged, readFromStore, writeModelDir, type BundleCard, type ModelBundle } from '../../models/model-dir.js';
+import { makePrivateDir, pruneStaged, readFromStore, writeModelDir, type BundleCard, type ModelBundle } from '../../models/model-dir.js';
 
 export interface ModelMessagesOptions {
   readonly robot: string;
+  /** Publish sequence, signed with the version; each must be above the previous one. */
+  readonly sequence: number;
   /** Ed25519 private key; without one the announcement is unsigned (accepted only by shields that allow it). */
   readonly signer?: KeyObject;
   /** 'inline': bytes in chunks; 'hash': the shield reads them from its model store. */
@@ -25,12 +32,13 @@ export interface ModelMessagesOptions {
 /** The announcement and (inline) chunk messages of a version, in publish order. */
 export function buildModelMessages(bundle: ModelBundle, options: ModelMessagesOptions): ModelMessage[] {
   const chunkBytes = options.chunkBytes ?? 128 * 1024;
-  const { manifest, signature } = manifestOf(options.robot, bundle, options.signer);
+  const { manifest, signature } = manifestOf(options.robot, options.sequence, bundle, options.signer);
   const announce: ModelAnnounce = {
     v: 1,
     kind: 'announce',
     robot: manifest.robot,
     version: manifest.version,
+    sequence: manifest.sequence,
     card: manifest.card,
     files: manifest.files.map((f) => ({ ...f })),
     transfer: options.transfer === 'inline' ? { mode: 'inline', chunkBytes } : { mode: 'hash' },
@@ -50,32 +58,49 @@ export function buildModelMessages(bundle: ModelBundle, options: ModelMessagesOp
   return out;
 }
 
+/** Default bound on the bytes of one chunk (before base64). */
+export const MAX_CHUNK_BYTES = 1024 * 1024;
+/** What a model message may carry besides its chunk's base64: card, names, JSON. */
+const ENVELOPE_BYTES = 64 * 1024;
+
 export interface ModelReceiverOptions extends ManifestExpectations {
-  /** Where verified versions are written, one subdirectory per version, named by hash. */
-  readonly stagingDir: string;
+  /**
+   * Folder in which the receiver creates its own private folder (0700, random name) for the
+   * verified versions, one subfolder each, named by hash. Default: the system temp folder.
+   */
+  readonly stagingDir?: string;
   /** Content-addressed store for 'hash' transfers; without it such announcements are refused. */
   readonly storeDir?: string;
   /** Versions being assembled at once; the oldest is abandoned beyond this. */
   readonly maxPending?: number;
+  /** Largest chunk accepted, in bytes before base64 (default MAX_CHUNK_BYTES). */
+  readonly maxChunkBytes?: number;
+  /** Sequence of the model running at start (default 0: any signed sequence is newer). */
+  readonly startSequence?: number;
 }
 
 /** A verified version written to disk, ready for the shield's prepare step. */
 export interface ReceivedModel {
   readonly version: string;
+  readonly sequence: number;
+  /** Where the version was written (a private folder); names it in messages. */
   readonly dir: string;
   readonly card: BundleCard;
+  /** The verified bytes: what the shield prepares, so later changes on disk cannot matter. */
+  readonly bundle: ModelBundle;
 }
 
 interface Pending {
   readonly manifest: ModelManifest;
   readonly id: string;
   readonly chunks: Map<string, (Buffer | undefined)[]>;
+  readonly chunkBytes: number;
   received: number;
   readonly expected: number;
 }
 
 function manifestOfAnnounce(a: ModelAnnounce): ModelManifest {
-  return { robot: a.robot, version: a.version, card: a.card, files: a.files };
+  return { robot: a.robot, version: a.version, sequence: a.sequence, card: a.card, files: a.files };
 }
 
 /**
@@ -86,20 +111,69 @@ function manifestOfAnnounce(a: ModelAnnounce): ModelManifest {
 export class ModelReceiver {
   readonly #opts: ModelReceiverOptions;
   readonly #pending = new Map<string, Pending>();
+  readonly #maxChunkBytes: number;
+  #newest: { sequence: number; version: string };
+  #root: Promise<string> | undefined;
+  /** Versions refused because their sequence was not above the newest verified one. */
+  refusedStale = 0;
+  /** Messages refused unread because they were larger than any chunk may be. */
+  refusedOversize = 0;
 
   constructor(options: ModelReceiverOptions) {
     this.#opts = options;
+    this.#maxChunkBytes = options.maxChunkBytes ?? MAX_CHUNK_BYTES;
+    this.#newest = { sequence: options.startSequence ?? 0, version: 'the start model' };
+  }
+
+  /** Sequence of the newest verified version (the start sequence before any). */
+  get newestSequence(): number {
+    return this.#newest.sequence;
+  }
+
+  /** The largest model message (bytes on the wire) worth parsing: a full chunk in base64 plus its envelope. */
+  get maxMessageBytes(): number {
+    return Math.ceil(this.#maxChunkBytes / 3) * 4 + ENVELOPE_BYTES;
+  }
+
+  /**
+   * Called with a message's size before it is parsed: the reason it is refused (counted) when
+   * it is larger than any chunk this receiver accepts, else undefined.
+   */
+  admit(bytes: number): string | undefined {
+    if (bytes <= this.maxMessageBytes) return undefined;
+    this.refusedOversize++;
+    return `model message of ${bytes} bytes refused unread: over ${this.maxMessageBytes} bytes (chunks of at most ${this.#maxChunkBytes} bytes)`;
   }
 
   async handle(msg: ModelMessage): Promise<ReceivedModel | undefined> {
     return msg.kind === 'announce' ? this.#onAnnounce(msg) : this.#onChunk(msg);
   }
 
+  /** Removes the private staging folder (the caller is done with every received version). */
+  async close(): Promise<void> {
+    const root = this.#root;
+    this.#root = undefined;
+    const path = await root?.catch(() => undefined);
+    if (path !== undefined) await rm(path, { recursive: true, force: true }).catch(() => undefined);
+  }
+
+  /** E_MODEL unless `sequence` is above the newest verified version's: a replay or rollback is refused. */
+  #checkFresh(version: string, sequence: number): void {
+    const newest = this.#newest;
+    if (sequence > newest.sequence) return;
+    this.refusedStale++;
+    const what = sequence === newest.sequence ? 'equal to' : 'below';
+    throw new RShieldError('E_MODEL', `model ${version} has sequence ${sequence}, ${what} ${newest.sequence} of ${newest.version}: an older or replayed version is refused`, {
+      robot: this.#opts.robot, version, sequence, newestSequence: newest.sequence,
+    });
+  }
+
   async #onAnnounce(a: ModelAnnounce): Promise<ReceivedModel | undefined> {
+    this.#checkFresh(a.version, a.sequence);
     const manifest = manifestOfAnnounce(a);
     const id = checkManifest(manifest, { signature: a.signature, keyId: a.keyId }, this.#opts);
+    const ctx = { robot: this.#opts.robot, version: a.version };
     if (a.transfer.mode === 'hash') {
-      const ctx = { robot: this.#opts.robot, version: a.version };
       const store = this.#opts.storeDir;
       if (store === undefined) throw new RShieldError('E_MODEL', `model ${a.version} is sent by content hash but this shield has no model store (--models)`, ctx);
       const files = new Map<string, Uint8Array>();
@@ -110,15 +184,18 @@ export class ModelReceiver {
       }
       return this.#finish(manifest, id, files);
     }
+    const { chunkBytes } = a.transfer;
+    if (chunkBytes > this.#maxChunkBytes) throw new RShieldError('E_MODEL', `model ${a.version} is sent in chunks of ${chunkBytes} bytes, over this shield's limit of ${this.#maxChunkBytes}`, { ...ctx, chunkBytes });
     const chunks = new Map<string, (Buffer | undefined)[]>();
     let expected = 0;
     for (const f of a.files) {
-      const total = Math.max(1, Math.ceil(f.bytes / a.transfer.chunkBytes));
+      const total = Math.max(1, Math.ceil(f.bytes / chunkBytes));
+      if (total > MAX_CHUNKS_PER_FILE) throw new RShieldError('E_MODEL', `model ${a.version}: ${f.name} would come in ${total} chunks of ${chunkBytes} bytes, over ${MAX_CHUNKS_PER_FILE}`, { ...ctx, chunkBytes });
       chunks.set(f.name, new Array<Buffer | undefined>(total).fill(undefined));
       expected += total;
     }
     this.#pending.delete(a.version);
-    this.#pending.set(a.version, { manifest, id, chunks, received: 0, expected });
+    this.#pending.set(a.version, { manifest, id, chunks, chunkBytes, received: 0, expected });
     const max = this.#opts.maxPending ?? 2;
     while (this.#pending.size > max) {
       const oldest = this.#pending.keys().next().value;
@@ -137,8 +214,14 @@ export class ModelReceiver {
       this.#pending.delete(c.version);
       throw new RShieldError('E_DATA', `chunk ${c.index}/${c.total} of ${c.file} does not fit the announcement of model ${c.version} (${slots?.length ?? 0} chunks)`, ctx);
     }
+    const bytes = Buffer.from(c.data, 'base64');
+    // Larger than announced is refused at once; a wrong short chunk fails the file's sha256.
+    if (bytes.byteLength > p.chunkBytes) {
+      this.#pending.delete(c.version);
+      throw new RShieldError('E_DATA', `chunk ${c.index}/${c.total} of ${c.file} of model ${c.version} is ${bytes.byteLength} bytes, over the announced ${p.chunkBytes}`, ctx);
+    }
     if (slots[c.index] === undefined) p.received++;
-    slots[c.index] = Buffer.from(c.data, 'base64');
+    slots[c.index] = bytes;
     if (p.received < p.expected) return undefined;
     this.#pending.delete(c.version);
     const files = new Map<string, Uint8Array>();
@@ -148,13 +231,20 @@ export class ModelReceiver {
 
   async #finish(m: ModelManifest, id: string, files: Map<string, Uint8Array>): Promise<ReceivedModel> {
     const bundle = checkFiles(m, files);
-    const dir = join(this.#opts.stagingDir, id);
+    this.#checkFresh(m.version, m.sequence); // a newer version may have completed meanwhile
+    this.#newest = { sequence: m.sequence, version: m.version };
+    const dir = join(await this.#stagingRoot(), id);
     await writeModelDir(dir, bundle);
-    return { version: m.version, dir, card: bundle.card };
+    return { version: m.version, sequence: m.sequence, dir, card: bundle.card, bundle };
+  }
+
+  #stagingRoot(): Promise<string> {
+    this.#root ??= makePrivateDir(this.#opts.stagingDir ?? tmpdir(), `rshield-models-${this.#opts.robot}-`);
+    return this.#root;
   }
 
   /** Removes staged versions other than `keep` (the running and the pending one), so disk use stays flat over many swaps. */
   async prune(keep: readonly string[]): Promise<void> {
-    await pruneStaged(this.#opts.stagingDir, keep);
+    if (this.#root !== undefined) await pruneStaged(await this.#root, keep);
   }
 }

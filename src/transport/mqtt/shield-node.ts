@@ -42,6 +42,8 @@ export interface ShieldNodeEvents {
   swapped: [version: string];
   swapFailed: [version: string, reason: string];
   sent: [count: number];
+  /** The spool hit a disk error and stopped writing (once); shielding goes on. */
+  diskFault: [reason: string];
 }
 
 /** Offline status, the shield's last will. */
@@ -94,6 +96,10 @@ export class ShieldNode<P = unknown> extends EventEmitter<ShieldNodeEvents> {
     this.#obs = new Float32Array(obsDim);
     this.#obs.set(options.env.reset(options.seed));
     options.controller.reset(options.seed);
+    options.spool.once('fault', (reason) => {
+      this.publishStatus();
+      this.emit('diskFault', reason);
+    });
   }
 
   get invalidMessages(): number {
@@ -202,6 +208,7 @@ export class ShieldNode<P = unknown> extends EventEmitter<ShieldNodeEvents> {
       provider: this.o.shield.provider,
       startedAt: this.#startedAt,
       ...(this.lastSwapError !== undefined ? { lastSwapError: this.lastSwapError } : {}),
+      ...(this.o.spool.fault !== undefined ? { diskError: this.o.spool.fault.slice(0, 1000) } : {}),
     };
   }
 
@@ -223,6 +230,7 @@ export class ShieldNode<P = unknown> extends EventEmitter<ShieldNodeEvents> {
     this.flushBatch();
     await this.o.spool.flushed();
     await this.#modelChain;
+    await this.o.receiver.close();
     if (this.o.transport.connected) {
       await this.o.transport.publish(this.topics.status, offlineStatus(this.robot), { qos: 1, retain: true }).catch(() => undefined);
     }
@@ -300,7 +308,7 @@ export class ShieldNode<P = unknown> extends EventEmitter<ShieldNodeEvents> {
       // Preparing (session creation, check batch) runs while ticks go on; the swap waits for a tick boundary.
       this.#modelChain = this.#modelChain.then(async () => {
         try {
-          const prepared = await this.o.shield.prepare(model.dir);
+          const prepared = await this.o.shield.prepare(model.dir, model.bundle);
           // A newer version overtakes one still waiting for its tick boundary.
           if (this.#pendingSwap !== undefined) this.o.shield.release(this.#pendingSwap.prepared);
           this.#pendingSwap = { prepared, model };

@@ -3,10 +3,22 @@
  * deleted only after the broker acknowledged it (QoS 1), so a broker outage or a restart of the
  * shield loses nothing within the bound. Beyond the bound the OLDEST batches are dropped and
  * counted: the trainer learns more from what the robot does now than from what it did then.
+ *
+ * A disk error (ENOSPC, EIO, ...) stops writing for the rest of the run: later batches are
+ * dropped and counted, what is already on disk is still sent, and the fault is reported once
+ * ('fault' event, `fault`). An empty or short file is never sent: it is deleted and counted.
  */
-import { mkdir, readFile, readdir, stat, unlink, writeFile } from 'node:fs/promises';
+import { EventEmitter } from 'node:events';
+import * as nodeFs from 'node:fs/promises';
 import { join } from 'node:path';
 import { RShieldError } from '../../core/errors.js';
+
+/** The file operations the spool uses: node:fs/promises, or a test's seam that injects faults. */
+export interface SpoolFs {
+  writeFile(path: string, data: Uint8Array): Promise<void>;
+  readFile(path: string): Promise<Uint8Array>;
+  unlink(path: string): Promise<void>;
+}
 
 export interface SpoolOptions {
   readonly dir: string;
@@ -14,6 +26,13 @@ export interface SpoolOptions {
   readonly maxBatches: number;
   /** And at most this many bytes. */
   readonly maxBytes: number;
+  /** Default: node:fs/promises. */
+  readonly fs?: SpoolFs;
+}
+
+export interface SpoolEvents {
+  /** The first disk error: writing has stopped; `reason` names the file and the error code. */
+  fault: [reason: string];
 }
 
 interface Entry {
@@ -25,18 +44,23 @@ interface Entry {
 
 const SUFFIX = '.rstb';
 
-export class TransitionSpool {
+export class TransitionSpool extends EventEmitter<SpoolEvents> {
   readonly dir: string;
   private readonly maxBatches: number;
   private readonly maxBytes: number;
+  private readonly fs: SpoolFs;
   private readonly entries: Entry[] = [];
   private next: number;
   private totalBytes = 0;
   private droppedBatches = 0;
   private io: Promise<void> = Promise.resolve();
   private ioError: Error | undefined;
+  private faultReason: string | undefined;
+  private emptySkipped = 0;
 
   private constructor(options: SpoolOptions, next: number) {
+    super();
+    this.fs = options.fs ?? nodeFs;
     this.dir = options.dir;
     this.maxBatches = options.maxBatches;
     this.maxBytes = options.maxBytes;
@@ -46,12 +70,18 @@ export class TransitionSpool {
   /** Opens (creating) a spool directory; batches left by an earlier run are kept and sent first. */
   static async open(options: SpoolOptions): Promise<TransitionSpool> {
     try {
-      await mkdir(options.dir, { recursive: true });
-      const names = (await readdir(options.dir)).filter((n) => /^\d{16}\.rstb$/.test(n)).sort();
+      await nodeFs.mkdir(options.dir, { recursive: true });
+      const names = (await nodeFs.readdir(options.dir)).filter((n) => /^\d{16}\.rstb$/.test(n)).sort();
       const last = names[names.length - 1];
       const spool = new TransitionSpool(options, last === undefined ? 0 : Number(last.slice(0, 16)) + 1);
       for (const name of names) {
-        const s = await stat(join(options.dir, name));
+        const s = await nodeFs.stat(join(options.dir, name));
+        if (s.size === 0) {
+          // Left by a write that failed (full disk) or was killed: nothing to send.
+          spool.emptySkipped++;
+          await spool.fs.unlink(join(options.dir, name)).catch(() => undefined);
+          continue;
+        }
         spool.entries.push({ name, bytes: s.size, written: true, sending: false });
         spool.totalBytes += s.size;
       }
@@ -68,27 +98,49 @@ export class TransitionSpool {
     return this.entries.length;
   }
 
-  /** Batches dropped because the bound was reached. */
+  /** Batches dropped because the bound was reached, or not written after a disk error. */
   get dropped(): number {
     return this.droppedBatches;
   }
 
+  /** Empty or short spool files deleted instead of being sent. */
+  get skippedEmpty(): number {
+    return this.emptySkipped;
+  }
+
+  /** The disk error that stopped writing, once there was one. */
+  get fault(): string | undefined {
+    return this.faultReason;
+  }
+
   /** Queues a batch; the disk write happens off the caller's path, in order. */
   push(batch: Uint8Array): void {
+    if (this.faultReason !== undefined || batch.byteLength === 0) {
+      this.droppedBatches++;
+      return;
+    }
     const name = `${String(this.next++).padStart(16, '0')}${SUFFIX}`;
     const entry: Entry = { name, bytes: batch.byteLength, written: false, sending: false };
     this.entries.push(entry);
     this.totalBytes += batch.byteLength;
     this.io = this.io.then(async () => {
       if (!this.entries.includes(entry)) return; // dropped before it reached the disk
+      if (this.faultReason !== undefined) {
+        this.remove(entry);
+        this.droppedBatches++;
+        return;
+      }
+      const path = join(this.dir, name);
       try {
-        await writeFile(join(this.dir, name), batch);
+        await this.fs.writeFile(path, batch);
         entry.written = true;
-        if (!this.entries.includes(entry)) await unlink(join(this.dir, name)).catch(() => undefined);
+        if (!this.entries.includes(entry)) await this.fs.unlink(path).catch(() => undefined);
       } catch (err) {
         this.ioError = err as Error;
         this.remove(entry);
         this.droppedBatches++;
+        await this.fs.unlink(path).catch(() => undefined); // a partial file must not be sent later
+        this.stopWriting(path, err);
       }
     });
     this.enforceBound();
@@ -116,8 +168,13 @@ export class TransitionSpool {
       if (head === undefined) break;
       head.sending = true;
       try {
-        const bytes = await readFile(join(this.dir, head.name));
-        await send(bytes);
+        const bytes = await this.fs.readFile(join(this.dir, head.name));
+        if (bytes.byteLength !== head.bytes || bytes.byteLength === 0) {
+          this.emptySkipped++; // truncated on disk: never sent as a batch
+        } else {
+          await send(bytes);
+          sent++;
+        }
       } catch {
         head.sending = false;
         break;
@@ -125,12 +182,18 @@ export class TransitionSpool {
       head.sending = false;
       if (this.entries.includes(head)) {
         this.remove(head);
-        await unlink(join(this.dir, head.name)).catch(() => undefined);
+        await this.fs.unlink(join(this.dir, head.name)).catch(() => undefined);
       }
-      sent++;
       if (!this.entries.some((e) => e.written)) await this.io;
     }
     return sent;
+  }
+
+  private stopWriting(path: string, err: unknown): void {
+    if (this.faultReason !== undefined) return;
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    this.faultReason = `spool ${this.dir}: ${code} writing ${path}: ${err instanceof Error ? err.message : String(err)}; writing stopped, ${this.entries.filter((e) => e.written).length} batches on disk are still sent`;
+    this.emit('fault', this.faultReason);
   }
 
   private remove(entry: Entry): void {
@@ -148,7 +211,7 @@ export class TransitionSpool {
       this.droppedBatches++;
       if (victim.written) {
         const path = join(this.dir, victim.name);
-        this.io = this.io.then(() => unlink(path).catch(() => undefined));
+        this.io = this.io.then(() => this.fs.unlink(path).catch(() => undefined));
       }
     }
   }

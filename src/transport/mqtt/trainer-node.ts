@@ -72,6 +72,11 @@ export interface TrainerNodeOptions {
   readonly gate?: boolean;
   /** Allowed held-out AUROC drop below the reference (default 0.005). */
   readonly gateTolerance?: number;
+  /**
+   * Wall clock in ms (default Date.now). A version's signed sequence is the larger of this and
+   * the last one + 1, so it keeps rising across trainer restarts.
+   */
+  readonly now?: () => number;
 }
 
 export interface TrainerNodeEvents {
@@ -122,6 +127,8 @@ export class TrainerNode extends EventEmitter<TrainerNodeEvents> {
   private stopped = false;
   /** AUROC of the last published version, for learners whose evaluate() gives no reference. */
   private publishedAuroc: number | undefined;
+  /** Signed sequence of the last published version. */
+  private sequence = 0;
 
   constructor(options: TrainerNodeOptions) {
     super();
@@ -179,7 +186,8 @@ export class TrainerNode extends EventEmitter<TrainerNodeEvents> {
     const bundle = await readModelDir(dir);
     const transfer = this.o.transfer ?? 'inline';
     if (transfer === 'hash' && this.o.storeDir !== undefined) await storeByHash(this.o.storeDir, bundle);
-    const messages = buildModelMessages(bundle, { robot: this.o.robot, transfer, ...(this.o.signer !== undefined ? { signer: this.o.signer } : {}) });
+    this.sequence = Math.max(this.sequence + 1, Math.floor((this.o.now ?? Date.now)()));
+    const messages = buildModelMessages(bundle, { robot: this.o.robot, sequence: this.sequence, transfer, ...(this.o.signer !== undefined ? { signer: this.o.signer } : {}) });
     for (const m of messages) await this.o.transport.publish(this.topics.model, JSON.stringify(m), { qos: 1 });
     this.published++;
     if (gate !== undefined) {

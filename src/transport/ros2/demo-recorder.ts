@@ -156,6 +156,12 @@ export class DemoRecorder implements ShieldNodeTap {
     );
   }
 
+  /** The recording's disk error, for /diagnostics (none while it writes). */
+  faults(): readonly string[] {
+    const f = this.#recorder.fault;
+    return f === undefined ? [] : [`recording stopped: ${f}`];
+  }
+
   /** Ends the open episode and flushes; the caller closes the file. */
   finish(): void {
     this.#endEpisode();

@@ -35,12 +35,16 @@ export interface DiagnosticsInput {
   readonly counters: ShieldCounters;
   /** Subscriptions matched to the shield's servo_cp: 0 means the arm does not listen (wrong remap, arm not up). */
   readonly commandOutSubscribers: number;
+  /** Faults beside the shield's own state (a recording stopped by a disk error): at least warn. */
+  readonly faults?: readonly string[];
 }
 
 /** A diagnostic_msgs/DiagnosticArray for /diagnostics (rqt_robot_monitor, Foxglove). Sent at 1 Hz, off the tick path. */
 export function diagnosticsMessage(stamp: RosTime, d: DiagnosticsInput): object {
-  const level = !d.active ? DIAG_LEVEL.warn : d.holding ? DIAG_LEVEL.error : DIAG_LEVEL.ok;
-  const message = !d.active ? 'inactive (lifecycle)' : d.holding ? `holding: ${d.holdReason}` : 'shielding';
+  const faults = d.faults ?? [];
+  const state = !d.active ? DIAG_LEVEL.warn : d.holding ? DIAG_LEVEL.error : DIAG_LEVEL.ok;
+  const level = faults.length > 0 ? Math.max(state, DIAG_LEVEL.warn) : state;
+  const message = [!d.active ? 'inactive (lifecycle)' : d.holding ? `holding: ${d.holdReason}` : 'shielding', ...faults].join('; ');
   const values = [
     ['operating_state', d.operatingState],
     ['last_q_risk', Number.isFinite(d.lastQRisk) ? d.lastQRisk.toFixed(4) : 'n/a'],

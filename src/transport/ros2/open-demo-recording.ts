@@ -1,4 +1,5 @@
 import type { RobotProfile } from '../../config/profile.js';
+import type { SinkFs } from '../../data/file-sink.js';
 import { McapRecorder } from '../../data/mcap-recorder.js';
 import { TransitionWriter } from '../../data/transition-writer.js';
 import { DemoRecorder } from './demo-recorder.js';
@@ -13,10 +14,13 @@ export interface DemoRecording {
  * Opens an MCAP demo recording for a profile: raw ROS topics in CDR plus the transitions channel
  * that `rshield train` reads, labelled as the profile's simulated robot (its `env`), so the
  * models trained from it fit that observation layout. Chunks are flushed on a timer, so a killed
- * recorder leaves a file readable up to the last flushed chunk.
+ * recorder leaves a file readable up to the last flushed chunk. A disk error stops the recording
+ * (the file stays readable up to its last whole chunk), is logged once and shows on
+ * /diagnostics; the shield node goes on.
  */
-export function openDemoRecording(path: string, profile: RobotProfile, opts: { autostart?: boolean; log?: (line: string) => void } = {}): DemoRecording {
-  const recorder = McapRecorder.open(path);
+export function openDemoRecording(path: string, profile: RobotProfile, opts: { autostart?: boolean; log?: (line: string) => void; fs?: SinkFs } = {}): DemoRecording {
+  const log = opts.log ?? (() => undefined);
+  const recorder = McapRecorder.open(path, { ...(opts.fs !== undefined ? { fs: opts.fs } : {}), onFault: (why) => log(`disk error: ${why}; the shield keeps running`) });
   const m = profile.limits.maxStepM;
   const transitions = TransitionWriter.attach(recorder, {
     robot: profile.env,

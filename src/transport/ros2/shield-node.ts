@@ -50,6 +50,8 @@ export interface ShieldNodeTap {
   /** Text of a message on the profile's episode topic ('start', 'stop'). */
   onEpisode?(command: string): void;
   onHold?(reason: HoldReason): void;
+  /** Faults of the tap itself (a recording that hit a full disk), shown on /diagnostics. */
+  faults?(): readonly string[];
 }
 
 export interface ShieldNodeSettings {
@@ -427,6 +429,7 @@ export class ShieldNode {
         stateAgeMs: now - this.#stateRxMs,
         counters: this.counters,
         commandOutSubscribers: this.#servoPub?.subscriptionCount ?? 0,
+        faults: this.#tap.faults?.() ?? [],
       }),
     );
   }

@@ -6,7 +6,7 @@ import { generateSigningKeys, parsePrivateKey, parsePublicKey } from '../../../s
 import { ModelReceiver } from '../../../src/transport/mqtt/model-transfer.js';
 import { MqttTransport } from '../../../src/transport/mqtt/mqtt-transport.js';
 import { ShieldNode, offlineStatus } from '../../../src/transport/mqtt/shield-node.js';
-import { TransitionSpool } from '../../../src/transport/mqtt/spool.js';
+import { TransitionSpool, type SpoolFs } from '../../../src/transport/mqtt/spool.js';
 import type { Timers } from '../../../src/transport/mqtt/timers.js';
 import { robotTopics } from '../../../src/transport/mqtt/topics.js';
 import { TrainerNode } from '../../../src/transport/mqtt/trainer-node.js';
@@ -61,10 +61,10 @@ export interface ShieldSetup {
   timers: ManualTimers;
 }
 
-export async function shieldNode(t: Teardown, url: string, o: { allowUnsigned?: boolean; batchSize?: number; trusted?: string[] } = {}): Promise<ShieldSetup> {
+export async function shieldNode(t: Teardown, url: string, o: { allowUnsigned?: boolean; batchSize?: number; trusted?: string[]; spoolFs?: SpoolFs } = {}): Promise<ShieldSetup> {
   const dir = await tempDir(t, 'rshield-shield-');
   const transport = client(t, url, { clientId: `shield-${process.pid}-${Math.floor(Math.random() * 1e9)}`, will: { topic: topics.status, payload: offlineStatus(ROBOT), retain: true, qos: 1 } });
-  const spool = await TransitionSpool.open({ dir: join(dir, 'spool'), maxBatches: 10_000, maxBytes: 1e9 });
+  const spool = await TransitionSpool.open({ dir: join(dir, 'spool'), maxBatches: 10_000, maxBytes: 1e9, ...(o.spoolFs !== undefined ? { fs: o.spoolFs } : {}) });
   const shield = new FakeShield();
   const timers = new ManualTimers();
   const receiver = new ModelReceiver({

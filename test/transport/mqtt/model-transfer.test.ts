@@ -2,15 +2,15 @@ import t from 'tap';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isRShieldError } from '../../../src/core/errors.js';
 import { generateSigningKeys, parsePrivateKey, parsePublicKey } from '../../../src/models/signing.js';
 import { readModelDir, storeByHash } from '../../../src/models/model-dir.js';
-import { ModelReceiver, buildModelMessages, type ReceivedModel } from '../../../src/transport/mqtt/model-transfer.js';
-import { modelMessage, type ModelMessage } from '../../../src/config/mqtt-payloads.js';
+import { ModelReceiver, buildModelMessages } from '../../../src/transport/mqtt/model-transfer.js';
+import { modelMessage } from '../../../src/config/mqtt-payloads.js';
 import { Shield } from '../../../src/inference/shield.js';
 import { writeModelDir as writeTestModelDir } from '../../inference/helpers/models.js';
 import { FakeTrainer } from './fakes.js';
 import type { Teardown } from './harness.js';
+import { feed, refusal } from './model-feed.js';
 
 const trainer = generateSigningKeys();
 const stranger = generateSigningKeys();
@@ -25,25 +25,10 @@ async function setup(t: Teardown): Promise<{ dir: string; receiver: (o?: Partial
   return { dir, receiver };
 }
 
-async function feed(r: ModelReceiver, msgs: ModelMessage[]): Promise<ReceivedModel | undefined> {
-  let out: ReceivedModel | undefined;
-  for (const m of msgs) out = (await r.handle(m)) ?? out;
-  return out;
-}
-
-async function refusal(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (err) {
-    return isRShieldError(err) ? `${err.code}: ${err.message}` : `untyped: ${String(err)}`;
-  }
-  return 'accepted';
-}
-
 void t.test('a signed model sent in chunks arrives byte for byte', async (t) => {
   const { dir, receiver } = await setup(t);
   const bundle = await readModelDir(join(dir, 'src'));
-  const msgs = buildModelMessages(bundle, { robot: 'line', signer, transfer: 'inline', chunkBytes: 8192 });
+  const msgs = buildModelMessages(bundle, { robot: 'line', sequence: 1, signer, transfer: 'inline', chunkBytes: 8192 });
   t.ok(msgs.length > 8, `${msgs.length} messages`);
   const got = await feed(receiver(), msgs);
   t.equal(got?.version, 'line-7');
@@ -54,12 +39,12 @@ void t.test('a signed model sent in chunks arrives byte for byte', async (t) => 
 void t.test('unsigned, foreign-signed and tampered models are refused with E_SIGNATURE', async (t) => {
   const { dir, receiver } = await setup(t);
   const bundle = await readModelDir(join(dir, 'src'));
-  const unsigned = buildModelMessages(bundle, { robot: 'line', transfer: 'inline' });
+  const unsigned = buildModelMessages(bundle, { robot: 'line', sequence: 1, transfer: 'inline' });
   t.match(await refusal(feed(receiver(), unsigned)), /^E_SIGNATURE: .*unsigned/);
   t.equal((await feed(receiver({ allowUnsigned: true }), unsigned))?.version, 'line-7', 'accepted only where unsigned models are allowed');
-  const foreign = buildModelMessages(bundle, { robot: 'line', transfer: 'inline', signer: parsePrivateKey(stranger.privateKeyPem) });
+  const foreign = buildModelMessages(bundle, { robot: 'line', sequence: 1, transfer: 'inline', signer: parsePrivateKey(stranger.privateKeyPem) });
   t.match(await refusal(feed(receiver(), foreign)), /^E_SIGNATURE: .*not trusted/);
-  const signed = buildModelMessages(bundle, { robot: 'line', signer, transfer: 'inline' });
+  const signed = buildModelMessages(bundle, { robot: 'line', sequence: 1, signer, transfer: 'inline' });
   const [announce, ...chunks] = signed;
   if (announce?.kind !== 'announce') throw new Error('first message is the announcement');
   const cardTampered = { ...announce, card: { ...announce.card, epsRisk: 0.99 } };
@@ -73,7 +58,7 @@ void t.test('unsigned, foreign-signed and tampered models are refused with E_SIG
 void t.test('by content hash: read from the configured store only', async (t) => {
   const { dir, receiver } = await setup(t);
   const bundle = await readModelDir(join(dir, 'src'));
-  const msgs = buildModelMessages(bundle, { robot: 'line', signer, transfer: 'hash' });
+  const msgs = buildModelMessages(bundle, { robot: 'line', sequence: 1, signer, transfer: 'hash' });
   t.equal(msgs.length, 1, 'an announcement alone');
   t.match(await refusal(feed(receiver(), msgs)), /no model store/);
   t.match(await refusal(feed(receiver({ storeDir: join(dir, 'store') }), msgs)), /not in the model store/);
@@ -84,7 +69,7 @@ void t.test('by content hash: read from the configured store only', async (t) =>
 void t.test('a model for another robot or other dims is refused before any bytes are taken', async (t) => {
   const { dir, receiver } = await setup(t);
   const bundle = await readModelDir(join(dir, 'src'));
-  const msgs = buildModelMessages(bundle, { robot: 'line', signer, transfer: 'inline' });
+  const msgs = buildModelMessages(bundle, { robot: 'line', sequence: 1, signer, transfer: 'inline' });
   t.match(await refusal(feed(receiver({ robot: 'other' }), msgs)), /E_MODEL: .*this shield runs 'other'/);
   t.match(await refusal(feed(receiver({ obsDim: 3 }), msgs)), /E_MODEL: .*obsDim 2, actDim 1; this robot has 3, 1/);
 });
@@ -99,7 +84,7 @@ void t.test('a card that names other files (a PyTorch export: q.onnx, pi.onnx) i
   const receiver = new ModelReceiver({ robot: 'torch-bot', obsDim: 3, actDim: 3, trustedKeys: trusted, allowUnsigned: false, stagingDir: join(dir, 'staging'), storeDir: join(dir, 'store') });
   for (const transfer of ['inline', 'hash'] as const) {
     if (transfer === 'hash') await storeByHash(join(dir, 'store'), bundle);
-    const got = await feed(receiver, buildModelMessages(bundle, { robot: 'torch-bot', signer, transfer, chunkBytes: 100 }));
+    const got = await feed(receiver, buildModelMessages(bundle, { robot: 'torch-bot', sequence: transfer === 'inline' ? 1 : 2, signer, transfer, chunkBytes: 100 }));
     t.equal(got?.version, 'torch-3', `${transfer}: received and verified`);
     t.same(await readFile(join(got?.dir ?? '', 'pi.onnx')), await readFile(join(src, 'pi.onnx')), `${transfer}: pi.onnx byte for byte`);
     const shield = await Shield.load({ modelDir: got?.dir ?? '', robot: 'torch-bot' });
@@ -113,7 +98,7 @@ void t.test('a card that names other files (a PyTorch export: q.onnx, pi.onnx) i
 void t.test('a file list that differs from the files the card names, or an unsafe name, is refused', async (t) => {
   const { dir, receiver } = await setup(t);
   const bundle = await readModelDir(join(dir, 'src'));
-  const [announce, ...chunks] = buildModelMessages(bundle, { robot: 'line', signer, transfer: 'inline' });
+  const [announce, ...chunks] = buildModelMessages(bundle, { robot: 'line', sequence: 1, signer, transfer: 'inline' });
   if (announce?.kind !== 'announce') throw new Error('first message is the announcement');
   const renamed = { ...announce, card: { ...announce.card, recovery: { file: 'other.onnx' } } };
   t.match(await refusal(feed(receiver(), [renamed, ...chunks])), /^E_MODEL: .*sends files \[critic\.onnx, recovery\.onnx\] but its card names \[critic\.onnx, other\.onnx\]/);

@@ -10,8 +10,13 @@ export interface ModelTarget {
   refused(version: string, reason: string): void;
 }
 
-/** `model` topic: schema check, then the receiver assembles and verifies. */
+/** `model` topic: size bound (before any parsing), schema check, then the receiver assembles and verifies. */
 export async function handleModel(target: ModelTarget, topic: string, payload: Uint8Array): Promise<void> {
+  const oversize = target.receiver.admit(payload.byteLength);
+  if (oversize !== undefined) {
+    target.invalid(topic, oversize);
+    return;
+  }
   const r = parseJsonPayload(modelMessage, payload);
   if (!r.ok) {
     target.invalid(topic, r.reason);
