@@ -124,7 +124,7 @@ void t.test('cards that would switch the shield off or command an out-of-bounds 
   const eps = await writeModelDir(join(t.testdir(), 'eps1'), { card: { epsRisk: 1 } });
   await t.rejects(Shield.load({ modelDir: eps }), { code: 'E_MODEL', message: /epsRisk: must be below 1 .*\(got 1\)/ });
   const fs = await writeModelDir(join(t.testdir(), 'failsafe'), { card: { failsafe: [0, 2, 0] } });
-  await t.rejects(Shield.load({ modelDir: fs }), { code: 'E_MODEL', message: /failsafe\.1: is outside the action bounds \[-1, 1\] \(got 2\)/ });
+  await t.rejects(Shield.load({ modelDir: fs }), { code: 'E_MODEL', message: /failsafe\[1\]: is outside the action bounds \[-1, 1\] \(got 2\)/ });
 });
 
 void t.test('a process whose critic is stuck for good still fails safe every tick, answers SIGTERM and ends', async (t) => {

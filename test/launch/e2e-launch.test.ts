@@ -62,7 +62,9 @@ void t.test('sim.launch.xml + shield.launch.xml + a controller: forwarded steps,
   t.match((await exec('ros2', ['param', 'get', '/rshield', 'stale_after_ms'])).stdout, /150\.0/);
   const ctrl = new SimController({ rcl, node, profile, controller: createController('dvrk-reacher', { seed: 3 }), rateHz: 200 });
   t.ok(await until(() => got.servo > 100, 20_000), `controller goals are forwarded to the PSM (${got.servo})`);
-  t.ok(got.qRisk.length > 100 && got.qRisk.every((q) => q >= 0 && q <= 1), `q_risk in [0, 1] for each tick (${got.qRisk.length})`);
+  // q_risk and servo_cp are separate topics: wait for both rather than assume one arrives first.
+  t.ok(await until(() => got.qRisk.length > 100, 5000), `q_risk published per tick (${got.qRisk.length})`);
+  t.ok(got.qRisk.every((q) => q >= 0 && q <= 1), 'q_risk in [0, 1] for each tick');
   // The scripted controller is unsafe by design: the critic must step in at some point.
   t.ok(await until(() => got.interventions > 0, 10_000), `recovery steps published as interventions (${got.interventions})`);
 
@@ -76,7 +78,7 @@ void t.test('sim.launch.xml + shield.launch.xml + a controller: forwarded steps,
   await sleep(400);
   t.ok(got.hold > holdsBefore, 'hold published on stale state');
   t.equal(got.servo, servoFrozen, 'nothing forwarded while state is stale');
-  t.ok(await until(() => got.diag.at(-1) === 'holding: stale', 2500), '/diagnostics says holding: stale');
+  t.ok(await until(() => got.diag.at(-1)?.startsWith('holding: stale') === true, 3500), `/diagnostics says holding: stale (last: ${got.diag.at(-1) ?? 'none'})`);
   process.kill(simPid, 'SIGCONT');
   t.ok(await until(() => got.servo > servoFrozen + 20, 5000), 'commands flow again once state returns');
 
