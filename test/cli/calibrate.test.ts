@@ -101,3 +101,26 @@ void t.test('bad options are refused naming the option', async (t) => {
   t.equal(nav.code, 1);
   t.match(nav.err, /data is for dvrk-reacher .* the model for nav1/);
 });
+
+void t.test('rshield train --calibrate writes the chosen ε into the card it just made', async (t) => {
+  const data = join(dir, 'train.mcap');
+  t.equal((await runCli(t, 'collect', '--robot', 'dvrk-reacher', '--transitions', '1500', '--seed', '42', '--out', data)).code, 0);
+  const out = join(dir, 'trained');
+  const bad = await runCli(t, 'train', '--robot', 'dvrk-reacher', '--data', data, '--out', out, '--calibrate', 'violation-rate');
+  t.equal(bad.code, 2);
+  t.match(bad.err, /--calibrate takes violation-rate=X or max-interventions=Y/);
+  const same = await runCli(t, 'train', '--robot', 'dvrk-reacher', '--data', data, '--out', out, '--calibrate', 'violation-rate=0.1', '--calibrate-data', data);
+  t.match(same.err, /--calibrate-data .*train.mcap is also training data/);
+  const r = await runCli(t, 'train', '--robot', 'dvrk-reacher', '--data', data, '--out', out, '--steps', '200', '--threads', '1',
+    '--calibrate', 'max-interventions=0.5', '--calibrate-data', held, '--calibrate-rollouts', '0');
+  t.equal(r.code, 0, r.err);
+  const res = JSON.parse(readFileSync(join(out, 'calibration.json'), 'utf8')) as Result;
+  const c = res.chosen;
+  if (c === null || c.eps === null) throw new Error('nothing chosen');
+  t.equal(c.dir, out, 'in place: the directory train wrote');
+  t.match(r.out, new RegExp(`chosen ε_risk ${c.eps}`));
+  const shield = await Shield.load({ modelDir: out, robot: 'dvrk-reacher' });
+  t.teardown(() => shield.close());
+  t.equal(shield.epsRisk, c.eps);
+  t.equal(shield.modelVersion, c.version);
+});

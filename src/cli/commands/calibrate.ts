@@ -73,7 +73,7 @@ export interface CalibrationResult {
   readonly files: { readonly report: string; readonly plot: string };
 }
 
-function parseGrid(text: string | undefined): number[] {
+export function parseGrid(text: string | undefined): number[] {
   if (text === undefined) return defaultGrid();
   const grid = text.split(',').map((s) => s.trim()).filter((s) => s.length > 0).map((s) => Number(s));
   const bad = grid.find((e) => !(e > 0 && e < 1));
@@ -152,33 +152,38 @@ async function writeCalibrated(modelDir: string, outDir: string, eps: number, re
   return { version, signed };
 }
 
-/** `rshield calibrate`: ε_risk chosen from held-out data and rollouts. */
-export async function calibrate(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs('calibrate', argv, options);
-  if (values.help === true) {
-    console.log(help());
-    return 0;
-  }
-  const modelDir = requiredOption(values, 'models', 'calibrate');
-  const files = [...stringsOption(values, 'data'), ...positionals];
-  const target = parseTarget(values);
-  const grid = parseGrid(stringOption(values, 'grid'));
-  const seed = intOption('seed', stringOption(values, 'seed'), 1000);
-  const outDir = stringOption(values, 'out') ?? 'rshield-calibrate';
-  const json = values.json === true;
+export interface CalibrationOptions {
+  readonly modelDir: string;
+  /** Held-out dataset files (may be empty when there are rollouts). */
+  readonly files: readonly string[];
+  readonly target: CalibrationTarget | null;
+  readonly grid: readonly number[];
+  readonly seed: number;
+  /** Default: the card's metrics.aurocHorizon, else 5. */
+  readonly horizon?: number;
+  /** Default: 50 for a simulated robot, else 0. */
+  readonly rollouts?: number;
+  /** Where the report and plot go; the new version goes to OUT/model unless `inPlace`. */
+  readonly outDir: string;
+  /** Rewrite the card of `modelDir` itself (`rshield train --calibrate`: the version was just made). */
+  readonly inPlace?: boolean;
+  readonly signKey?: string;
+}
 
+/** Sweeps, chooses and writes; the work of `rshield calibrate` and `rshield train --calibrate`. */
+export async function runCalibration(o: CalibrationOptions): Promise<CalibrationResult> {
+  const { modelDir, files, target, grid, seed, outDir } = o;
   // Load through the shield first: a card or graph it would refuse is refused here too.
   const probe = await Shield.load({ modelDir });
   const card = { robot: probe.card.robot, version: probe.modelVersion, epsRisk: probe.epsRisk };
   await probe.close();
   const source = await readModelSource(modelDir);
   const cardHorizon = source.card.metrics?.aurocHorizon;
-  const horizon = intOption('horizon', stringOption(values, 'horizon'), typeof cardHorizon === 'number' ? cardHorizon : 5, 1);
+  const horizon = o.horizon ?? (typeof cardHorizon === 'number' ? cardHorizon : 5);
   const simulated = robotNames.includes(card.robot);
-  const rollouts = intOption('rollouts', stringOption(values, 'rollouts'), simulated ? 50 : 0);
+  const rollouts = o.rollouts ?? (simulated ? 50 : 0);
   if (rollouts > 0 && !simulated) throw new RShieldError('E_USAGE', `--rollouts needs a simulated robot; '${card.robot}' is not one (${robotNames.join(', ')})`, { option: 'rollouts' });
   if (files.length === 0 && rollouts === 0) throw new RShieldError('E_USAGE', '--data HELD_OUT.mcap is required when there are no rollouts (see rshield calibrate --help)', { option: 'data' });
-
   let totals: HeldOutTotals = { rows: 0, positives: 0, episodes: 0, violatingEpisodes: 0 };
   let heldOut = grid.map(() => ({ flaggedShare: 0, falseAlarmShare: 0, recall: 0, missedViolations: 0 }));
   if (files.length > 0) {
@@ -223,14 +228,46 @@ export async function calibrate(argv: string[]): Promise<number> {
     if (c.eps === null) {
       chosen = c;
     } else {
-      const dir = join(outDir, 'model');
-      const w = await writeCalibrated(modelDir, dir, c.eps, base, stringOption(values, 'sign-key'));
+      const dir = o.inPlace === true ? modelDir : join(outDir, 'model');
+      const w = await writeCalibrated(modelDir, dir, c.eps, base, o.signKey);
       chosen = { eps: c.eps, dir, ...w };
     }
   }
   const result: CalibrationResult = { ...base, chosen, files: { report: join(outDir, 'calibration.json'), plot: join(outDir, 'calibration.svg') } };
   await writeFile(result.files.report, `${JSON.stringify(result, null, 2)}\n`);
   await writeFile(result.files.plot, calibrationPlotSvg(result));
-  console.log(json ? JSON.stringify(result) : calibrationTable(result));
-  return chosen !== null && chosen.eps === null ? 1 : 0;
+  return result;
+}
+
+/** `rshield calibrate`: ε_risk chosen from held-out data and rollouts. */
+export async function calibrate(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs('calibrate', argv, options);
+  if (values.help === true) {
+    console.log(help());
+    return 0;
+  }
+  const horizon = stringOption(values, 'horizon');
+  const rollouts = stringOption(values, 'rollouts');
+  const signKey = stringOption(values, 'sign-key');
+  const result = await runCalibration({
+    modelDir: requiredOption(values, 'models', 'calibrate'),
+    files: [...stringsOption(values, 'data'), ...positionals],
+    target: parseTarget(values),
+    grid: parseGrid(stringOption(values, 'grid')),
+    seed: intOption('seed', stringOption(values, 'seed'), 1000),
+    outDir: stringOption(values, 'out') ?? 'rshield-calibrate',
+    ...(horizon === undefined ? {} : { horizon: intOption('horizon', horizon, 5, 1) }),
+    ...(rollouts === undefined ? {} : { rollouts: intOption('rollouts', rollouts, 0) }),
+    ...(signKey === undefined ? {} : { signKey }),
+  });
+  console.log(values.json === true ? JSON.stringify(result) : calibrationTable(result));
+  return result.chosen !== null && result.chosen.eps === null ? 1 : 0;
+}
+
+/** `--calibrate violation-rate=X` or `max-interventions=Y` (`rshield train`). */
+export function parseTargetSpec(text: string): CalibrationTarget {
+  const m = /^(violation-rate|max-interventions)=(.+)$/.exec(text);
+  const x = m === null ? NaN : Number(m[2]);
+  if (m === null || !(x >= 0 && x <= 1)) throw new RShieldError('E_USAGE', `--calibrate takes violation-rate=X or max-interventions=Y with a share in [0, 1], got '${text}'`, { option: 'calibrate' });
+  return { kind: m[1] as CalibrationTarget['kind'], max: x };
 }
