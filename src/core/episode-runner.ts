@@ -6,12 +6,15 @@
 import type { Controller, Env, Transition } from './types.js';
 import type { ActionSource, Decision } from './shield-core.js';
 import type { ShieldPort } from './shield-port.js';
+import type { FailsafeReason } from './failsafe.js';
 
 /** What the shield decided for one transition's action (copied: decisions are reused objects). */
 export interface TickRecord {
   readonly proposed: Float32Array;
   readonly qRisk: number;
   readonly source: ActionSource | 'unshielded';
+  /** Why the fail-safe acted, when it did. */
+  readonly failsafeReason?: FailsafeReason | null;
 }
 
 export interface RunTotals {
@@ -79,7 +82,7 @@ export async function runEpisodes(o: EpisodeRunOptions): Promise<RunTotals> {
       success = r.success;
       if (o.onTransition !== undefined) {
         if (pending !== null) await o.onTransition({ ...pending.t, episode: ep, nextAct: action }, pending.tick);
-        const tick: TickRecord = decision === null ? { proposed, qRisk: Number.NaN, source: 'unshielded' } : { proposed, qRisk: decision.qRisk, source: decision.source };
+        const tick: TickRecord = decision === null ? { proposed, qRisk: Number.NaN, source: 'unshielded' } : { proposed, qRisk: decision.qRisk, source: decision.source, failsafeReason: decision.failsafeReason };
         pending = { t: { obs, act: action, cost: r.violation ? 1 : 0, nextObs: r.obs, done: r.done, step }, tick };
       }
       obs = r.obs;

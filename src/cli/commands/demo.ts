@@ -12,6 +12,7 @@ import { DemoRecording } from '../demo/recording.js';
 import { createProgress } from '../progress.js';
 import type { Transition } from '../../core/types.js';
 import { sceneOf } from '../../envs/scene.js';
+import { FoxgloveLive } from '../../app/foxglove-live.js';
 import { riskMapSvg, trajectoryPlotSvg } from '../plots/scene-plot.js';
 import { PathCollector, riskMap, riskMapRows, RISK_MAP_CELLS } from '../plots/trajectories.js';
 
@@ -31,6 +32,9 @@ const options: OptionTable = {
   'deadline-us': { type: 'string' },
   'require-cuda': { type: 'boolean' },
   json: { type: 'boolean' },
+  foxglove: { type: 'string' },
+  'foxglove-host': { type: 'string' },
+  rate: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 };
 
@@ -58,6 +62,11 @@ function help(): string {
     '                     the demo is not paced in real time, so a robot\'s tick-rate deadline',
     '                     would make results depend on the machine\'s load)',
     '  --json             print the summary as one JSON object on stdout instead of the table',
+    '  --foxglove PORT    live view of the shielded run for Foxglove (ws://127.0.0.1:PORT; open',
+    '                     docs/foxglove-layout.json): Q_risk, decisions, a 3-D scene',
+    '  --foxglove-host H  address to listen on (default 127.0.0.1: this machine only)',
+    '  --rate HZ          pace the shielded run at HZ ticks/s (default: 50 with --foxglove, else',
+    '                     as fast as it goes)',
   ].join('\n');
 }
 
@@ -108,6 +117,10 @@ export async function demo(argv: string[]): Promise<number> {
   const deadlineUs = numberOption('deadline-us', stringOption(values, 'deadline-us'), DEFAULT_DEADLINE_US);
   if (!(deadlineUs > 0)) throw new RShieldError('E_USAGE', `--deadline-us must be > 0, got ${deadlineUs}`, { option: 'deadline-us' });
   const json = values.json === true;
+  const foxglovePort = stringOption(values, 'foxglove');
+  const rateText = stringOption(values, 'rate');
+  const rateHz = rateText === undefined ? (foxglovePort === undefined ? 0 : 50) : numberOption('rate', rateText, 0);
+  if (!(rateHz >= 0)) throw new RShieldError('E_USAGE', `--rate must be ≥ 0 ticks/s, got ${rateText}`, { option: 'rate' });
   const t0 = performance.now();
 
   const shield = await Shield.load({
@@ -140,18 +153,29 @@ export async function demo(argv: string[]): Promise<number> {
       onEpisode: (n, t) => progress.update(n, { violations: t.violations }),
     });
     const recording = DemoRecording.open(files.recording, env.spec, seed, episodes);
+    const live = foxglovePort === undefined ? null : await FoxgloveLive.start({
+      port: intOption('foxglove', foxglovePort, 0), robot, epsRisk: shield.epsRisk, scene,
+      ...(stringOption(values, 'foxglove-host') === undefined ? {} : { host: stringOption(values, 'foxglove-host') }),
+    });
+    if (live !== null) console.error(`demo: Foxglove live view on ${live.url} (${rateHz} ticks/s)`);
+    const tickMs = rateHz > 0 ? 1000 / rateHz : 0;
     let shielded: RunTotals;
     try {
       shielded = await runEpisodes({
         env, controller, episodes, seed, shield,
-        onTransition: (t, tick) => {
+        onTransition: async (t, tick) => {
           paths?.shielded.add(t, tick);
-          return recording.write(t, tick);
+          if (live !== null && tick.source !== 'unshielded') {
+            live.publish(t.obs, tick.proposed, { action: t.act, qRisk: tick.qRisk, source: tick.source, failsafeReason: tick.failsafeReason ?? null }, shield.modelVersion);
+          }
+          recording.write(t, tick);
+          if (tickMs > 0) await new Promise((r) => setTimeout(r, tickMs));
         },
         onEpisode: (n, t) => progress.update(episodes + n, { violations: t.violations }),
       });
     } finally {
       recording.close();
+      await live?.close();
     }
     progress.stop(2 * episodes);
 
