@@ -18,7 +18,7 @@ export interface DemoRecording {
  * (the file stays readable up to its last whole chunk), is logged once and shows on
  * /diagnostics; the shield node goes on.
  */
-export function openDemoRecording(path: string, profile: RobotProfile, opts: { autostart?: boolean; log?: (line: string) => void; fs?: SinkFs } = {}): DemoRecording {
+export function openDemoRecording(path: string, profile: RobotProfile, opts: { autostart?: boolean; log?: (line: string) => void; fs?: SinkFs; nowNs?: () => bigint } = {}): DemoRecording {
   const log = opts.log ?? (() => undefined);
   const recorder = McapRecorder.open(path, { ...(opts.fs !== undefined ? { fs: opts.fs } : {}), onFault: (why) => log(`disk error: ${why}; the shield keeps running`) });
   const m = profile.limits.maxStepM;
@@ -35,7 +35,7 @@ export function openDemoRecording(path: string, profile: RobotProfile, opts: { a
     units: 'm',
     params: { profile: profile.name, arm: profile.arm, kind: profile.kind },
   });
-  const tap = new DemoRecorder({ recorder, transitions, profile, ...(opts.autostart !== undefined ? { autostart: opts.autostart } : {}), ...(opts.log ? { log: opts.log } : {}) });
+  const tap = new DemoRecorder({ recorder, transitions, profile, ...(opts.autostart !== undefined ? { autostart: opts.autostart } : {}), ...(opts.log ? { log: opts.log } : {}), ...(opts.nowNs ? { nowNs: opts.nowNs } : {}) });
   return {
     tap,
     close() {

@@ -1,0 +1,125 @@
+// rshield's MCAP files under the real `ros2 bag`: `info` lists every channel with its type and
+// the count written, `play` publishes the ROS-typed channels to a subscriber, and the
+// rshield_msgs channels (transitions, decisions) are skipped by name. Needs a sourced ROS 2.
+import t, { type Test } from 'tap';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { McapStreamReader, type McapTypes } from '@mcap/core';
+import { loadRobotProfile } from '../../../src/config/profile.js';
+import { runCli } from '../../helpers/cli.js';
+import { loadRclnodejs } from '../../../src/transport/ros2/load-rclnodejs.js';
+import { openDemoRecording } from '../../../src/transport/ros2/open-demo-recording.js';
+import { hasRos2, isolateRos2, pose } from './harness.js';
+import { bagInfo, playBag } from './ros2-bag.js';
+
+const skip = !hasRos2() && 'no ROS 2 sourced (ros2 bag is the thing under test)';
+const dir = mkdtempSync(join(tmpdir(), 'rshield-bag-'));
+t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+
+interface Written {
+  readonly type: string;
+  readonly encoding: string;
+  count: number;
+}
+
+/** Channel → schema name, encoding and message count, as the file holds them. */
+async function written(path: string): Promise<Map<string, Written>> {
+  const reader = new McapStreamReader();
+  reader.append(await readFile(path));
+  const schemas = new Map<number, McapTypes.Schema>();
+  const byId = new Map<number, Written>();
+  const out = new Map<string, Written>();
+  for (let r; (r = reader.nextRecord()); ) {
+    if (r.type === 'Schema') schemas.set(r.id, r);
+    else if (r.type === 'Channel' && !byId.has(r.id)) {
+      const w = { type: schemas.get(r.schemaId)?.name ?? '?', encoding: r.messageEncoding, count: 0 };
+      byId.set(r.id, w);
+      out.set(r.topic, w);
+    } else if (r.type === 'Message') byId.get(r.channelId)!.count++;
+  }
+  return out;
+}
+
+async function infoMatchesFile(t: Test, path: string): Promise<Map<string, Written>> {
+  const want = await written(path);
+  const info = await bagInfo(path);
+  t.equal(info.storage, 'mcap');
+  t.same([...info.topics.keys()].sort(), [...want.keys()].sort(), 'ros2 bag info lists every channel');
+  for (const [topic, w] of want) {
+    t.same(info.topics.get(topic), { type: w.type, count: w.count, format: 'cdr' }, `${topic}: ${w.type}, ${w.count} messages, cdr`);
+  }
+  t.equal(info.messages, [...want.values()].reduce((n, w) => n + w.count, 0));
+  return want;
+}
+
+void t.test('rshield demo: ros2 bag info lists its channels, ros2 bag play publishes q_risk and intervention', { skip, timeout: 120_000 }, async (t) => {
+  isolateRos2();
+  const out = join(dir, 'demo');
+  const r = await runCli(t, 'demo', '--episodes', '3', '--out', out, '--json');
+  t.equal(r.code, 0, r.err);
+  const file = join(out, 'shielded.mcap');
+  const want = await infoMatchesFile(t, file);
+  t.equal(want.get('/rshield/transitions')?.type, 'rshield_msgs/msg/Transition');
+  t.equal(want.get('/rshield/decisions')?.type, 'rshield_msgs/msg/Decision');
+
+  const rcl = await loadRclnodejs();
+  await rcl.init();
+  const node = new rcl.Node('bag_listener');
+  node.spin();
+  t.teardown(() => {
+    node.destroy();
+    if (!rcl.isShutdown()) rcl.shutdown();
+  });
+  const expected = new Map([['/rshield/q_risk', want.get('/rshield/q_risk')!.count], ['/rshield/intervention', want.get('/rshield/intervention')!.count]]);
+  t.ok(expected.get('/rshield/q_risk')! > 10);
+  const played = await playBag(node, file, { '/rshield/q_risk': 'std_msgs/msg/Float64', '/rshield/intervention': 'std_msgs/msg/Bool' }, expected);
+  t.equal(played.code, 0, 'ros2 bag play exits 0');
+  for (const [topic, n] of expected) t.equal(played.received.get(topic), n, `${topic}: all ${n} played messages received`);
+  for (const topic of ['/rshield/transitions', '/rshield/decisions']) {
+    t.match(played.output, new RegExp(`Ignoring a topic '${topic}', reason: package 'rshield_msgs' not found`), `${topic} skipped by name (no rshield_msgs type support installed)`);
+  }
+});
+
+void t.test('rshield record: ros2 bag info lists every profile topic, ros2 bag play publishes the dVRK topics', { skip, timeout: 120_000 }, async (t) => {
+  isolateRos2();
+  const file = join(dir, 'record.mcap');
+  const profile = loadRobotProfile('dvrk-reacher');
+  // Log times 1 ms apart, as a live recording's are: play keeps them, and a subscriber keeps up.
+  let clockNs = 1_700_000_000_000_000_000n;
+  const rec = openDemoRecording(file, profile, { autostart: true, nowNs: () => (clockNs += 1_000_000n) });
+  const topics = profile.topics;
+  // What the shield node hands its tap for 60 ticks: state in, command in, goal out, q_risk, intervention.
+  for (let i = 0; i < 60; i++) {
+    const x = 0.04 + 0.001 * i;
+    const stamp = { sec: 100 + Math.floor(i / 100), nanosec: (i % 100) * 10_000_000 };
+    rec.tap.onMessage(topics.measuredCp.topic, topics.measuredCp.type, pose(x, 0.04, -0.1, stamp));
+    rec.tap.onMessage(topics.measuredJs.topic, topics.measuredJs.type, { header: { stamp, frame_id: '' }, name: ['a', 'b'], position: Float64Array.from([x, 0]), velocity: new Float64Array(0), effort: new Float64Array(0) });
+    rec.tap.onMessage(topics.commandIn.topic, topics.commandIn.type, pose(x + 0.002, 0.04, -0.1, stamp));
+    rec.tap.onMessage(topics.commandOut.topic, topics.commandOut.type, pose(x + 0.001, 0.04, -0.1, stamp));
+    rec.tap.onMessage(topics.qRisk.topic, topics.qRisk.type, { data: 0.1 });
+    rec.tap.onMessage(topics.intervention.topic, topics.intervention.type, { data: i % 7 === 0 });
+    rec.tap.onTick({ obs: Float32Array.from([x, 0.04, -0.1]), proposed: Float32Array.from([0.002, 0, 0]), executed: Float32Array.from([0.001, 0, 0]), source: 'task', qRisk: 0.1 });
+  }
+  rec.tap.onMessage(topics.hold.topic, topics.hold.type, {});
+  rec.close();
+  const want = await infoMatchesFile(t, file);
+  t.equal(want.get(topics.measuredCp.topic)?.count, 60);
+  t.equal(want.get('/rshield/transitions')?.count, 60);
+
+  const rcl = await loadRclnodejs();
+  await rcl.init();
+  const node = new rcl.Node('bag_listener');
+  node.spin();
+  t.teardown(() => {
+    node.destroy();
+    if (!rcl.isShutdown()) rcl.shutdown();
+  });
+  const subscribe = { [topics.measuredCp.topic]: topics.measuredCp.type, [topics.commandOut.topic]: topics.commandOut.type, [topics.measuredJs.topic]: topics.measuredJs.type, [topics.hold.topic]: topics.hold.type };
+  const expected = new Map(Object.keys(subscribe).map((topic) => [topic, want.get(topic)!.count]));
+  const played = await playBag(node, file, subscribe, expected);
+  t.equal(played.code, 0, 'ros2 bag play exits 0');
+  for (const [topic, n] of expected) t.equal(played.received.get(topic), n, `${topic}: all ${n} played messages received`);
+  t.match(played.output, /Ignoring a topic '\/rshield\/transitions', reason: package 'rshield_msgs' not found/);
+});

@@ -1,0 +1,72 @@
+/**
+ * The real `ros2 bag` CLI against an MCAP file: `info` parsed into topics, and `play` into
+ * subscribers of this process. Play starts paused and resumes once every subscriber has
+ * matched the player's publishers (DDS discovery), so nothing is lost to a race; it waits for
+ * reliable acknowledgement before it exits. Needs a sourced ROS 2 and real rclnodejs.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
+import type { RclNode } from '../../../src/transport/ros2/rclnodejs-api.js';
+import { pollUntil } from './harness.js';
+
+const exec = promisify(execFile);
+
+export interface BagTopic {
+  readonly type: string;
+  readonly count: number;
+  readonly format: string;
+}
+
+export interface BagInfo {
+  readonly storage: string;
+  readonly messages: number;
+  readonly topics: ReadonlyMap<string, BagTopic>;
+}
+
+/** `ros2 bag info PATH`, parsed. */
+export async function bagInfo(path: string): Promise<BagInfo> {
+  const { stdout } = await exec('ros2', ['bag', 'info', path]);
+  const topics = new Map<string, BagTopic>();
+  for (const m of stdout.matchAll(/Topic: (\S+) \| Type: (\S+) \| Count: (\d+) \| Serialization Format: (\S+)/g)) {
+    topics.set(m[1]!, { type: m[2]!, count: Number(m[3]), format: m[4]! });
+  }
+  return {
+    storage: /Storage id:\s+(\S+)/.exec(stdout)?.[1] ?? '',
+    messages: Number(/Messages:\s+(\d+)/.exec(stdout)?.[1] ?? NaN),
+    topics,
+  };
+}
+
+export interface PlayResult {
+  readonly code: number | null;
+  readonly output: string;
+  /** Messages received per topic. */
+  readonly received: ReadonlyMap<string, number>;
+}
+
+/**
+ * `ros2 bag play PATH` into new subscriptions of `node` on `topics` (topic → type), until each
+ * topic of `expected` received its count (or 30 s pass); `args` go to play (e.g. --remap).
+ */
+export async function playBag(node: RclNode, path: string, topics: Readonly<Record<string, string>>, expected: ReadonlyMap<string, number>, args: readonly string[] = []): Promise<PlayResult> {
+  const received = new Map<string, number>();
+  const subs = Object.entries(topics).map(([topic, type]) => {
+    received.set(topic, 0);
+    return node.createSubscription(type, topic, {}, () => received.set(topic, (received.get(topic) ?? 0) + 1));
+  });
+  const proc = spawn('ros2', ['bag', 'play', '--start-paused', '--disable-keyboard-controls', '--wait-for-all-acked', '10000', ...args, path], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  proc.stdout.on('data', (b: Buffer) => (output += b.toString()));
+  proc.stderr.on('data', (b: Buffer) => (output += b.toString()));
+  const exited = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)));
+  try {
+    if (!(await pollUntil(() => subs.every((s) => s.publisherCount > 0) || proc.exitCode !== null, 20_000))) {
+      throw new Error(`ros2 bag play: publishers never matched ${Object.keys(topics).join(', ')}\n${output}`);
+    }
+    if (proc.exitCode === null) await exec('ros2', ['service', 'call', '/rosbag2_player/resume', 'rosbag2_interfaces/srv/Resume']);
+    await pollUntil(() => [...expected].every(([topic, n]) => (received.get(topic) ?? 0) >= n), 30_000);
+    return { code: await exited, output, received };
+  } finally {
+    if (proc.exitCode === null) proc.kill('SIGINT');
+  }
+}
