@@ -1,58 +1,20 @@
 // rshield's MCAP files under the real `ros2 bag`: `info` lists every channel with its type and
 // the count written, `play` publishes the ROS-typed channels to a subscriber, and the
 // rshield_msgs channels (transitions, decisions) are skipped by name. Needs a sourced ROS 2.
-import t, { type Test } from 'tap';
+import t from 'tap';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { McapStreamReader, type McapTypes } from '@mcap/core';
 import { loadRobotProfile } from '../../../src/config/profile.js';
 import { runCli } from '../../helpers/cli.js';
 import { loadRclnodejs } from '../../../src/transport/ros2/load-rclnodejs.js';
 import { openDemoRecording } from '../../../src/transport/ros2/open-demo-recording.js';
 import { hasRos2, isolateRos2, pose } from './harness.js';
-import { bagInfo, playBag } from './ros2-bag.js';
+import { infoMatchesFile, playBag } from './ros2-bag.js';
 
 const skip = !hasRos2() && 'no ROS 2 sourced (ros2 bag is the thing under test)';
 const dir = mkdtempSync(join(tmpdir(), 'rshield-bag-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-
-interface Written {
-  readonly type: string;
-  readonly encoding: string;
-  count: number;
-}
-
-/** Channel → schema name, encoding and message count, as the file holds them. */
-async function written(path: string): Promise<Map<string, Written>> {
-  const reader = new McapStreamReader();
-  reader.append(await readFile(path));
-  const schemas = new Map<number, McapTypes.Schema>();
-  const byId = new Map<number, Written>();
-  const out = new Map<string, Written>();
-  for (let r; (r = reader.nextRecord()); ) {
-    if (r.type === 'Schema') schemas.set(r.id, r);
-    else if (r.type === 'Channel' && !byId.has(r.id)) {
-      const w = { type: schemas.get(r.schemaId)?.name ?? '?', encoding: r.messageEncoding, count: 0 };
-      byId.set(r.id, w);
-      out.set(r.topic, w);
-    } else if (r.type === 'Message') byId.get(r.channelId)!.count++;
-  }
-  return out;
-}
-
-async function infoMatchesFile(t: Test, path: string): Promise<Map<string, Written>> {
-  const want = await written(path);
-  const info = await bagInfo(path);
-  t.equal(info.storage, 'mcap');
-  t.same([...info.topics.keys()].sort(), [...want.keys()].sort(), 'ros2 bag info lists every channel');
-  for (const [topic, w] of want) {
-    t.same(info.topics.get(topic), { type: w.type, count: w.count, format: 'cdr' }, `${topic}: ${w.type}, ${w.count} messages, cdr`);
-  }
-  t.equal(info.messages, [...want.values()].reduce((n, w) => n + w.count, 0));
-  return want;
-}
 
 void t.test('rshield demo: ros2 bag info lists its channels, ros2 bag play publishes q_risk and intervention', { skip, timeout: 120_000 }, async (t) => {
   isolateRos2();

@@ -5,6 +5,9 @@
  * reliable acknowledgement before it exits. Needs a sourced ROS 2 and real rclnodejs.
  */
 import { execFile, spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { McapStreamReader, type McapTypes } from '@mcap/core';
+import type { Test } from 'tap';
 import { promisify } from 'node:util';
 import type { RclNode } from '../../../src/transport/ros2/rclnodejs-api.js';
 import { pollUntil } from './harness.js';
@@ -69,4 +72,41 @@ export async function playBag(node: RclNode, path: string, topics: Readonly<Reco
   } finally {
     if (proc.exitCode === null) proc.kill('SIGINT');
   }
+}
+
+export interface Written {
+  readonly type: string;
+  readonly encoding: string;
+  count: number;
+}
+
+/** Channel → schema name, encoding and message count, as the file holds them. */
+export async function written(path: string): Promise<Map<string, Written>> {
+  const reader = new McapStreamReader();
+  reader.append(await readFile(path));
+  const schemas = new Map<number, McapTypes.Schema>();
+  const byId = new Map<number, Written>();
+  const out = new Map<string, Written>();
+  for (let r; (r = reader.nextRecord()); ) {
+    if (r.type === 'Schema') schemas.set(r.id, r);
+    else if (r.type === 'Channel' && !byId.has(r.id)) {
+      const w = { type: schemas.get(r.schemaId)?.name ?? '?', encoding: r.messageEncoding, count: 0 };
+      byId.set(r.id, w);
+      out.set(r.topic, w);
+    } else if (r.type === 'Message') byId.get(r.channelId)!.count++;
+  }
+  return out;
+}
+
+/** Asserts that `ros2 bag info` lists every channel of the file with its type and count, in CDR. */
+export async function infoMatchesFile(t: Test, path: string): Promise<Map<string, Written>> {
+  const want = await written(path);
+  const info = await bagInfo(path);
+  t.equal(info.storage, 'mcap');
+  t.same([...info.topics.keys()].sort(), [...want.keys()].sort(), 'ros2 bag info lists every channel');
+  for (const [topic, w] of want) {
+    t.same(info.topics.get(topic), { type: w.type, count: w.count, format: 'cdr' }, `${topic}: ${w.type}, ${w.count} messages, cdr`);
+  }
+  t.equal(info.messages, [...want.values()].reduce((n, w) => n + w.count, 0));
+  return want;
 }
