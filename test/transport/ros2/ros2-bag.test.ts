@@ -7,10 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadRobotProfile } from '../../../src/config/profile.js';
 import { runCli } from '../../helpers/cli.js';
-import { loadRclnodejs } from '../../../src/transport/ros2/load-rclnodejs.js';
 import { openDemoRecording } from '../../../src/transport/ros2/open-demo-recording.js';
 import { hasRos2, isolateRos2, pose } from './harness.js';
-import { infoMatchesFile, playBag } from './ros2-bag.js';
+import { infoMatchesFile, listener, playBag } from './ros2-bag.js';
 
 const skip = !hasRos2() && 'no ROS 2 sourced (ros2 bag is the thing under test)';
 const dir = mkdtempSync(join(tmpdir(), 'rshield-bag-'));
@@ -26,14 +25,7 @@ void t.test('rshield demo: ros2 bag info lists its channels, ros2 bag play publi
   t.equal(want.get('/rshield/transitions')?.type, 'rshield_msgs/msg/Transition');
   t.equal(want.get('/rshield/decisions')?.type, 'rshield_msgs/msg/Decision');
 
-  const rcl = await loadRclnodejs();
-  await rcl.init();
-  const node = new rcl.Node('bag_listener');
-  node.spin();
-  t.teardown(() => {
-    node.destroy();
-    if (!rcl.isShutdown()) rcl.shutdown();
-  });
+  const node = await listener(t);
   const expected = new Map([['/rshield/q_risk', want.get('/rshield/q_risk')!.count], ['/rshield/intervention', want.get('/rshield/intervention')!.count]]);
   t.ok(expected.get('/rshield/q_risk')! > 10);
   const played = await playBag(node, file, { '/rshield/q_risk': 'std_msgs/msg/Float64', '/rshield/intervention': 'std_msgs/msg/Bool' }, expected);
@@ -70,14 +62,7 @@ void t.test('rshield record: ros2 bag info lists every profile topic, ros2 bag p
   t.equal(want.get(topics.measuredCp.topic)?.count, 60);
   t.equal(want.get('/rshield/transitions')?.count, 60);
 
-  const rcl = await loadRclnodejs();
-  await rcl.init();
-  const node = new rcl.Node('bag_listener');
-  node.spin();
-  t.teardown(() => {
-    node.destroy();
-    if (!rcl.isShutdown()) rcl.shutdown();
-  });
+  const node = await listener(t);
   const subscribe = { [topics.measuredCp.topic]: topics.measuredCp.type, [topics.commandOut.topic]: topics.commandOut.type, [topics.measuredJs.topic]: topics.measuredJs.type, [topics.hold.topic]: topics.hold.type };
   const expected = new Map(Object.keys(subscribe).map((topic) => [topic, want.get(topic)!.count]));
   const played = await playBag(node, file, subscribe, expected);

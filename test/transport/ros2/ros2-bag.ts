@@ -9,10 +9,24 @@ import { readFile } from 'node:fs/promises';
 import { McapStreamReader, type McapTypes } from '@mcap/core';
 import type { Test } from 'tap';
 import { promisify } from 'node:util';
+import { loadRclnodejs } from '../../../src/transport/ros2/load-rclnodejs.js';
 import type { RclNode } from '../../../src/transport/ros2/rclnodejs-api.js';
 import { pollUntil } from './harness.js';
 
 const exec = promisify(execFile);
+
+/** A spinning rclnodejs node for this test, destroyed (and rclnodejs shut down) at its end. */
+export async function listener(t: Test, name = 'bag_listener'): Promise<RclNode> {
+  const rcl = await loadRclnodejs();
+  await rcl.init();
+  const node = new rcl.Node(name);
+  node.spin();
+  t.teardown(() => {
+    node.destroy();
+    if (!rcl.isShutdown()) rcl.shutdown();
+  });
+  return node;
+}
 
 export interface BagTopic {
   readonly type: string;
@@ -49,7 +63,7 @@ export interface PlayResult {
 
 /**
  * `ros2 bag play PATH` into new subscriptions of `node` on `topics` (topic → type), until each
- * topic of `expected` received its count (or 30 s pass); `args` go to play (e.g. --remap).
+ * topic of `expected` received its count (or 60 s pass: a loaded machine starts the Python CLI slowly); `args` go to play (e.g. --remap).
  */
 export async function playBag(node: RclNode, path: string, topics: Readonly<Record<string, string>>, expected: ReadonlyMap<string, number>, args: readonly string[] = []): Promise<PlayResult> {
   const received = new Map<string, number>();
@@ -63,11 +77,11 @@ export async function playBag(node: RclNode, path: string, topics: Readonly<Reco
   proc.stderr.on('data', (b: Buffer) => (output += b.toString()));
   const exited = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)));
   try {
-    if (!(await pollUntil(() => subs.every((s) => s.publisherCount > 0) || proc.exitCode !== null, 20_000))) {
+    if (!(await pollUntil(() => subs.every((s) => s.publisherCount > 0) || proc.exitCode !== null, 60_000))) {
       throw new Error(`ros2 bag play: publishers never matched ${Object.keys(topics).join(', ')}\n${output}`);
     }
     if (proc.exitCode === null) await exec('ros2', ['service', 'call', '/rosbag2_player/resume', 'rosbag2_interfaces/srv/Resume']);
-    await pollUntil(() => [...expected].every(([topic, n]) => (received.get(topic) ?? 0) >= n), 30_000);
+    await pollUntil(() => [...expected].every(([topic, n]) => (received.get(topic) ?? 0) >= n), 60_000);
     return { code: await exited, output, received };
   } finally {
     if (proc.exitCode === null) proc.kill('SIGINT');
