@@ -104,7 +104,7 @@ void t.test('ros2 bag record -s mcap of the dVRK topics of sim.launch.xml, read 
   t.ok(ds.size > 300 && ds.size <= goalsInBag, `${ds.size} transitions from ${goalsInBag} goals in the bag`);
   let largest = 0;
   for (let i = 0; i < ds.size; i++) largest = Math.max(largest, Math.hypot(ds.act[3 * i]!, ds.act[3 * i + 1]!, ds.act[3 * i + 2]!));
-  t.ok(largest <= profile.limits.maxStepM + 1e-6, `every executed step within the hard limit (largest ${largest.toFixed(4)} m)`);
+  t.ok(largest <= profile.limits.maxStepM + 1e-6, `every action within the dataset's bounds, the hard limit (largest ${largest.toFixed(4)} m)`);
 
   const models = join(dir, 'from-bag');
   const r = await runCli(t, 'train', '--robot', 'dvrk-reacher', '--profile', 'dvrk-reacher', '--data', path, '--steps', '30', '--violation-share=-1', '--out', models);

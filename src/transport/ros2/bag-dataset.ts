@@ -30,7 +30,8 @@ interface PoseMsg {
  * executes); labelled by the same EpisodeLabeler as `rshield record` (c = C(s'), a violation
  * ends the episode). Episodes come from the `episode` topic when the bag has it, else the
  * bag is one stream of episodes split by violations. A `hold`, state older than the profile's
- * `staleAfterMs` or a zero-stamped state (the dVRK's invalid mark) breaks the (s, a, s') chain.
+ * `staleAfterMs` (by log time), a zero-stamped state (the dVRK's invalid mark) or a step longer
+ * than the profile's hard limit `maxStepM` breaks the (s, a, s') chain.
  * Messages are taken in log-time order; a truncated bag yields its complete chunks.
  */
 export async function readRosBagDataset(paths: readonly string[], profile: RobotProfile): Promise<Dataset> {
@@ -101,6 +102,7 @@ function label(events: readonly BagEvent[], profile: RobotProfile, builder: Data
     autostart: !events.some((e) => e.kind === 'episode'),
   });
   const staleNs = BigInt(Math.round(profile.staleAfterMs * 1e6));
+  const maxStep = profile.limits.maxStepM * (1 + 1e-6);
   // Float64, as the node computes goal − tip before storing the step as float32.
   const tip = new Float64Array(3);
   const step = new Float64Array(3);
@@ -129,7 +131,11 @@ function label(events: readonly BagEvent[], profile: RobotProfile, builder: Data
         step[0] = g.x - tip[0]!;
         step[1] = g.y - tip[1]!;
         step[2] = g.z - tip[2]!;
-        if (Number.isFinite(step[0] + step[1] + step[2])) labeler.tick(tip, step);
+        // A step longer than the hard limit is not one the shield executed (it clamps) nor one the
+        // dataset's action bounds hold: the recorder saw a newer state before this goal than the
+        // shield did (topics interleave differently under load). The tip it moved from is unknown.
+        const norm = Math.hypot(step[0], step[1], step[2]);
+        if (Number.isFinite(norm) && norm <= maxStep) labeler.tick(tip, step);
         else labeler.hold();
         break;
       }

@@ -63,6 +63,21 @@ void t.test('one transition per goal sent to the arm; a gap in state breaks the 
   t.equal(ds.cost.reduce((n, c) => n + c, 0), 1, 'one violation');
 });
 
+void t.test('a goal farther from the recorded tip than the hard limit breaks the chain', async (t) => {
+  const path = join(t.testdir({}), 'bag_0.mcap');
+  const b = bag(path, dvrkTopics);
+  for (let i = 0; i < 20; i++) {
+    b.write('/PSM1/measured_cp', 10 * i, pose(0.05 + 0.001 * i, 0.05, -0.1, { sec: 1, nanosec: 0 }));
+    // Goal 10 is 2 cm away: not a step the shield (maxStepM 9 mm) sent from this tip.
+    b.write('/PSM1/servo_cp', 10 * i + 2, pose(0.051 + 0.001 * i + (i === 10 ? 0.02 : 0), 0.05, -0.1));
+  }
+  b.close();
+  const ds = await readRosBagDataset([path], profile);
+  // Goals 0..9 chain into 9 transitions, goal 10 drops the pending step, 11..19 give 8 more and the last ends the episode.
+  t.equal(ds.size, 18);
+  t.ok(Array.from(ds.act).every((a) => Math.abs(a) <= profile.limits.maxStepM), 'every action within the hard limit');
+});
+
 void t.test('episodes follow the episode topic when the bag has it', async (t) => {
   const path = join(t.testdir({}), 'bag_0.mcap');
   const b = bag(path, { ...dvrkTopics, '/rshield/PSM1/episode': 'std_msgs/msg/String' });

@@ -47,7 +47,8 @@ void t.test('records raw topics in CDR and labelled transitions; a violation end
     signal: abort.signal,
     log: (l) => lines.push(l),
     makeTap: (profile, p) => {
-      recording = openDemoRecording(p.record_out, profile, { log: (l) => lines.push(l) });
+      // Log times on the node's (manual) clock: staleness read back from the file then matches the node's.
+      recording = openDemoRecording(p.record_out, profile, { log: (l) => lines.push(l), nowNs: () => BigInt(Math.round((rcl.ros.epochMs + rcl.ros.nowMs) * 1e6)) });
       return recording.tap;
     },
     beforeExit: () => recording?.close(),
