@@ -31,6 +31,7 @@ export * as nn from './nn/index.js';
 export { GraphBuilder, ParamSet, TrainingProgram, exportInference, inferenceGraph, type InferenceCard } from './nn/index.js';
 export { runRos2Shield, type RunRos2ShieldOptions } from './app/ros2-shield.js';
 export { loadRobotProfile, parseRobotProfile, type RobotProfile } from './config/profile.js';
+export { readRosBagDataset } from './transport/ros2/bag-dataset.js';
 export { loadModelTrust, profileModelTrust, mergeModelTrust, type ModelTrust } from './models/trust.js';
 export { MqttTransport, type MqttTransportOptions } from './transport/mqtt/mqtt-transport.js';
 export type { Transport, PublishOptions, MessageHandler } from './transport/transport.js';

@@ -1,3 +1,4 @@
+import type { Transition } from '../core/types.js';
 import type { Dataset, DatasetFile } from './dataset.js';
 import type { DatasetMeta } from './dataset-meta.js';
 import { TransitionColumns } from './transition-columns.js';
@@ -21,9 +22,14 @@ export class DatasetBuilder {
 
   /** Appends one transition; `episodeOffset` keeps episode ids unique across files. */
   push(m: TransitionMessage, episodeOffset: number): void {
-    const episode = m.episode + episodeOffset;
     const nextAct = m.has_next_act ? m.next_act : undefined;
-    this.#c.push({ obs: m.obs, act: m.act, cost: m.cost, nextObs: m.next_obs, done: m.done, episode, step: m.step, nextAct });
+    this.add({ obs: m.obs, act: m.act, cost: m.cost, nextObs: m.next_obs, done: m.done, episode: m.episode, step: m.step, nextAct }, episodeOffset);
+  }
+
+  /** Appends one transition (vectors copied); `episodeOffset` as for `push`. */
+  add(t: Transition, episodeOffset: number): void {
+    const episode = t.episode + episodeOffset;
+    this.#c.push(episodeOffset === 0 ? t : { ...t, episode });
     if (episode > this.#maxEpisode) this.#maxEpisode = episode;
   }
 

@@ -1,8 +1,8 @@
-import { createReadStream } from 'node:fs';
-import { McapStreamReader, type McapTypes } from '@mcap/core';
+import type { McapTypes } from '@mcap/core';
 import { RShieldError } from '../core/errors.js';
 import type { Dataset, DatasetFile } from './dataset.js';
 import { DatasetBuilder } from './dataset-builder.js';
+import { streamMcap } from './stream-mcap.js';
 import { DATASET_METADATA_NAME, decodeDatasetMeta, type DatasetMeta } from './dataset-meta.js';
 import { TRANSITION_SCHEMA_NAME, TRANSITIONS_TOPIC, TransitionCodec } from './transition-message.js';
 
@@ -57,14 +57,12 @@ interface FileResult {
 
 /** Streams one file's records into the builder that `onMeta` hands back for its metadata. */
 async function readFile(path: string, onMeta: (meta: DatasetMeta) => DatasetBuilder, episodeOffset: number): Promise<FileResult> {
-  const reader = new McapStreamReader({ validateCrcs: true });
   const codec = new TransitionCodec();
   const schemas = new Map<number, McapTypes.Schema>();
   let transitionsChannel = -1;
   let meta: DatasetMeta | undefined;
   let builder: DatasetBuilder | undefined;
   let index = 0;
-  let bytesSeen = 0;
   const topics = new Set<string>();
 
   const onRecord = (record: McapTypes.TypedMcapRecord): void => {
@@ -110,36 +108,10 @@ async function readFile(path: string, onMeta: (meta: DatasetMeta) => DatasetBuil
     }
   };
 
-  try {
-    const stream = createReadStream(path, { highWaterMark: 1 << 20 });
-    for await (const piece of stream) {
-      const bytes = piece as Buffer;
-      if (bytesSeen === 0 && !isMcapStart(bytes)) {
-        throw new RShieldError('E_DATA', `${path} is not an MCAP file (no MCAP magic at its start)`, { file: path });
-      }
-      bytesSeen += bytes.byteLength;
-      reader.append(bytes);
-      for (let r = reader.nextRecord(); r !== undefined; r = reader.nextRecord()) onRecord(r);
-    }
-  } catch (err) {
-    if (err instanceof RShieldError) throw err;
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new RShieldError('E_IO', `cannot read '${path}': no such file`, { file: path }, { cause: err });
-    if (code !== undefined) throw new RShieldError('E_IO', `cannot read '${path}': ${code}`, { file: path }, { cause: err });
-    throw new RShieldError('E_DATA', `${path}: corrupt MCAP after ${index} transitions: ${(err as Error).message}`, { file: path }, { cause: err });
-  }
-  if (bytesSeen === 0) throw new RShieldError('E_DATA', `${path} is empty`, { file: path });
+  const { complete, bytesDiscarded } = await streamMcap(path, onRecord, () => `after ${index} transitions`);
   if (meta === undefined) {
     const seen = topics.size > 0 ? ` (topics: ${[...topics].join(', ')})` : '';
-    throw new RShieldError('E_DATA', `${path} has no '${DATASET_METADATA_NAME}' metadata record: not an rshield dataset${seen}`, { file: path });
+    throw new RShieldError('E_DATA', `${path} has no '${DATASET_METADATA_NAME}' metadata record: not an rshield dataset${seen}; read a ROS 2 bag of a robot's topics through its profile (rshield train --profile P)`, { file: path });
   }
-  return { meta, complete: reader.done(), bytesDiscarded: reader.done() ? 0 : reader.bytesRemaining() };
-}
-
-/** The MCAP magic, or as much of it as a (tiny) first piece holds. */
-function isMcapStart(bytes: Uint8Array): boolean {
-  const magic = [0x89, 0x4d, 0x43, 0x41, 0x50, 0x30, 0x0d, 0x0a];
-  const n = Math.min(magic.length, bytes.byteLength);
-  for (let i = 0; i < n; i++) if (bytes[i] !== magic[i]) return false;
-  return true;
+  return { meta, complete, bytesDiscarded };
 }

@@ -3,7 +3,7 @@
 // controller (streaming servo_cp on the remapped input at 200 Hz) and the observer. Needs a
 // sourced ROS 2, real rclnodejs and a built dist/ (npm ci builds it).
 import t from 'tap';
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,24 +13,11 @@ import { createController } from '../../src/envs/index.js';
 import { loadRclnodejs } from '../../src/transport/ros2/load-rclnodejs.js';
 import { SimController } from '../../src/transport/ros2/sim-node.js';
 import { hasRos2, isolateRos2, pollUntil } from '../transport/ros2/harness.js';
+import { interrupt, launch, launchedPid, stopLaunch } from './launch-process.js';
 
 const root = packageRoot();
 const exec = promisify(execFile);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-interface Launch {
-  readonly proc: ChildProcess;
-  output: string;
-  readonly exited: Promise<number | null>;
-}
-
-function launch(file: string, args: string[]): Launch {
-  const proc = spawn('ros2', ['launch', join(root, 'launch', file), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const l: Launch = { proc, output: '', exited: new Promise((r) => proc.on('exit', (code) => r(code))) };
-  proc.stdout.on('data', (b: Buffer) => (l.output += b.toString()));
-  proc.stderr.on('data', (b: Buffer) => (l.output += b.toString()));
-  return l;
-}
 
 const until = pollUntil;
 
@@ -44,8 +31,7 @@ void t.test('sim.launch.xml + shield.launch.xml + a controller: forwarded steps,
   const rcl = await loadRclnodejs();
   await rcl.init();
   t.teardown(async () => {
-    for (const l of [shield, sim]) if (l.proc.exitCode === null) l.proc.kill('SIGTERM');
-    await Promise.all([shield.exited, sim.exited]);
+    await stopLaunch(shield, sim);
     if (!rcl.isShutdown()) rcl.shutdown();
   });
   const node = new rcl.Node('e2e_observer');
@@ -69,7 +55,7 @@ void t.test('sim.launch.xml + shield.launch.xml + a controller: forwarded steps,
   t.ok(await until(() => got.interventions > 0, 10_000), `recovery steps published as interventions (${got.interventions})`);
 
   // Stale state: freeze the simulated PSM; the controller keeps talking.
-  const simPid = Number(/\[rshield_sim-\d+\]: process started with pid \[(\d+)\]/.exec(sim.output)?.[1]);
+  const simPid = launchedPid(sim, 'rshield_sim');
   t.ok(simPid > 0, 'sim pid from the launch log');
   const holdsBefore = got.hold;
   process.kill(simPid, 'SIGSTOP');
@@ -96,11 +82,7 @@ void t.test('sim.launch.xml + shield.launch.xml + a controller: forwarded steps,
   // Ctrl-C as launch delivers it: hold, exit 0.
   ctrl.close();
   const holdsBeforeStop = got.hold;
-  // A terminal's Ctrl-C reaches every process of the group, and launch forwards one more.
-  const shieldPid = Number(/\[rshield-\d+\]: process started with pid \[(\d+)\]/.exec(shield.output)?.[1]);
-  process.kill(shieldPid, 'SIGINT');
-  shield.proc.kill('SIGINT');
-  t.equal(await shield.exited, 0, 'ros2 launch exits 0');
+  t.equal(await interrupt(shield, 'rshield'), 0, 'ros2 launch exits 0');
   t.match(shield.output, /rshield: SIGINT: hold, flush, exit/);
   t.match(shield.output, /\[rshield-\d+\]: process has finished cleanly/, 'the shield exited 0');
   t.ok(await until(() => got.hold > holdsBeforeStop, 2000), 'hold published at shutdown');

@@ -1,5 +1,7 @@
 import { RShieldError } from '../../core/errors.js';
+import { loadRobotProfile } from '../../config/profile.js';
 import { readDataset } from '../../data/index.js';
+import { readRosBagDataset } from '../../transport/ros2/bag-dataset.js';
 import { defaultsFor, trainDefaults } from '../../learn/defaults.js';
 import { trainOffline } from '../../learn/offline.js';
 import { relabelNextActions } from '../../learn/task-policy.js';
@@ -13,6 +15,7 @@ import { parseTargetSpec, runCalibration } from './calibrate.js';
 const options: OptionTable = {
   robot: { type: 'string' },
   data: { type: 'string', multiple: true },
+  profile: { type: 'string' },
   out: { type: 'string' },
   steps: { type: 'string' },
   gamma: { type: 'string' },
@@ -40,6 +43,9 @@ function help(): string {
     'options (defaults per robot: docs/training.md):',
     `  --robot R              ${Object.keys(trainDefaults).join(', ')}; must match the data`,
     '  --data FILE.mcap       dataset file, repeatable (also accepted as positional arguments)',
+    '  --profile P            read the files as ROS 2 bags (ros2 bag record -s mcap) of this robot',
+    '                         profile\'s topics (psm1, psm2, dvrk-reacher or a YAML path): one',
+    '                         transition per goal sent to the arm, labelled by its constraints',
     '  --out DIR              model directory to write',
     '  --steps N              gradient steps (reference: 10000)',
     '  --gamma G              γ_risk, discount of the risk TD target',
@@ -97,7 +103,8 @@ export async function train(argv: string[]): Promise<number> {
   const overlap = calibrateData.find((f) => files.includes(f));
   if (overlap !== undefined) throw new RShieldError('E_USAGE', `--calibrate-data ${overlap} is also training data: calibrate on held-out episodes`, { option: 'calibrate-data' });
   const taskPolicy = stringOption(values, 'task-policy');
-  const logged = await readDataset(files);
+  const profile = stringOption(values, 'profile');
+  const logged = profile === undefined ? await readDataset(files) : await readRosBagDataset(files, loadRobotProfile(profile));
   const data = taskPolicy === undefined ? logged : await relabelNextActions(logged, taskPolicy);
   if (data.meta.robot !== robot) {
     throw new RShieldError('E_DATA', `${data.files[0]?.path ?? files[0]}: data is from robot '${data.meta.robot}', not '${robot}'`, { robot, dataRobot: data.meta.robot });

@@ -1,33 +1,54 @@
 /**
  * The MCAP recording of a shielded demo run: the transitions channel that `rshield train`
- * reads, plus one JSON message per tick on `/rshield/decisions` (proposed action, executed
- * action, Q_risk, source) that Foxglove plots directly.
+ * reads, plus per shielded tick a decision (proposed and executed action, Q_risk, source) and
+ * the q_risk / intervention topics a ROS 2 shield publishes. Every channel is CDR with a
+ * `ros2msg` schema, so `ros2 bag info` and `ros2 bag play` open the file (rosbag2 refuses a bag
+ * that mixes serialization formats) and Foxglove plots it; docs/datasets.md lists the channels.
  */
+import { parse } from '@foxglove/rosmsg';
+import { MessageWriter } from '@foxglove/rosmsg2-serialization';
 import { McapRecorder, TransitionWriter, specMeta } from '../../data/index.js';
 import type { TickRecord } from '../../core/episode-runner.js';
 import type { EnvSpec, Transition } from '../../core/types.js';
+import { cdrCodec, type CdrCodec } from '../../transport/ros2/msgs/cdr-codec.js';
 
-const DECISION_SCHEMA = JSON.stringify({
-  title: 'rshield.Decision',
-  type: 'object',
-  properties: {
-    episode: { type: 'integer' },
-    step: { type: 'integer' },
-    proposed: { type: 'array', items: { type: 'number' } },
-    action: { type: 'array', items: { type: 'number' } },
-    q_risk: { type: ['number', 'null'] },
-    source: { type: 'string', enum: ['task', 'recovery', 'failsafe'] },
-  },
-});
+export const DECISION_SCHEMA_NAME = 'rshield_msgs/msg/Decision';
+export const DECISION_SCHEMA_TEXT = [
+  '# One shielded decision of `rshield demo`, per tick.',
+  'uint32 episode',
+  'uint32 step',
+  '# The controller\'s proposed action and the action executed',
+  'float32[] proposed',
+  'float32[] action',
+  '# Q_risk of the proposed action; NaN when the critic was not consulted',
+  'float64 q_risk',
+  '# task, recovery or failsafe',
+  'string source',
+  '',
+].join('\n');
+
+interface DecisionMessage {
+  episode: number;
+  step: number;
+  proposed: Float32Array;
+  action: Float32Array;
+  q_risk: number;
+  source: string;
+}
 
 export class DemoRecording {
-  private readonly encoder = new TextEncoder();
-  private tick = 0n;
+  readonly #decisionWriter = new MessageWriter(parse(DECISION_SCHEMA_TEXT, { ros2: true }));
+  readonly #decision: DecisionMessage = { episode: 0, step: 0, proposed: new Float32Array(0), action: new Float32Array(0), q_risk: Number.NaN, source: '' };
+  readonly #float64: CdrCodec = cdrCodec('std_msgs/msg/Float64');
+  readonly #bool: CdrCodec = cdrCodec('std_msgs/msg/Bool');
+  readonly #qRiskMsg = { data: 0 };
+  readonly #interventionMsg = { data: false };
+  #tick = 0n;
 
   private constructor(
     private readonly recorder: McapRecorder,
     private readonly transitions: TransitionWriter,
-    private readonly decisions: number,
+    private readonly channels: { readonly decisions: number; readonly qRisk: number; readonly intervention: number },
     private readonly startNs: bigint,
   ) {}
 
@@ -40,26 +61,34 @@ export class DemoRecording {
       seed,
       requested: 0,
     }, { startTimeNs: startNs });
-    const decisions = recorder.addChannel({ topic: '/rshield/decisions', schemaName: 'rshield.Decision', schemaText: DECISION_SCHEMA, schemaEncoding: 'jsonschema', encoding: 'json' });
-    return new DemoRecording(recorder, transitions, decisions, startNs);
+    const std = (topic: string, type: 'std_msgs/msg/Float64' | 'std_msgs/msg/Bool'): number =>
+      recorder.addChannel({ topic, schemaName: type, schemaText: cdrCodec(type).schemaText });
+    const channels = {
+      decisions: recorder.addChannel({ topic: '/rshield/decisions', schemaName: DECISION_SCHEMA_NAME, schemaText: DECISION_SCHEMA_TEXT }),
+      qRisk: std('/rshield/q_risk', 'std_msgs/msg/Float64'),
+      intervention: std('/rshield/intervention', 'std_msgs/msg/Bool'),
+    };
+    return new DemoRecording(recorder, transitions, channels, startNs);
   }
 
   /** One simulated tick is logged 10 ms after the previous one. */
   write(t: Transition, tick: TickRecord): void {
-    const time = this.startNs + this.tick * 10_000_000n;
-    this.tick++;
+    const time = this.startNs + this.#tick * 10_000_000n;
+    this.#tick++;
     this.transitions.write(t, time);
-    if (tick.source !== 'unshielded') {
-      const msg = {
-        episode: t.episode,
-        step: t.step,
-        proposed: Array.from(tick.proposed),
-        action: Array.from(t.act),
-        q_risk: Number.isFinite(tick.qRisk) ? tick.qRisk : null,
-        source: tick.source,
-      };
-      this.recorder.write(this.decisions, time, this.encoder.encode(JSON.stringify(msg)));
-    }
+    if (tick.source === 'unshielded') return;
+    const d = this.#decision;
+    d.episode = t.episode;
+    d.step = t.step;
+    d.proposed = tick.proposed;
+    d.action = t.act;
+    d.q_risk = tick.qRisk;
+    d.source = tick.source;
+    this.recorder.write(this.channels.decisions, time, this.#decisionWriter.writeMessage(d));
+    this.#qRiskMsg.data = tick.qRisk;
+    this.recorder.write(this.channels.qRisk, time, this.#float64.encode(this.#qRiskMsg));
+    this.#interventionMsg.data = tick.source !== 'task';
+    this.recorder.write(this.channels.intervention, time, this.#bool.encode(this.#interventionMsg));
   }
 
   get count(): number {

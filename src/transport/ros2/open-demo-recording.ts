@@ -1,6 +1,7 @@
 import type { RobotProfile } from '../../config/profile.js';
 import type { SinkFs } from '../../data/file-sink.js';
 import { McapRecorder } from '../../data/mcap-recorder.js';
+import type { DatasetMeta } from '../../data/dataset-meta.js';
 import { TransitionWriter } from '../../data/transition-writer.js';
 import { DemoRecorder } from './demo-recorder.js';
 
@@ -18,24 +19,11 @@ export interface DemoRecording {
  * (the file stays readable up to its last whole chunk), is logged once and shows on
  * /diagnostics; the shield node goes on.
  */
-export function openDemoRecording(path: string, profile: RobotProfile, opts: { autostart?: boolean; log?: (line: string) => void; fs?: SinkFs } = {}): DemoRecording {
+export function openDemoRecording(path: string, profile: RobotProfile, opts: { autostart?: boolean; log?: (line: string) => void; fs?: SinkFs; nowNs?: () => bigint } = {}): DemoRecording {
   const log = opts.log ?? (() => undefined);
   const recorder = McapRecorder.open(path, { ...(opts.fs !== undefined ? { fs: opts.fs } : {}), onFault: (why) => log(`disk error: ${why}; the shield keeps running`) });
-  const m = profile.limits.maxStepM;
-  const transitions = TransitionWriter.attach(recorder, {
-    robot: profile.env,
-    obsDim: 3,
-    actDim: 3,
-    actLow: Float32Array.from([-m, -m, -m]),
-    actHigh: Float32Array.from([m, m, m]),
-    generator: `rshield record (${profile.name}, ${profile.arm})`,
-    seed: 0,
-    requested: 0,
-    obsNames: ['x', 'y', 'z'],
-    units: 'm',
-    params: { profile: profile.name, arm: profile.arm, kind: profile.kind },
-  });
-  const tap = new DemoRecorder({ recorder, transitions, profile, ...(opts.autostart !== undefined ? { autostart: opts.autostart } : {}), ...(opts.log ? { log: opts.log } : {}) });
+  const transitions = TransitionWriter.attach(recorder, profileDatasetMeta(profile, `rshield record (${profile.name}, ${profile.arm})`));
+  const tap = new DemoRecorder({ recorder, transitions, profile, ...(opts.autostart !== undefined ? { autostart: opts.autostart } : {}), ...(opts.log ? { log: opts.log } : {}), ...(opts.nowNs ? { nowNs: opts.nowNs } : {}) });
   return {
     tap,
     close() {
@@ -44,5 +32,27 @@ export function openDemoRecording(path: string, profile: RobotProfile, opts: { a
       transitions.close();
       recorder.close();
     },
+  };
+}
+
+/**
+ * The dataset a profile's tip yields: obs = tip xyz, act = the executed step (bounded by the
+ * hard limit), labelled as the profile's simulated robot (its `env`), so the models trained
+ * from it fit that observation layout.
+ */
+export function profileDatasetMeta(profile: RobotProfile, generator: string): Omit<DatasetMeta, 'version' | 'created'> {
+  const m = profile.limits.maxStepM;
+  return {
+    robot: profile.env,
+    obsDim: 3,
+    actDim: 3,
+    actLow: Float32Array.from([-m, -m, -m]),
+    actHigh: Float32Array.from([m, m, m]),
+    generator,
+    seed: 0,
+    requested: 0,
+    obsNames: ['x', 'y', 'z'],
+    units: 'm',
+    params: { profile: profile.name, arm: profile.arm, kind: profile.kind },
   };
 }

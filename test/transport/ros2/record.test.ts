@@ -5,6 +5,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { McapStreamReader, type McapTypes } from '@mcap/core';
 import { readDataset } from '../../../src/data/read-dataset.js';
+import { readRosBagDataset } from '../../../src/transport/ros2/bag-dataset.js';
 import { createEnv } from '../../../src/envs/index.js';
 import { PassThroughShield } from '../../../src/core/shield-port.js';
 import { cdrCodec } from '../../../src/transport/ros2/msgs/cdr-codec.js';
@@ -46,7 +47,8 @@ void t.test('records raw topics in CDR and labelled transitions; a violation end
     signal: abort.signal,
     log: (l) => lines.push(l),
     makeTap: (profile, p) => {
-      recording = openDemoRecording(p.record_out, profile, { log: (l) => lines.push(l) });
+      // Log times on the node's (manual) clock: staleness read back from the file then matches the node's.
+      recording = openDemoRecording(p.record_out, profile, { log: (l) => lines.push(l), nowNs: () => BigInt(Math.round((rcl.ros.epochMs + rcl.ros.nowMs) * 1e6)) });
       return recording.tap;
     },
     beforeExit: () => recording?.close(),
@@ -113,4 +115,12 @@ void t.test('records raw topics in CDR and labelled transitions; a violation end
   t.equal(schemas.get(cpChannel.schemaId)?.encoding, 'ros2msg');
   const cp = cdrCodec('geometry_msgs/msg/PoseStamped').decode<{ header: { frame_id: string } }>(firstCp!);
   t.equal(cp.header.frame_id, 'PSM1_base');
+
+  // The raw topics alone give the same dataset: what `rshield train --profile` reads from a ROS bag.
+  const fromTopics = await readRosBagDataset([out], started!.profile);
+  t.equal(fromTopics.size, ds.size, `${fromTopics.size} transitions from the raw topics`);
+  t.equal(fromTopics.meta.robot, 'dvrk-reacher');
+  for (const column of ['obs', 'act', 'cost', 'nextObs', 'done', 'episode', 'step', 'nextAct', 'hasNextAct'] as const) {
+    t.same(Array.from(fromTopics[column]), Array.from(ds[column]), `${column}: as the recorder labelled it live`);
+  }
 });
