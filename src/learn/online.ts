@@ -59,8 +59,9 @@ export interface OnlineTrainer {
   /** `metrics` are added to the card's metrics (the quality gate writes its AUROC there). */
   exportModel(dir: string, version: string, metrics?: Readonly<Record<string, unknown>>): Promise<unknown>;
   /**
-   * The current critic on the held-out episodes (src/learn/held-out.ts) and the reference — the
-   * start model, or the weights last passed to acceptCurrent() — on the same rows: pooled
+   * The current critic on the held-out episodes (src/learn/held-out.ts), the reference — the
+   * start model, or the weights last passed to acceptCurrent() — and the start model on the same
+   * rows: pooled
    * (`auroc`, `reference`), and on the offline demos and the online episodes apart (the gate's
    * two scores, src/learn/quality-gate.ts).
    */
@@ -154,7 +155,8 @@ export async function createOnlineTrainer(o: OnlineTrainerOptions): Promise<Onli
   };
   const sampler = new MixedBatchSampler(d.batch, mix, offline);
   const pretrainUpdates = learner.updates;
-  let reference = learner.exportOnnx().critic;
+  const startCritic = learner.exportOnnx().critic;
+  let reference = startCritic;
   const maxValidationRows = o.maxValidationRows ?? 50_000;
   // Online episodes are told apart by their id changing between consecutive transitions (one
   // shield streams its episodes in order); each new one gets an ordinal, every 10th is held out.
@@ -197,11 +199,12 @@ export async function createOnlineTrainer(o: OnlineTrainerOptions): Promise<Onli
       const horizon = d.aurocHorizon;
       const current = await heldOut.evaluate(horizon, epsRisk, (obs, act) => learner.scoreCritic(obs, act));
       const ref = await heldOut.evaluate(horizon, epsRisk, (obs, act) => learner.scoreCritic(obs, act, reference));
+      const start = reference === startCritic ? ref : await heldOut.evaluate(horizon, epsRisk, (obs, act) => learner.scoreCritic(obs, act, startCritic));
       return {
         ...current.all,
         reference: ref.all.auroc,
-        offline: { candidate: current.offline, reference: ref.offline },
-        online: { candidate: current.online, reference: ref.online },
+        offline: { candidate: current.offline, reference: ref.offline, start: start.offline },
+        online: { candidate: current.online, reference: ref.online, start: start.online },
       };
     },
     acceptCurrent() {

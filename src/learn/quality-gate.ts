@@ -31,13 +31,18 @@ export function gateDecision(candidate: number, reference: number | undefined, t
   const floor = reference - tolerance;
   return candidate >= floor
     ? { publish: true, note: `${what} ${candidate.toFixed(4)} ≥ ${reference.toFixed(4)} − ${tolerance}` }
-    : { publish: false, note: `${what} ${candidate.toFixed(4)} < ${reference.toFixed(4)} − ${tolerance} (last accepted version)` };
+    : { publish: false, note: `${what} ${candidate.toFixed(4)} < ${reference.toFixed(4)} − ${tolerance}` };
 }
 
 /** A candidate's and the running version's scores on the same held-out rows. */
 export interface SetComparison {
   readonly candidate: ValidationScore;
   readonly reference: ValidationScore;
+  /**
+   * The start model's scores on the same rows. A floor too: judged only against the running
+   * version, each accepted version could be up to the tolerance worse than the one before.
+   */
+  readonly start?: ValidationScore;
 }
 
 /** The two held-out sets the gate judges apart. */
@@ -55,11 +60,19 @@ export interface GateVerdict extends GateDecision {
 
 const SET_NAMES = { offline: 'offline violation demos', online: 'online episodes' } as const;
 
-/** One set holds when neither its AUROC nor its caught share falls more than `tolerance`. */
+/**
+ * One set holds when neither its AUROC nor its caught share falls more than `tolerance` below the
+ * running version's or the start model's (the higher of the two is the floor).
+ */
 function setDecision(s: SetComparison, tolerance: number): GateDecision {
   if (s.candidate.rows === 0) return { publish: true, note: 'no held-out rows yet; passed' };
-  const a = gateDecision(s.candidate.auroc, s.reference.auroc, tolerance, 'AUROC');
-  const c = gateDecision(s.candidate.caught, s.reference.caught, tolerance, 'caught');
+  const floor = (k: 'auroc' | 'caught'): number => {
+    const r = s.reference[k];
+    const st = s.start?.[k];
+    return st === undefined || Number.isNaN(st) || st <= r || Number.isNaN(r) ? r : st;
+  };
+  const a = gateDecision(s.candidate.auroc, floor('auroc'), tolerance, 'AUROC');
+  const c = gateDecision(s.candidate.caught, floor('caught'), tolerance, 'caught');
   return { publish: a.publish && c.publish, note: `${a.note}; ${c.note} (${s.candidate.rows} rows, ${s.candidate.positives} positive)` };
 }
 

@@ -42,3 +42,13 @@ void t.test('gateVerdict judges the offline violation demos and the online episo
   t.match(empty.online.note, /no held-out rows yet/);
   t.end();
 });
+
+void t.test('the start model is a floor too: accepted versions cannot drift down a tolerance at a time', (t) => {
+  const set = (candidate: number, running: number, start: number) => ({ candidate: score(candidate, 0.9), reference: score(running, 0.9), start: score(start, 0.9) });
+  const online = { candidate: score(0.95, 0.9), reference: score(0.95, 0.9) };
+  t.equal(gateVerdict({ offline: set(0.914, 0.918, 0.922), online }, 0.005).publish, false, 'within the tolerance of the running version, but 0.008 below the start model');
+  t.match(gateVerdict({ offline: set(0.914, 0.918, 0.922), online }, 0.005).offline.note, /AUROC 0\.9140 < 0\.9220 − 0\.005/);
+  t.equal(gateVerdict({ offline: set(0.918, 0.918, 0.922), online }, 0.005).publish, true, 'within the tolerance of both');
+  t.equal(gateVerdict({ offline: set(0.926, 0.932, 0.922), online }, 0.005).publish, false, 'a running version better than the start is the floor then');
+  t.end();
+});
