@@ -1,22 +1,29 @@
 // `npm run bench -- online [--robot dvrk-reacher] [--episodes 500] [--start weak|shipped] [--block 50]
-//   [--every 500] [--seed 1] [--offline 2000] [--pretrain 300] [--noise X] [--threads 1]
-//   [--gate] [--gate-tolerance 0.005]`
+//   [--every 500] [--seed 1] [--offline N] [--pretrain 300] [--noise X] [--threads 1]
+//   [--gate] [--gate-tolerance 0.005] [--sampling mixed|union] [--violation-share X]
+//   [--offline-share X] [--next-act proposed|executed]`
 //
 // Online learning under the shield, in process (no MQTT): thesis Algorithm 1's online phase.
 // Both arms start from the same model and run the robot's scripted controller through the
-// shield on the same episode seeds. The online arm feeds every executed transition (with the
-// next executed action, a′ of the TD target) to the online learner and runs one critic and one
-// recovery update per transition; every `--every` updates it exports a model, prepares it and
-// swaps it in between episodes. The baseline arm never updates. `--start weak` pretrains a
-// deliberately weak model (`--offline` transitions of D_offline, `--pretrain` steps);
-// `--start shipped` starts from models/<robot>. For reference, the controller alone (unshielded)
-// runs on the same seeds too. Both arms' replay buffer (the online arm's)
-// is seeded with the same D_offline. `--gate` adds a fourth arm, **gated**: the same online
-// learning, but at each export the learner's held-out AUROC (src/learn/online.ts evaluate():
-// 10% of D_offline's episodes and every 10th online episode, never trained on) must not fall
-// more than the tolerance below that of the version running (src/learn/quality-gate.ts); a
-// refused version is not swapped in (the learner keeps training). Prints one JSON object;
-// deterministic apart from timing.
+// shield on the same episode seeds. The online arm feeds every executed transition (a′ of the
+// TD target: the controller's proposal at s′, `--next-act`) to the online learner and runs one
+// critic and one recovery update per transition; every `--every` updates it exports a model,
+// prepares it and swaps it in between episodes. The baseline arm never updates. `--start weak`
+// pretrains a deliberately weak model (`--offline` transitions of D_offline, default 2000,
+// `--pretrain` steps); `--start shipped` starts from models/<robot> with the D_offline it was
+// trained on (20 000 transitions of seed 1, scripts/build-models.sh). The controller alone
+// (unshielded) runs on the same seeds too. The online learner's buffer holds that D_offline
+// apart from the online ring; `--sampling mixed` (default) draws each batch with fixed shares
+// (src/learn/batch-sampler.ts MixedBatchSampler), `union` uniformly over both as before.
+// `--gate` adds a fourth arm, **gated**: the same online learning, but an exported version is
+// swapped in only when it passes the quality gate (src/learn/quality-gate.ts gateVerdict: on the
+// learner's held-out offline demos and online episodes apart, AUROC and caught share no more than
+// the tolerance below the running version's or the start model's). Each online arm reports a
+// trace per export: the shares of violating and of D_offline rows in the batches since the last
+// export, and the version's AUROC, caught share (Q_risk > ε on rows within k steps of a
+// violation) and mean Q_risk on the bench's own held-out D_offline (another seed, never seen by
+// the learner); the gated arm adds the gate's two scores. Prints one JSON object; deterministic
+// apart from timing.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -107,6 +114,9 @@ for (const [k, v] of Object.entries({ episodes, block, every, seed, offline: off
     process.exit(2);
   }
 }
+
+/** 10 s: never reached by a decision, however loaded the machine (bench/shield.ts measures the tick). */
+const DECISION_DEADLINE_US = 10_000_000;
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 const tmp = await mkdtemp(join(tmpdir(), 'rshield-bench-online-'));
@@ -223,7 +233,9 @@ async function runArm(trainer: OnlineTrainer | null, shielded = true, gated = fa
   const trace: TraceStep[] = [];
   const env = createEnv(robot, { seed });
   const controller = createController(robot, { seed, noise });
-  const shield = shielded ? await Shield.load({ modelDir: startDir, robot, threads: 1 }) : null;
+  // The tick deadline is far off: this bench measures learning, and a decision made late by a
+  // loaded machine (fail-safe hold) would change the trajectories from run to run.
+  const shield = shielded ? await Shield.load({ modelDir: startDir, robot, threads: 1, deadlineUs: DECISION_DEADLINE_US }) : null;
   const blocks: Block[] = [];
   let updateSeconds = 0;
   let swaps = 0;
