@@ -14,6 +14,7 @@ const commands: Record<string, CommandEntry> = {
   collect: { summary: 'generate controlled constraint-violation data into an MCAP file', load: async () => (await import('./commands/collect.js')).collect },
   train: { summary: 'train a safety critic and recovery policy from MCAP data', load: async () => (await import('./commands/train.js')).train },
   calibrate: { summary: 'choose ε_risk from held-out data and rollouts, write a new card version', load: async () => (await import('./commands/calibrate.js')).calibrate },
+  inspect: { summary: 'card summary and Q_risk map of a model directory', load: async () => (await import('./commands/inspect.js')).inspect },
   run: { summary: 'run the shield (simulated robot or ROS 2) with MQTT telemetry', load: async () => (await import('./commands/run.js')).run },
   trainer: { summary: 'companion trainer: learn online from streamed transitions, publish signed models', load: async () => (await import('./commands/trainer.js')).trainer },
   keys: { summary: 'generate an Ed25519 key pair for signing models', load: async () => (await import('./commands/keys.js')).keys },

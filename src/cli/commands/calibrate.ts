@@ -1,11 +1,11 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import ort from 'onnxruntime-node';
 import { runEpisodes } from '../../core/episode-runner.js';
 import { RShieldError } from '../../core/errors.js';
-import { readDataset, type Dataset } from '../../data/index.js';
+import { readDataset } from '../../data/index.js';
 import { createController, createEnv, robotNames } from '../../envs/index.js';
 import { signModelDir } from '../../inference/local-model-trust.js';
+import { criticScores } from '../../inference/critic-scores.js';
 import { readModelSource } from '../../inference/model-source.js';
 import { DEFAULT_DEADLINE_US, Shield } from '../../inference/shield.js';
 import { chooseEps, defaultGrid, interventionRate, sweepHeldOut, violationRate, type CalibrationRow, type CalibrationTarget, type Choice, type HeldOutTotals, type RolloutPoint } from '../../learn/calibration.js';
@@ -95,32 +95,6 @@ function parseTarget(values: ParsedArgs['values']): CalibrationTarget | null {
   return null;
 }
 
-/** Q_risk of every dataset row, by the card's critic graph in batches (one session, no shield). */
-async function scoreRows(modelDir: string, d: Dataset): Promise<Float32Array> {
-  const source = await readModelSource(modelDir);
-  const { critic } = source.card;
-  const session = await ort.InferenceSession.create(source.critic.bytes, { intraOpNumThreads: 2 });
-  try {
-    const out = new Float32Array(d.size);
-    const chunk = 4096;
-    for (let start = 0; start < d.size; start += chunk) {
-      const n = Math.min(chunk, d.size - start);
-      const feeds = {
-        [critic.inputs.obs]: new ort.Tensor('float32', d.obs.subarray(start * d.obsDim, (start + n) * d.obsDim), [n, d.obsDim]),
-        [critic.inputs.act]: new ort.Tensor('float32', d.act.subarray(start * d.actDim, (start + n) * d.actDim), [n, d.actDim]),
-      };
-      const q = (await session.run(feeds))[critic.output]?.data;
-      if (!(q instanceof Float32Array) || q.length !== n) {
-        throw new RShieldError('E_MODEL', `${modelDir}: critic output '${critic.output}' gave ${q instanceof Float32Array ? q.length : 'no'} float values for ${n} rows`, { dir: modelDir });
-      }
-      out.set(q, start);
-    }
-    return out;
-  } finally {
-    await session.release();
-  }
-}
-
 async function rolloutAt(modelDir: string, robot: string, eps: number, episodes: number, seed: number): Promise<RolloutPoint> {
   const shield = await Shield.load({ modelDir, robot, epsRisk: eps, deadlineUs: DEFAULT_DEADLINE_US });
   try {
@@ -191,7 +165,7 @@ export async function runCalibration(o: CalibrationOptions): Promise<Calibration
     if (data.meta.robot !== card.robot || data.obsDim !== source.card.obsDim || data.actDim !== source.card.actDim) {
       throw new RShieldError('E_DATA', `${files.join(', ')}: data is for ${data.meta.robot} (obs ${data.obsDim}, act ${data.actDim}), the model for ${card.robot} (obs ${source.card.obsDim}, act ${source.card.actDim})`, { robot: data.meta.robot });
     }
-    const swept = sweepHeldOut(await scoreRows(modelDir, data), violationWithin(data, horizon), data.episode, grid);
+    const swept = sweepHeldOut(await criticScores(modelDir, data.obs, data.act, data.size), violationWithin(data, horizon), data.episode, grid);
     totals = swept.totals;
     heldOut = swept.points;
   }
