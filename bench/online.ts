@@ -1,22 +1,29 @@
 // `npm run bench -- online [--robot dvrk-reacher] [--episodes 500] [--start weak|shipped] [--block 50]
-//   [--every 500] [--seed 1] [--offline 2000] [--pretrain 300] [--noise X] [--threads 1]
-//   [--gate] [--gate-tolerance 0.005]`
+//   [--every 500] [--seed 1] [--offline N] [--pretrain 300] [--noise X] [--threads 1]
+//   [--gate] [--gate-tolerance 0.005] [--sampling mixed|union] [--violation-share X]
+//   [--offline-share X] [--next-act proposed|executed]`
 //
 // Online learning under the shield, in process (no MQTT): thesis Algorithm 1's online phase.
 // Both arms start from the same model and run the robot's scripted controller through the
-// shield on the same episode seeds. The online arm feeds every executed transition (with the
-// next executed action, a′ of the TD target) to the online learner and runs one critic and one
-// recovery update per transition; every `--every` updates it exports a model, prepares it and
-// swaps it in between episodes. The baseline arm never updates. `--start weak` pretrains a
-// deliberately weak model (`--offline` transitions of D_offline, `--pretrain` steps);
-// `--start shipped` starts from models/<robot>. For reference, the controller alone (unshielded)
-// runs on the same seeds too. Both arms' replay buffer (the online arm's)
-// is seeded with the same D_offline. `--gate` adds a fourth arm, **gated**: the same online
-// learning, but at each export the learner's held-out AUROC (src/learn/online.ts evaluate():
-// 10% of D_offline's episodes and every 10th online episode, never trained on) must not fall
-// more than the tolerance below that of the version running (src/learn/quality-gate.ts); a
-// refused version is not swapped in (the learner keeps training). Prints one JSON object;
-// deterministic apart from timing.
+// shield on the same episode seeds. The online arm feeds every executed transition (a′ of the
+// TD target: the controller's proposal at s′, `--next-act`) to the online learner and runs one
+// critic and one recovery update per transition; every `--every` updates it exports a model,
+// prepares it and swaps it in between episodes. The baseline arm never updates. `--start weak`
+// pretrains a deliberately weak model (`--offline` transitions of D_offline, default 2000,
+// `--pretrain` steps); `--start shipped` starts from models/<robot> with the D_offline it was
+// trained on (20 000 transitions of seed 1, scripts/build-models.sh). The controller alone
+// (unshielded) runs on the same seeds too. The online learner's buffer holds that D_offline
+// apart from the online ring; `--sampling mixed` (default) draws each batch with fixed shares
+// (src/learn/batch-sampler.ts MixedBatchSampler), `union` uniformly over both as before.
+// `--gate` adds a fourth arm, **gated**: the same online learning, but an exported version is
+// swapped in only when it passes the quality gate (src/learn/quality-gate.ts gateVerdict: on the
+// learner's held-out offline demos and online episodes apart, AUROC and caught share no more than
+// the tolerance below the running version's or the start model's). Each online arm reports a
+// trace per export: the shares of violating and of D_offline rows in the batches since the last
+// export, and the version's AUROC, caught share (Q_risk > ε on rows within k steps of a
+// violation) and mean Q_risk on the bench's own held-out D_offline (another seed, never seen by
+// the learner); the gated arm adds the gate's two scores. Prints one JSON object; deterministic
+// apart from timing.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -32,8 +39,9 @@ import { Shield } from '../src/inference/shield.js';
 import { auroc } from '../src/learn/auroc.js';
 import { defaultsFor } from '../src/learn/defaults.js';
 import { trainOffline } from '../src/learn/offline.js';
+import type { BatchMix } from '../src/learn/batch-sampler.js';
 import { createOnlineTrainer, type OnlineTrainer } from '../src/learn/online.js';
-import { DEFAULT_GATE_TOLERANCE, gateDecision } from '../src/learn/quality-gate.js';
+import { DEFAULT_GATE_TOLERANCE, gateVerdict } from '../src/learn/quality-gate.js';
 import { violationWithin } from '../src/learn/validation.js';
 
 const { values } = parseArgs({
@@ -44,20 +52,53 @@ const { values } = parseArgs({
     block: { type: 'string', default: '50' },
     every: { type: 'string', default: '500' },
     seed: { type: 'string', default: '1' },
-    offline: { type: 'string', default: '2000' },
+    offline: { type: 'string' },
     pretrain: { type: 'string', default: '300' },
     noise: { type: 'string' },
     threads: { type: 'string', default: '1' },
     gate: { type: 'boolean', default: false },
     'gate-tolerance': { type: 'string', default: String(DEFAULT_GATE_TOLERANCE) },
+    sampling: { type: 'string', default: 'mixed' },
+    'next-act': { type: 'string', default: 'proposed' },
+    'violation-share': { type: 'string' },
+    'offline-share': { type: 'string' },
   },
 });
+if (values['next-act'] !== 'proposed' && values['next-act'] !== 'executed') {
+  console.error(`--next-act must be proposed or executed, got '${values['next-act']}'`);
+  process.exit(2);
+}
+const nextAct: 'proposed' | 'executed' = values['next-act'];
+if (values.sampling !== 'mixed' && values.sampling !== 'union') {
+  console.error(`--sampling must be mixed or union, got '${values.sampling}'`);
+  process.exit(2);
+}
+const shareOption = (name: 'violation-share' | 'offline-share'): number | undefined => {
+  const v = values[name];
+  if (v === undefined) return undefined;
+  const x = Number(v);
+  if (!(x >= 0 && x <= 1)) {
+    console.error(`--${name} must be a number in [0, 1], got '${v}'`);
+    process.exit(2);
+  }
+  return x;
+};
+// union: the composition before MixedBatchSampler (uniform over D_offline ∪ online, with the
+// robot's violation share where it has one); mixed: the online trainer's defaults, or the shares given.
+const robotShare = defaultsFor(values.robot).violationShare;
+const vShare = shareOption('violation-share');
+const oShare = shareOption('offline-share');
+const mix: Partial<BatchMix> =
+  values.sampling === 'union'
+    ? { violationShare: robotShare > 0 ? robotShare : null, offlineShare: null }
+    : { ...(vShare === undefined ? {} : { violationShare: vShare }), ...(oShare === undefined ? {} : { offlineShare: oShare }) };
 const robot = values.robot;
 const episodes = Number(values.episodes);
 const block = Number(values.block);
 const every = Number(values.every);
 const seed = Number(values.seed);
-const offlineN = Number(values.offline);
+// Shipped models were trained on 20 000 transitions of seed 1 (scripts/build-models.sh): the same D_offline seeds the buffer.
+const offlineN = Number(values.offline ?? (values.start === 'shipped' ? 20000 : 2000));
 const pretrain = Number(values.pretrain);
 const threads = Number(values.threads);
 const gateTolerance = Number(values['gate-tolerance']);
@@ -73,6 +114,9 @@ for (const [k, v] of Object.entries({ episodes, block, every, seed, offline: off
     process.exit(2);
   }
 }
+
+/** 10 s: never reached by a decision, however loaded the machine (bench/shield.ts measures the tick). */
+const DECISION_DEADLINE_US = 10_000_000;
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 const tmp = await mkdtemp(join(tmpdir(), 'rshield-bench-online-'));
@@ -106,7 +150,12 @@ const heldOutPath = join(tmp, 'held-out.mcap');
 writeOffline(heldOutPath, 4000, seed + 7777);
 const heldOut = await readDataset([heldOutPath]);
 const heldLabels = violationWithin(heldOut, defaultsFor(robot).aurocHorizon);
-async function heldOutAuroc(modelDir: string): Promise<number> {
+const startEps = (await loadModelCard(startDir)).epsRisk;
+/**
+ * A model's critic on the bench's held-out D_offline: AUROC, the share of positive rows (a
+ * violation within k steps) above ε (caught), and mean Q_risk on positive and negative rows.
+ */
+async function heldOutScore(modelDir: string): Promise<{ auroc: number; caught: number; meanQPositive: number; meanQNegative: number }> {
   const card = await loadModelCard(modelDir);
   const s = await ort.InferenceSession.create(join(modelDir, card.critic.file), { intraOpNumThreads: threads });
   try {
@@ -115,7 +164,19 @@ async function heldOutAuroc(modelDir: string): Promise<number> {
       [card.critic.inputs.act]: new ort.Tensor('float32', heldOut.act.subarray(0, heldOut.size * spec.actDim), [heldOut.size, spec.actDim]),
     };
     const out = await s.run(feeds);
-    return round(auroc(out[card.critic.output]!.data as Float32Array, heldLabels), 4);
+    const q = out[card.critic.output]!.data as Float32Array;
+    let pos = 0;
+    let caught = 0;
+    let qPos = 0;
+    let qNeg = 0;
+    for (let i = 0; i < q.length; i++) {
+      if (heldLabels[i] === 1) {
+        pos++;
+        qPos += q[i]!;
+        if (q[i]! > startEps) caught++;
+      } else qNeg += q[i]!;
+    }
+    return { auroc: round(auroc(q, heldLabels), 4), caught: round(caught / pos, 4), meanQPositive: round(qPos / pos, 4), meanQNegative: round(qNeg / (q.length - pos), 4) };
   } finally {
     await s.release();
   }
@@ -142,22 +203,39 @@ function round(x: number, d: number): number {
   return Number.isFinite(x) ? Number(x.toFixed(d)) : x;
 }
 
-interface GateStep {
+/** One export of an online arm: what the batches held since the last one, and how the critic scores. */
+interface TraceStep {
   updates: number;
-  auroc: number;
-  reference: number;
+  /** Shares of the rows drawn into critic batches since the last export. */
+  batchViolationShare: number;
+  batchOfflineShare: number;
+  /** This version's critic on the bench's held-out D_offline (never seen by the learner or the gate). */
+  heldOut: Awaited<ReturnType<typeof heldOutScore>>;
+  /** Gated arm: the learner's own two held-out sets (src/learn/quality-gate.ts) and the verdict. */
+  gate?: { offline: GateSet; online: GateSet; note: string };
   swapped: boolean;
+}
+interface GateSet {
+  auroc: number;
+  referenceAuroc: number;
+  caught: number;
+  referenceCaught: number;
+  positives: number;
+  rows: number;
+  publish: boolean;
 }
 
 /**
  * `trainer` null: the baseline (or, with `shielded` false, the controller alone). `gated`: swap
  * only versions that pass the quality gate; `finalDir` is then the last version swapped in.
  */
-async function runArm(trainer: OnlineTrainer | null, shielded = true, gated = false): Promise<{ blocks: Block[]; updateSeconds: number; swaps: number; finalDir: string; gate: GateStep[] }> {
-  const gate: GateStep[] = [];
+async function runArm(trainer: OnlineTrainer | null, shielded = true, gated = false): Promise<{ blocks: Block[]; updateSeconds: number; swaps: number; finalDir: string; trace: TraceStep[] }> {
+  const trace: TraceStep[] = [];
   const env = createEnv(robot, { seed });
   const controller = createController(robot, { seed, noise });
-  const shield = shielded ? await Shield.load({ modelDir: startDir, robot, threads: 1 }) : null;
+  // The tick deadline is far off: this bench measures learning, and a decision made late by a
+  // loaded machine (fail-safe hold) would change the trajectories from run to run.
+  const shield = shielded ? await Shield.load({ modelDir: startDir, robot, threads: 1, deadlineUs: DECISION_DEADLINE_US }) : null;
   const blocks: Block[] = [];
   let updateSeconds = 0;
   let swaps = 0;
@@ -185,7 +263,7 @@ async function runArm(trainer: OnlineTrainer | null, shielded = true, gated = fa
   let before = { successes: 0, violations: 0 };
   try {
     await runEpisodes({
-      env, controller, episodes, seed, ...(shield === null ? {} : { shield }),
+      env, controller, episodes, seed, nextAct, ...(shield === null ? {} : { shield }),
       onTransition: async (t, d) => {
         cur.ticks++;
         if (d.source === 'recovery') cur.interventions++;
@@ -207,16 +285,23 @@ async function runArm(trainer: OnlineTrainer | null, shielded = true, gated = fa
         // Between episodes: export, prepare and swap once `every` updates have accumulated.
         if (shield !== null && trainer !== null && trainer.updates - lastExport >= every) {
           lastExport = trainer.updates;
-          let swapIt = true;
+          const dir = join(tmp, `${gated ? 'gated' : 'online'}-${trainer.updates}`);
+          await trainer.exportModel(dir, `${robot}-online.${trainer.updates}`);
+          const counts = trainer.takeBatchCounts();
+          const step: TraceStep = { updates: trainer.updates, batchViolationShare: round(counts.violations / counts.rows, 4), batchOfflineShare: round(counts.offline / counts.rows, 4), heldOut: await heldOutScore(dir), swapped: true };
           if (gated) {
             const v = await trainer.evaluate();
-            swapIt = gateDecision(v.auroc, v.reference, gateTolerance).publish;
-            gate.push({ updates: trainer.updates, auroc: round(v.auroc, 4), reference: round(v.reference, 4), swapped: swapIt });
-            if (swapIt) trainer.acceptCurrent();
+            const verdict = gateVerdict(v, gateTolerance);
+            const set = (k: 'offline' | 'online'): GateSet => ({
+              auroc: round(v[k].candidate.auroc, 4), referenceAuroc: round(v[k].reference.auroc, 4), caught: round(v[k].candidate.caught, 4), referenceCaught: round(v[k].reference.caught, 4),
+              positives: v[k].candidate.positives, rows: v[k].candidate.rows, publish: verdict[k].publish,
+            });
+            step.gate = { offline: set('offline'), online: set('online'), note: verdict.note };
+            step.swapped = verdict.publish;
+            if (verdict.publish) trainer.acceptCurrent();
           }
-          if (swapIt) {
-            const dir = join(tmp, `online-${trainer.updates}`);
-            await trainer.exportModel(dir, `${robot}-online.${trainer.updates}`);
+          trace.push(step);
+          if (step.swapped) {
             await shield.swap(await shield.prepare(dir));
             swaps++;
             finalDir = dir;
@@ -241,7 +326,7 @@ async function runArm(trainer: OnlineTrainer | null, shielded = true, gated = fa
     finalDir = join(tmp, `online-${trainer.updates}`);
     await trainer.exportModel(finalDir, `${robot}-online.${trainer.updates}`);
   }
-  return { blocks, updateSeconds, swaps, finalDir, gate };
+  return { blocks, updateSeconds, swaps, finalDir, trace };
 }
 
 function totals(blocks: readonly Block[]): Record<string, number> {
@@ -252,28 +337,28 @@ function totals(blocks: readonly Block[]): Record<string, number> {
 }
 
 try {
-  const startAuroc = await heldOutAuroc(startDir);
+  const startScore = await heldOutScore(startDir);
   const startVersion = (await loadModelCard(startDir)).version;
   const unshielded = await runArm(null, false);
   const baseline = await runArm(null);
-  const trainer = await createOnlineTrainer({ robot, modelDir: startDir, data: [offlinePath], seed, threads });
+  const trainer = await createOnlineTrainer({ robot, modelDir: startDir, data: [offlinePath], seed, threads, mix });
   let online;
   try {
     online = await runArm(trainer);
   } finally {
     await trainer.release();
   }
-  const finalAuroc = await heldOutAuroc(online.finalDir);
+  const finalScore = await heldOutScore(online.finalDir);
   let gatedArm;
-  let gatedAuroc: number | null = null;
+  let gatedScore;
   if (values.gate) {
-    const t2 = await createOnlineTrainer({ robot, modelDir: startDir, data: [offlinePath], seed, threads });
+    const t2 = await createOnlineTrainer({ robot, modelDir: startDir, data: [offlinePath], seed, threads, mix });
     try {
       gatedArm = await runArm(t2, true, true);
     } finally {
       await t2.release();
     }
-    gatedAuroc = await heldOutAuroc(gatedArm.finalDir);
+    gatedScore = await heldOutScore(gatedArm.finalDir);
   }
   const updates = online.blocks.at(-1)?.updates ?? 0;
   console.log(
@@ -294,13 +379,14 @@ try {
         epsRisk: (await loadModelCard(startDir)).epsRisk,
         unshielded: { blocks: unshielded.blocks.map(({ successes, violations }) => ({ successes, violations })), totals: totals(unshielded.blocks) },
         baseline: { blocks: baseline.blocks, totals: totals(baseline.blocks) },
-        online: { blocks: online.blocks, totals: totals(online.blocks), updates, swaps: online.swaps },
+        mix: trainer.mix,
+        online: { blocks: online.blocks, totals: totals(online.blocks), updates, swaps: online.swaps, trace: online.trace },
         ...(gatedArm === undefined
           ? {}
-          : { gated: { blocks: gatedArm.blocks, totals: totals(gatedArm.blocks), updates: gatedArm.blocks.at(-1)?.updates ?? 0, swaps: gatedArm.swaps, refused: gatedArm.gate.filter((g) => !g.swapped).length, gateTolerance, gate: gatedArm.gate } }),
+          : { gated: { blocks: gatedArm.blocks, totals: totals(gatedArm.blocks), updates: gatedArm.blocks.at(-1)?.updates ?? 0, swaps: gatedArm.swaps, refused: gatedArm.trace.filter((g) => !g.swapped).length, gateTolerance, trace: gatedArm.trace } }),
         updatesPerSecond: round(updates / online.updateSeconds, 1),
-        // aurocGated: the last version the gated arm swapped in (the start model if none passed).
-        heldOut: { transitions: heldOut.size, positives: heldLabels.reduce((n, l) => n + l, 0), aurocStart: startAuroc, aurocFinal: finalAuroc, ...(gatedArm === undefined ? {} : { aurocGated: gatedAuroc }) },
+        // gated: the last version the gated arm swapped in (the start model if none passed).
+        heldOut: { transitions: heldOut.size, positives: heldLabels.reduce((n, l) => n + l, 0), start: startScore, final: finalScore, ...(gatedScore === undefined ? {} : { gated: gatedScore }) },
       },
       null,
       2,

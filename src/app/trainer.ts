@@ -164,7 +164,11 @@ async function serve(learner: OnlineTrainer, c: ServeContext, onStop: (resolve: 
     if (connected) {
       await node.start();
       console.log(`training ${robot} online from ${broker.url}; a version every ${every} updates; exports in ${exportDir}`);
-      console.log(c.gate ? `quality gate on: held-out AUROC may drop at most ${c.gateTolerance} (${learner.validationRows} held-out transitions so far)` : 'quality gate off (--no-gate): every valid version is published');
+      console.log(
+        c.gate
+          ? `quality gate on: on the offline violation demos and on the online episodes apart, held-out AUROC and the share of violations caught at ε may each drop at most ${c.gateTolerance} (${learner.validationRows} held-out transitions so far; verdicts in ${node.topics.trainer})`
+          : 'quality gate off (--no-gate): every valid version is published',
+      );
       await stopped;
     }
     await node.stop();

@@ -45,6 +45,14 @@ export interface EpisodeRunOptions {
    * chose its action; a returned promise is awaited before the robot moves on.
    */
   readonly onTransition?: (t: Transition, tick: TickRecord) => Promise<void> | void;
+  /**
+   * What a transition's `nextAct` holds: the action executed at s′ (default), or the one the
+   * controller proposed there. A safety critic learning online wants the proposal: Q_risk is
+   * the risk of following the task policy (reference notes §2: a′ ~ π_task(s′)); with the
+   * executed a′ — the recovery action wherever the shield stepped in — it learns that approaching
+   * a constraint is safe because the shield will step in, and then steps in ever later.
+   */
+  readonly nextAct?: 'executed' | 'proposed';
   /** After each episode; a returned promise is awaited (e.g. a model swap between episodes). */
   readonly onEpisode?: (done: number, totals: RunTotals) => Promise<void> | void;
 }
@@ -81,7 +89,7 @@ export async function runEpisodes(o: EpisodeRunOptions): Promise<RunTotals> {
       if (r.violation) violated = true;
       success = r.success;
       if (o.onTransition !== undefined) {
-        if (pending !== null) await o.onTransition({ ...pending.t, episode: ep, nextAct: action }, pending.tick);
+        if (pending !== null) await o.onTransition({ ...pending.t, episode: ep, nextAct: o.nextAct === 'proposed' ? proposed.slice() : action }, pending.tick);
         const tick: TickRecord = decision === null ? { proposed, qRisk: Number.NaN, source: 'unshielded' } : { proposed, qRisk: decision.qRisk, source: decision.source, failsafeReason: decision.failsafeReason };
         pending = { t: { obs, act: action, cost: r.violation ? 1 : 0, nextObs: r.obs, done: r.done, step }, tick };
       }

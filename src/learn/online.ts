@@ -8,10 +8,11 @@ import type { ModelCard } from '../config/model-card.js';
 import { loadModelCard } from '../models/model-dir.js';
 import { RShieldError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
-import { createReplayBuffer, readDataset, type TransitionColumnsView } from '../data/index.js';
+import { createReplayBuffer, readDataset, TransitionColumns, type TransitionColumnsView } from '../data/index.js';
 import { createEnv, failsafeAction } from '../envs/index.js';
-import { BatchSampler } from './batch-sampler.js';
+import { BatchSampler, MixedBatchSampler, type BatchCounts, type BatchMix } from './batch-sampler.js';
 import { HeldOutSet, type ValidationScore } from './held-out.js';
+import type { GateScores } from './quality-gate.js';
 import { defaultsFor } from './defaults.js';
 import { normalizerFromData, type Normalizer } from './normalizer.js';
 import { readOnnxWeights } from './onnx-weights.js';
@@ -39,7 +40,17 @@ export interface OnlineTrainerOptions {
   readonly validationShare?: number;
   /** Held-out rows beyond which online episodes all go to training (default 50 000). */
   readonly maxValidationRows?: number;
+  /**
+   * Online batch composition (src/learn/batch-sampler.ts MixedBatchSampler). Defaults: the
+   * robot's violation share, or, where it samples uniformly, D_offline's own violating share
+   * (what pretraining saw); DEFAULT_OFFLINE_SHARE of the safe rows from D_offline. null for
+   * either: uniform over D_offline ∪ online, as before (the share then falls as the buffer grows).
+   */
+  readonly mix?: Partial<BatchMix>;
 }
+
+/** Share of each online batch's safe rows drawn from D_offline (docs/training.md "Online"). */
+export const DEFAULT_OFFLINE_SHARE = 0.5;
 
 export interface OnlineTrainer {
   /** Rows of received transitions, in the order the shield streamed them. */
@@ -48,16 +59,23 @@ export interface OnlineTrainer {
   /** `metrics` are added to the card's metrics (the quality gate writes its AUROC there). */
   exportModel(dir: string, version: string, metrics?: Readonly<Record<string, unknown>>): Promise<unknown>;
   /**
-   * AUROC of the current critic on the held-out episodes (src/learn/held-out.ts), and of the
-   * reference — the start model, or the weights last passed to acceptCurrent() — on the same rows.
+   * The current critic on the held-out episodes (src/learn/held-out.ts), the reference — the
+   * start model, or the weights last passed to acceptCurrent() — and the start model on the same
+   * rows: pooled
+   * (`auroc`, `reference`), and on the offline demos and the online episodes apart (the gate's
+   * two scores, src/learn/quality-gate.ts).
    */
-  evaluate(): Promise<ValidationScore & { reference: number }>;
+  evaluate(): Promise<ValidationScore & { reference: number } & GateScores>;
   /** The current weights become the reference of later evaluate() calls (a version was published). */
   acceptCurrent(): void;
   readonly updates: number;
   readonly bufferSize: number;
   /** Held-out rows (offline and online); never sampled for training. */
   readonly validationRows: number;
+  /** The composition the online batches are drawn with (defaults resolved). */
+  readonly mix: BatchMix;
+  /** Rows drawn into online batches since the last call, by kind (violating, from D_offline). */
+  takeBatchCounts(): BatchCounts;
   release(): Promise<void>;
 }
 
@@ -66,9 +84,18 @@ function isNormalizer(x: unknown): x is Normalizer {
   return n !== undefined && [n.obsMean, n.obsStd, n.actCenter, n.actHalfRange].every((a) => Array.isArray(a) && a.every((v) => typeof v === 'number'));
 }
 
+/** The seed a model directory's card says it was trained with (`fallback` when it says none). */
+async function trainingSeed(modelDir: string, fallback: number): Promise<number> {
+  const seed = (await loadModelCard(modelDir)).training?.seed;
+  return typeof seed === 'number' && Number.isInteger(seed) ? seed : fallback;
+}
+
 export async function createOnlineTrainer(o: OnlineTrainerOptions): Promise<OnlineTrainer> {
   const d = defaultsFor(o.robot);
   const { spec } = createEnv(o.robot, { seed: o.seed });
+  // D_offline's training split and the online ring are kept apart so every batch can hold a
+  // fixed share of each (MixedBatchSampler).
+  const offline = TransitionColumns.growable(spec.obsDim, spec.actDim, 1024);
   const buffer = createReplayBuffer(spec.obsDim, spec.actDim);
   const dataset = o.data !== undefined && o.data.length > 0 ? await readDataset(o.data) : undefined;
   const heldOut = new HeldOutSet(spec.obsDim, spec.actDim);
@@ -76,9 +103,12 @@ export async function createOnlineTrainer(o: OnlineTrainerOptions): Promise<Onli
   let nextKey = 0;
   if (dataset !== undefined) {
     if (dataset.meta.robot !== o.robot) throw new RShieldError('E_DATA', `${dataset.files[0]?.path}: data is from robot '${dataset.meta.robot}', not '${o.robot}'`);
-    // Whole episodes, seeded (as trainOffline's validation split): ~10% never enter the buffer.
-    const split = splitByEpisode(dataset.episode, o.validationShare ?? 0.1, new Rng(o.seed ^ 0x0a1d));
-    buffer.append(dataset, split.train);
+    // Whole episodes, seeded exactly as trainOffline's validation split (with the start model's
+    // training seed): given the D_offline a model was trained on, the held-out episodes are the
+    // ones it never saw, so the gate's reference is not scored on its own training rows.
+    const splitSeed = o.modelDir === undefined ? o.seed : await trainingSeed(o.modelDir, o.seed);
+    const split = splitByEpisode(dataset.episode, o.validationShare ?? 0.1, new Rng(splitSeed).fork());
+    offline.append(dataset, split.train);
     for (const i of split.validation) heldOut.addRow(dataset, i, dataset.episode[i]!);
     for (const e of dataset.episode) nextKey = Math.max(nextKey, e + 1);
   }
@@ -107,18 +137,26 @@ export async function createOnlineTrainer(o: OnlineTrainerOptions): Promise<Onli
   if (o.modelDir !== undefined && card !== undefined) {
     learner.loadWeights(await readOnnxWeights(join(o.modelDir, card.critic.file)), await readOnnxWeights(join(o.modelDir, card.recovery.file)));
   }
-  const sampler = new BatchSampler(d.batch, d.violationShare, spec.obsDim, spec.actDim);
   const rng = new Rng(o.seed ^ 0x5eed);
   let online = 0;
   if (o.modelDir === undefined) {
+    const pretrainSampler = new BatchSampler(d.batch, d.violationShare, spec.obsDim, spec.actDim);
     const steps = o.steps ?? d.steps;
     for (let s = 1; s <= steps; s++) {
-      await learner.update(sampler.sample(buffer, rng));
+      await learner.update(pretrainSampler.sample(offline, rng));
       if (s % 100 === 0 || s === steps) o.onPretrainProgress?.(s, steps);
     }
   }
+  let offlineViolations = 0;
+  for (let i = 0; i < offline.size; i++) if ((offline.cost[i] ?? 0) > 0) offlineViolations++;
+  const mix: BatchMix = {
+    violationShare: o.mix?.violationShare !== undefined ? o.mix.violationShare : d.violationShare > 0 ? d.violationShare : offline.size > 0 ? offlineViolations / offline.size : null,
+    offlineShare: o.mix?.offlineShare !== undefined ? o.mix.offlineShare : DEFAULT_OFFLINE_SHARE,
+  };
+  const sampler = new MixedBatchSampler(d.batch, mix, offline);
   const pretrainUpdates = learner.updates;
-  let reference = learner.exportOnnx().critic;
+  const startCritic = learner.exportOnnx().critic;
+  let reference = startCritic;
   const maxValidationRows = o.maxValidationRows ?? 50_000;
   // Online episodes are told apart by their id changing between consecutive transitions (one
   // shield streams its episodes in order); each new one gets an ordinal, every 10th is held out.
@@ -133,8 +171,10 @@ export async function createOnlineTrainer(o: OnlineTrainerOptions): Promise<Onli
       return learner.updates - pretrainUpdates;
     },
     get bufferSize() {
-      return buffer.size;
+      return offline.size + buffer.size;
     },
+    mix,
+    takeBatchCounts: () => sampler.takeCounts(),
     get validationRows() {
       return heldOut.rows;
     },
@@ -150,22 +190,28 @@ export async function createOnlineTrainer(o: OnlineTrainerOptions): Promise<Onli
           holdingOut = onlineEpisodes % HOLD_OUT_EVERY === 0 && heldOut.rows < maxValidationRows;
           if (holdingOut) heldKey = nextKey++;
         }
-        if (holdingOut) heldOut.addRow(c, i, heldKey);
-        else buffer.pushRow(c, i);
+        if (holdingOut) heldOut.addRow(c, i, heldKey, 'online');
+        else sampler.noteOnlineRow(buffer, buffer.pushRow(c, i));
       }
       online += c.size;
     },
     async evaluate() {
       const horizon = d.aurocHorizon;
-      const current = await heldOut.evaluate(horizon, (obs, act) => learner.scoreCritic(obs, act));
-      const ref = await heldOut.evaluate(horizon, (obs, act) => learner.scoreCritic(obs, act, reference));
-      return { ...current, reference: ref.auroc };
+      const current = await heldOut.evaluate(horizon, epsRisk, (obs, act) => learner.scoreCritic(obs, act));
+      const ref = await heldOut.evaluate(horizon, epsRisk, (obs, act) => learner.scoreCritic(obs, act, reference));
+      const start = reference === startCritic ? ref : await heldOut.evaluate(horizon, epsRisk, (obs, act) => learner.scoreCritic(obs, act, startCritic));
+      return {
+        ...current.all,
+        reference: ref.all.auroc,
+        offline: { candidate: current.offline, reference: ref.offline, start: start.offline },
+        online: { candidate: current.online, reference: ref.online, start: start.online },
+      };
     },
     acceptCurrent() {
       reference = learner.exportOnnx().critic;
     },
     async update(n) {
-      if (buffer.size === 0) throw new RShieldError('E_DATA', 'no transitions to learn from yet');
+      if (offline.size + buffer.size === 0) throw new RShieldError('E_DATA', 'no transitions to learn from yet');
       for (let i = 0; i < n; i++) last = await learner.update(sampler.sample(buffer, rng));
       return last;
     },
@@ -177,7 +223,7 @@ export async function createOnlineTrainer(o: OnlineTrainerOptions): Promise<Onli
         epsRisk,
         failsafe: Array.from(failsafeAction(o.robot)),
         hysteresis: card?.hysteresis ?? 0,
-        metrics: { onlineUpdates: learner.updates - pretrainUpdates, onlineTransitions: online, bufferSize: buffer.size, criticLoss: last.criticLoss, recoveryLoss: last.recoveryLoss, validationRows: heldOut.rows, ...metrics },
+        metrics: { onlineUpdates: learner.updates - pretrainUpdates, onlineTransitions: online, bufferSize: offline.size + buffer.size, criticLoss: last.criticLoss, recoveryLoss: last.recoveryLoss, validationRows: heldOut.rows, ...metrics },
         training: { engine: 'rshield/nn on onnxruntime-node', mode: 'online', hidden: [...sizes.hidden], startedFrom: o.modelDir ?? 'data', seed: o.seed, normalizer },
       });
     },

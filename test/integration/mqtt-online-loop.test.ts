@@ -37,6 +37,10 @@ void t.test('a new model is trained, signed, swapped and used; telemetry reports
   t.equal(version, 'line-online.1');
   t.equal(trainer.received.length, 64, 'every transition reached the trainer once');
   t.same([trainer.received[0]?.episode, trainer.received[0]?.step], [0, 0]);
+  // a′ of the TD target: the controller's proposal at s′ (0.3), also where the shield executed its recovery action.
+  const withNext = trainer.received.filter((x) => x.nextAct !== undefined);
+  t.ok(withNext.length >= 64 - 4 - node.episodes, `${withNext.length} of 64 rows carry a′ (not the last row of each batch of 16, nor an episode's last)`);
+  t.ok(withNext.every((x) => Math.abs((x.nextAct?.[0] ?? 0) - 0.3) < 1e-6), 'every a′ is the proposal');
 
   await prepared;
   t.equal(shield.modelVersion, 'v0', 'the new model waits for a tick boundary');

@@ -69,6 +69,17 @@ void t.test('evaluate() scores the current weights against the reference on the 
   const accepted = await trainer.evaluate();
   t.equal(accepted.reference, accepted.auroc, 'after acceptCurrent() the current weights are the reference');
 
+  // The gate's two sets apart: D_offline's held-out episodes (all of them so far) and the online ones.
+  t.equal(accepted.offline.candidate.rows, trainer.validationRows);
+  t.equal(accepted.online.candidate.rows, 0);
+  t.ok(accepted.offline.candidate.caught >= 0 && accepted.offline.candidate.caught <= 1, `caught ${accepted.offline.candidate.caught}`);
+  const online = Array.from({ length: 10 }, (_, e) => episode(500 + e, 12)).flat();
+  trainer.addTransitions(TransitionColumns.from(spec.obsDim, spec.actDim, online));
+  const split = await trainer.evaluate();
+  t.equal(split.online.candidate.rows, 12, 'the 10th online episode is scored as an online episode');
+  t.equal(split.online.candidate.positives, 5, 'its last 5 steps lead to its violation');
+  t.equal(split.offline.candidate.rows + split.online.candidate.rows, split.rows, 'the two sets make up the pooled one');
+
   await trainer.exportModel(join(dir, 'v1'), 'nav1-online.1', { auroc: 0.8123 });
   const card = JSON.parse(readFileSync(join(dir, 'v1', 'model.json'), 'utf8')) as { metrics: Record<string, unknown> };
   t.equal(card.metrics.auroc, 0.8123, 'the gate’s metrics go into the card');

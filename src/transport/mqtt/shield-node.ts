@@ -136,6 +136,7 @@ export class ShieldNode<P = unknown> extends EventEmitter<ShieldNodeEvents> {
     if (pending !== undefined) await this.#applySwap(pending);
     const { env, controller, shield } = this.o;
     const proposed = controller.act(this.#obs);
+    if (this.recording) this.#batcher.setNextAct(this.#episode, this.#step, proposed);
     const action = this.armed ? (await shield.decide(this.#obs, proposed)).action : proposed;
     const r = env.step(action);
     if (this.recording) {

@@ -15,6 +15,8 @@ export interface RobotTopics {
   readonly model: string;
   /** Operator commands (JSON). */
   readonly cmd: string;
+  /** Retained JSON status of the companion trainer: counters and the quality gate's last verdict. */
+  readonly trainer: string;
 }
 
 const ROBOT_NAME = /^[A-Za-z0-9_-]{1,64}$/;
@@ -25,7 +27,7 @@ export function robotTopics(robot: string): RobotTopics {
     throw new RShieldError('E_USAGE', `robot name '${robot}' cannot be a topic level (letters, digits, '_' and '-', 1-64 characters)`, { robot });
   }
   const base = `${TOPIC_ROOT}/${robot}`;
-  return { status: `${base}/status`, telemetry: `${base}/telemetry`, transitions: `${base}/transitions`, model: `${base}/model`, cmd: `${base}/cmd` };
+  return { status: `${base}/status`, telemetry: `${base}/telemetry`, transitions: `${base}/transitions`, model: `${base}/model`, cmd: `${base}/cmd`, trainer: `${base}/trainer` };
 }
 
 /** The robot named by a topic under the tree, or undefined for any other topic. */

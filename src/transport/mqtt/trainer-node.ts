@@ -2,13 +2,15 @@
  * The trainer side of the online loop (`rshield trainer`): receives transition batches, runs one
  * critic + recovery update per transition (thesis Algorithm 1, after offline pretraining), and
  * every K updates exports, validates, signs and publishes a new model version — when it passes the
- * quality gate (src/learn/quality-gate.ts): its held-out AUROC is not below the last published one's.
+ * quality gate (src/learn/quality-gate.ts): no worse than the last published version on the
+ * offline violation demos and on the online episodes. Each verdict, with both scores, goes out in
+ * the retained trainer status (`topics.trainer`), so a lab sees why a version was held back.
  */
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import type { TransitionColumnsView } from '../../data/transition-columns.js';
-import { DEFAULT_GATE_TOLERANCE, gateDecision } from '../../learn/quality-gate.js';
+import { DEFAULT_GATE_TOLERANCE, gateDecision, gateVerdict, type GateScores } from '../../learn/quality-gate.js';
 import { readModelDir, storeByHash } from '../../models/model-dir.js';
 import { buildModelMessages } from './model-transfer.js';
 import type { Transport } from '../transport.js';
@@ -27,9 +29,11 @@ export interface OnlineTrainerPort {
   readonly updates: number;
   /**
    * Held-out AUROC of the current weights (and of the reference weights on the same rows, when
-   * the learner keeps them). Without it versions are published ungated.
+   * the learner keeps them), and, when the learner keeps them apart, the scores on the offline
+   * violation demos and on the online episodes: the gate then requires both to hold
+   * (src/learn/quality-gate.ts gateVerdict). Without evaluate() versions are published ungated.
    */
-  evaluate?(): Promise<{ auroc: number; positives: number; rows: number; reference?: number }>;
+  evaluate?(): Promise<{ auroc: number; positives: number; rows: number; reference?: number } & Partial<GateScores>>;
   /** The current weights were published: they become the gate's reference. */
   acceptCurrent?(): void;
 }
@@ -43,6 +47,8 @@ export interface GateRecord {
   readonly rows: number;
   readonly publish: boolean;
   readonly note: string;
+  /** The two held-out sets apart (learners that keep them): each set's scores and verdict. */
+  readonly sets?: { readonly [K in keyof GateScores]: GateScores[K] & { readonly publish: boolean; readonly note: string } };
 }
 
 export interface TrainerNodeOptions {
@@ -164,18 +170,37 @@ export class TrainerNode extends EventEmitter<TrainerNodeEvents> {
       if (this.o.gate !== false && trainer.evaluate !== undefined) {
         const score = await trainer.evaluate();
         const reference = score.reference ?? this.publishedAuroc;
-        const d = gateDecision(score.auroc, reference, this.o.gateTolerance ?? DEFAULT_GATE_TOLERANCE);
-        gate = { version, auroc: score.auroc, reference, positives: score.positives, rows: score.rows, ...d };
+        const tolerance = this.o.gateTolerance ?? DEFAULT_GATE_TOLERANCE;
+        const base = { version, auroc: score.auroc, reference, positives: score.positives, rows: score.rows };
+        if (score.offline !== undefined && score.online !== undefined) {
+          const v = gateVerdict({ offline: score.offline, online: score.online }, tolerance);
+          gate = { ...base, publish: v.publish, note: v.note, sets: { offline: { ...score.offline, ...v.offline }, online: { ...score.online, ...v.online } } };
+        } else {
+          gate = { ...base, ...gateDecision(score.auroc, reference, tolerance) };
+        }
         this.lastGate = gate;
-        if (!d.publish) {
+        if (!gate.publish) {
           this.refused++;
           this.emit('refused', version, gate);
+          await this.publishStatus();
           return undefined;
         }
         this.emit('gated', version, gate);
       }
       const finite = (x: number | undefined): number | null => (x !== undefined && Number.isFinite(x) ? Number(x.toFixed(4)) : null);
-      const metrics = gate === undefined ? undefined : { auroc: finite(gate.auroc), validationPositives: gate.positives, validationTransitions: gate.rows, gateReferenceAuroc: finite(gate.reference) };
+      const sets = gate?.sets;
+      const metrics =
+        gate === undefined
+          ? undefined
+          : {
+              auroc: finite(gate.auroc), validationPositives: gate.positives, validationTransitions: gate.rows, gateReferenceAuroc: finite(gate.reference),
+              ...(sets === undefined
+                ? {}
+                : {
+                    gateOffline: { auroc: finite(sets.offline.candidate.auroc), caught: finite(sets.offline.candidate.caught), positives: sets.offline.candidate.positives, rows: sets.offline.candidate.rows },
+                    gateOnline: { auroc: finite(sets.online.candidate.auroc), caught: finite(sets.online.candidate.caught), positives: sets.online.candidate.positives, rows: sets.online.candidate.rows },
+                  }),
+            };
       await (metrics === undefined ? trainer.exportModel(dir, version) : trainer.exportModel(dir, version, metrics));
       await this.o.validate(dir);
     } catch (err) {
@@ -195,7 +220,23 @@ export class TrainerNode extends EventEmitter<TrainerNodeEvents> {
       if (!Number.isNaN(gate.auroc)) this.publishedAuroc = gate.auroc;
     }
     this.emit('published', version);
+    await this.publishStatus();
     return version;
+  }
+
+  /** The retained trainer status: counters and the gate's last verdict (docs/mqtt.md). */
+  status(): Record<string, unknown> {
+    return {
+      v: 1, robot: this.o.robot, updates: this.o.trainer.updates, transitionsReceived: this.transitionsReceived,
+      published: this.published, refused: this.refused, rejected: this.rejected,
+      // JSON writes an undefined AUROC (NaN) as null.
+      lastGate: this.lastGate ?? null,
+    };
+  }
+
+  private async publishStatus(): Promise<void> {
+    if (!this.o.transport.connected) return;
+    await this.o.transport.publish(this.topics.trainer, JSON.stringify(this.status()), { qos: 1, retain: true }).catch(() => undefined);
   }
 
   private readonly target = {

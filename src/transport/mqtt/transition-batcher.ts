@@ -49,6 +49,21 @@ export class TransitionBatcher {
     return true;
   }
 
+  /**
+   * Gives the last row its a′: the action the controller proposes at that row's s′ (`step` is
+   * the step of s′ in `episode`). The critic's TD target wants the task policy's next action,
+   * not the recovery action the shield may execute there (src/core/episode-runner.ts `nextAct`).
+   * A row already sealed into a sent batch keeps none (the trainer then uses a′ = a).
+   */
+  setNextAct(episode: number, step: number, act: Float32Array): void {
+    const c = this.#columns;
+    const i = c.size - 1;
+    if (i < 0 || c.episode[i] !== episode || c.step[i] !== step - 1) return;
+    const A = this.actDim;
+    for (let k = 0; k < A; k++) c.nextAct[i * A + k] = act[k] ?? 0;
+    c.hasNextAct[i] = 1;
+  }
+
   /** Seals the collected transitions into one wire batch (undefined when empty) and starts a new one. */
   seal(session: number, seq: number): Uint8Array | undefined {
     if (this.#columns.size === 0) return undefined;
