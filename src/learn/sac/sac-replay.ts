@@ -77,11 +77,14 @@ export class SacReplay {
     const S = this.obsDim;
     const A = this.actDim;
     const B = this.batch;
+    // Element loops, not subarray views: a batch allocates nothing.
     for (let b = 0; b < this.batchSize; b++) {
       const r = rng.int(this.#size);
-      B.obs.set(this.#obs.subarray(r * S, r * S + S), b * S);
-      B.next_obs.set(this.#nextObs.subarray(r * S, r * S + S), b * S);
-      B.act.set(this.#act.subarray(r * A, r * A + A), b * A);
+      for (let j = 0; j < S; j++) {
+        B.obs[b * S + j] = this.#obs[r * S + j]!;
+        B.next_obs[b * S + j] = this.#nextObs[r * S + j]!;
+      }
+      for (let j = 0; j < A; j++) B.act[b * A + j] = this.#act[r * A + j]!;
       B.reward[b] = this.#reward[r]!;
       B.mask[b] = this.#mask[r]!;
     }
