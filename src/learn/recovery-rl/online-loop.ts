@@ -100,7 +100,7 @@ export class OnlineLoop implements AlgorithmRun {
   readonly #pending: Pending;
   #episode = 0;
   #steps = 0;
-  /** Last value of the safety weight (ν or λ) used, for the report. */
+  /** The safety weight (ν or λ) of the latest episode or update. */
   weight = 0;
 
   private constructor(
@@ -179,6 +179,7 @@ export class OnlineLoop implements AlgorithmRun {
     let obs = env.reset(episodeSeed(this.spec.seed, ep));
     this.#core?.resetEpisode();
     const weight = this.#weightAt(ep);
+    this.weight = this.#dual?.value ?? weight;
     let ret = 0;
     let violation = false;
     let success = false;

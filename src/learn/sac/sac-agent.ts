@@ -85,8 +85,9 @@ export class SacAgent {
     const alpha = opts.alpha ?? 0.2;
     const lr = opts.lr ?? 3e-4;
     const rng = new Rng(opts.seed);
-    const policyParams = ParamSet.create({ rng: rng.fork() });
-    const qParams = ParamSet.create({ rng: rng.fork() });
+    // Scoped names: the safety critic (q1/…, trunk/…) can sit in the same graphs.
+    const policyParams = ParamSet.create({ rng: rng.fork() }).scope('sac_pi');
+    const qParams = ParamSet.create({ rng: rng.fork() }).scope('sac_q');
 
     const g = new GraphBuilder('sac_step');
     const obs = g.input('obs', [B, S]);
@@ -99,7 +100,7 @@ export class SacAgent {
 
     // Soft Q target (no gradient reaches the policy or the target: only Q's are asked for).
     const next = sacPolicy(g, policyParams, nextObs, n, sizes, g.noise('eps_next', [B, A]));
-    const target = qParams.copy('target');
+    const target = qParams.copy('sac_q_target');
     const qNext = sacCritic(g, target, nextObs, next.action!, n, sizes);
     let r: Tensor = reward;
     let riskMean: Tensor | undefined;
