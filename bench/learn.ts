@@ -30,6 +30,7 @@ let violations = 0;
 let recoverySteps = 0;
 while (loop.steps < warmup) await loop.episode();
 const from = loop.steps;
+const before = { ...loop.time };
 const t1 = performance.now();
 while (loop.steps < from + measure) {
   const r = await loop.episode();
@@ -40,6 +41,7 @@ while (loop.steps < from + measure) {
 }
 const seconds = (performance.now() - t1) / 1000;
 const steps = loop.steps - from;
+const perStep = (k: keyof typeof before): number => Number(((loop.time[k] - before[k]) / steps).toFixed(3));
 await loop.close();
 console.log(JSON.stringify({
   scenario: 'learn',
@@ -54,5 +56,7 @@ console.log(JSON.stringify({
   stepsPerSecond: Number((steps / seconds).toFixed(1)),
   msPerStep: Number(((seconds * 1000) / steps).toFixed(2)),
   targetStepsPerSecond: 100,
+  // Where a step's time goes (ms): the two updates, the task action + shield decision, the robot.
+  msPerStepParts: { sacUpdate: perStep('sacUpdate'), safetyUpdate: perStep('safetyUpdate'), decide: perStep('decide'), env: perStep('env') },
   timed: { successes, violations, recoverySteps },
 }, null, 2));

@@ -100,6 +100,8 @@ export class OnlineLoop implements AlgorithmRun {
   readonly #pending: Pending;
   #episode = 0;
   #steps = 0;
+  /** Milliseconds spent so far in each part of the step (bench/learn reports the shares). */
+  readonly time = { sacUpdate: 0, safetyUpdate: 0, decide: 0, env: 0 };
   /** The safety weight (ν or λ) of the latest episode or update. */
   weight = 0;
 
@@ -188,6 +190,7 @@ export class OnlineLoop implements AlgorithmRun {
     let steps = 0;
     for (let t = 0; t < horizon; t++) {
       await this.#update(weight);
+      const t0 = performance.now();
       await this.#propose(obs);
       let source: 'task' | 'recovery' | 'failsafe' = 'task';
       if (this.#core !== undefined) {
@@ -197,6 +200,7 @@ export class OnlineLoop implements AlgorithmRun {
       } else {
         clampInto(this.#exec, this.#aTask, actLow, actHigh);
       }
+      const t1 = performance.now();
       const r = env.step(this.#exec);
       steps++;
       this.#steps++;
@@ -210,6 +214,8 @@ export class OnlineLoop implements AlgorithmRun {
       const reward = r.reward - (r.violation ? s.rewardPenalty : 0);
       this.#sacBuffer.push(obs, s.relabel ? this.#aTask : this.#exec, reward, r.obs, terminal ? 0 : 1);
       this.#record(obs, r.obs, r.violation ? 1 : 0, terminal, ep, t);
+      this.time.decide += t1 - t0;
+      this.time.env += performance.now() - t1;
       obs = r.obs;
       if (r.done) break;
     }
@@ -222,12 +228,16 @@ export class OnlineLoop implements AlgorithmRun {
     if (this.#sacBuffer.size > this.settings.batch) {
       const w = this.#dual?.value ?? weight;
       this.weight = w;
+      const t0 = performance.now();
       const r = await this.#sac.update(this.#sacBuffer.sample(this.#batchRng), w);
       this.#dual?.update(r.risk);
+      this.time.sacUpdate += performance.now() - t0;
     }
     const safety = this.#safety;
     if (safety !== undefined && this.settings.safetyUpdates && safety.buffer.size > this.settings.batch) {
+      const t0 = performance.now();
       await safety.learner.update(safety.sampler.sample(safety.buffer, this.#batchRng));
+      this.time.safetyUpdate += performance.now() - t0;
     }
   }
 
