@@ -1,6 +1,6 @@
 import t from 'tap';
 import type { EpisodeResult } from '../../src/learn/experiment/algorithm.js';
-import { algorithms, recoveryRl, unconstrained, type LoopOverrides } from '../../src/learn/algorithms/index.js';
+import { algorithms, lagrangian, rcpo, recoveryRl, rewardPenalty, rspo, sqrl, unconstrained, type LoopOverrides } from '../../src/learn/algorithms/index.js';
 import { OnlineLoop } from '../../src/learn/recovery-rl/online-loop.js';
 
 // Small task networks and batches keep each run to a few seconds; the safety critic is the
@@ -65,4 +65,16 @@ void t.test('the registry lists every method once, Recovery RL first', (t) => {
   t.same(algorithms[0]!.ablations, ['no-pretraining', 'no-online', 'no-relabeling', 'offline-size']);
   for (const a of algorithms) t.ok(a.summary.length > 10, `${a.name}: ${a.summary}`);
   t.end();
+});
+
+void t.test('every algorithm runs an episode on the other robots (dvrk-reacher: 3-D actions, maze: the reference's violation share)', async (t) => {
+  for (const robot of ['dvrk-reacher', 'maze']) {
+    for (const make of [recoveryRl, unconstrained, rewardPenalty, lagrangian, sqrl, rspo, rcpo]) {
+      const a = make({ ...quick, startSteps: 10 });
+      const run = await a.start({ robot, algo: a.name, seed: 1, episodes: 1, ablations: [], threads: 1 });
+      const r = await run.episode();
+      await run.close();
+      t.ok(r.steps >= 1 && Number.isFinite(r.return), `${robot} ${a.name}: ${r.steps} steps, return ${r.return.toFixed(2)}`);
+    }
+  }
 });
