@@ -151,12 +151,8 @@ export class SacAgent {
 
   /** One SAC update on `batch`; `riskWeight` is ν (penalty) or λ (shaping) when a risk term is on. */
   async update(batch: SacBatch, riskWeight = 0): Promise<SacUpdateResult> {
-    const f = this.#feeds;
-    f.obs = batch.obs;
-    f.act = batch.act;
-    f.reward = batch.reward;
-    f.next_obs = batch.next_obs;
-    f.mask = batch.mask;
+    // The batch's columns are named after the graph's inputs.
+    const f = Object.assign(this.#feeds, batch);
     if (this.opts.risk !== undefined) {
       this.#weightFeed[0] = riskWeight;
       f.risk_weight = this.#weightFeed;
