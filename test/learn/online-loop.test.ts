@@ -67,7 +67,7 @@ void t.test('the registry lists every method once, Recovery RL first', (t) => {
   t.end();
 });
 
-void t.test('every algorithm runs an episode on the other robots (dvrk-reacher: 3-D actions, maze: the reference's violation share)', async (t) => {
+void t.test('every algorithm runs an episode on the other robots (dvrk-reacher: 3-D actions, maze: a violation share per batch)', async (t) => {
   for (const robot of ['dvrk-reacher', 'maze']) {
     for (const make of [recoveryRl, unconstrained, rewardPenalty, lagrangian, sqrl, rspo, rcpo]) {
       const a = make({ ...quick, startSteps: 10 });
