@@ -12,6 +12,7 @@ import { RShieldError } from '../core/errors.js';
 import type { RecoveryMode } from '../core/recovery-mode.js';
 import { TickLoop, systemTimer } from '../core/tick-loop.js';
 import { createController, createEnv } from '../envs/index.js';
+import { OnnxPolicyController } from '../inference/policy-controller.js';
 import { Shield } from '../inference/shield.js';
 import { exitProcess } from '../inference/watchdog.js';
 import { keyIdOf, parsePublicKey } from '../models/signing.js';
@@ -46,6 +47,8 @@ export interface MqttShieldOptions {
   readonly maxTicks: number;
   readonly batchSize: number;
   readonly seed: number;
+  /** A learned task policy (ONNX, obs → action) to shield instead of the robot's scripted controller. */
+  readonly policyFile?: string | undefined;
 }
 
 /**
@@ -82,7 +85,7 @@ export async function runMqttShield(o: MqttShieldOptions): Promise<number> {
   else console.log(`model updates: ${trust.keys.length > 0 ? `signed by ${trust.keyIds.join(', ')}` : 'no trusted key'}, unsigned ${trust.allowUnsigned ? 'accepted' : 'refused'} (from ${sources.join(', ')})`);
 
   const env = createEnv(robot, { seed });
-  const controller = createController(robot, { seed });
+  const controller = o.policyFile === undefined ? createController(robot, { seed }) : await OnnxPolicyController.load(o.policyFile, env.spec);
   // The shipped model sits in the package (models/R), wherever the command is run from.
   const modelDir = o.modelDir ?? join(packageRoot(), 'models', robot);
   if (o.modelDir === undefined && !existsSync(join(modelDir, 'model.json'))) {
@@ -143,6 +146,7 @@ export async function runMqttShield(o: MqttShieldOptions): Promise<number> {
     if (transport.connected) await Promise.race([node.drained(), new Promise((r) => setTimeout(r, 2000).unref())]);
     await transport.close();
     await shield.close();
+    if (controller instanceof OnnxPolicyController) await controller.close();
     // A model graph stuck for good would make a normal exit wait for its thread forever.
     await exitProcess(0);
   }

@@ -38,6 +38,11 @@ export interface Env {
 
 /** A scripted "existing controller" that proposes actions. */
 export interface Controller {
+  /**
+   * For a controller that needs async inference (an ONNX policy): computes the action for
+   * `obs`, which the next act(obs) returns. Loops that drive such a controller await it first.
+   */
+  prepare?(obs: Float32Array): Promise<void>;
   act(obs: Float32Array): Float32Array;
   /** Starts a new episode (controllers may carry per-episode state). */
   reset(seed?: number): void;

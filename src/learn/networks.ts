@@ -12,12 +12,14 @@ export interface NetworkSizes {
 
 export const defaultSizes: NetworkSizes = { hidden: [256, 256] };
 
-function normalizeObs(g: GraphBuilder, obs: Tensor, n: Normalizer): Tensor {
+/** (s − mean)/σ of the training data (src/learn/normalizer.ts). */
+export function normalizeObs(g: GraphBuilder, obs: Tensor, n: Normalizer): Tensor {
   const d = n.obsMean.length;
   return g.div(g.sub(obs, g.const(n.obsMean, [d])), g.const(n.obsStd, [d]));
 }
 
-function normalizeAct(g: GraphBuilder, act: Tensor, n: Normalizer): Tensor {
+/** Actions from their bounds to [−1, 1]. */
+export function normalizeAct(g: GraphBuilder, act: Tensor, n: Normalizer): Tensor {
   const d = n.actCenter.length;
   return g.div(g.sub(act, g.const(n.actCenter, [d])), g.const(n.actHalfRange, [d]));
 }

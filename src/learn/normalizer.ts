@@ -1,4 +1,4 @@
-import type { Dataset } from '../data/index.js';
+import type { TransitionColumnsView } from '../data/index.js';
 
 /**
  * Input scaling baked into every network: observations are standardised by the training
@@ -13,7 +13,7 @@ export interface Normalizer {
   readonly actHalfRange: number[];
 }
 
-export function normalizerFromData(data: Dataset, actLow: ArrayLike<number>, actHigh: ArrayLike<number>): Normalizer {
+export function normalizerFromData(data: Pick<TransitionColumnsView, 'size' | 'obsDim' | 'obs'>, actLow: ArrayLike<number>, actHigh: ArrayLike<number>): Normalizer {
   const d = data.obsDim;
   const mean = new Array<number>(d).fill(0);
   const sq = new Array<number>(d).fill(0);

@@ -180,6 +180,15 @@ export class SafetyLearner {
     set(this.policyParams, policy, (n) => n, false);
   }
 
+  /**
+   * The live parameter sets (critic, recovery policy) and widths, for graphs that read the
+   * current weights without training them: the online loop's acting graph, the constrained
+   * SAC baselines' safety terms.
+   */
+  get networks(): { readonly critic: ParamSet; readonly policy: ParamSet; readonly sizes: NetworkSizes } {
+    return { critic: this.criticParams, policy: this.policyParams, sizes: this.opts.sizes ?? defaultSizes };
+  }
+
   async release(): Promise<void> {
     await this.criticStep.release();
     await this.recoveryStep.release();

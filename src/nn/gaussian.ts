@@ -20,6 +20,12 @@ export interface GaussianHeadOptions {
   logStd?: 'state' | 'param';
   logStdMin?: number;
   logStdMax?: number;
+  /**
+   * How a state-dependent log σ is kept in [logStdMin, logStdMax]: 'smooth' (default) maps
+   * tanh onto the range; 'clip' clamps as SAC's reference does (log σ starts near 0 whatever
+   * the range, where 'smooth' would start it at the midpoint).
+   */
+  logStdBound?: 'smooth' | 'clip';
   /** Initial log σ of the 'param' variant (default 0). */
   logStdInit?: number;
   /** Per-dimension action scale and offset: a = tanh(u)·scale + bias (defaults 1 and 0). */
@@ -54,7 +60,7 @@ export function gaussianHead(g: GraphBuilder, p: ParamSet, obs: Tensor, opts: Ga
   if ((opts.logStd ?? 'state') === 'state') {
     // Smooth bound: lo + (hi − lo)·(tanh(l) + 1)/2 keeps gradients alive at the limits.
     const l = linear(g, p.scope('log_std'), h, A, { init });
-    logStd = g.add(g.mul(g.add(g.tanh(l), 1), 0.5 * (hi - lo)), lo);
+    logStd = opts.logStdBound === 'clip' ? g.clip(l, lo, hi) : g.add(g.mul(g.add(g.tanh(l), 1), 0.5 * (hi - lo)), lo);
   } else {
     logStd = g.clip(g.use(p.get('log_std', [A], { kind: 'const', value: opts.logStdInit ?? 0 })), lo, hi);
   }

@@ -15,6 +15,8 @@ With the broker down, shielding goes on and transitions wait in the spool.
   --sim                run the simulated robot in-process (required: ROS 2 robots use the ros2 launch files)
   --broker URL         mqtt://host:port
   --username U         broker user (or RSHIELD_MQTT_USERNAME); password from RSHIELD_MQTT_PASSWORD
+  --policy FILE.onnx   shield this learned task policy (obs [N, obsDim] → action [N, actDim],
+                       e.g. a SAC policy, docs/learning.md) instead of the scripted controller
   --models DIR         model to start with (default: the model shipped for R, models/R in the package)
   --profile P          robot profile, name or YAML path (default: hardware/sim/R.yaml); its
                        models.trustedKeys and models.allowUnsigned add to the two options below
@@ -46,6 +48,7 @@ export async function run(argv: string[]): Promise<number> {
     robot: { type: 'string' },
     sim: { type: 'boolean' },
     models: { type: 'string' },
+    policy: { type: 'string' },
     recovery: { type: 'string' },
     profile: { type: 'string' },
     'trust-key': { type: 'string', multiple: true },
@@ -85,6 +88,7 @@ export async function run(argv: string[]): Promise<number> {
     robot, broker, seed, batchSize, spoolMax, maxTicks, rateHz: rate, deadlineUs,
     requireSigned: values['require-signed'] === true,
     modelDir: stringOption(values, 'models'),
+    policyFile: stringOption(values, 'policy'),
     recovery,
     profile: stringOption(values, 'profile'),
     trustKeyFiles: stringsOption(values, 'trust-key'),

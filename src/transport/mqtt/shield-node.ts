@@ -135,6 +135,7 @@ export class ShieldNode<P = unknown> extends EventEmitter<ShieldNodeEvents> {
     const pending = this.#pendingSwap;
     if (pending !== undefined) await this.#applySwap(pending);
     const { env, controller, shield } = this.o;
+    if (controller.prepare !== undefined) await controller.prepare(this.#obs);
     const proposed = controller.act(this.#obs);
     if (this.recording) this.#batcher.setNextAct(this.#episode, this.#step, proposed);
     const action = this.armed ? (await shield.decide(this.#obs, proposed)).action : proposed;

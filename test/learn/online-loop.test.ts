@@ -1,0 +1,80 @@
+import t from 'tap';
+import type { EpisodeResult } from '../../src/learn/experiment/algorithm.js';
+import { algorithms, lagrangian, rcpo, recoveryRl, rewardPenalty, rspo, sqrl, unconstrained, type LoopOverrides } from '../../src/learn/algorithms/index.js';
+import { OnlineLoop } from '../../src/learn/recovery-rl/online-loop.js';
+
+// Small task networks and batches keep each run to a few seconds; the safety critic is the
+// shipped nav1 model (2×256), pretrained on nav1's D_offline, as in the comparison.
+const quick: LoopOverrides = { sacSizes: { hidden: [32, 32] }, batch: 32 };
+const spec = (algo: string, episodes: number, ablations: string[] = []) => ({ robot: 'nav1', algo, seed: 3, episodes, ablations, threads: 1 });
+
+async function runAll(a: ReturnType<typeof recoveryRl>, episodes: number, ablations: string[] = []): Promise<EpisodeResult[]> {
+  const run = await a.start(spec(a.name, episodes, ablations));
+  const out: EpisodeResult[] = [];
+  try {
+    for (let i = 0; i < episodes; i++) out.push(await run.episode());
+  } finally {
+    await run.close();
+  }
+  return out;
+}
+
+const count = (rs: readonly EpisodeResult[], f: (r: EpisodeResult) => boolean): number => rs.filter(f).length;
+
+void t.test('under the shield SAC explores nav1 with fewer violations than SAC alone, on the same seeds', async (t) => {
+  const alone = await runAll(unconstrained(quick), 6);
+  const shielded = await runAll(recoveryRl(quick), 6);
+  const v0 = count(alone, (r) => r.violation);
+  const v1 = count(shielded, (r) => r.violation);
+  t.ok(v0 >= 2, `SAC alone violates in ${v0} of 6 episodes`);
+  t.ok(v1 < v0, `shielded: ${v1} violating episodes`);
+  const rec = shielded.reduce((n, r) => n + r.recoverySteps, 0);
+  t.ok(rec > 0, `π_rec acted on ${rec} steps`);
+  t.equal(alone.reduce((n, r) => n + r.recoverySteps, 0), 0, 'SAC alone is never overridden');
+  for (const r of shielded) {
+    t.ok(r.steps >= 1 && r.steps <= 100, `episode ${r.episode}: ${r.steps} steps`);
+    if (r.recoveryViolation) t.ok(r.violation, 'a recovery violation is a violation');
+  }
+});
+
+void t.test('a seed reproduces a run bit for bit', async (t) => {
+  const a = await runAll(recoveryRl(quick), 2);
+  const b = await runAll(recoveryRl(quick), 2);
+  t.same(b, a);
+  t.ok(a.some((r) => r.return !== 0), 'episodes have returns');
+});
+
+void t.test('ablations: offline-size pretrains a critic on the first N transitions; unknown ones are refused by name', async (t) => {
+  const a = recoveryRl({ ...quick, safetySizes: { hidden: [32, 32] }, pretrainSteps: 50 });
+  const run = await a.start(spec('recovery-rl', 1, ['offline-size=500']));
+  t.teardown(() => run.close());
+  t.ok(run instanceof OnlineLoop);
+  t.equal((run as OnlineLoop).criticOrigin, 'pretrained');
+  const fresh = await recoveryRl(quick).start(spec('recovery-rl', 1, ['no-pretraining', 'no-relabeling', 'no-online']));
+  t.equal((fresh as OnlineLoop).criticOrigin, 'fresh');
+  const r = await fresh.episode();
+  t.ok(r.steps > 0);
+  await fresh.close();
+  await t.rejects(recoveryRl(quick).start(spec('recovery-rl', 1, ['offline-size=lots'])), /offline-size needs an integer/);
+  await t.rejects(recoveryRl(quick).start(spec('recovery-rl', 1, ['no-brakes'])), /recovery-rl has no ablation 'no-brakes'/);
+  await t.rejects(unconstrained(quick).start(spec('unconstrained', 1, ['no-online'])), /unconstrained has no ablation 'no-online' \(known: none\)/);
+});
+
+void t.test('the registry lists every method once, Recovery RL first', (t) => {
+  t.same(algorithms.map((a) => a.name), ['recovery-rl', 'unconstrained', 'rp', 'lr', 'sqrl', 'rspo', 'rcpo']);
+  t.same(algorithms[0]!.ablations, ['no-pretraining', 'no-online', 'no-relabeling', 'offline-size']);
+  for (const a of algorithms) t.ok(a.summary.length > 10, `${a.name}: ${a.summary}`);
+  t.end();
+});
+
+void t.test('every algorithm runs an episode on the other robots (dvrk-reacher: 3-D actions, maze: a violation share per batch)', async (t) => {
+  for (const robot of ['dvrk-reacher', 'maze']) {
+    for (const make of [recoveryRl, unconstrained, rewardPenalty, lagrangian, sqrl, rspo, rcpo]) {
+      const a = make({ ...quick, startSteps: 10 });
+      const run = await a.start({ robot, algo: a.name, seed: 1, episodes: 1, ablations: [], threads: 1 });
+      const r = await run.episode();
+      await run.close();
+      t.ok(r.steps >= 1 && Number.isFinite(r.return), `${robot} ${a.name}: ${r.steps} steps, return ${r.return.toFixed(2)}`);
+    }
+  }
+});
