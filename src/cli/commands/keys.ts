@@ -4,15 +4,20 @@ import { RShieldError } from '../../core/errors.js';
 import { generateSigningKeys } from '../../models/signing.js';
 import { parseCommandArgs, stringOption } from '../args.js';
 
-const HELP = `usage: rshield keys generate --out DIR [--force]
+const HELP = `usage: rshield keys generate --out DIR [--name NAME] [--force]
 
-Makes an Ed25519 key pair for signing models: DIR/trainer.key (private, mode 0600; give it to
-\`rshield trainer --key\`) and DIR/trainer.pub (public; give it to \`rshield run --trust-key\`).
-Prints the key id that signed announcements carry.`;
+Makes an Ed25519 key pair: DIR/NAME.key (private, mode 0600) and DIR/NAME.pub (public).
+NAME trainer (default) signs models: give the .key to \`rshield trainer --key\` and the .pub to
+\`rshield run --trust-key\`. NAME operator signs commands: the .key to \`rshield cmd --key\`, the
+.pub to \`rshield run --operator-key\` (or commands.trustedKeys in the profile). Keep the two
+apart: a trainer key cannot disarm a shield, an operator key cannot publish a model.
+Prints the key id that signed messages carry.`;
+
+const KEY_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** `rshield keys generate`: an Ed25519 key pair for model signing. */
 export async function keys(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs('keys', argv, { out: { type: 'string' }, force: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } });
+  const { values, positionals } = parseCommandArgs('keys', argv, { out: { type: 'string' }, name: { type: 'string' }, force: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } });
   if (values.help === true) {
     console.log(HELP);
     return 0;
@@ -20,8 +25,10 @@ export async function keys(argv: string[]): Promise<number> {
   if (positionals[0] !== 'generate' || positionals.length !== 1) throw new RShieldError('E_USAGE', `expected 'rshield keys generate --out DIR', got '${positionals.join(' ')}'`);
   const out = stringOption(values, 'out');
   if (out === undefined) throw new RShieldError('E_USAGE', '--out DIR is required (see rshield keys --help)');
-  const keyPath = join(out, 'trainer.key');
-  const pubPath = join(out, 'trainer.pub');
+  const name = stringOption(values, 'name') ?? 'trainer';
+  if (!KEY_NAME.test(name)) throw new RShieldError('E_USAGE', `--name must be letters, digits, '_' or '-' (1-64), got '${name}'`, { option: 'name' });
+  const keyPath = join(out, `${name}.key`);
+  const pubPath = join(out, `${name}.pub`);
   if (values.force !== true) {
     for (const p of [keyPath, pubPath]) {
       if (await stat(p).then(() => true, () => false)) throw new RShieldError('E_IO', `${p} exists; pass --force to replace it`, { path: p });

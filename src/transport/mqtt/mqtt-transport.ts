@@ -49,8 +49,10 @@ export class MqttTransport implements Transport {
     client.on('error', (err) => {
       this.lastErr = err;
     });
-    client.on('message', (topic, payload) => {
-      for (const h of this.handlers) if (topicMatches(h.filter, topic)) h.handler(topic, payload);
+    client.on('message', (topic, payload, packet) => {
+      // MQTT 3.1.1 §3.3.1.3: the flag is set only on a stored message sent because of a new subscription.
+      const info = { retained: packet.retain };
+      for (const h of this.handlers) if (topicMatches(h.filter, topic)) h.handler(topic, payload, info);
     });
   }
 
