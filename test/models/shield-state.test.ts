@@ -28,7 +28,7 @@ void t.test('a failed write keeps the previous state whole', async (t) => {
   t.equal(s.writeFailures, 1);
   t.match(s.lastWriteError, new RegExp(`cannot write ${join(dir, STATE_FILE).replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: EACCES`));
   await chmod(dir, 0o700);
-  t.equal(JSON.parse(await readFile(join(dir, STATE_FILE), 'utf8')).modelSequence, 7, 'still the last whole state');
+  t.equal((JSON.parse(await readFile(join(dir, STATE_FILE), 'utf8')) as { modelSequence: number }).modelSequence, 7, 'still the last whole state');
 });
 
 void t.test('refused: a folder others may write, a corrupt file, another robot\'s state', async (t) => {

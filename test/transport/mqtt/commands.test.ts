@@ -59,7 +59,7 @@ void t.test('commands on a real broker', async (t) => {
     s.node.publishTelemetry();
     await watcher.subscribe(topics.telemetry, (tp, p) => view.handle(tp, p));
     s.timers.fire();
-    await new Promise<void>((resolve) => watcher.subscribe(topics.telemetry, (_tp, p) => (parseJsonPayload(telemetryPayload, p).ok ? resolve() : undefined)));
+    await new Promise<void>((resolve) => void watcher.subscribe(topics.telemetry, (_tp, p) => (parseJsonPayload(telemetryPayload, p).ok ? resolve() : undefined)));
     view.handle(topics.status, Buffer.from(JSON.stringify(s.node.status())));
     t.match(view.rows()[0], { armed: true, commandsRefused: 2, armedBy: `key ${operator.keyId}, id op-2` }, 'rshield status shows them');
   });

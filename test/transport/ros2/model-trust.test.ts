@@ -53,7 +53,7 @@ void t.test('signed with rshield keys sign and trusted by the profile, it runs; 
   t.equal(last.get('armed'), 'yes (lifecycle active)');
   t.equal(last.get('arm_changes'), '1');
   t.match(last.get('last_arm_change'), /^active: /);
-  node!.node.deactivate();
+  node.node.deactivate();
   await rcl.ros.advance(1100);
   t.ok(lines.some((l) => /^rshield: lifecycle inactive \(deactivate\): holding/.test(l)), 'deactivation logged');
   const after = new Map((diagnostics.at(-1) ?? []).map((v) => [v.key, v.value]));
