@@ -329,8 +329,11 @@ export class ShieldNode<P = unknown> extends EventEmitter<ShieldNodeEvents> {
     this.#draining = (async () => {
       try {
         for (;;) {
-          const sent = await spool.drain((b) => transport.publish(this.topics.transitions, b, { qos: 1 }), () => transport.connected);
-          this.batchesSent += sent;
+          // Counted as each is acknowledged: with batches coming in as fast as they go out, a drain may not return for long.
+          const sent = await spool.drain(async (b) => {
+            await transport.publish(this.topics.transitions, b, { qos: 1 });
+            this.batchesSent++;
+          }, () => transport.connected);
           if (sent > 0) this.emit('sent', sent);
           if (sent === 0 || !transport.connected || spool.pending === 0) break;
         }
