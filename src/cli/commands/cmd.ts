@@ -54,13 +54,7 @@ export async function cmd(argv: string[]): Promise<number> {
   const broker = brokerOptions('cmd', values);
   const transport = MqttTransport.connect({ ...broker, reconnectPeriodMs: 500 });
   try {
-    let giveUp: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([
-      transport.waitConnected(),
-      new Promise((_, reject) => {
-        giveUp = setTimeout(() => reject(new RShieldError('E_TRANSPORT', `no connection to ${broker.url} within 5 s${transport.lastError !== undefined ? `: ${transport.lastError.message}` : ''}`)), 5000);
-      }),
-    ]).finally(() => clearTimeout(giveUp));
+    await transport.waitConnectedWithin(5000, broker.url);
     // Signed once connected, so the freshness window starts when the command can leave.
     const payload: CmdPayload = signedCommandPayload(key, { robot, cmd: command as CmdPayload['cmd'], id }, Date.now());
     await transport.publish(topic, JSON.stringify(payload), { qos: 1, retain: false });

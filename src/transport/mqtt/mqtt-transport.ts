@@ -106,6 +106,17 @@ export class MqttTransport implements Transport {
     });
   }
 
+  /** waitConnected, or E_TRANSPORT naming `url` (and mqtt.js's last error) after `ms`: for one-shot commands. */
+  async waitConnectedWithin(ms: number, url: string): Promise<void> {
+    let giveUp: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      this.waitConnected(),
+      new Promise((_, reject) => {
+        giveUp = setTimeout(() => reject(new RShieldError('E_TRANSPORT', `no connection to ${url} within ${ms / 1000} s${this.lastErr !== undefined ? `: ${this.lastErr.message}` : ''}`)), ms);
+      }),
+    ]).finally(() => clearTimeout(giveUp));
+  }
+
   async publish(topic: string, payload: Uint8Array | string, options: PublishOptions = {}): Promise<void> {
     try {
       await this.client.publishAsync(topic, typeof payload === 'string' ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength), {
