@@ -76,11 +76,11 @@ export interface ShieldSetup {
   timers: ManualTimers;
 }
 
-export async function shieldNode(t: Teardown, url: string, o: { allowUnsigned?: boolean; batchSize?: number; trusted?: string[]; spoolFs?: SpoolFs; commands?: CommandGuard } = {}): Promise<ShieldSetup> {
+export async function shieldNode(t: Teardown, url: string, o: { allowUnsigned?: boolean; batchSize?: number; trusted?: string[]; spoolFs?: SpoolFs; commands?: CommandGuard; shield?: FakeShield } = {}): Promise<ShieldSetup> {
   const dir = await tempDir(t, 'rshield-shield-');
   const transport = client(t, url, { clientId: `shield-${process.pid}-${Math.floor(Math.random() * 1e9)}`, will: { topic: topics.status, payload: offlineStatus(ROBOT), retain: true, qos: 1 } });
   const spool = await TransitionSpool.open({ dir: join(dir, 'spool'), maxBatches: 10_000, maxBytes: 1e9, ...(o.spoolFs !== undefined ? { fs: o.spoolFs } : {}) });
-  const shield = new FakeShield();
+  const shield = o.shield ?? new FakeShield();
   const timers = new ManualTimers();
   const receiver = new ModelReceiver({
     robot: ROBOT,
