@@ -34,7 +34,7 @@ export { loadRobotProfile, parseRobotProfile, type RobotProfile } from './config
 export { readRosBagDataset } from './transport/ros2/bag-dataset.js';
 export { loadModelTrust, profileModelTrust, mergeModelTrust, type ModelTrust } from './models/trust.js';
 export { MqttTransport, type MqttTransportOptions } from './transport/mqtt/mqtt-transport.js';
-export type { Transport, PublishOptions, MessageHandler } from './transport/transport.js';
+export type { Transport, PublishOptions, MessageHandler, MessageInfo } from './transport/transport.js';
 export { ShieldNode, type ShieldNodeOptions } from './transport/mqtt/shield-node.js';
 export { TrainerNode, type TrainerNodeOptions, type OnlineTrainerPort } from './transport/mqtt/trainer-node.js';
 export { robotTopics, type RobotTopics } from './transport/mqtt/topics.js';

@@ -4,7 +4,6 @@
  * receiver, the broker connection and the ShieldNode, paced by the core tick loop.
  */
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { systemClock } from '../core/clock.js';
@@ -15,8 +14,10 @@ import { createController, createEnv } from '../envs/index.js';
 import { OnnxPolicyController } from '../inference/policy-controller.js';
 import { Shield } from '../inference/shield.js';
 import { exitProcess } from '../inference/watchdog.js';
-import { keyIdOf, parsePublicKey } from '../models/signing.js';
-import { loadModelTrust, mergeModelTrust } from '../models/trust.js';
+import { CommandGuard } from '../models/command-guard.js';
+import { ShieldState, defaultStateDir } from '../models/shield-state.js';
+import { keyIdOf } from '../models/signing.js';
+import { loadModelTrust, mergeModelTrust, profileOperatorKeys, readPublicKeyFiles, uniqueKeys } from '../models/trust.js';
 import { packageRoot } from '../config/profile.js';
 import { ModelReceiver } from '../transport/mqtt/model-transfer.js';
 import type { BrokerOptions } from '../transport/mqtt/connect-options.js';
@@ -34,7 +35,11 @@ export interface MqttShieldOptions {
   /** Profile name or YAML path; default hardware/sim/R.yaml when shipped. */
   readonly profile?: string | undefined;
   readonly trustKeyFiles: readonly string[];
+  /** Public keys of the operators whose signed commands are obeyed (beside the profile's commands.trustedKeys). */
+  readonly operatorKeyFiles: readonly string[];
   readonly allowUnsigned: boolean;
+  /** Where the newest model sequence and recent command nonces survive restarts (default: defaultStateDir(robot)). */
+  readonly stateDir?: string | undefined;
   readonly modelStore?: string | undefined;
   readonly spoolDir?: string | undefined;
   readonly spoolMax: number;
@@ -69,15 +74,12 @@ function simProfileTrust(robot: string, given: string | undefined): ReturnType<t
 export async function runMqttShield(o: MqttShieldOptions): Promise<number> {
   const { robot, broker, seed, batchSize } = o;
   const topics = robotTopics(robot);
-  const fromArgs = await Promise.all(
-    o.trustKeyFiles.map(async (f) => {
-      const pem = await readFile(f, 'utf8').catch((err: Error) => {
-        throw new RShieldError('E_IO', `cannot read --trust-key ${f}: ${err.message}`, { path: f });
-      });
-      return parsePublicKey(pem, f);
-    }),
-  );
+  const fromArgs = await readPublicKeyFiles('--trust-key', o.trustKeyFiles);
   const fromProfile = simProfileTrust(robot, o.profile);
+  const operatorKeys = uniqueKeys(fromProfile ? profileOperatorKeys(fromProfile.profile, fromProfile.file) : [], await readPublicKeyFiles('--operator-key', o.operatorKeyFiles));
+  if (operatorKeys.length === 0) console.log('commands: disabled (no --operator-key, no commands.trustedKeys in the profile): arm/disarm and recording commands are refused');
+  else console.log(`commands: signed by ${operatorKeys.map(keyIdOf).join(', ')}; retained, stale and replayed ones refused`);
+  const state = await ShieldState.open(o.stateDir ?? defaultStateDir(robot), robot);
   const flagUnsigned = o.allowUnsigned;
   const trust = mergeModelTrust(...(fromProfile ? [fromProfile.trust] : []), { keys: fromArgs, keyIds: fromArgs.map(keyIdOf), allowUnsigned: flagUnsigned });
   const sources = [fromProfile ? `profile ${fromProfile.file}` : '', fromArgs.length > 0 ? '--trust-key' : '', flagUnsigned ? '--allow-unsigned' : ''].filter((x) => x !== '');
@@ -106,14 +108,30 @@ export async function runMqttShield(o: MqttShieldOptions): Promise<number> {
     actDim: env.spec.actDim,
     trustedKeys: trust.keys,
     allowUnsigned: trust.allowUnsigned,
+    // The newest sequence outlives the process: a version older than one accepted before a restart stays refused.
+    startSequence: state.data.modelSequence,
+    ...(state.data.modelVersion !== '' ? { startVersion: state.data.modelVersion } : {}),
+    onAccepted: (sequence, version) => void state.update({ modelSequence: sequence, modelVersion: version }),
     stagingDir: join(spoolDir, '..', `rshield-models-${robot}-${process.pid}`),
     ...(o.modelStore !== undefined ? { storeDir: o.modelStore } : {}),
   });
   const transport = MqttTransport.connect({ ...broker, clientId: `rshield-shield-${robot}-${process.pid}`, will: { topic: topics.status, payload: offlineStatus(robot), retain: true, qos: 1 } });
-  const node = new ShieldNode({ robot, env, controller, shield, transport, spool, receiver, batchSize, seed });
+  const commands = new CommandGuard({
+    robot, operatorKeys, now: Date.now,
+    seen: state.data.commandNonces,
+    remember: (seen) => void state.update({ commandNonces: [...seen] }),
+  });
+  const node = new ShieldNode({ robot, env, controller, shield, transport, spool, receiver, batchSize, seed, commands });
   node.on('swapped', (v) => console.log(`model ${v} swapped in`));
+  node.on('armChanged', (armed, by) => console.log(`${armed ? 'armed' : 'DISARMED: the controller drives the robot unshielded'} (${by})`));
+  let refusalsLogged = 0;
+  node.on('cmdRefused', (_why, reason) => {
+    // Said a few times, then only counted (status, telemetry): a flood must not flood the log.
+    if (++refusalsLogged <= 5) console.warn(`${reason}${refusalsLogged === 5 ? ' (further refusals counted only)' : ''}`);
+  });
   node.on('swapFailed', (v, why) => console.warn(`model ${v} refused: ${why}`));
   await node.start();
+  console.log(`state ${state.file} (newest model sequence ${state.data.modelSequence})`);
   console.log(`shielding ${robot} (model ${shield.modelVersion}, ${shield.provider}${shield.recoveryMode === 'policy' ? '' : `, ${shield.recoveryMode} recovery`}) at ${o.rateHz} Hz; broker ${broker.url}; spool ${spoolDir}`);
 
   // Paced on an absolute grid; a late tick skips its missed slots instead of bursting to catch up.
@@ -147,6 +165,8 @@ export async function runMqttShield(o: MqttShieldOptions): Promise<number> {
     await transport.close();
     await shield.close();
     if (controller instanceof OnnxPolicyController) await controller.close();
+    await state.flushed();
+    if (state.lastWriteError !== undefined) console.warn(`state not saved: ${state.lastWriteError}`);
     // A model graph stuck for good would make a normal exit wait for its thread forever.
     await exitProcess(0);
   }

@@ -1,6 +1,10 @@
 import type { Clock } from '../core/clock.js';
 import { RShieldError } from '../core/errors.js';
 import { PassThroughShield } from '../core/shield-port.js';
+import { resolveProfilePath } from '../config/profile.js';
+import { CommandGuard } from '../models/command-guard.js';
+import { profileOperatorKeys, readPublicKeyFiles, uniqueKeys } from '../models/trust.js';
+import { keyIdOf } from '../models/signing.js';
 import { EpisodeCommands } from '../transport/mqtt/episode-commands.js';
 import type { BrokerOptions } from '../transport/mqtt/connect-options.js';
 import { openDemoRecording, type DemoRecording } from '../transport/ros2/open-demo-recording.js';
@@ -28,6 +32,8 @@ export interface RunRecordOptions {
   readonly autostart?: boolean;
   /** Also take record-start / record-stop from rshield/v1/<profile name>/cmd on this broker. */
   readonly broker?: BrokerOptions;
+  /** Public keys of the operators whose signed record-start / record-stop are obeyed (beside the profile's commands.trustedKeys). */
+  readonly operatorKeyFiles?: readonly string[];
   readonly signal?: AbortSignal;
   readonly clock?: Clock;
   readonly onStarted?: (session: RecordSession) => void;
@@ -45,6 +51,7 @@ export interface RunRecordOptions {
 export async function runRecord(opts: RunRecordOptions): Promise<number> {
   const log = opts.log ?? ((line: string) => console.error(`rshield record: ${line}`));
   let transport: Transport | undefined;
+  const extraOperatorKeys = await readPublicKeyFiles('--operator-key', opts.operatorKeyFiles ?? []);
   if (opts.broker !== undefined) {
     // Loaded only with --broker: a plain ROS recording needs no MQTT client.
     const { MqttTransport } = await import('../transport/mqtt/mqtt-transport.js');
@@ -75,11 +82,17 @@ export async function runRecord(opts: RunRecordOptions): Promise<number> {
         recording = rec;
         log(`writing ${params.record_out}`);
         if (transport !== undefined) {
-          const cmds = new EpisodeCommands({ transport, robot: p.name, onEpisode: (c) => rec.tap.onEpisode(c), log });
+          const operatorKeys = uniqueKeys(profileOperatorKeys(p, resolveProfilePath(params.profile)), extraOperatorKeys);
+          const guard = new CommandGuard({ robot: p.name, operatorKeys, now: Date.now });
+          const cmds = new EpisodeCommands({ transport, robot: p.name, onEpisode: (c) => rec.tap.onEpisode(c), guard, log });
           commands = cmds;
           subscribed = cmds.start();
           subscribed.catch((err: unknown) => log(`cannot subscribe to ${cmds.topic}: ${err instanceof Error ? err.message : String(err)}`));
-          log(`episodes also from MQTT ${cmds.topic} (record-start / record-stop)`);
+          log(
+            operatorKeys.length > 0
+              ? `episodes also from MQTT ${cmds.topic} (record-start / record-stop signed by ${operatorKeys.map(keyIdOf).join(', ')})`
+              : `MQTT ${cmds.topic}: commands disabled, no operator key (--operator-key, or commands.trustedKeys in the profile)`,
+          );
         }
         return rec.tap;
       },

@@ -1,4 +1,5 @@
-import { loadRobotProfile, type RobotProfile } from '../config/profile.js';
+import { loadRobotProfile, resolveProfilePath, type RobotProfile } from '../config/profile.js';
+import { profileModelTrust } from '../models/trust.js';
 import type { RosParams } from '../config/ros-params.js';
 import type { Clock } from '../core/clock.js';
 import { RShieldError } from '../core/errors.js';
@@ -42,7 +43,11 @@ async function loadShield(params: RosParams, profile: RobotProfile): Promise<Clo
   }
   // Imported here so that record and sim never load ONNX Runtime.
   const { Shield, deadlineForRate } = await import('../inference/shield.js');
+  // As on the MQTT path: a real arm runs only a model signed by a key its profile trusts.
+  const requireSigned = params.require_signed || profile.kind !== 'sim';
+  const keys = profileModelTrust(profile, resolveProfilePath(params.profile)).keys;
   return Shield.load({
+    trust: { requireSigned, keys },
     modelDir: params.model_dir,
     robot: profile.env,
     // The watchdog's deadline, from the profile's tick: a decision later than half a tick is hold.
@@ -81,6 +86,7 @@ export async function runRos2Shield(opts: RunRos2ShieldOptions = {}): Promise<nu
       },
       ...(opts.clock ? { clock: opts.clock } : {}),
       ...(opts.makeTap ? { tap: opts.makeTap(profile, params) } : {}),
+      log,
     });
     const stopped = untilStopped(rcl, opts.signal);
     node.spin();

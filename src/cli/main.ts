@@ -18,6 +18,7 @@ const commands: Record<string, CommandEntry> = {
   run: { summary: 'run the shield (simulated robot or ROS 2) with MQTT telemetry', load: async () => (await import('./commands/run.js')).run },
   trainer: { summary: 'companion trainer: learn online from streamed transitions, publish signed models', load: async () => (await import('./commands/trainer.js')).trainer },
   keys: { summary: 'generate an Ed25519 key pair for signing models', load: async () => (await import('./commands/keys.js')).keys },
+  cmd: { summary: 'send a signed operator command (arm, disarm, record-start, record-stop) to a shield', load: async () => (await import('./commands/cmd.js')).cmd },
   status: { summary: 'live view of the shields on an MQTT broker', load: async () => (await import('./commands/status.js')).status },
   sim: { summary: 'serve a simulated robot over ROS 2 with the dVRK topic names', load: async () => (await import('./commands/sim.js')).sim },
   record: { summary: 'record demos: pass-through shield with hard limits, MCAP output', load: async () => (await import('./commands/record.js')).record },

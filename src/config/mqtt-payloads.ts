@@ -23,6 +23,12 @@ export const statusPayload = z.discriminatedUnion('state', [
     lastSwapError: z.string().max(1000).optional(),
     /** Set once the transition spool hit a disk error and stopped writing (shielding goes on). */
     diskError: z.string().max(1000).optional(),
+    /** When `armed` last changed (ms), and by which command: key id and the operator's id. */
+    armedChangedAt: z.number().optional(),
+    armedBy: z.string().max(200).optional(),
+    /** Commands refused (retained, unsigned, unknown key, stale, replayed, over the rate, ...). */
+    commandsRefused: count.optional(),
+    lastCommandRefusal: z.string().max(1000).optional(),
   }),
   z.object({ v: z.literal(1), state: z.literal('offline'), robot: robotName }),
 ]);
@@ -47,14 +53,31 @@ export const telemetryPayload = z.object({
   transitionsSpooled: count,
   transitionsDropped: count,
   invalidMessages: count,
+  /** Commands refused by the command guard (cumulative). */
+  commandsRefused: count.optional(),
+  /** The inference watchdog (docs/shield.md "Watchdog"), cumulative over swaps; absent in-thread. */
+  watchdog: z.object({ late: count, busy: count, replacements: count, stuck: z.boolean() }).optional(),
 });
 export type TelemetryPayload = z.infer<typeof telemetryPayload>;
 
-/** `cmd`: operator commands. `id` lets an operator match the change in the next status. */
+/**
+ * `cmd`: operator commands, signed by a trusted operator key (src/models/command-signing.ts):
+ * robot, issuedAt (wall-clock ms) and nonce are inside the signed text, so a captured command
+ * cannot be replayed or sent to another robot. The signing fields are optional here so that an
+ * unsigned command is refused by the command guard with that reason, not as malformed.
+ * `id` lets an operator match the change in the next status.
+ */
 export const cmdPayload = z.object({
   v: z.literal(1),
   cmd: z.enum(['arm', 'disarm', 'record-start', 'record-stop']),
   id: z.string().max(64).optional(),
+  robot: robotName.optional(),
+  issuedAt: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).optional(),
+  nonce: z.string().regex(/^[0-9a-f]{16,64}$/, 'expected 16-64 lowercase hex digits').optional(),
+  /** sha256 (hex, first 16) of the operator's SPKI public key. */
+  keyId: z.string().regex(/^[0-9a-f]{16}$/).optional(),
+  /** Ed25519 signature (base64) over the command signing message. */
+  signature: z.string().max(200).optional(),
 });
 export type CmdPayload = z.infer<typeof cmdPayload>;
 

@@ -108,6 +108,13 @@ export const robotProfileSchema = z
         allowUnsigned: z.boolean().default(false),
       })
       .optional(),
+    /** Who may send arm/disarm and recording commands (docs/mqtt.md "Commands"); none: commands are disabled. */
+    commands: z
+      .strictObject({
+        /** Ed25519 public keys of the operators, written like models.trustedKeys. */
+        trustedKeys: z.array(z.string().min(1)).default([]),
+      })
+      .optional(),
   })
   .superRefine((p, ctx) => {
     if (p.kind !== 'sim') {

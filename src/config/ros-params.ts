@@ -25,6 +25,8 @@ export const rosParamsSchema = z.strictObject({
   provider: z.enum(['cpu', 'cuda']),
   /** MCAP output of `rshield record`; '' = none. */
   record_out: z.string(),
+  /** Refuse a model_dir without a model.sig.json signed by a key of the profile's models.trustedKeys; always on for hardware profiles. */
+  require_signed: z.boolean(),
 });
 
 export type RosParams = z.output<typeof rosParamsSchema>;
@@ -38,6 +40,7 @@ export const ROS_PARAM_DEFAULTS: RosParams = {
   eps_risk: -1,
   provider: 'cpu',
   record_out: '',
+  require_signed: false,
 };
 
 /** Validates the values read from a node; errors name each parameter, its problem and its value. */

@@ -30,6 +30,8 @@ export interface SwappableShieldPort<Prepared = unknown, Verified = unknown> ext
   swap(prepared: Prepared): Promise<unknown> | void;
   release(prepared: Prepared): void;
   close(): Promise<void>;
+  /** The running model's inference watchdog (late, busy, replacements, stuck); null or absent without one. */
+  watchdogStats?(): { readonly late: number; readonly busy: number; readonly replacements: number; readonly stuck: boolean } | null;
 }
 
 /** Executes the controller's action unchanged (recording demos; hard limits come after). */

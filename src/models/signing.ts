@@ -94,15 +94,20 @@ export function signModel(privateKey: KeyObject, m: SignedModelFields): ModelSig
 }
 
 /**
- * Checks a signature against the trusted keys. Throws E_SIGNATURE saying why (missing, unknown
- * key, does not verify); returns the key id that verified.
+ * Checks a signature over `message` against the trusted keys. Throws E_SIGNATURE saying why
+ * (missing, unknown key, does not verify), `what` naming the signed thing; returns the key id
+ * that verified. One check for model versions and operator commands alike.
  */
-export function verifyModel(trusted: readonly KeyObject[], m: SignedModelFields, sig: Partial<ModelSignature>): string {
-  const ctx = { robot: m.robot, version: m.version };
-  if (sig.signature === undefined || sig.keyId === undefined) throw new RShieldError('E_SIGNATURE', `model ${m.version} is unsigned`, ctx);
+export function verifySigned(trusted: readonly KeyObject[], message: Buffer, sig: Partial<ModelSignature>, what: string, ctx: Record<string, unknown>): string {
+  if (sig.signature === undefined || sig.keyId === undefined) throw new RShieldError('E_SIGNATURE', `${what} is unsigned`, ctx);
   const key = trusted.find((k) => keyIdOf(k) === sig.keyId);
-  if (key === undefined) throw new RShieldError('E_SIGNATURE', `model ${m.version} is signed by key ${sig.keyId}, which is not trusted (${trusted.length} trusted keys)`, { ...ctx, keyId: sig.keyId });
-  const ok = verify(null, signingMessage(m), key, Buffer.from(sig.signature, 'base64'));
-  if (!ok) throw new RShieldError('E_SIGNATURE', `model ${m.version}: signature does not verify with key ${sig.keyId}`, { ...ctx, keyId: sig.keyId });
+  if (key === undefined) throw new RShieldError('E_SIGNATURE', `${what} is signed by key ${sig.keyId}, which is not trusted (${trusted.length} trusted keys)`, { ...ctx, keyId: sig.keyId });
+  const ok = verify(null, message, key, Buffer.from(sig.signature, 'base64'));
+  if (!ok) throw new RShieldError('E_SIGNATURE', `${what}: signature does not verify with key ${sig.keyId}`, { ...ctx, keyId: sig.keyId });
   return sig.keyId;
+}
+
+/** Checks a model version's signature against the trusted keys (verifySigned); returns the key id. */
+export function verifyModel(trusted: readonly KeyObject[], m: SignedModelFields, sig: Partial<ModelSignature>): string {
+  return verifySigned(trusted, signingMessage(m), sig, `model ${m.version}`, { robot: m.robot, version: m.version });
 }

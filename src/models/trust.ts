@@ -1,5 +1,6 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { RShieldError } from '../core/errors.js';
 import { keyIdOf, parsePublicKey } from './signing.js';
@@ -58,6 +59,30 @@ export function profileModelTrust(profile: RobotProfile, profileFile: string): M
   const entries = profile.models?.trustedKeys ?? [];
   const keys = entries.map((entry, i) => decodeKey(entry, dirname(profileFile), `${profileFile}: models.trustedKeys[${i}]`));
   return { keys, keyIds: keys.map(keyIdOf), allowUnsigned: profile.kind === 'sim' && profile.models?.allowUnsigned === true };
+}
+
+/** The operator keys a profile trusts for commands (`commands.trustedKeys`), resolved like model keys. */
+export function profileOperatorKeys(profile: RobotProfile, profileFile: string): KeyObject[] {
+  return (profile.commands?.trustedKeys ?? []).map((entry, i) => decodeKey(entry, dirname(profileFile), `${profileFile}: commands.trustedKeys[${i}]`));
+}
+
+/** Reads public key files given on the command line (`--trust-key`, `--operator-key`); E_IO names the option and file. */
+export async function readPublicKeyFiles(option: string, files: readonly string[]): Promise<KeyObject[]> {
+  return Promise.all(
+    files.map(async (f) => {
+      const pem = await readFile(f, 'utf8').catch((err: Error) => {
+        throw new RShieldError('E_IO', `cannot read ${option} ${f}: ${err.message}`, { path: f });
+      });
+      return parsePublicKey(pem, f);
+    }),
+  );
+}
+
+/** Union of key lists, each key once (by key id). */
+export function uniqueKeys(...lists: readonly (readonly KeyObject[])[]): KeyObject[] {
+  const byId = new Map<string, KeyObject>();
+  for (const l of lists) for (const k of l) if (!byId.has(keyIdOf(k))) byId.set(keyIdOf(k), k);
+  return [...byId.values()];
 }
 
 /** Loads a profile (shipped name or path) and the trust it grants. */

@@ -10,7 +10,12 @@ export interface PublishOptions {
   readonly retain?: boolean;
 }
 
-export type MessageHandler = (topic: string, payload: Uint8Array) => void;
+/** How a message arrived: `retained` when the broker replayed its stored copy on subscribe. */
+export interface MessageInfo {
+  readonly retained: boolean;
+}
+
+export type MessageHandler = (topic: string, payload: Uint8Array, info: MessageInfo) => void;
 
 export interface Transport {
   /** True while the link to the bus is up. */

@@ -5,7 +5,7 @@ import { Rng } from '../../src/core/rng.js';
 import { TransitionColumns } from '../../src/data/transition-columns.js';
 import { encodeTransitions } from '../../src/transport/mqtt/transition-codec.js';
 import { startBroker } from '../helpers/broker.js';
-import { client, next, shieldNode, topics, trainerNode } from '../transport/mqtt/harness.js';
+import { client, next, shieldNode, signedCmd, topics, trainerNode } from '../transport/mqtt/harness.js';
 
 const N = 1000;
 
@@ -116,7 +116,7 @@ void t.test(`${N} bad payloads on each of cmd, model and transitions: all droppe
   // Sentinels after the garbage, same publisher and QoS 1: once they are handled, all garbage was.
   const sentinelCmd = next(node, 'cmd');
   const sentinelBatch = next(trainerN, 'batch');
-  await attacker.publish(topics.cmd, JSON.stringify({ v: 1, cmd: 'disarm', id: 'sentinel' }), { qos: 1 });
+  await attacker.publish(topics.cmd, signedCmd('disarm', { id: 'sentinel' }), { qos: 1 });
   await attacker.publish(topics.transitions, good, { qos: 1 });
   await attacker.publish(topics.model, JSON.stringify({ v: 1, kind: 'chunk', version: 'sentinel', file: 'critic.onnx', index: 0, total: 1, data: '' }), { qos: 1 });
   await sentinelCmd;

@@ -286,7 +286,7 @@ void t.test('rshield run --sim uses the shipped model wherever it is started fro
   const broker = await startBroker();
   t.teardown(() => broker.stop());
   const shipped = JSON.parse(await readFile(new URL('../../models/dvrk-reacher/model.json', import.meta.url), 'utf8')) as { version: string };
-  const child = rshield(['run', '--robot', ROBOT, '--sim', '--broker', broker.url, '--allow-unsigned', '--ticks', '60', '--rate', '500', '--deadline-us', '50000', '--batch', '20', '--spool', join(dir, 'spool')], dir);
+  const child = rshield(['run', '--robot', ROBOT, '--sim', '--broker', broker.url, '--allow-unsigned', '--ticks', '60', '--rate', '500', '--deadline-us', '50000', '--batch', '20', '--spool', join(dir, 'spool'), '--state', join(dir, 'state')], dir);
   // Started from a folder without models/: the default must come from the package, not the cwd.
   // (--deadline-us: 500 Hz gives a 1 ms deadline, which a loaded 2-core CI machine misses.)
   const out = collect(child.stdout);

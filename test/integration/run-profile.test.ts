@@ -40,7 +40,7 @@ void t.test('the profile trusts a trainer key and --trust-key adds another; unsi
   const [lab, extra] = [generateSigningKeys(), generateSigningKeys()];
   const dir = t.testdir({ keys: { 'lab.pub': lab.publicKeyPem, 'extra.pub': extra.publicKeyPem } });
   const file = profile(dir, 'reacher.yaml', 'hardware/sim/dvrk-reacher.yaml', { trustedKeys: ['keys/lab.pub'] });
-  const base = ['--robot', 'dvrk-reacher', '--sim', '--broker', broker.url, '--ticks', '3', '--rate', '500', '--spool', join(dir, 'spool')];
+  const base = ['--robot', 'dvrk-reacher', '--sim', '--broker', broker.url, '--ticks', '3', '--rate', '500', '--spool', join(dir, 'spool'), '--state', join(dir, 'state')];
   const r = await capture(() => run([...base, '--profile', file, '--trust-key', join(dir, 'keys', 'extra.pub')]));
   t.equal(r.code, 0, r.err);
   t.match(r.out, new RegExp(`model updates: signed by ${lab.keyId}, ${extra.keyId}, unsigned refused \\(from profile .*reacher\\.yaml, --trust-key\\)`));

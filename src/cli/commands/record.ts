@@ -1,4 +1,4 @@
-import { parseCommandArgs, stringOption } from '../args.js';
+import { parseCommandArgs, stringOption, stringsOption } from '../args.js';
 import { RShieldError } from '../../core/errors.js';
 import { brokerOptionTable, brokerOptions } from '../../transport/mqtt/connect-options.js';
 import { splitRosArgs } from '../../transport/ros2/ros-argv.js';
@@ -10,8 +10,8 @@ limits (largest step, workspace box); an operator drives gently into the constra
 step is labelled with C(s') from the profile's constraint spec. Episodes start and stop on the
 profile's episode topic (std_msgs/String 'start' / 'stop'), e.g.
   ros2 topic pub --once /rshield/PSM1/episode std_msgs/msg/String "{data: start}"
-and, with --broker, on the MQTT topic rshield/v1/<profile name>/cmd, e.g.
-  mosquitto_pub -t rshield/v1/psm1/cmd -q 1 -m '{"v":1,"cmd":"record-start"}'
+and, with --broker, on the MQTT topic rshield/v1/<profile name>/cmd, signed by an operator key:
+  rshield cmd --robot psm1 --broker mqtt://127.0.0.1:1883 --key keys/operator.key record-start
 The MCAP file holds the raw ROS topics in CDR and the transitions channel rshield train reads.
 SIGINT/SIGTERM: hold, flush, exit 0. Parameters (profile, record_out, ...) may also come from
 --ros-args --params-file (keys under /**).
@@ -22,7 +22,9 @@ options:
   --transport ros2    the only transport for recording
   --autostart         record transitions from the start, without waiting for 'start'
   --broker URL        also take record-start / record-stop from MQTT (mqtt://host:port);
-                      invalid payloads are counted and ignored
+                      refused ones (unsigned, stale, replayed, retained) are counted and ignored
+  --operator-key FILE public key whose signed commands are obeyed (repeatable; adds to the
+                      profile's commands.trustedKeys)
   --username U        broker user (or RSHIELD_MQTT_USERNAME); password from RSHIELD_MQTT_PASSWORD
   -h, --help          this help`;
 
@@ -35,6 +37,7 @@ export async function record(argv: string[]): Promise<number> {
     out: { type: 'string' },
     transport: { type: 'string' },
     autostart: { type: 'boolean' },
+    'operator-key': { type: 'string', multiple: true },
     help: { type: 'boolean', short: 'h' },
   });
   if (values['help'] === true) {
@@ -53,5 +56,6 @@ export async function record(argv: string[]): Promise<number> {
     ...(profile !== undefined ? { profile } : {}),
     ...(out !== undefined ? { out } : {}),
     ...(broker !== undefined ? { broker } : {}),
+    operatorKeyFiles: stringsOption(values, 'operator-key'),
   });
 }

@@ -8,7 +8,7 @@ Runs the shield as a ROS 2 managed node in front of an existing controller (docs
 reads <arm>/measured_cp, takes the controller's goals on /rshield/<arm>/servo_cp, publishes the
 safe goal on <arm>/servo_cp or <arm>/hold; q_risk, intervention and /diagnostics topics.
 Parameters come from --ros-args --params-file FILE (keys under /**) or -p name:=value:
-profile, model_dir, provider, tick_mode, rate_hz, stale_after_ms, eps_risk.
+profile, model_dir, provider, tick_mode, rate_hz, stale_after_ms, eps_risk, require_signed.
 SIGINT/SIGTERM: hold, flush, exit 0. Needs a sourced ROS 2 and rclnodejs.
 
 options:
@@ -16,6 +16,9 @@ options:
   --profile P          robot profile: psm1, psm2, dvrk-reacher or a YAML path (parameter: profile)
   --models DIR         model directory (parameter: model_dir)
   --provider cpu|cuda  ONNX Runtime execution provider (parameter: provider)
+  --require-signed     refuse a model directory without a model.sig.json signed by a key of the
+                       profile's models.trustedKeys (parameter: require_signed; always on for
+                       hardware profiles such as psm1, psm2)
   -h, --help           this help`;
 
 /** `rshield run --transport ros2`: parses the options, then src/app/ros2-shield.ts wires and runs. */
@@ -26,6 +29,7 @@ export async function runRos2Command(argv: string[]): Promise<number> {
     profile: { type: 'string' },
     models: { type: 'string' },
     provider: { type: 'string' },
+    'require-signed': { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values['help'] === true) {
@@ -41,6 +45,6 @@ export async function runRos2Command(argv: string[]): Promise<number> {
   const { runRos2Shield } = await import('../../app/ros2-shield.js');
   return runRos2Shield({
     rosArgs,
-    params: { ...(profile !== undefined ? { profile } : {}), ...(models !== undefined ? { model_dir: models } : {}), ...(provider !== undefined ? { provider } : {}) },
+    params: { ...(profile !== undefined ? { profile } : {}), ...(models !== undefined ? { model_dir: models } : {}), ...(provider !== undefined ? { provider } : {}), ...(values['require-signed'] === true ? { require_signed: true } : {}) },
   });
 }

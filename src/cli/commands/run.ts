@@ -24,6 +24,12 @@ With the broker down, shielding goes on and transitions wait in the spool.
                        critic rates safe); default: the model card's recoveryMode (policy)
   --trust-key FILE     public key whose signed model versions are accepted (repeatable)
   --allow-unsigned     accept unsigned model versions (simulation only)
+  --operator-key FILE  public key of an operator whose signed commands (rshield cmd) are obeyed
+                       (repeatable; adds to commands.trustedKeys of the profile); without any,
+                       arm/disarm and recording commands are refused
+  --state DIR          private folder (0700) where the newest model sequence and recent command
+                       nonces survive restarts (default: $XDG_STATE_HOME/rshield/R, else
+                       ~/.local/state/rshield/R)
   --require-signed     refuse a --models directory without a model.sig.json signed by a trusted
                        key (default: on for hardware profiles, off for kind sim)
   --model-store DIR    content-addressed store for versions announced by hash
@@ -53,6 +59,8 @@ export async function run(argv: string[]): Promise<number> {
     profile: { type: 'string' },
     'trust-key': { type: 'string', multiple: true },
     'allow-unsigned': { type: 'boolean' },
+    'operator-key': { type: 'string', multiple: true },
+    state: { type: 'string' },
     'require-signed': { type: 'boolean' },
     'model-store': { type: 'string' },
     spool: { type: 'string' },
@@ -92,6 +100,8 @@ export async function run(argv: string[]): Promise<number> {
     recovery,
     profile: stringOption(values, 'profile'),
     trustKeyFiles: stringsOption(values, 'trust-key'),
+    operatorKeyFiles: stringsOption(values, 'operator-key'),
+    stateDir: stringOption(values, 'state'),
     allowUnsigned: values['allow-unsigned'] === true,
     modelStore: stringOption(values, 'model-store'),
     spoolDir: stringOption(values, 'spool'),

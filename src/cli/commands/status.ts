@@ -1,4 +1,3 @@
-import { RShieldError } from '../../core/errors.js';
 import { brokerOptionTable, brokerOptions } from '../../transport/mqtt/connect-options.js';
 import { FleetView } from '../../transport/mqtt/fleet-view.js';
 import { MqttTransport } from '../../transport/mqtt/mqtt-transport.js';
@@ -34,13 +33,7 @@ export async function status(argv: string[]): Promise<number> {
   const view = new FleetView();
   const transport = MqttTransport.connect({ ...broker, reconnectPeriodMs: 1000 });
   try {
-    let giveUp: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([
-      transport.waitConnected(),
-      new Promise((_, reject) => {
-        giveUp = setTimeout(() => reject(new RShieldError('E_TRANSPORT', `no connection to ${broker.url} within 5 s${transport.lastError !== undefined ? `: ${transport.lastError.message}` : ''}`)), 5000);
-      }),
-    ]).finally(() => clearTimeout(giveUp));
+    await transport.waitConnectedWithin(5000, broker.url);
     const base = robot !== undefined ? robotTopics(robot) : undefined;
     await transport.subscribe(base?.status ?? `${TOPIC_ROOT}/+/status`, (t, p) => view.handle(t, p));
     await transport.subscribe(base?.telemetry ?? `${TOPIC_ROOT}/+/telemetry`, (t, p) => view.handle(t, p));

@@ -1,9 +1,10 @@
 /**
  * `rshield record --broker`: episodes started and stopped from the MQTT `cmd` topic
- * (record-start / record-stop), beside the profile's ROS episode topic. Every payload is
- * validated (cmdPayload); an invalid one is counted and ignored, never half-applied.
+ * (record-start / record-stop), beside the profile's ROS episode topic. Every message passes
+ * the command guard (signed by a trusted operator key, fresh, not replayed, not retained); a
+ * refused one is counted and ignored, never half-applied.
  */
-import { cmdPayload, parseJsonPayload } from '../../config/mqtt-payloads.js';
+import type { CommandGuard } from '../../models/command-guard.js';
 import type { Transport } from '../transport.js';
 import { robotTopics } from './topics.js';
 
@@ -13,10 +14,11 @@ export interface EpisodeCommandOptions {
   readonly robot: string;
   /** Called with 'start' or 'stop', as a message on the ROS episode topic would be. */
   readonly onEpisode: (command: 'start' | 'stop') => void;
+  readonly guard: CommandGuard;
   readonly log?: (line: string) => void;
 }
 
-/** Invalid payloads logged one by one before the log goes quiet (they are still counted). */
+/** Refused payloads logged one by one before the log goes quiet (they are still counted). */
 const LOGGED_INVALID = 5;
 
 export class EpisodeCommands {
@@ -25,7 +27,7 @@ export class EpisodeCommands {
   applied = 0;
   /** Valid commands that mean nothing to a recorder (arm, disarm: it runs in pass-through). */
   ignored = 0;
-  /** Payloads refused by validation. */
+  /** Payloads refused by the guard (invalid, retained, unsigned, stale, replayed, ...). */
   invalid = 0;
   readonly #opts: EpisodeCommandOptions;
   readonly #log: (line: string) => void;
@@ -38,35 +40,36 @@ export class EpisodeCommands {
 
   /** Subscribes; resolves once the broker acknowledged (or at once while offline: subscribed on connect). */
   async start(): Promise<void> {
-    await this.#opts.transport.subscribe(this.topic, (_topic, payload) => this.handle(payload));
+    await this.#opts.transport.subscribe(this.topic, (_topic, payload, info) => this.handle(payload, info.retained));
   }
 
   /** One `cmd` message. */
-  handle(payload: Uint8Array): void {
-    const r = parseJsonPayload(cmdPayload, payload);
+  handle(payload: Uint8Array, retained = false): void {
+    const r = this.#opts.guard.check(payload, retained);
     if (!r.ok) {
       this.invalid++;
-      if (this.invalid <= LOGGED_INVALID) this.#log(`invalid message on ${this.topic} ignored (${this.invalid}${this.invalid === LOGGED_INVALID ? ', further ones counted only' : ''}): ${r.reason}`);
+      if (this.invalid <= LOGGED_INVALID) this.#log(`message on ${this.topic} refused (${this.invalid}${this.invalid === LOGGED_INVALID ? ', further ones counted only' : ''}): ${r.reason}`);
       return;
     }
-    const id = r.value.id !== undefined ? ` (id ${r.value.id})` : '';
-    switch (r.value.cmd) {
+    const c = r.cmd;
+    const id = `${c.id !== undefined ? ` (id ${c.id})` : ''}, key ${r.keyId}`;
+    switch (c.cmd) {
       case 'record-start':
       case 'record-stop':
         this.applied++;
-        this.#log(`${r.value.cmd} from ${this.topic}${id}`);
-        this.#opts.onEpisode(r.value.cmd === 'record-start' ? 'start' : 'stop');
+        this.#log(`${c.cmd} from ${this.topic}${id}`);
+        this.#opts.onEpisode(c.cmd === 'record-start' ? 'start' : 'stop');
         return;
       case 'arm':
       case 'disarm':
         this.ignored++;
-        this.#log(`${r.value.cmd} from ${this.topic}${id} ignored: the recorder runs in pass-through`);
+        this.#log(`${c.cmd} from ${this.topic}${id} ignored: the recorder runs in pass-through`);
         return;
     }
   }
 
   /** One line for the exit summary. */
   summary(): string {
-    return `${this.topic}: ${this.applied} applied, ${this.ignored} ignored, ${this.invalid} invalid`;
+    return `${this.topic}: ${this.applied} applied, ${this.ignored} ignored, ${this.invalid} refused`;
   }
 }

@@ -19,6 +19,12 @@ export interface FleetRow {
   readonly failsafes: number | null;
   readonly swaps: number | null;
   readonly lastSwapError: string | null;
+  /** The inference watchdog: late decisions, refusals while busy, replaced workers, stuck now (null: none reported). */
+  readonly watchdog: { readonly late: number; readonly busy: number; readonly replacements: number; readonly stuck: boolean } | null;
+  /** Who changed `armed` last (key id, operator's id), and commands refused so far. */
+  readonly armedBy: string | null;
+  readonly commandsRefused: number | null;
+  readonly lastCommandRefusal: string | null;
 }
 
 interface Entry {
@@ -70,6 +76,10 @@ export class FleetView {
           failsafes: last?.failsafes ?? null,
           swaps: last?.swaps ?? null,
           lastSwapError: s?.state === 'online' ? (s.lastSwapError ?? null) : null,
+          watchdog: last?.watchdog ?? null,
+          armedBy: s?.state === 'online' ? (s.armedBy ?? null) : null,
+          commandsRefused: last?.commandsRefused ?? (s?.state === 'online' ? (s.commandsRefused ?? null) : null),
+          lastCommandRefusal: s?.state === 'online' ? (s.lastCommandRefusal ?? null) : null,
         };
       });
   }
@@ -79,11 +89,20 @@ export class FleetView {
     const rows = this.rows();
     if (rows.length === 0) return 'no shields seen yet';
     const fmt = (v: number | null, digits: number): string => (v === null ? '-' : v.toFixed(digits));
-    const head = ['robot', 'state', 'model', 'armed', 'tick/s', 'p99 µs', 'interv.', 'failsafes', 'swaps'];
-    const body = rows.map((r) => [r.robot, r.state, r.modelVersion, r.armed === null ? '-' : r.armed ? 'yes' : 'no', fmt(r.tickRateHz, 1), fmt(r.tickP99Us, 0), r.interventionRate === null ? '-' : `${(100 * r.interventionRate).toFixed(1)}%`, fmt(r.failsafes, 0), fmt(r.swaps, 0)]);
+    const head = ['robot', 'state', 'model', 'armed', 'tick/s', 'p99 µs', 'interv.', 'failsafes', 'swaps', 'late', 'busy', 'workers↻', 'cmd refused'];
+    const wd = (r: FleetRow, k: 'late' | 'busy' | 'replacements'): string => (r.watchdog === null ? '-' : `${r.watchdog[k]}`);
+    const body = rows.map((r) => [
+      r.robot, r.state, r.modelVersion, r.armed === null ? '-' : r.armed ? 'yes' : 'no', fmt(r.tickRateHz, 1), fmt(r.tickP99Us, 0),
+      r.interventionRate === null ? '-' : `${(100 * r.interventionRate).toFixed(1)}%`, fmt(r.failsafes, 0), fmt(r.swaps, 0),
+      wd(r, 'late'), wd(r, 'busy'), r.watchdog?.stuck === true ? `${wd(r, 'replacements')} STUCK` : wd(r, 'replacements'), fmt(r.commandsRefused, 0),
+    ]);
     const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] ?? '').length)));
     const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ');
-    const errors = rows.filter((r) => r.lastSwapError !== null).map((r) => `${r.robot}: last swap refused: ${r.lastSwapError}`);
+    const errors = [
+      ...rows.filter((r) => r.lastSwapError !== null).map((r) => `${r.robot}: last swap refused: ${r.lastSwapError}`),
+      ...rows.filter((r) => r.armed === false).map((r) => `${r.robot}: DISARMED${r.armedBy !== null ? ` by ${r.armedBy}` : ''}`),
+      ...rows.filter((r) => r.lastCommandRefusal !== null).map((r) => `${r.robot}: last command refused: ${r.lastCommandRefusal}`),
+    ];
     return [line(head), ...body.map(line), ...errors].join('\n');
   }
 }

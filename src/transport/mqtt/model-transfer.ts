@@ -75,8 +75,12 @@ export interface ModelReceiverOptions extends ManifestExpectations {
   readonly maxPending?: number;
   /** Largest chunk accepted, in bytes before base64 (default MAX_CHUNK_BYTES). */
   readonly maxChunkBytes?: number;
-  /** Sequence of the model running at start (default 0: any signed sequence is newer). */
+  /** Sequence of the model running at start (default 0: any signed sequence is newer); a persisted one after a restart. */
   readonly startSequence?: number;
+  /** Names the start sequence's version in refusals (default 'the start model'). */
+  readonly startVersion?: string;
+  /** Called when a version's sequence becomes the newest (persist it: ShieldState). */
+  readonly onAccepted?: (sequence: number, version: string) => void;
 }
 
 /** A verified version written to disk, ready for the shield's prepare step. */
@@ -122,7 +126,7 @@ export class ModelReceiver {
   constructor(options: ModelReceiverOptions) {
     this.#opts = options;
     this.#maxChunkBytes = options.maxChunkBytes ?? MAX_CHUNK_BYTES;
-    this.#newest = { sequence: options.startSequence ?? 0, version: 'the start model' };
+    this.#newest = { sequence: options.startSequence ?? 0, version: options.startVersion ?? 'the start model' };
   }
 
   /** Sequence of the newest verified version (the start sequence before any). */
@@ -233,6 +237,7 @@ export class ModelReceiver {
     const bundle = checkFiles(m, files);
     this.#checkFresh(m.version, m.sequence); // a newer version may have completed meanwhile
     this.#newest = { sequence: m.sequence, version: m.version };
+    this.#opts.onAccepted?.(m.sequence, m.version);
     const dir = join(await this.#stagingRoot(), id);
     await writeModelDir(dir, bundle);
     return { version: m.version, sequence: m.sequence, dir, card: bundle.card, bundle };

@@ -49,8 +49,10 @@ export class MqttTransport implements Transport {
     client.on('error', (err) => {
       this.lastErr = err;
     });
-    client.on('message', (topic, payload) => {
-      for (const h of this.handlers) if (topicMatches(h.filter, topic)) h.handler(topic, payload);
+    client.on('message', (topic, payload, packet) => {
+      // MQTT 3.1.1 §3.3.1.3: the flag is set only on a stored message sent because of a new subscription.
+      const info = { retained: packet.retain };
+      for (const h of this.handlers) if (topicMatches(h.filter, topic)) h.handler(topic, payload, info);
     });
   }
 
@@ -102,6 +104,17 @@ export class MqttTransport implements Transport {
       this.client.once('connect', onConnect);
       this.client.on('error', onError);
     });
+  }
+
+  /** waitConnected, or E_TRANSPORT naming `url` (and mqtt.js's last error) after `ms`: for one-shot commands. */
+  async waitConnectedWithin(ms: number, url: string): Promise<void> {
+    let giveUp: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      this.waitConnected(),
+      new Promise((_, reject) => {
+        giveUp = setTimeout(() => reject(new RShieldError('E_TRANSPORT', `no connection to ${url} within ${ms / 1000} s${this.lastErr !== undefined ? `: ${this.lastErr.message}` : ''}`)), ms);
+      }),
+    ]).finally(() => clearTimeout(giveUp));
   }
 
   async publish(topic: string, payload: Uint8Array | string, options: PublishOptions = {}): Promise<void> {

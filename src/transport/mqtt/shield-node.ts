@@ -4,6 +4,8 @@
  * telemetry, obeys commands and swaps in signed model versions between ticks.
  */
 import { EventEmitter } from 'node:events';
+import { TokenBucket } from '../../core/token-bucket.js';
+import { CommandGuard, type CommandRefusal } from '../../models/command-guard.js';
 import type { Controller, Env } from '../../core/types.js';
 import type { SwappableShieldPort } from '../../core/shield-port.js';
 import type { CmdPayload, StatusPayload, TelemetryPayload } from '../../config/mqtt-payloads.js';
@@ -32,11 +34,27 @@ export interface ShieldNodeOptions<P> {
   /** Identifies this run's batches to the trainer (dedup); random by default. */
   readonly session?: number;
   readonly seed?: number;
+  /** Decides which commands are obeyed; default: none (no operator key, commands disabled). */
+  readonly commands?: CommandGuard;
+  /** Retained status publishes: at most `burst` at once, then `perSecond` (default 5, 2/s); later changes wait for a token. */
+  readonly statusRate?: { readonly perSecond: number; readonly burst: number };
+}
+
+/** Watchdog counters, cumulative over the models the node has run (SwappableShieldPort.watchdogStats). */
+export interface NodeWatchdogStats {
+  late: number;
+  busy: number;
+  replacements: number;
+  stuck: boolean;
 }
 
 export interface ShieldNodeEvents {
   invalid: [topic: string, reason: string];
   cmd: [cmd: CmdPayload];
+  /** A command was refused by the guard (counted in status and telemetry). */
+  cmdRefused: [why: CommandRefusal, reason: string];
+  /** `armed` changed; `by` names the signing key and the operator's id. */
+  armChanged: [armed: boolean, by: string];
   /** A verified version is loaded and checked; it is swapped in at the next tick. */
   prepared: [version: string];
   swapped: [version: string];
@@ -65,6 +83,10 @@ export class ShieldNode<P = unknown> extends EventEmitter<ShieldNodeEvents> {
   /** Transition batches acknowledged by the broker. */
   batchesSent = 0;
   episodes = 0;
+  /** When `armed` last changed (timers.now()), and by which command; undefined before any change. */
+  armedChangedAt: number | undefined;
+  armedBy: string | undefined;
+  readonly commands: CommandGuard;
 
   /** @internal */
   readonly o: ShieldNodeOptions<P>;
@@ -82,6 +104,11 @@ export class ShieldNode<P = unknown> extends EventEmitter<ShieldNodeEvents> {
   #draining: Promise<void> | undefined;
   #telemetryTimer: unknown;
   #stopped = false;
+  readonly #statusBucket: TokenBucket;
+  /** A status change waits for a token: published on the next tick or telemetry beat. */
+  #statusDirty = false;
+  /** Watchdog counts of the models swapped out. */
+  readonly #watchdogBase = { late: 0, busy: 0, replacements: 0 };
 
   constructor(options: ShieldNodeOptions<P>) {
     super();
@@ -94,6 +121,9 @@ export class ShieldNode<P = unknown> extends EventEmitter<ShieldNodeEvents> {
     this.#session = (options.session ?? Math.floor(Math.random() * 0xffffffff)) >>> 0;
     this.#startedAt = this.#timers.now();
     this.#obs = new Float32Array(obsDim);
+    this.commands = options.commands ?? new CommandGuard({ robot: options.robot, operatorKeys: [], now: () => this.#timers.now() });
+    const rate = options.statusRate ?? { perSecond: 2, burst: 5 };
+    this.#statusBucket = new TokenBucket(rate.perSecond, rate.burst, this.#timers.now());
     this.#obs.set(options.env.reset(options.seed));
     options.controller.reset(options.seed);
     options.spool.once('fault', (reason) => {
@@ -116,11 +146,14 @@ export class ShieldNode<P = unknown> extends EventEmitter<ShieldNodeEvents> {
       this.publishStatus();
       this.#kickDrain();
     });
-    await transport.subscribe(this.topics.cmd, (topic, payload) => handleCmd(this.#cmdTarget, topic, payload));
+    await transport.subscribe(this.topics.cmd, (topic, payload, info) => handleCmd(this.#cmdTarget, topic, payload, info.retained));
     await transport.subscribe(this.topics.model, (topic, payload) => {
       this.#modelChain = this.#modelChain.then(() => handleModel(this.#modelTarget, topic, payload));
     });
-    this.#telemetryTimer = this.#timers.setInterval(() => this.publishTelemetry(), this.o.telemetryMs ?? 1000);
+    this.#telemetryTimer = this.#timers.setInterval(() => {
+      if (this.#statusDirty) this.publishStatus();
+      this.publishTelemetry();
+    }, this.o.telemetryMs ?? 1000);
     if (transport.connected) {
       this.publishStatus();
       this.#kickDrain();
@@ -134,6 +167,7 @@ export class ShieldNode<P = unknown> extends EventEmitter<ShieldNodeEvents> {
   async tick(): Promise<void> {
     const pending = this.#pendingSwap;
     if (pending !== undefined) await this.#applySwap(pending);
+    if (this.#statusDirty) this.publishStatus();
     const { env, controller, shield } = this.o;
     if (controller.prepare !== undefined) await controller.prepare(this.#obs);
     const proposed = controller.act(this.#obs);
@@ -196,7 +230,17 @@ export class ShieldNode<P = unknown> extends EventEmitter<ShieldNodeEvents> {
       transitionsSpooled: this.o.spool.pending,
       transitionsDropped: this.o.spool.dropped,
       invalidMessages: this.invalidMessages,
+      commandsRefused: this.commands.refusedTotal,
+      ...(this.watchdogStats() !== null ? { watchdog: this.watchdogStats()! } : {}),
     };
+  }
+
+  /** The inference watchdog's counts over every model run so far; null when the shield has none (in-thread). */
+  watchdogStats(): NodeWatchdogStats | null {
+    const w = this.o.shield.watchdogStats?.() ?? null;
+    if (w === null) return null;
+    const b = this.#watchdogBase;
+    return { late: b.late + w.late, busy: b.busy + w.busy, replacements: b.replacements + w.replacements, stuck: w.stuck };
   }
 
   status(): StatusPayload {
@@ -211,6 +255,10 @@ export class ShieldNode<P = unknown> extends EventEmitter<ShieldNodeEvents> {
       startedAt: this.#startedAt,
       ...(this.lastSwapError !== undefined ? { lastSwapError: this.lastSwapError } : {}),
       ...(this.o.spool.fault !== undefined ? { diskError: this.o.spool.fault.slice(0, 1000) } : {}),
+      ...(this.armedChangedAt !== undefined ? { armedChangedAt: this.armedChangedAt } : {}),
+      ...(this.armedBy !== undefined ? { armedBy: this.armedBy.slice(0, 200) } : {}),
+      commandsRefused: this.commands.refusedTotal,
+      ...(this.commands.lastRefusal !== undefined ? { lastCommandRefusal: this.commands.lastRefusal.slice(0, 1000) } : {}),
     };
   }
 
@@ -219,8 +267,18 @@ export class ShieldNode<P = unknown> extends EventEmitter<ShieldNodeEvents> {
     this.o.transport.publish(this.topics.telemetry, JSON.stringify(this.telemetry()), { qos: 0 }).catch(() => undefined);
   }
 
+  /**
+   * Publishes the retained status, rate-limited (statusRate): over the rate the change is kept
+   * and goes out with the next tick or telemetry beat that finds a token, so a burst of changes
+   * costs a few publishes, never one each.
+   */
   publishStatus(): void {
     if (!this.o.transport.connected) return; // republished on the next connection
+    if (!this.#statusBucket.take(this.#timers.now())) {
+      this.#statusDirty = true;
+      return;
+    }
+    this.#statusDirty = false;
     this.o.transport.publish(this.topics.status, JSON.stringify(this.status()), { qos: 1, retain: true }).catch(() => undefined);
   }
 
@@ -240,6 +298,7 @@ export class ShieldNode<P = unknown> extends EventEmitter<ShieldNodeEvents> {
 
   async #applySwap(pending: { prepared: P; model: ReceivedModel }): Promise<void> {
     this.#pendingSwap = undefined;
+    const w = this.o.shield.watchdogStats?.() ?? null;
     try {
       await this.o.shield.swap(pending.prepared);
     } catch (err) {
@@ -247,6 +306,12 @@ export class ShieldNode<P = unknown> extends EventEmitter<ShieldNodeEvents> {
       return;
     }
     this.swaps++;
+    if (w !== null) {
+      // The old model's watchdog goes with it: keep its counts.
+      this.#watchdogBase.late += w.late;
+      this.#watchdogBase.busy += w.busy;
+      this.#watchdogBase.replacements += w.replacements;
+    }
     this.lastSwapError = undefined;
     this.#currentDir = pending.model.dir;
     this.publishStatus();
@@ -266,8 +331,11 @@ export class ShieldNode<P = unknown> extends EventEmitter<ShieldNodeEvents> {
     this.#draining = (async () => {
       try {
         for (;;) {
-          const sent = await spool.drain((b) => transport.publish(this.topics.transitions, b, { qos: 1 }), () => transport.connected);
-          this.batchesSent += sent;
+          // Counted as each is acknowledged: with batches coming in as fast as they go out, a drain may not return for long.
+          const sent = await spool.drain(async (b) => {
+            await transport.publish(this.topics.transitions, b, { qos: 1 });
+            this.batchesSent++;
+          }, () => transport.connected);
           if (sent > 0) this.emit('sent', sent);
           if (sent === 0 || !transport.connected || spool.pending === 0) break;
         }
@@ -279,11 +347,14 @@ export class ShieldNode<P = unknown> extends EventEmitter<ShieldNodeEvents> {
 
   readonly #cmdTarget = {
     node: this as ShieldNode<P>,
+    get guard(): CommandGuard {
+      return this.node.commands;
+    },
     get armed(): boolean {
       return this.node.armed;
     },
     set armed(v: boolean) {
-      this.node.armed = v;
+      this.node.#nextArmed = v;
     },
     get recording(): boolean {
       return this.node.recording;
@@ -293,11 +364,25 @@ export class ShieldNode<P = unknown> extends EventEmitter<ShieldNodeEvents> {
       this.node.recording = v;
     },
     invalid: (topic: string, reason: string) => this.#countInvalid(topic, reason),
-    applied: (cmd: CmdPayload) => {
+    refused: (why: CommandRefusal, reason: string) => {
+      this.emit('cmdRefused', why, reason);
+      // The first refusal shows in the status; later ones in its counter (status is rate-limited anyway).
+      if (this.commands.refusedTotal === 1) this.publishStatus();
+    },
+    applied: (cmd: CmdPayload, by: string) => {
+      const next = this.#nextArmed;
+      this.#nextArmed = undefined;
+      if (next !== undefined && next !== this.armed) {
+        this.armed = next;
+        this.armedChangedAt = this.#timers.now();
+        this.armedBy = `key ${by}${cmd.id !== undefined ? `, id ${cmd.id}` : ''}`;
+        this.emit('armChanged', next, this.armedBy);
+      }
       this.publishStatus();
       this.emit('cmd', cmd);
     },
   };
+  #nextArmed: boolean | undefined;
 
   readonly #modelTarget = {
     node: this as ShieldNode<P>,

@@ -37,6 +37,9 @@ export interface DiagnosticsInput {
   readonly commandOutSubscribers: number;
   /** Faults beside the shield's own state (a recording stopped by a disk error): at least warn. */
   readonly faults?: readonly string[];
+  /** Lifecycle activations and deactivations so far, and the last one in words. */
+  readonly armChanges?: number;
+  readonly lastArmChange?: string;
 }
 
 /** A diagnostic_msgs/DiagnosticArray for /diagnostics (rqt_robot_monitor, Foxglove). Sent at 1 Hz, off the tick path. */
@@ -50,6 +53,9 @@ export function diagnosticsMessage(stamp: RosTime, d: DiagnosticsInput): object 
     ['last_q_risk', Number.isFinite(d.lastQRisk) ? d.lastQRisk.toFixed(4) : 'n/a'],
     ['state_age_ms', Number.isFinite(d.stateAgeMs) ? d.stateAgeMs.toFixed(1) : 'never'],
     ['command_out_subscribers', String(d.commandOutSubscribers)],
+    ['armed', d.active ? 'yes (lifecycle active)' : 'no (lifecycle inactive: hold)'],
+    ['arm_changes', String(d.armChanges ?? 0)],
+    ['last_arm_change', d.lastArmChange ?? 'none'],
     ...Object.entries(d.counters).map(([k, v]) => [k, String(v)]),
   ].map(([key, value]) => ({ key: key!, value: value! }));
   return { header: { stamp, frame_id: '' }, status: [{ level, name: d.name, message, hardware_id: d.hardwareId, values }] };

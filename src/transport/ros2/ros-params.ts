@@ -1,8 +1,8 @@
 import { parseRosParams, ROS_PARAM_DEFAULTS, type RosParams } from '../../config/ros-params.js';
 import { PARAMETER_TYPE, type RclModule, type RclNode } from './rclnodejs-api.js';
 
-function typeOf(value: string | number): number {
-  return typeof value === 'string' ? PARAMETER_TYPE.string : PARAMETER_TYPE.double;
+function typeOf(value: string | number | boolean): number {
+  return typeof value === 'string' ? PARAMETER_TYPE.string : typeof value === 'boolean' ? PARAMETER_TYPE.bool : PARAMETER_TYPE.double;
 }
 
 /**
@@ -12,7 +12,7 @@ function typeOf(value: string | number): number {
 export function declareRosParams(rcl: RclModule, node: RclNode, defaults: Partial<RosParams> = {}): RosParams {
   const merged: RosParams = { ...ROS_PARAM_DEFAULTS, ...defaults };
   const raw: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(merged) as [keyof RosParams, string | number][]) {
+  for (const [name, value] of Object.entries(merged) as [keyof RosParams, string | number | boolean][]) {
     node.declareParameter(new rcl.Parameter(name, typeOf(value), value));
     let v = node.getParameter(name).value;
     // An integer literal in a params file arrives as bigint (PARAMETER_INTEGER).

@@ -71,6 +71,8 @@ export interface ShieldNodeOptions {
   /** State age is measured on `monotonicUs`; injected so tests drive staleness. Default: the system clock. */
   readonly clock?: Clock;
   readonly tap?: ShieldNodeTap;
+  /** Lines about arm-state changes (lifecycle activate / deactivate); default: none. */
+  readonly log?: (line: string) => void;
 }
 
 const DIAGNOSTICS_PERIOD_NS = 1_000_000_000n;
@@ -135,6 +137,14 @@ export class ShieldNode {
   #holding = false;
   #holdReason: HoldReason | '' = '';
   #lastQRisk = Number.NaN;
+  /**
+   * The arm state of this node is its lifecycle state: active = the controller's goals go through
+   * the shield, inactive = hold. Changes are logged and on /diagnostics. Who may change it is ROS 2's
+   * business (lifecycle services; SROS 2 access control), not an rshield command.
+   */
+  #armChanges = 0;
+  #lastArmChange = 'none';
+  readonly #log: (line: string) => void;
 
   readonly #onDecision = (d: Decision): void => this.#apply(d);
   readonly #onDecideError = (err: unknown): void => {
@@ -152,6 +162,7 @@ export class ShieldNode {
     this.#shield = options.shield;
     this.#clock = options.clock ?? systemClock;
     this.#tap = options.tap ?? {};
+    this.#log = options.log ?? (() => undefined);
     this.settings = {
       tickMode: options.settings?.tickMode ?? options.profile.tick.mode,
       rateHz: options.settings?.rateHz ?? options.profile.tick.rateHz,
@@ -244,10 +255,19 @@ export class ShieldNode {
     this.#qRiskPub?.activate();
     this.#interventionPub?.activate();
     this.#active = true;
+    this.#armChanged('active: controller goals go through the shield');
+  }
+
+  #armChanged(what: string): void {
+    this.#armChanges++;
+    const t = this.node.now().toMsg();
+    this.#lastArmChange = `${what} (ROS time ${t.sec}.${String(t.nanosec).padStart(9, '0').slice(0, 3)})`;
+    this.#log(`rshield: lifecycle ${this.#lastArmChange}`);
   }
 
   #deactivate(reason: HoldReason): void {
     if (this.#active || reason === 'shutdown') this.hold(reason);
+    if (this.#active) this.#armChanged(`inactive (${reason}): holding`);
     this.#active = false;
     this.#servoPub?.deactivate();
     this.#qRiskPub?.deactivate();
@@ -430,6 +450,8 @@ export class ShieldNode {
         counters: this.counters,
         commandOutSubscribers: this.#servoPub?.subscriptionCount ?? 0,
         faults: this.#tap.faults?.() ?? [],
+        armChanges: this.#armChanges,
+        lastArmChange: this.#lastArmChange,
       }),
     );
   }

@@ -3,6 +3,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateSigningKeys, parsePrivateKey, parsePublicKey } from '../../../src/models/signing.js';
+import { CommandGuard, type CommandGuardOptions } from '../../../src/models/command-guard.js';
+import { signedCommandPayload } from '../../../src/models/command-signing.js';
+import type { CmdPayload } from '../../../src/config/mqtt-payloads.js';
 import { ModelReceiver } from '../../../src/transport/mqtt/model-transfer.js';
 import { MqttTransport } from '../../../src/transport/mqtt/mqtt-transport.js';
 import { ShieldNode, offlineStatus } from '../../../src/transport/mqtt/shield-node.js';
@@ -52,6 +55,18 @@ export function client(t: Teardown, url: string, extra: Partial<Parameters<typeo
 }
 
 export const keys = generateSigningKeys();
+/** The operator whose commands the test shields obey. */
+export const operator = generateSigningKeys();
+
+/** A command as `rshield cmd` sends it, signed by `operator` (or another key) now. */
+export function signedCmd(cmd: CmdPayload['cmd'], o: { id?: string; robot?: string; key?: string; at?: number } = {}): string {
+  return JSON.stringify(signedCommandPayload(parsePrivateKey(o.key ?? operator.privateKeyPem), { robot: o.robot ?? ROBOT, cmd, id: o.id }, o.at ?? Date.now()));
+}
+
+/** The guard of a test shield: trusts `operator`, wall clock. */
+export function operatorGuard(o: Partial<CommandGuardOptions> = {}): CommandGuard {
+  return new CommandGuard({ robot: ROBOT, operatorKeys: [parsePublicKey(operator.publicKeyPem)], now: Date.now, ...o });
+}
 
 export interface ShieldSetup {
   node: ShieldNode;
@@ -61,11 +76,11 @@ export interface ShieldSetup {
   timers: ManualTimers;
 }
 
-export async function shieldNode(t: Teardown, url: string, o: { allowUnsigned?: boolean; batchSize?: number; trusted?: string[]; spoolFs?: SpoolFs } = {}): Promise<ShieldSetup> {
+export async function shieldNode(t: Teardown, url: string, o: { allowUnsigned?: boolean; batchSize?: number; trusted?: string[]; spoolFs?: SpoolFs; commands?: CommandGuard; shield?: FakeShield } = {}): Promise<ShieldSetup> {
   const dir = await tempDir(t, 'rshield-shield-');
   const transport = client(t, url, { clientId: `shield-${process.pid}-${Math.floor(Math.random() * 1e9)}`, will: { topic: topics.status, payload: offlineStatus(ROBOT), retain: true, qos: 1 } });
   const spool = await TransitionSpool.open({ dir: join(dir, 'spool'), maxBatches: 10_000, maxBytes: 1e9, ...(o.spoolFs !== undefined ? { fs: o.spoolFs } : {}) });
-  const shield = new FakeShield();
+  const shield = o.shield ?? new FakeShield();
   const timers = new ManualTimers();
   const receiver = new ModelReceiver({
     robot: ROBOT,
@@ -75,7 +90,7 @@ export async function shieldNode(t: Teardown, url: string, o: { allowUnsigned?: 
     allowUnsigned: o.allowUnsigned ?? false,
     stagingDir: join(dir, 'staging'),
   });
-  const node = new ShieldNode({ robot: ROBOT, env: new LineEnv(), controller: new PushController(), shield, transport, spool, receiver, timers, batchSize: o.batchSize ?? 16, session: 42 });
+  const node = new ShieldNode({ robot: ROBOT, env: new LineEnv(), controller: new PushController(), shield, transport, spool, receiver, timers, batchSize: o.batchSize ?? 16, session: 42, commands: o.commands ?? operatorGuard() });
   t.teardown(() => node.stop());
   await transport.waitConnected();
   await node.start();

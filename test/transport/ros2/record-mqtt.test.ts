@@ -8,7 +8,8 @@ import { robotTopics } from '../../../src/transport/mqtt/topics.js';
 import { runRecord, type RecordSession } from '../../../src/app/ros2-record.js';
 import { SimController, SimPsm } from '../../../src/transport/ros2/sim-node.js';
 import { startBroker } from '../../helpers/broker.js';
-import { client } from '../mqtt/harness.js';
+import { writeFileSync } from 'node:fs';
+import { client, operator as operatorKey, signedCmd } from '../mqtt/harness.js';
 import { createFakeRclnodejs, settle, fakeClock } from './fake-rclnodejs.js';
 
 /** An operator moving the tip at 2 mm per step toward a corner away from the post. */
@@ -50,11 +51,14 @@ function logLines(): { lines: string[]; log: (l: string) => void; until: (re: Re
   };
 }
 
-void t.test('record-start / record-stop on rshield/v1/<robot>/cmd start and stop episodes; invalid payloads are counted and ignored', async (t) => {
+void t.test('signed record-start / record-stop on rshield/v1/<robot>/cmd start and stop episodes; invalid and unsigned payloads are counted and ignored', async (t) => {
   const broker = await startBroker();
   t.teardown(() => broker.stop());
   const dir = t.testdir({});
   const out = join(dir, 'demos.mcap');
+  const operatorPub = join(dir, 'operator.pub');
+  writeFileSync(operatorPub, operatorKey.publicKeyPem);
+  const signed = (c: Parameters<typeof signedCmd>[0], id?: string): string => signedCmd(c, { robot: 'dvrk-reacher', ...(id !== undefined ? { id } : {}) });
   const rcl = createFakeRclnodejs();
   const abort = new AbortController();
   const { lines, log, until } = logLines();
@@ -66,6 +70,7 @@ void t.test('record-start / record-stop on rshield/v1/<robot>/cmd start and stop
     profile: 'dvrk-reacher',
     out,
     broker: { url: broker.url },
+    operatorKeyFiles: [operatorPub],
     clock: fakeClock(rcl.ros),
     signal: abort.signal,
     log,
@@ -89,7 +94,7 @@ void t.test('record-start / record-stop on rshield/v1/<robot>/cmd start and stop
   await rcl.ros.advance(500);
   t.equal(tap.transitionCount, 0, 'nothing recorded before record-start');
 
-  await send(JSON.stringify({ v: 1, cmd: 'record-start', id: 'op-1' }));
+  await send(signed('record-start', 'op-1'));
   await until(/episode 0 started/);
   await rcl.ros.advance(1000);
   const recorded = tap.transitionCount;
@@ -107,16 +112,19 @@ void t.test('record-start / record-stop on rshield/v1/<robot>/cmd start and stop
     JSON.stringify([{ v: 1, cmd: 'record-stop' }]),
     JSON.stringify({ v: 1, cmd: 'record-stop', id: 'x'.repeat(65) }),
     'null',
+    // Well-formed but unsigned, or signed for another robot: refused all the same.
+    JSON.stringify({ v: 1, cmd: 'record-stop' }),
+    signedCmd('record-stop', { robot: 'psm1' }),
   ];
   for (const p of bad) await send(p);
-  await send(JSON.stringify({ v: 1, cmd: 'disarm' }));
+  await send(signed('disarm'));
   await until(/disarm from .* ignored/);
   await rcl.ros.advance(500);
   t.ok(tap.transitionCount > recorded, 'still recording: no invalid payload stopped the episode');
-  t.equal(session.commands!.invalid, bad.length, `${bad.length} invalid payloads counted`);
+  t.equal(session.commands!.invalid, bad.length, `${bad.length} refused payloads counted`);
   t.equal(session.commands!.ignored, 1, 'arm/disarm mean nothing to a recorder');
 
-  await send(JSON.stringify({ v: 1, cmd: 'record-stop' }));
+  await send(signed('record-stop'));
   await until(/^stopped; /);
   const atStop = tap.transitionCount;
   await rcl.ros.advance(1000);
@@ -132,9 +140,9 @@ void t.test('record-start / record-stop on rshield/v1/<robot>/cmd start and stop
 
   abort.abort();
   t.equal(await done, 0, 'exits 0');
-  t.ok(lines.some((l) => l === `rshield/v1/dvrk-reacher/cmd: 2 applied, 1 ignored, ${bad.length} invalid`), 'exit summary of the cmd topic');
+  t.ok(lines.some((l) => l === `rshield/v1/dvrk-reacher/cmd: 2 applied, 1 ignored, ${bad.length} refused`), 'exit summary of the cmd topic');
   t.ok(lines.some((l) => /record-start from .* \(id op-1\)/.test(l)), 'the command id is logged');
-  t.equal(lines.filter((l) => /invalid message on/.test(l)).length, 5, 'the first five invalid payloads are logged, the rest only counted');
+  t.equal(lines.filter((l) => /^message on .* refused/.test(l)).length, 5, 'the first five refused payloads are logged, the rest only counted');
 
   const ds = await readDataset([out]);
   t.ok(ds.files[0]!.complete, 'closed cleanly');

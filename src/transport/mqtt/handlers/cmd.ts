@@ -1,21 +1,28 @@
-import { cmdPayload, parseJsonPayload, type CmdPayload } from '../../../config/mqtt-payloads.js';
+import type { CmdPayload } from '../../../config/mqtt-payloads.js';
+import type { CommandGuard, CommandRefusal } from '../../../models/command-guard.js';
 
 /** What a command changes on the shield node. */
 export interface CmdTarget {
+  readonly guard: CommandGuard;
   armed: boolean;
   recording: boolean;
+  /** A payload that is not a command at all (schema). */
   invalid(topic: string, reason: string): void;
-  applied(cmd: CmdPayload): void;
+  /** A command refused by the guard (retained, unsigned, stale, replayed, ...). */
+  refused(why: CommandRefusal, reason: string): void;
+  /** `by`: the key id that signed it. */
+  applied(cmd: CmdPayload, by: string): void;
 }
 
-/** `cmd` topic: validate, then apply all of it or nothing. */
-export function handleCmd(target: CmdTarget, topic: string, payload: Uint8Array): void {
-  const r = parseJsonPayload(cmdPayload, payload);
+/** `cmd` topic: the guard decides (src/models/command-guard.ts), then all of it is applied or nothing. */
+export function handleCmd(target: CmdTarget, topic: string, payload: Uint8Array, retained: boolean): void {
+  const r = target.guard.check(payload, retained);
   if (!r.ok) {
-    target.invalid(topic, r.reason);
+    if (r.why === 'invalid') target.invalid(topic, r.reason);
+    else target.refused(r.why, r.reason);
     return;
   }
-  switch (r.value.cmd) {
+  switch (r.cmd.cmd) {
     case 'arm':
       target.armed = true;
       break;
@@ -29,5 +36,5 @@ export function handleCmd(target: CmdTarget, topic: string, payload: Uint8Array)
       target.recording = false;
       break;
   }
-  target.applied(r.value);
+  target.applied(r.cmd, r.keyId);
 }
