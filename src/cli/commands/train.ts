@@ -1,6 +1,8 @@
 import { RShieldError } from '../../core/errors.js';
 import { readDataset } from '../../data/index.js';
-import { defaultsFor, trainDefaults } from '../../learn/defaults.js';
+import { defaultsFor, plannerDefaultsFor, trainDefaults } from '../../learn/defaults.js';
+import { goalOf } from '../../envs/index.js';
+import { CPU_PLANNER, PLANNER_PRESETS, REFERENCE_PLANNER, type PlannerSettingsInput } from '../../config/planner-settings.js';
 import { trainOffline } from '../../learn/offline.js';
 import { relabelNextActions } from '../../learn/task-policy.js';
 import { basename } from 'node:path';
@@ -21,6 +23,12 @@ const options: OptionTable = {
   seed: { type: 'string' },
   threads: { type: 'string' },
   'task-policy': { type: 'string' },
+  recovery: { type: 'string' },
+  'dynamics-epochs': { type: 'string' },
+  planner: { type: 'string' },
+  horizon: { type: 'string' },
+  'task-weight': { type: 'string' },
+  'goal-weight': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 };
 
@@ -42,7 +50,38 @@ function help(): string {
     '  --task-policy F.onnx   take a′ of the TD target from this policy (obs → action) instead',
     '                         of the logged next action (reference: a′ ~ π_task(s′))',
     '  --batch N  --lr X  --tau T  --seed S  --threads N',
+    '',
+    'model-based recovery (docs/shield.md, "Model-based recovery"):',
+    '  --recovery M           policy (default: the model-free π_rec) or model-based: also train',
+    '                         a 5-member dynamics ensemble (DIR/dynamics.onnx) for CEM planning',
+    '  --dynamics-epochs N    epochs over the data (reference: 50)',
+    `  --planner P            sampling preset written into the card: ${PLANNER_PRESETS.join(', ')} (default cpu)`,
+    '  --horizon H            plan length (default per robot; reference nav 5, maze 15)',
+    '  --task-weight λ        weight of ‖a_0 − a_task‖² (0: the reference\'s pure-risk cost)',
+    '  --goal-weight μ        weight of the plan end\'s distance to the robot\'s goal (0: none)',
   ].join('\n');
+}
+
+/** The planner settings and dynamics epochs of `--recovery model-based`. */
+function modelBasedOptions(robot: string, values: Parameters<typeof stringOption>[0]): { planner: PlannerSettingsInput; epochs: number } {
+  const pd = plannerDefaultsFor(robot);
+  const preset = stringOption(values, 'planner') ?? 'cpu';
+  if (preset !== 'cpu' && preset !== 'reference') throw new RShieldError('E_USAGE', `--planner must be one of ${PLANNER_PRESETS.join(', ')}, got '${preset}'`, { option: 'planner' });
+  const taskWeight = numberOption('task-weight', stringOption(values, 'task-weight'), pd.taskWeight);
+  const goalWeight = numberOption('goal-weight', stringOption(values, 'goal-weight'), pd.goalWeight);
+  for (const [name, v] of [['task-weight', taskWeight], ['goal-weight', goalWeight]] as const) {
+    if (!(v >= 0)) throw new RShieldError('E_USAGE', `--${name} must be ≥ 0, got ${v}`, { option: name });
+  }
+  const goal = goalOf(robot);
+  return {
+    epochs: intOption('dynamics-epochs', stringOption(values, 'dynamics-epochs'), 50, 1),
+    planner: {
+      ...(preset === 'cpu' ? CPU_PLANNER : REFERENCE_PLANNER),
+      horizon: intOption('horizon', stringOption(values, 'horizon'), pd.horizon, 1),
+      taskWeight,
+      ...(goal === null || goalWeight === 0 ? {} : { goal: { dims: [...goal.dims], target: [...goal.target], weight: goalWeight } }),
+    },
+  };
 }
 
 /** `rshield train`: offline critic + recovery training (thesis Algorithm 1, pretraining phase). */
@@ -79,6 +118,10 @@ export async function train(argv: string[]): Promise<number> {
     threads: intOption('threads', stringOption(values, 'threads'), 2, 1),
   };
 
+  const recovery = stringOption(values, 'recovery') ?? 'policy';
+  if (recovery !== 'policy' && recovery !== 'model-based') throw new RShieldError('E_USAGE', `--recovery must be policy or model-based, got '${recovery}'`, { option: 'recovery' });
+  const modelBased = recovery === 'model-based' ? modelBasedOptions(robot, values) : undefined;
+
   const taskPolicy = stringOption(values, 'task-policy');
   const logged = await readDataset(files);
   const data = taskPolicy === undefined ? logged : await relabelNextActions(logged, taskPolicy);
@@ -90,6 +133,9 @@ export async function train(argv: string[]): Promise<number> {
   const progress = createProgress({ label: `train ${robot}`, total: opts.steps, unit: 'steps' });
   const result = await trainOffline(data, {
     ...opts,
+    ...(modelBased === undefined ? {} : {
+      modelBased: { ...modelBased, onEpoch: (e) => console.error(`train ${robot}: dynamics epoch ${e.epoch}/${modelBased.epochs}, NLL ${e.nll.toFixed(3)}`) },
+    }),
     nextAction: taskPolicy === undefined ? 'logged' : `task policy ${basename(taskPolicy)}`,
     onProgress: (step, criticLoss, recoveryLoss) => progress.update(step, { criticLoss: Number(criticLoss.toPrecision(3)), recoveryQ: Number(recoveryLoss.toPrecision(3)) }),
   });
