@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { GCProfiler } from 'node:v8';
 import { parseArgs } from 'node:util';
 import { Rng } from '../src/core/rng.js';
-import { REFERENCE_PLANNER, withPreset, type PlannerPreset, type PlannerSettings } from '../src/config/planner-settings.js';
+import { PlannerSettingsSchema, REFERENCE_PLANNER, withPreset, type PlannerPreset } from '../src/config/planner-settings.js';
 import { TransitionColumns } from '../src/data/index.js';
 import { createController, generateOfflineData } from '../src/envs/index.js';
 import { DYNAMICS_FILE, DynamicsEnsemble } from '../src/learn/dynamics-ensemble.js';
@@ -53,7 +53,7 @@ async function buildModelDir(dir: string): Promise<void> {
   await writeFile(join(dir, DYNAMICS_FILE), ens.exportOnnx());
   await ens.release();
   const card = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8')) as Record<string, unknown>;
-  const planner: PlannerSettings = { ...REFERENCE_PLANNER, horizon: 5, taskWeight: 0.1, goal: { dims: [0, 1], target: [0, 0], weight: 0.1 } };
+  const planner = PlannerSettingsSchema.parse({ ...REFERENCE_PLANNER, horizon: 5, taskWeight: 0.1, goal: { dims: [0, 1], target: [0, 0], weight: 0.1 } });
   card.dynamics = { file: DYNAMICS_FILE, inputs: { obs: 'obs', act: 'act' }, outputs: { mean: 'mean', logvar: 'logvar' }, ensemble: 5 };
   card.planner = planner;
   card.recoveryMode = 'model-based';
@@ -72,7 +72,7 @@ for (let i = 0; i < POOL; i++) {
 
 async function run(dir: string, preset: PlannerPreset, threads: number) {
   const shield = await Shield.load({ modelDir: dir, planner: preset, provider, threads, deadlineUs: 10_000_000, stuckAfterMs: 60_000 });
-  const settings = withPreset({ ...REFERENCE_PLANNER, horizon: 5, taskWeight: 0.1 }, preset);
+  const settings = withPreset(PlannerSettingsSchema.parse({ ...REFERENCE_PLANNER, horizon: 5 }), preset);
   for (let i = 0; i < 20; i++) await shield.decide(obsPool[i % POOL]!, actPool[i % POOL]!);
   shield.resetStats();
   const dur = new Float64Array(TICKS);

@@ -34,6 +34,25 @@ export const PlannerSettingsSchema = z.object({
    * safe plan closest to what the controller wants.
    */
   taskWeight: z.number().min(0).default(0),
+  /**
+   * What a plan returns: 'mean', the final CEM mean (PETS, the reference), or 'best', the
+   * lowest-cost sample of the last iteration (the reference's image planner): a mean of elites
+   * from two detours (left and right of an obstacle) is neither, the best sample is one.
+   */
+  returns: z.enum(['mean', 'best']).default('mean'),
+  /**
+   * ρ of the sampling noise's correlation over the plan's steps: each sample's noise is
+   * ρ·z + √(1 − ρ²)·z_t with z shared by its steps, so samples hold a heading and reach states
+   * a detour needs (iCEM's colored noise, Pinneri et al. 2020, in its simplest form). 0: the
+   * reference's independent steps.
+   */
+  correlation: z.number().min(0).lt(1).default(0),
+  /**
+   * C of the penalty C·max(0, Q_risk(ŝ_t, a_t) − ε_risk) added to every step's risk: with the
+   * task and goal terms it makes "stay at or below ε along the plan" a constraint rather than
+   * one term among others (0: the reference's plain Σ Q_risk).
+   */
+  riskPenalty: z.number().min(0).default(0),
   /** Goal progress term, where the robot's goal is a fixed point of its state. */
   goal: PlannerGoalSchema.optional(),
 });
@@ -51,7 +70,7 @@ export const REFERENCE_PLANNER = { population: 400, elites: 40, iterations: 5, p
  * 20 ms on a 2-core machine (bench/cem.ts). One particle per member keeps TS-∞'s model
  * disagreement; fewer iterations are paid back by the warm start.
  */
-export const CPU_PLANNER = { population: 100, elites: 10, iterations: 3, particles: 5, alpha: 0.1 } as const;
+export const CPU_PLANNER = { population: 64, elites: 8, iterations: 3, particles: 5, alpha: 0.1 } as const;
 
 /** The preset's sampling settings over `base` (horizon, weights and goal stay). */
 export function withPreset(base: PlannerSettings, preset: PlannerPreset): PlannerSettings {

@@ -7,8 +7,9 @@
  *
  * Cost of a sequence (a_0 … a_{H−1}), averaged over its particles (reference: the sum of
  * max(Q1, Q2)(ŝ_t, a_t) with ŝ_0 = s; NaN → 1e6):
- *     Σ_t Q_risk(ŝ_t, a_t) + λ·‖(a_0 − a_task)/half‖² + μ·‖ŝ_H[goal dims] − goal‖
- * λ = μ = 0 is the reference; λ > 0 asks for the safe plan closest to the controller's action.
+ *     Σ_t [Q_t + C·max(0, Q_t − ε_risk)] + λ·‖(a_0 − a_task)/half‖² + μ·‖ŝ_{H−1}[goal dims] − goal‖
+ * with Q_t = Q_risk(ŝ_t, a_t). C = λ = μ = 0 is the reference; λ, μ > 0 ask for the plan that
+ * serves the controller best while C keeps its steps at or below ε_risk.
  *
  * Inputs:  obs [1, S], proposed [1, A] (a_task, clamped), init_mean [H, A] (warm start).
  * Outputs: action [1, A] (first action of the final mean), plan [H, A] (the final mean),
@@ -131,6 +132,8 @@ export function cemGraph(card: ModelCard, critic: ModelProto, dynamics: ModelPro
   const alpha = c('alpha', [], [p.alpha]);
   const oneMinusAlpha = c('one_minus_alpha', [], [1 - p.alpha]);
   const nanCost = c('nan_cost', [], [NAN_COST]);
+  const epsRisk = c('eps_risk', [], [card.epsRisk]);
+  const riskPenalty = c('risk_penalty', [], [p.riskPenalty]);
   const critEmb = new Embedder(cg, 'critic', inits);
   const dynEmb = new Embedder(dg, 'dynamics', inits);
   const s0 = op('Expand', [CEM_OBS, ci('s0_shape', [E, R, S])]);
@@ -145,37 +148,61 @@ export function cemGraph(card: ModelCard, critic: ModelProto, dynamics: ModelPro
     const toHigh = op('Div', [op('Sub', [ub, mean]), two]);
     const cap = op('Min', [op('Mul', [toLow, toLow]), op('Mul', [toHigh, toHigh])]);
     const std = op('Sqrt', [op('Min', [cap, variance])]);
-    let z = normal([P, H, A]);
-    for (let r = 0; r < 2; r++) z = op('Where', [op('Greater', [op('Abs', [z]), two]), normal([P, H, A]), z]);
-    z = op('Max', [op('Min', [z, two]), negTwo]);
+    const truncated = (dims: readonly number[]): string => {
+      let z = normal(dims);
+      for (let r = 0; r < 2; r++) z = op('Where', [op('Greater', [op('Abs', [z]), two]), normal(dims), z]);
+      return op('Max', [op('Min', [z, two]), negTwo]);
+    };
+    let z = truncated([P, H, A]);
+    if (p.correlation > 0) {
+      const shared = op('Mul', [truncated([P, 1, A]), c(`rho_${it}`, [], [p.correlation])]);
+      z = op('Max', [op('Min', [op('Add', [shared, op('Mul', [z, c(`rho_rest_${it}`, [], [Math.sqrt(1 - p.correlation ** 2)])])]), two]), negTwo]);
+    }
     const samples = op('Max', [op('Min', [op('Add', [mean, op('Mul', [std, z])]), ub]), lb]); // [P, H, A]
 
-    // Actions of every particle: [H, E, R, A], particle (e, p, j) follows sample p.
-    const byT = op('Transpose', [samples], { ints: { perm: [1, 0, 2] } });
-    const acts = reshape(op('Expand', [reshape(byT, [H, 1, P, 1, A]), ci(`acts_shape_${it}`, [H, E, P, k, A])]), [H, E, R, A]);
-    const steps = p.goal === undefined ? H - 1 : H;
-    const states = [s0];
-    for (let t = 0; t < steps; t++) {
-      const a = op('Gather', [acts, ci(`t_${it}_${t}`, [t], [])], { ints: { axis: 0 } });
-      const m = v('dyn_mean');
-      const lv = v('dyn_logvar');
-      nodes.push(...dynEmb.copy(new Map([[dyn.inputs.obs, states[t]!], [dyn.inputs.act, a], [dyn.outputs.mean, m], [dyn.outputs.logvar, lv]])));
-      // TS-∞: each particle samples its own member's Gaussian.
-      states.push(op('Add', [m, op('Mul', [op('Exp', [op('Mul', [lv, half2])]), normal([E, R, S])])]));
+    // ŝ_0 = s for every particle: Q_risk(s, a_0) is scored once per sample. Later steps are scored
+    // per particle: actions [H−1, E, R, A], particle (e, p, j) follows sample p.
+    const a0 = op('Gather', [samples, ci(`zero_${it}`, [0], [])], { ints: { axis: 1 } }); // [P, A]
+    const states: string[] = [];
+    let rows0Obs = op('Expand', [CEM_OBS, ci(`p_obs_shape_${it}`, [P, S])]);
+    let rowsAct = a0;
+    if (H > 1) {
+      const byT = op('Transpose', [samples], { ints: { perm: [1, 0, 2] } });
+      const acts = reshape(op('Expand', [reshape(byT, [H, 1, P, 1, A]), ci(`acts_shape_${it}`, [H, E, P, k, A])]), [H, E, R, A]);
+      let s = s0;
+      for (let t = 0; t < H - 1; t++) {
+        const a = op('Gather', [acts, ci(`t_${it}_${t}`, [t], [])], { ints: { axis: 0 } });
+        const m = v('dyn_mean');
+        const lv = v('dyn_logvar');
+        nodes.push(...dynEmb.copy(new Map([[dyn.inputs.obs, s], [dyn.inputs.act, a], [dyn.outputs.mean, m], [dyn.outputs.logvar, lv]])));
+        // TS-∞: each particle samples its own member's Gaussian.
+        s = op('Add', [m, op('Mul', [op('Exp', [op('Mul', [lv, half2])]), normal([E, R, S])])]);
+        states.push(s);
+      }
+      const later = reshape(states.length === 1 ? states[0]! : op('Concat', states, { ints: { axis: 0 } }), [(H - 1) * E * R, S]);
+      const laterActs = reshape(op('Slice', [acts, ci(`from1_${it}`, [1]), ci(`toH_${it}`, [H]), ci(`axis0_${it}`, [0])]), [(H - 1) * E * R, A]);
+      rows0Obs = op('Concat', [rows0Obs, later], { ints: { axis: 0 } });
+      rowsAct = op('Concat', [a0, laterActs], { ints: { axis: 0 } });
     }
-    const scored = H === 1 ? states[0]! : op('Concat', states.slice(0, H), { ints: { axis: 0 } });
-    const q = v('q');
-    nodes.push(...critEmb.copy(new Map([[card.critic.inputs.obs, reshape(scored, [H * E * R, S])], [card.critic.inputs.act, reshape(acts, [H * E * R, A])], [card.critic.output, q]])));
-    // Σ_t Q_risk, then the mean over the particles of each sample.
-    const risk = reshape(reduce('ReduceMean', reduce('ReduceSum', reshape(q, [H, E, P, k]), [0], 0), [0, 2], 0), [P]);
+    const qRaw = v('q');
+    nodes.push(...critEmb.copy(new Map([[card.critic.inputs.obs, rows0Obs], [card.critic.inputs.act, rowsAct], [card.critic.output, qRaw]])));
+    let q = reshape(qRaw, [P + (H - 1) * E * R]);
+    if (p.riskPenalty > 0) q = op('Add', [q, op('Mul', [op('Relu', [op('Sub', [q, epsRisk])]), riskPenalty])]);
+    // Σ_t Q_risk(ŝ_t, a_t), the later steps averaged over the particles of each sample.
+    let risk = op('Slice', [q, ci(`q0_from_${it}`, [0]), ci(`q0_to_${it}`, [P])]);
+    if (H > 1) {
+      const qLater = reshape(op('Slice', [q, ci(`ql_from_${it}`, [P]), ci(`ql_to_${it}`, [P + (H - 1) * E * R])]), [H - 1, E, P, k]);
+      risk = op('Add', [risk, reshape(reduce('ReduceMean', reduce('ReduceSum', qLater, [0], 0), [0, 2], 0), [P])]);
+    }
     let cost = risk;
     if (p.taskWeight > 0) {
-      const a0 = op('Gather', [samples, ci(`zero_${it}`, [0], [])], { ints: { axis: 1 } }); // [P, A]
       const d = op('Mul', [op('Sub', [a0, CEM_PROPOSED]), c(`inv_half_${it}`, [A], invHalf)]);
       cost = op('Add', [cost, op('Mul', [reduce('ReduceSum', op('Mul', [d, d]), [1], 0), c(`task_w_${it}`, [], [p.taskWeight])])]);
     }
     if (p.goal !== undefined) {
-      const last = reduce('ReduceMean', reshape(states[H]!, [E, P, k, S]), [0, 2], 0); // [P, S]
+      // The last state scored, ŝ_{H−1} (s itself when H = 1), mean over the particles.
+      const end = states.at(-1);
+      const last = end === undefined ? op('Expand', [CEM_OBS, ci(`p_obs_end_${it}`, [P, S])]) : reduce('ReduceMean', reshape(end, [E, P, k, S]), [0, 2], 0); // [P, S]
       const at = op('Gather', [last, ci(`goal_dims_${it}`, p.goal.dims)], { ints: { axis: 1 } });
       const d = op('Sub', [at, c(`goal_${it}`, [p.goal.target.length], p.goal.target)]);
       const dist = op('Sqrt', [reduce('ReduceSum', op('Mul', [d, d]), [1], 0)]);
@@ -194,6 +221,9 @@ export function cemGraph(card: ModelCard, critic: ModelProto, dynamics: ModelPro
     mean = op('Add', [op('Mul', [mean, alpha]), op('Mul', [eMean, oneMinusAlpha])]);
     variance = op('Add', [op('Mul', [variance, alpha]), op('Mul', [eVar, oneMinusAlpha])]);
     bestCost = op('Neg', [op('Slice', [vals, ci(`first_${it}`, [0]), ci(`one_${it}`, [1])])]);
+    if (it === p.iterations - 1 && p.returns === 'best') {
+      mean = reshape(op('Gather', [samples, op('Slice', [idx, ci('best_from', [0]), ci('best_to', [1])])], { ints: { axis: 0 } }), [H, A]);
+    }
   }
   nodes.push(node('Slice', [mean, ci('a0_start', [0]), ci('a0_end', [1])], [CEM_ACTION]));
   nodes.push(node('Identity', [mean], [CEM_PLAN]));

@@ -1,8 +1,9 @@
 /**
  * A RiskModel with model-based recovery: the tick's model answers Q_risk(s, a_task) as before,
  * and on recovery ticks only the planner session (cem-graph.ts) runs one whole CEM plan. The
- * plan is warm-started from the previous one shifted by a step when that was planned on the
- * previous tick (reference: PETS shifts its solution), else from the middle of the box.
+ * plan is warm-started from the previous one shifted by the ticks since it was made, when that
+ * is less than the horizon (reference: PETS shifts its solution each step), else from the
+ * middle of the box.
  * Tensors are created once over model-owned arrays; ORT writes in place.
  */
 import * as ort from 'onnxruntime-node';
@@ -81,11 +82,12 @@ export class PlannerRiskModel implements RiskModel {
     const A = this.actDim;
     for (let i = 0; i < this.#obs.length; i++) this.#obs[i] = obs[i] as number;
     this.#proposed.set(proposed);
-    if (this.#plannedAt === this.#tick - 1) {
-      this.#init.set(this.#plan.subarray(A));
-      this.#init.set(this.#mid, (this.horizon - 1) * A);
-    } else {
-      for (let t = 0; t < this.horizon; t++) this.#init.set(this.#mid, t * A);
+    // Shift the last plan by the ticks since it was made (a few task ticks in between keep it).
+    const age = this.#tick - this.#plannedAt;
+    const keep = age >= 1 && age < this.horizon ? this.horizon - age : 0;
+    for (let t = 0; t < this.horizon; t++) {
+      if (t < keep) this.#init.set(this.#plan.subarray((t + age) * A, (t + age + 1) * A), t * A);
+      else this.#init.set(this.#mid, t * A);
     }
     await this.#session.run(this.#feeds, this.#fetches);
     this.#plans++;

@@ -47,14 +47,16 @@ export interface PlannerDefaults {
   readonly horizon: number;
   readonly taskWeight: number;
   readonly goalWeight: number;
+  /** C of C·max(0, Q_risk − ε) per plan step: with a goal term, keeps the plan's steps at or below ε. */
+  readonly riskPenalty: number;
 }
 
 const planner: Readonly<Record<string, PlannerDefaults>> = {
-  nav1: { horizon: 5, taskWeight: 0.1, goalWeight: 0.1 },
-  nav2: { horizon: 5, taskWeight: 0.1, goalWeight: 0.1 },
-  maze: { horizon: 15, taskWeight: 0.1, goalWeight: 1 },
-  'cartpole-length': { horizon: 5, taskWeight: 0.1, goalWeight: 0 },
-  'dvrk-reacher': { horizon: 5, taskWeight: 0.1, goalWeight: 10 },
+  nav1: { horizon: 5, taskWeight: 0.1, goalWeight: 0.3, riskPenalty: 100 },
+  nav2: { horizon: 5, taskWeight: 0.1, goalWeight: 0.3, riskPenalty: 100 },
+  maze: { horizon: 15, taskWeight: 0.1, goalWeight: 1, riskPenalty: 100 },
+  'cartpole-length': { horizon: 5, taskWeight: 0.1, goalWeight: 0, riskPenalty: 0 },
+  'dvrk-reacher': { horizon: 5, taskWeight: 0.1, goalWeight: 10, riskPenalty: 100 },
 };
 
 export function plannerDefaultsFor(robot: string): PlannerDefaults {

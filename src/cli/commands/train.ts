@@ -29,6 +29,7 @@ const options: OptionTable = {
   horizon: { type: 'string' },
   'task-weight': { type: 'string' },
   'goal-weight': { type: 'string' },
+  'risk-penalty': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 };
 
@@ -59,6 +60,7 @@ function help(): string {
     '  --horizon H            plan length (default per robot; reference nav 5, maze 15)',
     '  --task-weight λ        weight of ‖a_0 − a_task‖² (0: the reference\'s pure-risk cost)',
     '  --goal-weight μ        weight of the plan end\'s distance to the robot\'s goal (0: none)',
+    '  --risk-penalty C       C·max(0, Q_risk − ε) added per plan step (0: the reference\'s Σ Q_risk)',
   ].join('\n');
 }
 
@@ -69,7 +71,8 @@ function modelBasedOptions(robot: string, values: Parameters<typeof stringOption
   if (preset !== 'cpu' && preset !== 'reference') throw new RShieldError('E_USAGE', `--planner must be one of ${PLANNER_PRESETS.join(', ')}, got '${preset}'`, { option: 'planner' });
   const taskWeight = numberOption('task-weight', stringOption(values, 'task-weight'), pd.taskWeight);
   const goalWeight = numberOption('goal-weight', stringOption(values, 'goal-weight'), pd.goalWeight);
-  for (const [name, v] of [['task-weight', taskWeight], ['goal-weight', goalWeight]] as const) {
+  const riskPenalty = numberOption('risk-penalty', stringOption(values, 'risk-penalty'), pd.riskPenalty);
+  for (const [name, v] of [['task-weight', taskWeight], ['goal-weight', goalWeight], ['risk-penalty', riskPenalty]] as const) {
     if (!(v >= 0)) throw new RShieldError('E_USAGE', `--${name} must be ≥ 0, got ${v}`, { option: name });
   }
   const goal = goalOf(robot);
@@ -79,6 +82,7 @@ function modelBasedOptions(robot: string, values: Parameters<typeof stringOption
       ...(preset === 'cpu' ? CPU_PLANNER : REFERENCE_PLANNER),
       horizon: intOption('horizon', stringOption(values, 'horizon'), pd.horizon, 1),
       taskWeight,
+      riskPenalty,
       ...(goal === null || goalWeight === 0 ? {} : { goal: { dims: [...goal.dims], target: [...goal.target], weight: goalWeight } }),
     },
   };
