@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { formatZodIssues } from './zod-issues.js';
 import { RShieldError } from '../core/errors.js';
 import { RECOVERY_MODES } from '../core/recovery-mode.js';
+import { PlannerSettingsSchema } from './planner-settings.js';
 
 export const MODEL_CARD_FORMAT = 'rshield-model/1';
 export const MODEL_CARD_FILE = 'model.json';
@@ -51,6 +52,21 @@ export const ModelCardSchema = z
       output: tensorName,
     }),
     recovery: z.object({ file: modelFile, input: tensorName, output: tensorName }),
+    /**
+     * The dynamics ensemble of model-based recovery (src/learn/dynamics-ensemble.ts): inputs
+     * obs [E, N, obsDim] and act [E, N, actDim], outputs the next state's mean and log-variance
+     * [E, N, obsDim], E = `ensemble`.
+     */
+    dynamics: z
+      .object({
+        file: modelFile,
+        inputs: z.object({ obs: tensorName, act: tensorName }),
+        outputs: z.object({ mean: tensorName, logvar: tensorName }),
+        ensemble: dim,
+      })
+      .optional(),
+    /** The CEM planner's settings (src/config/planner-settings.ts); needs `dynamics`. */
+    planner: PlannerSettingsSchema.optional(),
     data: z
       .array(z.object({ file: z.string().min(1), sha256: z.string().regex(/^[0-9a-f]{64}$/), transitions: z.number().int().nonnegative() }))
       .optional(),
@@ -76,6 +92,23 @@ export const ModelCardSchema = z
       const f = c.failsafe?.[i];
       if (f !== undefined && !(f >= lo && f <= hi)) {
         ctx.addIssue({ code: 'custom', path: ['failsafe', i], message: `is outside the action bounds [${lo}, ${hi}]`, input: f });
+      }
+    }
+    if (c.recoveryMode === 'model-based' && (c.dynamics === undefined || c.planner === undefined)) {
+      ctx.addIssue({ code: 'custom', path: [c.dynamics === undefined ? 'dynamics' : 'planner'], message: "is required by recoveryMode 'model-based'", input: undefined });
+    }
+    if (c.planner !== undefined) {
+      const p = c.planner;
+      if (p.elites > p.population) ctx.addIssue({ code: 'custom', path: ['planner', 'elites'], message: `${p.elites} is more than the population ${p.population}`, input: p.elites });
+      if (c.dynamics !== undefined && p.particles % c.dynamics.ensemble !== 0) {
+        ctx.addIssue({ code: 'custom', path: ['planner', 'particles'], message: `${p.particles} is not a multiple of the ensemble size ${c.dynamics.ensemble} (TS-∞ keeps each particle on one member)`, input: p.particles });
+      }
+      const goal = p.goal;
+      if (goal !== undefined) {
+        if (goal.dims.length !== goal.target.length) ctx.addIssue({ code: 'custom', path: ['planner', 'goal', 'target'], message: `has ${goal.target.length} values for ${goal.dims.length} dims`, input: goal.target });
+        goal.dims.forEach((d, i) => {
+          if (d >= c.obsDim) ctx.addIssue({ code: 'custom', path: ['planner', 'goal', 'dims', i], message: `${d} is not below obsDim ${c.obsDim}`, input: d });
+        });
       }
     }
     if ((c.obsLow === undefined) !== (c.obsHigh === undefined)) {

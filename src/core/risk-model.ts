@@ -23,6 +23,13 @@ export interface RiskModel {
    * overwritten by the next call.
    */
   nearestSafe?(obs: ArrayLike<number>, proposed: Float32Array, fallback: Float32Array, threshold: number): Float32Array | Promise<Float32Array>;
+  /**
+   * Model-based recovery (optional; src/core/recovery-mode.ts): the first action of a plan from
+   * the obs last passed to `risk` that keeps Q_risk low along it; `proposed` (clamped) is what
+   * the controller wants, for planners that stay close to it. NaN values mean no usable plan.
+   * Returns a model-owned array that is overwritten by the next call.
+   */
+  plan?(obs: ArrayLike<number>, proposed: Float32Array): Float32Array | Promise<Float32Array>;
   /** Releases native resources. The model is unusable afterwards. */
   close(): Promise<void>;
 }

@@ -42,7 +42,7 @@ export interface CoreModel {
   readonly failsafe: Float32Array;
   readonly actLow: Float32Array;
   readonly actHigh: Float32Array;
-  /** 'policy' (default): π_rec(s). 'nearest-safe': model.nearestSafe, which the model must have. */
+  /** 'policy' (default): π_rec(s). 'nearest-safe': model.nearestSafe; 'model-based': model.plan — which the model must have. */
   readonly recoveryMode?: RecoveryMode;
 }
 
@@ -69,6 +69,8 @@ interface Installed {
   readonly search: NonNullable<RiskModel['nearestSafe']> | null;
   /** A nearest-safe candidate must have Q_risk ≤ this: the rule's exit threshold ε − h. */
   readonly safeBelow: number;
+  /** model.plan bound to its model in model-based mode, else null. */
+  readonly plan: NonNullable<RiskModel['plan']> | null;
 }
 
 function install(m: CoreModel): Installed {
@@ -84,6 +86,11 @@ function install(m: CoreModel): Installed {
     if (typeof m.model.nearestSafe === 'function') search = m.model.nearestSafe.bind(m.model);
     else throw new RShieldError('E_MODEL', "recovery mode 'nearest-safe' needs a model that can search candidate actions (model.nearestSafe)");
   }
+  let plan: Installed['plan'] = null;
+  if (m.recoveryMode === 'model-based') {
+    if (typeof m.model.plan === 'function') plan = m.model.plan.bind(m.model);
+    else throw new RShieldError('E_MODEL', "recovery mode 'model-based' needs a model that can plan (model.plan)");
+  }
   const low = Float32Array.from(m.actLow);
   const high = Float32Array.from(m.actHigh);
   return {
@@ -94,6 +101,7 @@ function install(m: CoreModel): Installed {
     high,
     search,
     safeBelow: m.epsRisk - m.hysteresis,
+    plan,
   };
 }
 
@@ -153,7 +161,8 @@ export class ShieldCore {
   /**
    * Decides one tick: with a_task clamped to the action bounds, a = a_task if
    * Q_risk(s, a_task) ≤ ε, else π_rec(s) (clamped too) or, in nearest-safe mode, the
-   * candidate closest to a_task with Q_risk ≤ ε − h (π_rec(s) when none); the fail-safe action when inputs, state age, inference or timing fail.
+   * candidate closest to a_task with Q_risk ≤ ε − h (π_rec(s) when none), or, in model-based
+   * mode, the first action of a plan; the fail-safe action when inputs, state age, inference or timing fail.
    * Never throws for bad data; throws E_USAGE when called again before the previous tick
    * resolved (the result object is shared) or after close().
    */
@@ -183,7 +192,18 @@ export class ShieldCore {
       if (!Number.isFinite(q)) return this.#failsafe('inference-error', q);
       if (q < 0 || q > 1) return this.#failsafe('out-of-range', q);
       const source = cur.rule.choose(q);
-      if (source === 'recovery') {
+      if (source === 'recovery' && cur.plan !== null) {
+        // Model-based: the plan's first action replaces π_rec(s); r.action holds the clamped proposal.
+        let planned: Float32Array;
+        try {
+          const p = cur.plan(obs, r.action);
+          planned = p instanceof Float32Array ? p : await p;
+        } catch (err) {
+          return this.#inferenceFailed(err, q);
+        }
+        if (planned.length !== this.actDim || !allFinite(planned)) return this.#failsafe('inference-error', q);
+        clampInto(r.action, planned, cur.low, cur.high);
+      } else if (source === 'recovery') {
         let rec: Float32Array;
         try {
           const p = cur.model.recovery(obs);

@@ -6,6 +6,8 @@ export {
   generateOfflineData,
   generatorInfo,
   failsafeAction,
+  goalOf,
+  type RobotGoal,
   type OfflineDataOptions,
   type ControllerOptions,
 } from './registry.js';

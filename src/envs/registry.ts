@@ -8,6 +8,8 @@ import { DvrkStraightLineController } from './dvrk/dvrk-controller.js';
 import { DvrkReacherEnv } from './dvrk/dvrk-env.js';
 import { dvrkOffline } from './dvrk/dvrk-offline.js';
 import { MazeEnv } from './maze/maze-env.js';
+import { mazeGeometry } from './maze/geometry.js';
+import { dvrkReacherGeometry } from './dvrk/geometry.js';
 import { MazeExpertController } from './maze/maze-expert.js';
 import { mazeOffline } from './maze/maze-offline.js';
 import { NavGoalController } from './nav/nav-controller.js';
@@ -39,6 +41,14 @@ interface Robot {
   offline(n: number, seed: number, params: EnvOptions): Iterable<RawTransition>;
   generator: { name: string; description: string };
   actDim: number;
+  /** A fixed point of the state the task drives to (observation coordinates), where there is one. */
+  goal?: RobotGoal;
+}
+
+/** Where a robot's task ends: observation coordinates `dims` at `target`. */
+export interface RobotGoal {
+  readonly dims: readonly number[];
+  readonly target: readonly number[];
 }
 
 const robots: Record<string, Robot> = {
@@ -46,6 +56,7 @@ const robots: Record<string, Robot> = {
     env: (o) => new NavEnv('nav1', nav1Geometry, o),
     controller: () => new NavGoalController(nav1Geometry),
     offline: (n, seed, p) => nav1Offline(n, seed, navParams('nav1', p).B),
+    goal: { dims: [0, 1], target: nav1Geometry.goal },
     generator: {
       name: 'nav1-wall-rollouts',
       description:
@@ -57,6 +68,7 @@ const robots: Record<string, Robot> = {
     env: (o) => new NavEnv('nav2', nav2Geometry, o),
     controller: () => new NavGoalController(nav2Geometry),
     offline: (n, seed, p) => nav2Offline(n, seed, navParams('nav2', p).B),
+    goal: { dims: [0, 1], target: nav2Geometry.goal },
     generator: {
       name: 'nav2-aimed-rollouts',
       description:
@@ -71,6 +83,7 @@ const robots: Record<string, Robot> = {
       if (Object.keys(p).length > 0) new MazeEnv(p); // validates the options, which the generator does not use
       return mazeOffline(n, seed);
     },
+    goal: { dims: [0, 1], target: mazeGeometry.goal },
     generator: {
       name: 'maze-random-expert',
       description:
@@ -98,6 +111,7 @@ const robots: Record<string, Robot> = {
         'A noisy operator probing the stay-out zone and the workspace faces slowly from many directions, <=8 steps per rollout, ending at the first violation',
     },
     actDim: 3,
+    goal: { dims: [0, 1, 2], target: dvrkReacherGeometry.target },
   },
 };
 
@@ -151,6 +165,11 @@ export function generateOfflineData(name: string, opts: OfflineDataOptions): Ite
 /** Generator name and description, for dataset metadata. */
 export function generatorInfo(name: string): { name: string; description: string } {
   return { ...robot(name).generator };
+}
+
+/** The robot's goal in observation coordinates, or null when its task has no fixed goal state. */
+export function goalOf(name: string): RobotGoal | null {
+  return robot(name).goal ?? null;
 }
 
 /** The robot's fail-safe action: zero displacement / zero force (dVRK: hold position). */

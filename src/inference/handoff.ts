@@ -17,26 +17,30 @@ export const REC_OF = 4;
 /** Nearest-safe counters, kept by the worker. */
 export const NS_SEARCHES = 5;
 export const NS_FALLBACKS = 6;
-const CTRL_WORDS = 8;
+/** Model-based counters, kept by the worker: plans run, plans with no finite cost. */
+export const MB_PLANS = 7;
+export const MB_INVALID = 8;
+const CTRL_WORDS = 10;
 
 export const CMD_RISK = 1;
 export const CMD_RECOVERY = 2;
 export const CMD_NEAREST = 3;
 export const CMD_STOP = 4;
+export const CMD_PLAN = 5;
 
 /** Typed views over one hand-off buffer. */
 export interface Handoff {
   readonly buffer: SharedArrayBuffer;
   readonly ctrl: Int32Array;
   readonly obs: Float32Array;
-  /** The action to judge (RISK) or the proposal to search around (NEAREST). */
+  /** The action to judge (RISK) or the proposal to search around (NEAREST) or plan near (PLAN). */
   readonly act: Float32Array;
   /** NEAREST: π_rec(s) clamped, returned when no candidate is safe. */
   readonly fallback: Float32Array;
   /** NEAREST: the candidate threshold ε − h. */
   readonly threshold: Float32Array;
   readonly q: Float32Array;
-  /** π_rec(s) (RISK on a fused graph, RECOVERY) or the chosen action (NEAREST). */
+  /** π_rec(s) (RISK on a fused graph, RECOVERY) or the chosen action (NEAREST, PLAN). */
   readonly out: Float32Array;
 }
 

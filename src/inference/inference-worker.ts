@@ -8,7 +8,9 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { isRShieldError } from '../core/errors.js';
 import type { RecoveryMode } from '../core/recovery-mode.js';
 import type { RiskModel } from '../core/risk-model.js';
-import { CMD, CMD_NEAREST, CMD_RECOVERY, CMD_RISK, CMD_STOP, DONE, NS_FALLBACKS, NS_SEARCHES, REC_OF, REQ, STATUS, handoff, type Handoff } from './handoff.js';
+import { CMD, CMD_NEAREST, CMD_PLAN, CMD_RECOVERY, CMD_RISK, CMD_STOP, DONE, MB_INVALID, MB_PLANS, NS_FALLBACKS, NS_SEARCHES, REC_OF, REQ, STATUS, handoff, type Handoff } from './handoff.js';
+import type { PlannerPreset } from '../config/planner-settings.js';
+import { PlannerRiskModel } from './planner-model.js';
 import { loadModel } from './model-loader.js';
 import type { ModelSource } from './model-source.js';
 import { NearestSafeRiskModel } from './nearest-safe-model.js';
@@ -19,6 +21,7 @@ export interface WorkerLoad {
   readonly robot?: string;
   readonly fuse: 'auto' | false;
   readonly recoveryMode?: RecoveryMode;
+  readonly plannerPreset?: PlannerPreset;
   readonly provider: Provider;
   readonly requireCuda: boolean;
   readonly threads: number;
@@ -43,6 +46,7 @@ const post = (m: WorkerMessage): void => parentPort?.postMessage(m);
 async function serve(model: RiskModel, h: Handoff, fused: boolean): Promise<void> {
   const { ctrl } = h;
   const ns = model instanceof NearestSafeRiskModel ? model : null;
+  const planner = model instanceof PlannerRiskModel ? model : null;
   // Sequence 0 is "no request yet": the I/O side may send the first one before this line runs.
   let last = 0;
   for (;;) {
@@ -63,6 +67,12 @@ async function serve(model: RiskModel, h: Handoff, fused: boolean): Promise<void
       } else if (cmd === CMD_RECOVERY) {
         const r = model.recovery(h.obs);
         h.out.set(r instanceof Float32Array ? r : await r);
+      } else if (cmd === CMD_PLAN && planner !== null) {
+        // The plan runs here, in the worker: the I/O thread only waits, up to the tick's deadline.
+        h.out.set(await planner.plan(h.obs, h.act));
+        const s = planner.stats();
+        ctrl[MB_PLANS] = s.plans;
+        ctrl[MB_INVALID] = s.invalid;
       } else if (cmd === CMD_NEAREST && ns !== null) {
         h.out.set(await ns.nearestSafe(h.obs, h.act, h.fallback, h.threshold[0] as number));
         const s = ns.stats();
@@ -94,6 +104,7 @@ async function start(init: WorkerInit): Promise<void> {
       sessions,
       ...(load.robot === undefined ? {} : { robot: load.robot }),
       ...(load.recoveryMode === undefined ? {} : { recoveryMode: load.recoveryMode }),
+      ...(load.plannerPreset === undefined ? {} : { plannerPreset: load.plannerPreset }),
     });
   } catch (err) {
     post({ type: 'refused', code: isRShieldError(err) ? err.code : 'E_MODEL', message: err instanceof Error ? err.message : String(err) });

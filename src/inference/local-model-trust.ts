@@ -29,6 +29,8 @@ function fields(src: ModelSource): SignedModelFields {
     files: [
       { name: src.card.critic.file, sha256: sha256Hex(src.critic.bytes) },
       { name: src.card.recovery.file, sha256: sha256Hex(src.recovery.bytes) },
+      // A signed model-based directory covers its dynamics too: a swapped dynamics.onnx fails the check.
+      ...(src.dynamics === undefined || src.card.dynamics === undefined ? [] : [{ name: src.card.dynamics.file, sha256: sha256Hex(src.dynamics.bytes) }]),
     ],
   };
 }

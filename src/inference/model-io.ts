@@ -121,3 +121,32 @@ export function checkModelIO(card: ModelCard, critic: ModelProto, recovery: Mode
   checkTensor(rio.outputs, 'recovery', 'output', r.output, card.actDim, 'actDim', ctx);
   return { criticOutputRank: q.dims?.length ?? 2 };
 }
+
+/** Checks one tensor of dynamics.onnx: float32, shape [E, N, width] with E the card's ensemble. */
+function checkDynamicsTensor(where: ReadonlyMap<string, TensorInfo>, kind: 'input' | 'output', name: string, width: number, field: string, ensemble: number, ctx: Record<string, unknown>): void {
+  const role = `dynamics (${String(ctx.file)})`;
+  const t = where.get(name);
+  if (t === undefined) fail(`${role} has no ${kind} '${name}' (its ${kind}s: ${list(where)}); fix the card's dynamics part or the model`, { ...ctx, name });
+  if (t.elemType !== 0 && t.elemType !== FLOAT) fail(`${role} ${kind} '${name}' is ${onnx.TensorProto.DataType[t.elemType] ?? String(t.elemType)}, the planner feeds float32`, { ...ctx, name });
+  if (t.dims === null) return;
+  if (t.dims.length !== 3) fail(`${role} ${kind} '${name}' has rank ${t.dims.length}, expected [ensemble ${ensemble}, N, ${width}]`, { ...ctx, name });
+  const e = t.dims[0];
+  if (typeof e === 'number' && e !== ensemble) fail(`${role} ${kind} '${name}' has ${e} ensemble members, card says dynamics.ensemble ${ensemble}`, { ...ctx, name });
+  const cols = t.dims[2];
+  if (typeof cols === 'number' && cols !== width) fail(`${role} ${kind} '${name}' has ${cols} columns, card says ${field} ${width}`, { ...ctx, name });
+}
+
+/** Validates dynamics.onnx against the card's `dynamics` part; throws E_MODEL naming the mismatch. */
+export function checkDynamicsIO(card: ModelCard, dynamics: ModelProto): void {
+  const d = card.dynamics;
+  if (d === undefined) fail("the card has no 'dynamics' part", { robot: card.robot });
+  const ctx = { robot: card.robot, version: card.version, file: d.file };
+  const g = dynamics.graph;
+  if (g == null) fail(`dynamics (${d.file}) has no graph`, ctx);
+  const io = graphIO(g);
+  checkDynamicsTensor(io.inputs, 'input', d.inputs.obs, card.obsDim, 'obsDim', d.ensemble, ctx);
+  checkDynamicsTensor(io.inputs, 'input', d.inputs.act, card.actDim, 'actDim', d.ensemble, ctx);
+  checkNoExtraInputs(io, `dynamics (${d.file})`, [d.inputs.obs, d.inputs.act], ctx);
+  checkDynamicsTensor(io.outputs, 'output', d.outputs.mean, card.obsDim, 'obsDim', d.ensemble, ctx);
+  checkDynamicsTensor(io.outputs, 'output', d.outputs.logvar, card.obsDim, 'obsDim', d.ensemble, ctx);
+}

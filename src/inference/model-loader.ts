@@ -13,6 +13,9 @@ import type { RiskModel } from '../core/risk-model.js';
 import { sanityCheck } from '../core/sanity-check.js';
 import type { ModelCard } from '../config/model-card.js';
 import { NearestSafeRiskModel, checkNearestSafe } from './nearest-safe-model.js';
+import { PlannerRiskModel, checkDynamics, checkPlanner } from './planner-model.js';
+import { actionMid } from './cem-graph.js';
+import { withPreset, type PlannerPreset, type PlannerSettings } from '../config/planner-settings.js';
 import { prepModel } from './model-prep.js';
 import { readModelSource, type ModelSource } from './model-source.js';
 import { FusedRiskModel, SeparateRiskModel } from './onnx-risk-model.js';
@@ -39,8 +42,19 @@ export interface LoadModelOptions {
   /** 'auto' fuses when the graphs allow it; false always runs two sessions. */
   readonly fuse: 'auto' | false;
   readonly sessions: SessionFactory;
-  /** Overrides the card's recovery mode; 'nearest-safe' builds the search session. */
+  /** Overrides the card's recovery mode; 'nearest-safe' builds the search session, 'model-based' the planner. */
   readonly recoveryMode?: RecoveryMode;
+  /** Model-based: the planner's sampling preset over the card's settings (default: the card's). */
+  readonly plannerPreset?: PlannerPreset;
+}
+
+/** The planner's settings in model-based mode (the card's, with the preset applied), else null. */
+function plannerSettings(card: ModelCard, mode: RecoveryMode, preset: PlannerPreset | undefined, label: string): PlannerSettings | null {
+  if (mode !== 'model-based') return null;
+  if (card.planner === undefined || card.dynamics === undefined) {
+    throw new RShieldError('E_MODEL', `${label}: recovery mode 'model-based' needs a card with 'dynamics' and 'planner' parts (train with rshield train --recovery model-based)`, { robot: card.robot });
+  }
+  return preset === undefined ? card.planner : withPreset(card.planner, preset);
 }
 
 export async function loadModel(o: LoadModelOptions): Promise<LoadedModel> {
@@ -53,9 +67,10 @@ export async function loadModel(o: LoadModelOptions): Promise<LoadedModel> {
     });
   }
   const recoveryMode = o.recoveryMode ?? card.recoveryMode;
-  const prepped = prepModel({ source, fuse: o.fuse === 'auto', nearestSafe: recoveryMode === 'nearest-safe' });
-  const wiring = { obsDim: card.obsDim, actDim: card.actDim, qRank: prepped.criticOutputRank };
   const label = `${card.robot} model ${card.version} (${o.modelDir})`;
+  const planner = plannerSettings(card, recoveryMode, o.plannerPreset, label);
+  const prepped = prepModel({ source, fuse: o.fuse === 'auto', nearestSafe: recoveryMode === 'nearest-safe', planner });
+  const wiring = { obsDim: card.obsDim, actDim: card.actDim, qRank: prepped.criticOutputRank };
 
   let model: RiskModel;
   const s = prepped.sessions;
@@ -91,6 +106,18 @@ export async function loadModel(o: LoadModelOptions): Promise<LoadedModel> {
       const ns = new NearestSafeRiskModel(model, search, prepped.nearestSafe.batch);
       model = ns;
       await checkNearestSafe(ns, bounds);
+    }
+    if (prepped.planner !== null) {
+      const check = await o.sessions.create(prepped.planner.dynamics, prepped.planner.dynamicsPath);
+      try {
+        await checkDynamics(check, card, label);
+      } finally {
+        await check.release();
+      }
+      const session = await o.sessions.create(prepped.planner.bytes, `${label}, CEM planner`);
+      const pm = new PlannerRiskModel(model, session, { horizon: prepped.planner.settings.horizon, mid: actionMid(card) });
+      model = pm;
+      await checkPlanner(pm, bounds);
     }
     await sanityCheck(model, bounds);
   } catch (err) {

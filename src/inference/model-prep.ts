@@ -7,7 +7,9 @@
 import { RShieldError } from '../core/errors.js';
 import { nearestSafeCandidates } from '../core/nearest-safe-candidates.js';
 import { fuseModels } from './merge.js';
-import { checkModelIO } from './model-io.js';
+import { checkDynamicsIO, checkModelIO } from './model-io.js';
+import { cemGraph } from './cem-graph.js';
+import type { PlannerSettings } from '../config/planner-settings.js';
 import { nearestSafeGraph } from './nearest-safe-graph.js';
 import type { ModelFile, ModelSource } from './model-source.js';
 import { decodeModel, encodeModel, type ModelProto } from '../nn/onnx-proto.js';
@@ -19,6 +21,8 @@ export interface PrepRequest {
   readonly fuse: boolean;
   /** Build the nearest-safe search graph too. */
   readonly nearestSafe: boolean;
+  /** Build the CEM planner graph with these settings (model-based recovery). */
+  readonly planner: PlannerSettings | null;
 }
 
 /** Bytes for the sessions to create: one fused model, or the two files as they are. */
@@ -34,6 +38,8 @@ export interface PreppedModel {
   readonly fuseNote: string | null;
   /** The search graph and its batch (candidates + the recovery action), in nearest-safe mode. */
   readonly nearestSafe: { readonly bytes: Uint8Array; readonly batch: number } | null;
+  /** dynamics.onnx as read (for its check batch) and the planner graph, in model-based mode. */
+  readonly planner: { readonly dynamics: Uint8Array; readonly dynamicsPath: string; readonly bytes: Uint8Array; readonly settings: PlannerSettings } | null;
 }
 
 function decodeOnnx(f: ModelFile): { proto: ModelProto; bytes: Uint8Array; path: string } {
@@ -68,5 +74,14 @@ export function prepModel(r: PrepRequest): PreppedModel {
     const cands = nearestSafeCandidates(card.actDim);
     nearestSafe = { bytes: encodeModel(nearestSafeGraph(card, critic.proto, cands)), batch: cands.count + 1 };
   }
-  return { criticOutputRank: io.criticOutputRank, sessions, fuseNote: fusion?.ok === false ? fusion.reason : null, nearestSafe };
+  let planner: PreppedModel['planner'] = null;
+  if (r.planner !== null) {
+    if (r.source.dynamics === undefined || card.dynamics === undefined) {
+      throw new RShieldError('E_MODEL', `${card.robot} model ${card.version}: model-based recovery needs a dynamics model; the card declares none (card field 'dynamics')`, { robot: card.robot });
+    }
+    const dynamics = decodeOnnx(r.source.dynamics);
+    checkDynamicsIO(card, dynamics.proto);
+    planner = { dynamics: dynamics.bytes, dynamicsPath: dynamics.path, bytes: encodeModel(cemGraph(card, critic.proto, dynamics.proto, r.planner)), settings: r.planner };
+  }
+  return { criticOutputRank: io.criticOutputRank, sessions, fuseNote: fusion?.ok === false ? fusion.reason : null, nearestSafe, planner };
 }

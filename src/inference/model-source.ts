@@ -27,6 +27,8 @@ export interface ModelSource {
   readonly cardText: string;
   readonly critic: ModelFile;
   readonly recovery: ModelFile;
+  /** dynamics.onnx, when the card declares a dynamics ensemble (model-based recovery). */
+  readonly dynamics?: ModelFile;
 }
 
 /** Reads one regular file; E_MODEL names the path and why (missing, not a regular file, too large). */
@@ -64,7 +66,11 @@ export async function readModelSource(dir: string): Promise<ModelSource> {
     const path = join(dir, name);
     return { path, bytes: await readRegularFile(path, role) };
   };
-  return { dir, card, cardText, critic: await file(card.critic.file, 'the critic model'), recovery: await file(card.recovery.file, 'the recovery model') };
+  const dynamics = card.dynamics === undefined ? undefined : await file(card.dynamics.file, 'the dynamics model');
+  return {
+    dir, card, cardText, critic: await file(card.critic.file, 'the critic model'), recovery: await file(card.recovery.file, 'the recovery model'),
+    ...(dynamics === undefined ? {} : { dynamics }),
+  };
 }
 
 /**
@@ -80,7 +86,10 @@ export function modelSourceFromBundle(dir: string, bundle: ModelBundle): ModelSo
     if (bytes === undefined) throw new RShieldError('E_MODEL', `${path}: the ${role} is not among the verified files`, { path });
     return { path, bytes };
   };
-  return { dir, card, cardText: JSON.stringify(bundle.card), critic: file(card.critic.file, 'critic model'), recovery: file(card.recovery.file, 'recovery model') };
+  return {
+    dir, card, cardText: JSON.stringify(bundle.card), critic: file(card.critic.file, 'critic model'), recovery: file(card.recovery.file, 'recovery model'),
+    ...(card.dynamics === undefined ? {} : { dynamics: file(card.dynamics.file, 'dynamics model') }),
+  };
 }
 
 /** The bytes of a load: the verified bundle when there is one, else the directory. */

@@ -18,6 +18,8 @@ import { checkLocalModel, type LocalModelTrust } from './local-model-trust.js';
 import type { WorkerLoad } from './inference-worker.js';
 import { InferenceWorker, WORKER_RESOURCE_LIMITS, WatchedRiskModel, type WatchdogOptions, type WatchdogStats } from './watchdog.js';
 import { NearestSafeRiskModel, type NearestSafeStats } from './nearest-safe-model.js';
+import { PlannerRiskModel, type PlannerStats } from './planner-model.js';
+import { PLANNER_PRESETS, type PlannerPreset } from '../config/planner-settings.js';
 import { SessionFactory, consoleLogger, type Logger, type Provider } from './session-factory.js';
 
 /**
@@ -67,6 +69,12 @@ export interface ShieldOptions {
    * with Q_risk ≤ ε − h, π_rec(s) when none is safe. Default: the card's `recoveryMode`.
    */
   readonly recoveryMode?: RecoveryMode;
+  /**
+   * Model-based recovery: the CEM sampling preset — 'reference' (pop 400, 5 iterations, 20
+   * particles) or 'cpu' (the default preset, sized for a 20 ms plan on 2 cores) — over the
+   * card's planner settings. Default: the card's settings as written.
+   */
+  readonly planner?: PlannerPreset;
   /**
    * A tick longer than this (µs, decide() entry to result) yields the fail-safe. With worker
    * inference the I/O side stops waiting at the deadline. Default DEFAULT_DEADLINE_US; robots
@@ -168,6 +176,7 @@ async function loadInThread(opts: ShieldOptions, load: WorkerLoad): Promise<Load
   const loaded = await loadModel({ modelDir: opts.modelDir, source, fuse: load.fuse, sessions,
     ...(load.robot === undefined ? {} : { robot: load.robot }),
     ...(load.recoveryMode === undefined ? {} : { recoveryMode: load.recoveryMode }),
+    ...(load.plannerPreset === undefined ? {} : { plannerPreset: load.plannerPreset }),
   });
   return { ...loaded, provider: sessions.provider };
 }
@@ -202,6 +211,9 @@ function checkOptions(o: ShieldOptions): void {
   }
   if (o.recoveryMode !== undefined && !isRecoveryMode(o.recoveryMode)) {
     throw new RShieldError('E_CONFIG', `recoveryMode '${String(o.recoveryMode)}' is not one of ${RECOVERY_MODES.join(', ')}`);
+  }
+  if (o.planner !== undefined && !(PLANNER_PRESETS as readonly string[]).includes(o.planner)) {
+    throw new RShieldError('E_CONFIG', `planner '${String(o.planner)}' is not one of ${PLANNER_PRESETS.join(', ')}`);
   }
   if (o.inference !== undefined && o.inference !== 'worker' && o.inference !== 'in-thread') {
     throw new RShieldError('E_CONFIG', `inference '${String(o.inference)}' is not one of worker, in-thread`);
@@ -251,6 +263,7 @@ export class Shield implements SwappableShieldPort<PreparedModel, ModelBundle> {
       ...(opts.robot === undefined ? {} : { robot: opts.robot }),
       fuse: opts.fuse === false ? false : 'auto',
       ...(opts.recoveryMode === undefined ? {} : { recoveryMode: opts.recoveryMode }),
+      ...(opts.planner === undefined ? {} : { plannerPreset: opts.planner }),
       provider: opts.provider ?? 'cpu',
       requireCuda: opts.requireCuda ?? false,
       threads: opts.threads ?? 1,
@@ -352,6 +365,13 @@ export class Shield implements SwappableShieldPort<PreparedModel, ModelBundle> {
     return m instanceof NearestSafeRiskModel ? m.stats() : null;
   }
 
+  /** Plans run and plans with no finite cost in model-based mode; null in the other modes. */
+  plannerStats(): PlannerStats | null {
+    const m = this.#loaded.model;
+    if (m instanceof WatchedRiskModel) return this.#loaded.recoveryMode === 'model-based' ? m.plannerStats() : null;
+    return m instanceof PlannerRiskModel ? m.stats() : null;
+  }
+
   /** The inference watchdog: late hand-offs, busy refusals, worker replacements; null in-thread. */
   watchdogStats(): WatchdogStats | null {
     const m = this.#loaded.model;
@@ -375,8 +395,11 @@ export class Shield implements SwappableShieldPort<PreparedModel, ModelBundle> {
   resetStats(): void {
     this.#core.resetStats();
     const m = this.#loaded.model;
-    if (m instanceof NearestSafeRiskModel) m.resetStats();
-    if (m instanceof WatchedRiskModel) m.resetNearestSafeStats();
+    if (m instanceof NearestSafeRiskModel || m instanceof PlannerRiskModel) m.resetStats();
+    if (m instanceof WatchedRiskModel) {
+      m.resetNearestSafeStats();
+      m.resetPlannerStats();
+    }
   }
 
   /** Back to task mode (clears the hysteresis state), e.g. at an episode start. */
@@ -395,4 +418,4 @@ export class Shield implements SwappableShieldPort<PreparedModel, ModelBundle> {
   }
 }
 
-export type { Decision, DecideOptions, ShieldStats, RecoveryMode, NearestSafeStats, WatchdogStats };
+export type { Decision, DecideOptions, ShieldStats, RecoveryMode, NearestSafeStats, PlannerStats, PlannerPreset, WatchdogStats };

@@ -16,7 +16,7 @@ import { Worker, type ResourceLimits } from 'node:worker_threads';
 import { RShieldError } from '../core/errors.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { LateInference, type RiskModel } from '../core/risk-model.js';
-import { CMD, CMD_NEAREST, CMD_RECOVERY, CMD_RISK, CMD_STOP, DONE, NS_FALLBACKS, NS_SEARCHES, REC_OF, REQ, STATUS, handoff, type Handoff } from './handoff.js';
+import { CMD, CMD_NEAREST, CMD_PLAN, CMD_RECOVERY, CMD_RISK, CMD_STOP, DONE, MB_INVALID, MB_PLANS, NS_FALLBACKS, NS_SEARCHES, REC_OF, REQ, STATUS, handoff, type Handoff } from './handoff.js';
 import type { Logger } from './session-factory.js';
 import type { WorkerInit, WorkerLoad, WorkerMessage } from './inference-worker.js';
 import type { ModelSource } from './model-source.js';
@@ -227,6 +227,7 @@ export class WatchedRiskModel implements RiskModel {
   #tickStartUs = 0;
   #stats = { late: 0, busy: 0, replacements: 0 };
   #nsBase = { searches: 0, fallbacks: 0 };
+  #mbBase = { plans: 0, invalid: 0 };
   #replacing = false;
   #closed = false;
 
@@ -265,6 +266,17 @@ export class WatchedRiskModel implements RiskModel {
   resetNearestSafeStats(): void {
     const c = this.#w?.h.ctrl;
     this.#nsBase = c === undefined ? { searches: 0, fallbacks: 0 } : { searches: c[NS_SEARCHES] as number, fallbacks: c[NS_FALLBACKS] as number };
+  }
+
+  plannerStats(): { plans: number; invalid: number } {
+    const c = this.#w?.h.ctrl;
+    if (c === undefined) return { ...this.#mbBase };
+    return { plans: (c[MB_PLANS] as number) - this.#mbBase.plans, invalid: (c[MB_INVALID] as number) - this.#mbBase.invalid };
+  }
+
+  resetPlannerStats(): void {
+    const c = this.#w?.h.ctrl;
+    this.#mbBase = c === undefined ? { plans: 0, invalid: 0 } : { plans: c[MB_PLANS] as number, invalid: c[MB_INVALID] as number };
   }
 
   risk(obs: ArrayLike<number>, act: ArrayLike<number>): number | Promise<number> {
@@ -307,6 +319,14 @@ export class WatchedRiskModel implements RiskModel {
     h.fallback.set(fallback);
     h.threshold[0] = threshold;
     this.#call(h, CMD_NEAREST);
+    return h.out;
+  }
+
+  plan(_obs: ArrayLike<number>, proposed: Float32Array): Float32Array {
+    const h = this.#ready();
+    // obs is already in place: the core plans in the tick whose risk() wrote it.
+    h.act.set(proposed);
+    this.#call(h, CMD_PLAN);
     return h.out;
   }
 
@@ -383,6 +403,7 @@ export class WatchedRiskModel implements RiskModel {
         this.#w = w;
         this.#seq = 0;
         this.#nsBase = { searches: 0, fallbacks: 0 };
+        this.#mbBase = { plans: 0, invalid: 0 };
         this.#stats.replacements++;
       },
       retry,

@@ -37,3 +37,29 @@ export function defaultsFor(robot: string): TrainDefaults {
   }
   return d;
 }
+
+/**
+ * Model-based recovery defaults per robot: the plan horizon H (reference §3.2: nav 5, maze 15)
+ * and the weights of the terms that make the plan serve the controller (0 = the reference's
+ * pure-risk cost): λ on ‖a_0 − a_task‖², μ on the distance of the plan's end to the goal.
+ */
+export interface PlannerDefaults {
+  readonly horizon: number;
+  readonly taskWeight: number;
+  readonly goalWeight: number;
+  /** C of C·max(0, Q_risk − ε) per plan step: with a goal term, keeps the plan's steps at or below ε. */
+  readonly riskPenalty: number;
+}
+
+const planner: Readonly<Record<string, PlannerDefaults>> = {
+  nav1: { horizon: 5, taskWeight: 0.1, goalWeight: 0.3, riskPenalty: 100 },
+  nav2: { horizon: 5, taskWeight: 0.1, goalWeight: 0.3, riskPenalty: 100 },
+  maze: { horizon: 15, taskWeight: 0.1, goalWeight: 1, riskPenalty: 100 },
+  'cartpole-length': { horizon: 5, taskWeight: 0.1, goalWeight: 0, riskPenalty: 0 },
+  'dvrk-reacher': { horizon: 5, taskWeight: 0.1, goalWeight: 10, riskPenalty: 100 },
+};
+
+export function plannerDefaultsFor(robot: string): PlannerDefaults {
+  defaultsFor(robot);
+  return planner[robot]!;
+}

@@ -3,12 +3,14 @@
  * Algorithm 1, lines 1–3; reference `pretrain_critic_recovery`), with a held-out AUROC.
  */
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { basename } from 'node:path';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { Rng } from '../core/rng.js';
 import type { Dataset } from '../data/index.js';
 import type { ModelCardInput } from '../config/model-card.js';
 import { failsafeAction } from '../envs/index.js';
+import type { PlannerSettingsInput } from '../config/planner-settings.js';
+import { DYNAMICS_FILE, DynamicsEnsemble, type DynamicsCardPart, type DynamicsSizes, type DynamicsEpoch } from './dynamics-ensemble.js';
 import { auroc } from './auroc.js';
 import { BatchSampler } from './batch-sampler.js';
 import { normalizerFromData } from './normalizer.js';
@@ -30,6 +32,19 @@ export interface OfflineTrainOptions extends TrainDefaults {
   readonly validationShare?: number;
   /** Called every few steps with the step count and the latest losses. */
   readonly onProgress?: (step: number, criticLoss: number, recoveryLoss: number) => void;
+  /**
+   * 'model-based' also trains the dynamics ensemble (dynamics.onnx) and writes a card with
+   * `recoveryMode: 'model-based'` and these planner settings (thesis §4; reference §3.2).
+   */
+  readonly modelBased?: {
+    readonly planner: PlannerSettingsInput;
+    /** Epochs over D_offline (reference 50). */
+    readonly epochs: number;
+    readonly sizes?: DynamicsSizes;
+    /** Minibatch per member (reference 32). */
+    readonly batch?: number;
+    readonly onEpoch?: (e: DynamicsEpoch) => void;
+  };
 }
 
 export interface OfflineTrainResult {
@@ -89,7 +104,14 @@ export async function trainOffline(data: Dataset, opts: OfflineTrainOptions): Pr
 
     const data_ = await Promise.all(data.files.map(async (f) => ({ file: basename(f.path), sha256: await sha256File(f.path), transitions: f.transitions })));
     const onnx = learner.exportOnnx();
-    const version = `${opts.robot}-${createHash('sha256').update(onnx.critic).update(onnx.recovery).digest('hex').slice(0, 12)}`;
+    const mb = opts.modelBased === undefined ? null : await trainDynamics(data, split, opts.modelBased, rng.nextUint32(), opts);
+    const hash = createHash('sha256').update(onnx.critic).update(onnx.recovery);
+    if (mb !== null) hash.update(mb.onnx);
+    const version = `${opts.robot}-${hash.digest('hex').slice(0, 12)}`;
+    if (mb !== null) {
+      await mkdir(opts.outDir, { recursive: true });
+      await writeFile(join(opts.outDir, DYNAMICS_FILE), mb.onnx);
+    }
     const seconds = (performance.now() - t0) / 1000;
     const card = await learner.writeModelDir(opts.outDir, {
       robot: opts.robot,
@@ -98,6 +120,7 @@ export async function trainOffline(data: Dataset, opts: OfflineTrainOptions): Pr
       epsRisk: opts.epsRisk,
       failsafe: Array.from(failsafeAction(opts.robot)),
       hysteresis: 0,
+      ...(mb === null ? {} : { recoveryMode: 'model-based' as const, dynamics: mb.card, planner: mb.planner }),
       data: data_,
       metrics: {
         auroc: Number.isNaN(score) ? null : Number(score.toFixed(4)),
@@ -107,6 +130,7 @@ export async function trainOffline(data: Dataset, opts: OfflineTrainOptions): Pr
         trainTransitions: split.train.length,
         finalCriticLoss: Number(last.criticLoss.toPrecision(4)),
         finalRecoveryLoss: Number(last.recoveryLoss.toPrecision(4)),
+        ...(mb === null ? {} : { dynamics: mb.metrics }),
       },
       training: {
         engine: 'rshield/nn on onnxruntime-node',
@@ -121,10 +145,60 @@ export async function trainOffline(data: Dataset, opts: OfflineTrainOptions): Pr
         seconds: Number(seconds.toFixed(1)),
         normalizer,
         files: { critic: CRITIC_FILE },
+        ...(mb === null ? {} : { dynamics: mb.training }),
       },
     });
     return { card, seconds, auroc: score };
   } finally {
     await learner.release();
+  }
+}
+
+/** What model-based training adds to a model directory. */
+interface DynamicsResult {
+  readonly onnx: Uint8Array;
+  readonly card: DynamicsCardPart;
+  readonly planner: PlannerSettingsInput;
+  readonly metrics: Record<string, number>;
+  readonly training: Record<string, unknown>;
+}
+
+/** The dynamics ensemble on the critic's training episodes, scored on its held-out ones. */
+async function trainDynamics(
+  data: Dataset,
+  split: { train: Uint32Array; validation: Uint32Array },
+  o: NonNullable<OfflineTrainOptions['modelBased']>,
+  seed: number,
+  opts: OfflineTrainOptions,
+): Promise<DynamicsResult> {
+  const t0 = performance.now();
+  const ens = new DynamicsEnsemble({
+    obsDim: data.obsDim,
+    actDim: data.actDim,
+    seed,
+    ...(o.sizes === undefined ? {} : { sizes: o.sizes }),
+    ...(o.batch === undefined ? {} : { batch: o.batch }),
+    ...(opts.threads === undefined ? {} : { threads: opts.threads }),
+  });
+  try {
+    const fit = await ens.fit(data, split.train, o.epochs, o.onEpoch);
+    const ev = await ens.evaluate(data, split.validation);
+    const r4 = (x: number): number => Number(x.toPrecision(4));
+    return {
+      onnx: ens.exportOnnx(),
+      card: { file: DYNAMICS_FILE, inputs: { obs: 'obs', act: 'act' }, outputs: { mean: 'mean', logvar: 'logvar' }, ensemble: ens.sizes.ensemble },
+      planner: o.planner,
+      metrics: { heldOutMse: r4(ev.mse), heldOutStillMse: r4(ev.stillMse), heldOutNll: r4(ev.nll), finalTrainNll: r4(fit.epochs.at(-1)?.nll ?? Number.NaN) },
+      training: {
+        epochs: o.epochs,
+        ensemble: ens.sizes.ensemble,
+        hidden: [...ens.sizes.hidden],
+        batch: ens.batch,
+        seconds: Number(((performance.now() - t0) / 1000).toFixed(1)),
+        normalizer: fit.normalizer,
+      },
+    };
+  } finally {
+    await ens.release();
   }
 }

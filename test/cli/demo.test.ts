@@ -83,5 +83,5 @@ void t.test('demo --recovery nearest-safe: the mode is reported, searches counte
   t.equal((JSON.parse(policy.out) as { model: { recoveryMode: string } }).model.recoveryMode, 'policy', 'policy by default');
   const bad = await run(t, '--recovery', 'closest');
   t.equal(bad.code, 2);
-  t.match(bad.err, /^rshield demo: --recovery must be one of policy, nearest-safe, got 'closest'$/);
+  t.match(bad.err, /^rshield demo: --recovery must be one of policy, nearest-safe, model-based, got 'closest'$/);
 });

@@ -2,6 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RShieldError } from '../../core/errors.js';
 import { RECOVERY_MODES, isRecoveryMode } from '../../core/recovery-mode.js';
+import { PLANNER_PRESETS, type PlannerPreset } from '../../config/planner-settings.js';
 import { createController, createEnv, robotNames } from '../../envs/index.js';
 import { DEFAULT_DEADLINE_US, Shield } from '../../inference/shield.js';
 import { intOption, numberOption, parseCommandArgs, stringOption, type OptionTable } from '../args.js';
@@ -28,6 +29,7 @@ const options: OptionTable = {
   eps: { type: 'string' },
   noise: { type: 'string' },
   recovery: { type: 'string' },
+  planner: { type: 'string' },
   provider: { type: 'string' },
   'deadline-us': { type: 'string' },
   'require-cuda': { type: 'boolean' },
@@ -55,8 +57,10 @@ function help(): string {
     '  --eps E            override the card\'s ε_risk',
     '  --noise σ          exploration noise on the controller\'s actions, σ as a share of the',
     '                     action half-range (default 0: the scripted controller as it is)',
-    '  --recovery M       policy (π_rec, the reference) or nearest-safe (closest candidate action',
-    '                     the critic rates safe); default: the model card\'s recoveryMode (policy)',
+    '  --recovery M       policy (π_rec, the reference), nearest-safe (closest candidate action',
+    '                     the critic rates safe) or model-based (CEM plan over the card\'s dynamics',
+    '                     ensemble); default: the model card\'s recoveryMode',
+    `  --planner P        model-based: sampling preset ${PLANNER_PRESETS.join(' or ')} (default: the card\'s settings)`,
     '  --provider P       cpu (default) or cuda; --require-cuda refuses a CPU fallback',
     '  --deadline-us N    tick deadline in µs; a later decision is the fail-safe (default 50000:',
     '                     the demo is not paced in real time, so a robot\'s tick-rate deadline',
@@ -80,6 +84,10 @@ export interface DemoSummary {
   shielded: Pick<RunTotals, 'successes' | 'violations' | 'ratio' | 'interventions' | 'failsafes' | 'ticks'> & {
     /** Nearest-safe mode only: searches run and how many fell back to π_rec(s). */
     nearestSafe?: { searches: number; fallbacks: number };
+    /** Model-based mode only: plans run, plans with no finite cost, fail-safes for a missed deadline. */
+    planner?: { plans: number; invalid: number; deadlineFailsafes: number };
+    /** Violating episodes whose violation came on a recovery tick (the thesis's Table I). */
+    violationsInRecovery: number;
   };
   /** Shielded violations as a share of unshielded ones; ratio gain = shielded ratio / unshielded ratio. */
   violationShare: number | null;
@@ -114,6 +122,10 @@ export async function demo(argv: string[]): Promise<number> {
   if (recovery !== undefined && !isRecoveryMode(recovery)) {
     throw new RShieldError('E_USAGE', `--recovery must be one of ${RECOVERY_MODES.join(', ')}, got '${recovery}'`, { option: 'recovery' });
   }
+  const planner = stringOption(values, 'planner');
+  if (planner !== undefined && !(PLANNER_PRESETS as readonly string[]).includes(planner)) {
+    throw new RShieldError('E_USAGE', `--planner must be one of ${PLANNER_PRESETS.join(', ')}, got '${planner}'`, { option: 'planner' });
+  }
   const deadlineUs = numberOption('deadline-us', stringOption(values, 'deadline-us'), DEFAULT_DEADLINE_US);
   if (!(deadlineUs > 0)) throw new RShieldError('E_USAGE', `--deadline-us must be > 0, got ${deadlineUs}`, { option: 'deadline-us' });
   const json = values.json === true;
@@ -130,6 +142,7 @@ export async function demo(argv: string[]): Promise<number> {
     requireCuda: values['require-cuda'] === true,
     deadlineUs,
     ...(recovery === undefined ? {} : { recoveryMode: recovery }),
+    ...(planner === undefined ? {} : { planner: planner as PlannerPreset }),
     ...(epsText === undefined ? {} : { epsRisk: numberOption('eps', epsText, 0) }),
   });
   try {
@@ -160,10 +173,12 @@ export async function demo(argv: string[]): Promise<number> {
     if (live !== null) console.error(`demo: Foxglove live view on ${live.url} (${rateHz} ticks/s)`);
     const tickMs = rateHz > 0 ? 1000 / rateHz : 0;
     let shielded: RunTotals;
+    let violationsInRecovery = 0;
     try {
       shielded = await runEpisodes({
         env, controller, episodes, seed, shield,
         onTransition: async (t, tick) => {
+          if (t.cost > 0 && tick.source === 'recovery') violationsInRecovery++;
           paths?.shielded.add(t, tick);
           if (live !== null && tick.source !== 'unshielded') {
             live.publish(t.obs, tick.proposed, { action: t.act, qRisk: tick.qRisk, source: tick.source, failsafeReason: tick.failsafeReason ?? null }, shield.modelVersion);
@@ -181,6 +196,7 @@ export async function demo(argv: string[]): Promise<number> {
 
     const stats = shield.stats();
     const nearest = shield.nearestSafeStats();
+    const plans = shield.plannerStats();
     const summary: DemoSummary = {
       robot,
       episodes,
@@ -192,6 +208,8 @@ export async function demo(argv: string[]): Promise<number> {
         successes: shielded.successes, violations: shielded.violations, ratio: round(shielded.ratio, 3),
         interventions: shielded.interventions, failsafes: shielded.failsafes, ticks: shielded.ticks,
         ...(nearest === null ? {} : { nearestSafe: nearest }),
+        ...(plans === null ? {} : { planner: { ...plans, deadlineFailsafes: stats.failsafesByReason.deadline } }),
+        violationsInRecovery,
       },
       violationShare: unshielded.violations === 0 ? null : round(shielded.violations / unshielded.violations, 3),
       ratioGain: round(shielded.ratio / unshielded.ratio, 2),

@@ -20,8 +20,9 @@ With the broker down, shielding goes on and transitions wait in the spool.
   --models DIR         model to start with (default: the model shipped for R, models/R in the package)
   --profile P          robot profile, name or YAML path (default: hardware/sim/R.yaml); its
                        models.trustedKeys and models.allowUnsigned add to the two options below
-  --recovery M         policy (π_rec, the reference) or nearest-safe (closest candidate action the
-                       critic rates safe); default: the model card's recoveryMode (policy)
+  --recovery M         policy (π_rec, the reference), nearest-safe (closest candidate action the
+                       critic rates safe) or model-based (CEM plan over the card's dynamics
+                       ensemble, in the inference worker); default: the model card's recoveryMode
   --trust-key FILE     public key whose signed model versions are accepted (repeatable)
   --allow-unsigned     accept unsigned model versions (simulation only)
   --operator-key FILE  public key of an operator whose signed commands (rshield cmd) are obeyed

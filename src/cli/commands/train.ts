@@ -2,7 +2,9 @@ import { RShieldError } from '../../core/errors.js';
 import { loadRobotProfile } from '../../config/profile.js';
 import { readDataset } from '../../data/index.js';
 import { readRosBagDataset } from '../../transport/ros2/bag-dataset.js';
-import { defaultsFor, trainDefaults } from '../../learn/defaults.js';
+import { defaultsFor, plannerDefaultsFor, trainDefaults } from '../../learn/defaults.js';
+import { goalOf } from '../../envs/index.js';
+import { CPU_PLANNER, PLANNER_PRESETS, REFERENCE_PLANNER, type PlannerSettingsInput } from '../../config/planner-settings.js';
 import { trainOffline } from '../../learn/offline.js';
 import { relabelNextActions } from '../../learn/task-policy.js';
 import { basename } from 'node:path';
@@ -27,6 +29,13 @@ const options: OptionTable = {
   seed: { type: 'string' },
   threads: { type: 'string' },
   'task-policy': { type: 'string' },
+  recovery: { type: 'string' },
+  'dynamics-epochs': { type: 'string' },
+  planner: { type: 'string' },
+  horizon: { type: 'string' },
+  'task-weight': { type: 'string' },
+  'goal-weight': { type: 'string' },
+  'risk-penalty': { type: 'string' },
   calibrate: { type: 'string' },
   'calibrate-data': { type: 'string', multiple: true },
   'calibrate-rollouts': { type: 'string' },
@@ -59,7 +68,41 @@ function help(): string {
     '  --calibrate-data F     held-out dataset for --calibrate, repeatable (not the training data)',
     '  --calibrate-rollouts N rollouts per ε for --calibrate (default 50; 0: held-out data only)',
     '  --batch N  --lr X  --tau T  --seed S  --threads N',
+    '',
+    'model-based recovery (docs/shield.md, "Model-based recovery"):',
+    '  --recovery M           policy (default: the model-free π_rec) or model-based: also train',
+    '                         a 5-member dynamics ensemble (DIR/dynamics.onnx) for CEM planning',
+    '  --dynamics-epochs N    epochs over the data (reference: 50)',
+    `  --planner P            sampling preset written into the card: ${PLANNER_PRESETS.join(', ')} (default cpu)`,
+    '  --horizon H            plan length (default per robot; reference nav 5, maze 15)',
+    '  --task-weight λ        weight of ‖a_0 − a_task‖² (0: the reference\'s pure-risk cost)',
+    '  --goal-weight μ        weight of the plan end\'s distance to the robot\'s goal (0: none)',
+    '  --risk-penalty C       C·max(0, Q_risk − ε) added per plan step (0: the reference\'s Σ Q_risk)',
   ].join('\n');
+}
+
+/** The planner settings and dynamics epochs of `--recovery model-based`. */
+function modelBasedOptions(robot: string, values: Parameters<typeof stringOption>[0]): { planner: PlannerSettingsInput; epochs: number } {
+  const pd = plannerDefaultsFor(robot);
+  const preset = stringOption(values, 'planner') ?? 'cpu';
+  if (preset !== 'cpu' && preset !== 'reference') throw new RShieldError('E_USAGE', `--planner must be one of ${PLANNER_PRESETS.join(', ')}, got '${preset}'`, { option: 'planner' });
+  const taskWeight = numberOption('task-weight', stringOption(values, 'task-weight'), pd.taskWeight);
+  const goalWeight = numberOption('goal-weight', stringOption(values, 'goal-weight'), pd.goalWeight);
+  const riskPenalty = numberOption('risk-penalty', stringOption(values, 'risk-penalty'), pd.riskPenalty);
+  for (const [name, v] of [['task-weight', taskWeight], ['goal-weight', goalWeight], ['risk-penalty', riskPenalty]] as const) {
+    if (!(v >= 0)) throw new RShieldError('E_USAGE', `--${name} must be ≥ 0, got ${v}`, { option: name });
+  }
+  const goal = goalOf(robot);
+  return {
+    epochs: intOption('dynamics-epochs', stringOption(values, 'dynamics-epochs'), 50, 1),
+    planner: {
+      ...(preset === 'cpu' ? CPU_PLANNER : REFERENCE_PLANNER),
+      horizon: intOption('horizon', stringOption(values, 'horizon'), pd.horizon, 1),
+      taskWeight,
+      riskPenalty,
+      ...(goal === null || goalWeight === 0 ? {} : { goal: { dims: [...goal.dims], target: [...goal.target], weight: goalWeight } }),
+    },
+  };
 }
 
 /** `rshield train`: offline critic + recovery training (thesis Algorithm 1, pretraining phase). */
@@ -96,6 +139,10 @@ export async function train(argv: string[]): Promise<number> {
     threads: intOption('threads', stringOption(values, 'threads'), 2, 1),
   };
 
+  const recovery = stringOption(values, 'recovery') ?? 'policy';
+  if (recovery !== 'policy' && recovery !== 'model-based') throw new RShieldError('E_USAGE', `--recovery must be policy or model-based, got '${recovery}'`, { option: 'recovery' });
+  const modelBased = recovery === 'model-based' ? modelBasedOptions(robot, values) : undefined;
+
   const calibrateText = stringOption(values, 'calibrate');
   const target = calibrateText === undefined ? null : parseTargetSpec(calibrateText);
   const calibrateData = stringsOption(values, 'calibrate-data');
@@ -114,6 +161,9 @@ export async function train(argv: string[]): Promise<number> {
   const progress = createProgress({ label: `train ${robot}`, total: opts.steps, unit: 'steps' });
   const result = await trainOffline(data, {
     ...opts,
+    ...(modelBased === undefined ? {} : {
+      modelBased: { ...modelBased, onEpoch: (e) => console.error(`train ${robot}: dynamics epoch ${e.epoch}/${modelBased.epochs}, NLL ${e.nll.toFixed(3)}`) },
+    }),
     nextAction: taskPolicy === undefined ? 'logged' : `task policy ${basename(taskPolicy)}`,
     onProgress: (step, criticLoss, recoveryLoss) => progress.update(step, { criticLoss: Number(criticLoss.toPrecision(3)), recoveryQ: Number(recoveryLoss.toPrecision(3)) }),
   });
