@@ -15,6 +15,7 @@ const commands: Record<string, CommandEntry> = {
   train: { summary: 'train a safety critic and recovery policy from MCAP data', load: async () => (await import('./commands/train.js')).train },
   run: { summary: 'run the shield (simulated robot or ROS 2) with MQTT telemetry', load: async () => (await import('./commands/run.js')).run },
   trainer: { summary: 'companion trainer: learn online from streamed transitions, publish signed models', load: async () => (await import('./commands/trainer.js')).trainer },
+  experiment: { summary: 'compare algorithms over seeds (resumable, shardable), summary and plots as the thesis', load: async () => (await import('./commands/experiment.js')).experiment },
   keys: { summary: 'generate an Ed25519 key pair for signing models', load: async () => (await import('./commands/keys.js')).keys },
   status: { summary: 'live view of the shields on an MQTT broker', load: async () => (await import('./commands/status.js')).status },
   sim: { summary: 'serve a simulated robot over ROS 2 with the dVRK topic names', load: async () => (await import('./commands/sim.js')).sim },
