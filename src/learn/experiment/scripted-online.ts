@@ -17,7 +17,7 @@ import { createOnlineTrainer } from '../online.js';
 import { DEFAULT_GATE_TOLERANCE, gateDecision } from '../quality-gate.js';
 import type { Algorithm, AlgorithmRun, RunSpec } from './algorithm.js';
 import { ablationValue } from './ablations.js';
-import { episodeResult } from './scripted.js';
+import { EXPERIMENT_DEADLINE_US, episodeResult } from './scripted.js';
 
 /** Online updates between exported versions (as `npm run bench -- online`). */
 const EXPORT_EVERY = 500;
@@ -57,7 +57,7 @@ async function startOnline(spec: RunSpec): Promise<AlgorithmRun> {
         startDir = join(tmp, 'start');
         await trainer.exportModel(startDir, `${spec.robot}-experiment.0`);
       }
-      shield = await Shield.load({ modelDir: startDir, robot: spec.robot, threads: spec.threads });
+      shield = await Shield.load({ modelDir: startDir, robot: spec.robot, threads: spec.threads, deadlineUs: EXPERIMENT_DEADLINE_US });
     } catch (err) {
       await trainer.release();
       throw err;

@@ -9,6 +9,13 @@ import { Shield } from '../../inference/shield.js';
 import { shippedModelDir } from '../../models/shipped-models.js';
 import type { Algorithm, AlgorithmRun, EpisodeResult, RunSpec } from './algorithm.js';
 
+/**
+ * Tick deadline of the shield in an experiment: episodes are not paced in real time, and a
+ * decision late because the machine is busy (other runs) would publish the fail-safe and make
+ * a seed's result depend on the load. 10 s still catches a model that hangs.
+ */
+export const EXPERIMENT_DEADLINE_US = 10_000_000;
+
 /** The contract's episode line from what the episode runner reports. */
 export function episodeResult(episode: number, e: EpisodeOutcome): EpisodeResult {
   return {
@@ -25,7 +32,7 @@ export function episodeResult(episode: number, e: EpisodeOutcome): EpisodeResult
 async function startScripted(spec: RunSpec, shielded: boolean): Promise<AlgorithmRun> {
   const env = createEnv(spec.robot, { seed: spec.seed });
   const controller = createController(spec.robot, { seed: spec.seed });
-  const shield = shielded ? await Shield.load({ modelDir: shippedModelDir(spec.robot), robot: spec.robot, threads: spec.threads }) : undefined;
+  const shield = shielded ? await Shield.load({ modelDir: shippedModelDir(spec.robot), robot: spec.robot, threads: spec.threads, deadlineUs: EXPERIMENT_DEADLINE_US }) : undefined;
   let next = 0;
   return {
     async episode() {
