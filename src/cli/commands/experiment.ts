@@ -101,26 +101,19 @@ export async function experiment(argv: string[]): Promise<number> {
   let outcome;
   try {
     const total = { episodes: 0, runs: 0, failed: 0 };
-    let progress: ReturnType<typeof createProgress> | undefined;
-    const startProgress = (): void => {
-      const pending = mine.length - skipped;
-      progress = createProgress({ label: `experiment ${robot}`, total: pending * episodes, unit: 'episodes' });
-    };
     let skipped = 0;
-    let started = false;
+    let progress: ReturnType<typeof createProgress> | undefined;
     const onEvent = (e: RunEvent): void => {
       if (e.type === 'skipped') return void skipped++;
-      if (!started) {
-        started = true;
-        startProgress();
-      }
+      // The runner reports every skipped run before it starts any: the total is known now.
+      progress ??= createProgress({ label: `experiment ${robot}`, total: (mine.length - skipped) * episodes, unit: 'episodes' });
       if (e.type === 'episode') total.episodes++;
       else if (e.type === 'finished') total.runs++;
       else if (e.type === 'failed') {
         total.failed++;
         console.error(`experiment: run ${e.run.name} failed: ${e.error}`);
       }
-      progress?.update(total.episodes, { runs: total.runs, failed: total.failed });
+      progress.update(total.episodes, { runs: total.runs, failed: total.failed });
     };
     outcome = await runExperiment({ dir, runs: mine, jobs, modules, signal: stop.signal, onEvent });
     progress?.stop(total.episodes, { runs: total.runs, failed: total.failed });
