@@ -65,7 +65,8 @@ export async function spawnMosquitto(binary: string, confPath: string): Promise<
   return child;
 }
 
-async function stopChild(child: ChildProcess): Promise<void> {
+/** SIGTERM, then wait for exit (mosquitto writes its persistence file on the way out). */
+export async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   await new Promise<void>((resolve) => {
     child.once('exit', () => resolve());

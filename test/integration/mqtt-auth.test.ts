@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { copyFile, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, mosquittoBinary, mosquittoUserLine, spawnMosquitto } from '../helpers/broker.js';
+import { freePort, mosquittoBinary, mosquittoUserLine, spawnMosquitto, stopChild } from '../helpers/broker.js';
 import { MqttTransport } from '../../src/transport/mqtt/mqtt-transport.js';
 import { client, tempDir, topics } from '../transport/mqtt/harness.js';
 
@@ -28,7 +28,8 @@ void t.test('the shipped mosquitto config: passwords required, ACL enforced', { 
   for (const line of ['allow_anonymous false', `password_file ${passwd}`, `listener ${port} 127.0.0.1`]) t.ok(rewritten.includes(line), `config has: ${line}`);
   await writeFile(join(dir, 'mosquitto.conf'), `${rewritten}\n${mosquittoUserLine()}\n`);
   const broker = await spawnMosquitto(bin as string, join(dir, 'mosquitto.conf'));
-  t.teardown(() => void broker.kill('SIGTERM'));
+  // Wait for the broker to exit before the folder is removed: it saves its persistence file there.
+  t.teardown(() => stopChild(broker));
   const url = `mqtt://127.0.0.1:${port}`;
 
   const refused = async (o: { username?: string; password?: string }): Promise<string> => {

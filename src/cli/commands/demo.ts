@@ -5,11 +5,18 @@ import { RECOVERY_MODES, isRecoveryMode } from '../../core/recovery-mode.js';
 import { createController, createEnv, robotNames } from '../../envs/index.js';
 import { DEFAULT_DEADLINE_US, Shield } from '../../inference/shield.js';
 import { intOption, numberOption, parseCommandArgs, stringOption, type OptionTable } from '../args.js';
-import { runEpisodes, type RunTotals } from '../../core/episode-runner.js';
+import { runEpisodes, type RunTotals, type TickRecord } from '../../core/episode-runner.js';
 import { shippedModelDir } from '../../models/shipped-models.js';
 import { cumulativePlotSvg } from '../demo/plot.js';
 import { DemoRecording } from '../demo/recording.js';
 import { createProgress } from '../progress.js';
+import type { Transition } from '../../core/types.js';
+import { sceneOf } from '../../envs/scene.js';
+import { riskMapSvg, trajectoryPlotSvg } from '../plots/scene-plot.js';
+import { PathCollector, riskMap, riskMapRows, RISK_MAP_CELLS } from '../plots/trajectories.js';
+
+/** Episodes drawn in trajectories.svg: more would hide each other. */
+const PLOTTED_EPISODES = 20;
 
 const options: OptionTable = {
   robot: { type: 'string' },
@@ -70,7 +77,7 @@ export interface DemoSummary {
   ratioGain: number;
   tickUs: { p50: number; p99: number; max: number };
   seconds: number;
-  files: { summary: string; plot: string; recording: string };
+  files: { summary: string; plot: string; recording: string; trajectories?: string; riskMap?: string };
 }
 
 const round = (x: number, d = 2): number => Number(x.toFixed(d));
@@ -116,18 +123,31 @@ export async function demo(argv: string[]): Promise<number> {
     await mkdir(outDir, { recursive: true }).catch((err: unknown) => {
       throw new RShieldError('E_IO', `--out '${outDir}': cannot create directory: ${(err as Error).message}`, { path: outDir });
     });
-    const files = { summary: join(outDir, 'summary.json'), plot: join(outDir, 'cumulative.svg'), recording: join(outDir, 'shielded.mcap') };
+    const scene = sceneOf(robot);
+    const files = {
+      summary: join(outDir, 'summary.json'), plot: join(outDir, 'cumulative.svg'), recording: join(outDir, 'shielded.mcap'),
+      ...(scene === null ? {} : { trajectories: join(outDir, 'trajectories.svg'), riskMap: join(outDir, 'risk-map.svg') }),
+    };
+    const drawn = Math.min(episodes, PLOTTED_EPISODES);
+    const paths = scene === null ? null : { unshielded: new PathCollector(scene, drawn), shielded: new PathCollector(scene, drawn) };
     const env = createEnv(robot, { seed });
     const controller = createController(robot, { seed, noise });
     const progress = createProgress({ label: `demo ${robot}`, total: 2 * episodes, unit: 'episodes' });
 
-    const unshielded = await runEpisodes({ env, controller, episodes, seed, onEpisode: (n, t) => progress.update(n, { violations: t.violations }) });
+    const unshielded = await runEpisodes({
+      env, controller, episodes, seed,
+      ...(paths === null ? {} : { onTransition: (t: Transition, tick: TickRecord) => paths.unshielded.add(t, tick) }),
+      onEpisode: (n, t) => progress.update(n, { violations: t.violations }),
+    });
     const recording = DemoRecording.open(files.recording, env.spec, seed, episodes);
     let shielded: RunTotals;
     try {
       shielded = await runEpisodes({
         env, controller, episodes, seed, shield,
-        onTransition: (t, tick) => recording.write(t, tick),
+        onTransition: (t, tick) => {
+          paths?.shielded.add(t, tick);
+          return recording.write(t, tick);
+        },
         onEpisode: (n, t) => progress.update(episodes + n, { violations: t.violations }),
       });
     } finally {
@@ -162,6 +182,15 @@ export async function demo(argv: string[]): Promise<number> {
       { label: 'successes, shielded', color: '#1f77b4', values: shielded.cumulativeSuccesses },
       { label: 'violations, shielded', color: '#d62728', values: shielded.cumulativeViolations },
     ]));
+    if (scene !== null && paths !== null && files.trajectories !== undefined && files.riskMap !== undefined) {
+      const version = summary.model.version;
+      await writeFile(files.trajectories, trajectoryPlotSvg(scene, `${robot}: first ${drawn} episodes, unshielded (grey) and shielded`, [
+        { label: 'unshielded', unshielded: true, paths: paths.unshielded.paths },
+        { label: 'shielded', unshielded: false, paths: paths.shielded.paths },
+      ], shield.epsRisk));
+      const q = await riskMap(modelDir, scene, createController(robot, { seed }), RISK_MAP_CELLS, riskMapRows(scene));
+      await writeFile(files.riskMap, riskMapSvg(scene, `${robot}: Q_risk of ${version} for the controller's action`, { nx: RISK_MAP_CELLS, ny: riskMapRows(scene), q }, shield.epsRisk));
+    }
     console.log(json ? JSON.stringify(summary) : table(summary));
     return 0;
   } finally {
@@ -182,6 +211,6 @@ function table(s: DemoSummary): string {
     `rshield demo: ${s.robot}${s.controllerNoise > 0 ? ` (controller noise σ ${s.controllerNoise})` : ''}, model ${s.model.version} (ε_risk ${s.model.epsRisk}), ONNX Runtime ${s.model.provider}${s.model.fused ? ', fused graph' : ''}${s.model.recoveryMode === 'policy' ? '' : `, ${s.model.recoveryMode} recovery`}`,
     ...lines,
     `shielded violations: ${share}; ratio ${s.ratioGain}× unshielded; ${s.seconds} s`,
-    `wrote ${s.files.summary}, ${s.files.plot}, ${s.files.recording}`,
+    `wrote ${[s.files.summary, s.files.plot, s.files.recording, s.files.trajectories, s.files.riskMap].filter((f) => f !== undefined).join(', ')}`,
   ].join('\n');
 }

@@ -6,6 +6,9 @@ import { relabelNextActions } from '../../learn/task-policy.js';
 import { basename } from 'node:path';
 import { intOption, numberOption, parseCommandArgs, requiredOption, stringOption, stringsOption, type OptionTable } from '../args.js';
 import { createProgress } from '../progress.js';
+import { defaultGrid } from '../../learn/calibration.js';
+import { calibrationTable } from '../calibrate/report.js';
+import { parseTargetSpec, runCalibration } from './calibrate.js';
 
 const options: OptionTable = {
   robot: { type: 'string' },
@@ -21,6 +24,9 @@ const options: OptionTable = {
   seed: { type: 'string' },
   threads: { type: 'string' },
   'task-policy': { type: 'string' },
+  calibrate: { type: 'string' },
+  'calibrate-data': { type: 'string', multiple: true },
+  'calibrate-rollouts': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 };
 
@@ -41,6 +47,11 @@ function help(): string {
     '  --violation-share P    share of violating transitions per batch; -1 samples uniformly',
     '  --task-policy F.onnx   take a′ of the TD target from this policy (obs → action) instead',
     '                         of the logged next action (reference: a′ ~ π_task(s′))',
+    '  --calibrate T          then choose ε_risk (rshield calibrate) and write it into the card:',
+    '                         T is violation-rate=X or max-interventions=Y; measured on 50',
+    '                         rollouts per ε for a simulated robot, and on --calibrate-data',
+    '  --calibrate-data F     held-out dataset for --calibrate, repeatable (not the training data)',
+    '  --calibrate-rollouts N rollouts per ε for --calibrate (default 50; 0: held-out data only)',
     '  --batch N  --lr X  --tau T  --seed S  --threads N',
   ].join('\n');
 }
@@ -79,6 +90,12 @@ export async function train(argv: string[]): Promise<number> {
     threads: intOption('threads', stringOption(values, 'threads'), 2, 1),
   };
 
+  const calibrateText = stringOption(values, 'calibrate');
+  const target = calibrateText === undefined ? null : parseTargetSpec(calibrateText);
+  const calibrateData = stringsOption(values, 'calibrate-data');
+  if (target === null && calibrateData.length > 0) throw new RShieldError('E_USAGE', '--calibrate-data needs --calibrate', { option: 'calibrate-data' });
+  const overlap = calibrateData.find((f) => files.includes(f));
+  if (overlap !== undefined) throw new RShieldError('E_USAGE', `--calibrate-data ${overlap} is also training data: calibrate on held-out episodes`, { option: 'calibrate-data' });
   const taskPolicy = stringOption(values, 'task-policy');
   const logged = await readDataset(files);
   const data = taskPolicy === undefined ? logged : await relabelNextActions(logged, taskPolicy);
@@ -96,5 +113,12 @@ export async function train(argv: string[]): Promise<number> {
   progress.stop(opts.steps);
   const auroc = Number.isNaN(result.auroc) ? 'n/a' : result.auroc.toFixed(3);
   console.log(`trained ${robot} model ${result.card.version} in ${result.seconds.toFixed(1)} s: held-out AUROC ${auroc} (violation within ${d.aurocHorizon} steps) → ${outDir}`);
-  return 0;
+  if (target === null) return 0;
+  const rolloutsText = stringOption(values, 'calibrate-rollouts');
+  const cal = await runCalibration({
+    modelDir: outDir, files: calibrateData, target, grid: defaultGrid(), seed: 1000, outDir, inPlace: true,
+    ...(rolloutsText === undefined ? {} : { rollouts: intOption('calibrate-rollouts', rolloutsText, 50) }),
+  });
+  console.log(calibrationTable(cal));
+  return cal.chosen !== null && cal.chosen.eps === null ? 1 : 0;
 }

@@ -41,7 +41,7 @@ export const topics = robotTopics(ROBOT);
 
 export async function tempDir(t: Teardown, prefix: string): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), prefix));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  t.teardown(() => rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 }));
   return dir;
 }
 
