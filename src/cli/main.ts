@@ -17,6 +17,7 @@ const commands: Record<string, CommandEntry> = {
   inspect: { summary: 'card summary and Q_risk map of a model directory', load: async () => (await import('./commands/inspect.js')).inspect },
   run: { summary: 'run the shield (simulated robot or ROS 2) with MQTT telemetry', load: async () => (await import('./commands/run.js')).run },
   trainer: { summary: 'companion trainer: learn online from streamed transitions, publish signed models', load: async () => (await import('./commands/trainer.js')).trainer },
+  experiment: { summary: 'compare algorithms over seeds (resumable, shardable), summary and plots as the thesis', load: async () => (await import('./commands/experiment.js')).experiment },
   keys: { summary: 'generate an Ed25519 key pair for signing models', load: async () => (await import('./commands/keys.js')).keys },
   cmd: { summary: 'send a signed operator command (arm, disarm, record-start, record-stop) to a shield', load: async () => (await import('./commands/cmd.js')).cmd },
   status: { summary: 'live view of the shields on an MQTT broker', load: async () => (await import('./commands/status.js')).status },

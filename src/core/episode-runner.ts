@@ -61,45 +61,76 @@ export function episodeSeed(base: number, i: number): number {
   return (base * 1000003 + i * 7919 + 1) >>> 0;
 }
 
+/** What one episode did (the counters of RunTotals for a single episode, and a bit more). */
+export interface EpisodeOutcome {
+  readonly success: boolean;
+  /** A constraint was violated at some step. */
+  readonly violation: boolean;
+  readonly steps: number;
+  /** Ticks whose executed action came from the recovery policy. */
+  readonly interventions: number;
+  readonly failsafes: number;
+  /** The first violating step's action came from the recovery policy (thesis Table I). */
+  readonly recoveryViolation: boolean;
+  /** Undiscounted task reward over the episode. */
+  readonly return: number;
+}
+
+/** Episode `ep` of a run: its seed is episodeSeed(o.seed, ep), so any episode can be replayed alone. */
+export async function runEpisode(o: Omit<EpisodeRunOptions, 'episodes' | 'onEpisode'>, ep: number): Promise<EpisodeOutcome> {
+  const seed = episodeSeed(o.seed, ep);
+  let obs = o.env.reset(seed);
+  o.controller.reset(seed);
+  o.shield?.resetEpisode();
+  let violated = false;
+  let recoveryViolation = false;
+  let success = false;
+  let steps = 0;
+  let interventions = 0;
+  let failsafes = 0;
+  let ret = 0;
+  let pending: { t: Omit<Transition, 'episode' | 'nextAct'>; tick: TickRecord } | null = null;
+  for (let step = 0; step < o.env.spec.horizon; step++) {
+    const proposed = o.controller.act(obs);
+    let action = proposed;
+    let decision: Decision | null = null;
+    if (o.shield !== undefined) {
+      decision = await o.shield.decide(obs, proposed);
+      action = decision.action.slice();
+      if (decision.source === 'recovery') interventions++;
+      else if (decision.source === 'failsafe') failsafes++;
+    }
+    const r = o.env.step(action);
+    steps++;
+    ret += r.reward;
+    if (r.violation && !violated) recoveryViolation = decision?.source === 'recovery';
+    if (r.violation) violated = true;
+    success = r.success;
+    if (o.onTransition !== undefined) {
+      if (pending !== null) await o.onTransition({ ...pending.t, episode: ep, nextAct: o.nextAct === 'proposed' ? proposed.slice() : action }, pending.tick);
+      const tick: TickRecord = decision === null ? { proposed, qRisk: Number.NaN, source: 'unshielded' } : { proposed, qRisk: decision.qRisk, source: decision.source, failsafeReason: decision.failsafeReason };
+      pending = { t: { obs, act: action, cost: r.violation ? 1 : 0, nextObs: r.obs, done: r.done, step }, tick };
+    }
+    obs = r.obs;
+    if (r.done) break;
+  }
+  if (o.onTransition !== undefined && pending !== null) await o.onTransition({ ...pending.t, episode: ep }, pending.tick);
+  return { success, violation: violated, steps, interventions, failsafes, recoveryViolation, return: ret };
+}
+
 export async function runEpisodes(o: EpisodeRunOptions): Promise<RunTotals> {
   const totals: RunTotals = {
     episodes: 0, successes: 0, violations: 0, ratio: 1, interventions: 0, failsafes: 0, ticks: 0,
     cumulativeSuccesses: [], cumulativeViolations: [],
   };
   for (let ep = 0; ep < o.episodes; ep++) {
-    const seed = episodeSeed(o.seed, ep);
-    let obs = o.env.reset(seed);
-    o.controller.reset(seed);
-    o.shield?.resetEpisode();
-    let violated = false;
-    let success = false;
-    let pending: { t: Omit<Transition, 'episode' | 'nextAct'>; tick: TickRecord } | null = null;
-    for (let step = 0; step < o.env.spec.horizon; step++) {
-      const proposed = o.controller.act(obs);
-      let action = proposed;
-      let decision: Decision | null = null;
-      if (o.shield !== undefined) {
-        decision = await o.shield.decide(obs, proposed);
-        action = decision.action.slice();
-        totals.ticks++;
-        if (decision.source === 'recovery') totals.interventions++;
-        else if (decision.source === 'failsafe') totals.failsafes++;
-      }
-      const r = o.env.step(action);
-      if (r.violation) violated = true;
-      success = r.success;
-      if (o.onTransition !== undefined) {
-        if (pending !== null) await o.onTransition({ ...pending.t, episode: ep, nextAct: o.nextAct === 'proposed' ? proposed.slice() : action }, pending.tick);
-        const tick: TickRecord = decision === null ? { proposed, qRisk: Number.NaN, source: 'unshielded' } : { proposed, qRisk: decision.qRisk, source: decision.source, failsafeReason: decision.failsafeReason };
-        pending = { t: { obs, act: action, cost: r.violation ? 1 : 0, nextObs: r.obs, done: r.done, step }, tick };
-      }
-      obs = r.obs;
-      if (r.done) break;
-    }
-    if (o.onTransition !== undefined && pending !== null) await o.onTransition({ ...pending.t, episode: ep }, pending.tick);
+    const e = await runEpisode(o, ep);
+    if (o.shield !== undefined) totals.ticks += e.steps;
+    totals.interventions += e.interventions;
+    totals.failsafes += e.failsafes;
     totals.episodes++;
-    if (success) totals.successes++;
-    if (violated) totals.violations++;
+    if (e.success) totals.successes++;
+    if (e.violation) totals.violations++;
     totals.cumulativeSuccesses.push(totals.successes);
     totals.cumulativeViolations.push(totals.violations);
     await o.onEpisode?.(totals.episodes, totals);

@@ -7,7 +7,7 @@ import { createController, createEnv, robotNames } from '../../envs/index.js';
 import { DEFAULT_DEADLINE_US, Shield } from '../../inference/shield.js';
 import { intOption, numberOption, parseCommandArgs, stringOption, type OptionTable } from '../args.js';
 import { runEpisodes, type RunTotals, type TickRecord } from '../../core/episode-runner.js';
-import { shippedModelDir } from '../demo/package-root.js';
+import { shippedModelDir } from '../../models/shipped-models.js';
 import { cumulativePlotSvg } from '../demo/plot.js';
 import { DemoRecording } from '../demo/recording.js';
 import { createProgress } from '../progress.js';
