@@ -120,9 +120,3 @@ export const rcpo = define({
 
 /** Every algorithm, Recovery RL first, with the reference settings. */
 export const algorithms: readonly Algorithm[] = [recoveryRl(), unconstrained(), rewardPenalty(), lagrangian(), sqrl(), rspo(), rcpo()];
-
-export function algorithmByName(name: string): Algorithm {
-  const a = algorithms.find((x) => x.name === name);
-  if (a === undefined) throw new RShieldError('E_USAGE', `unknown algorithm '${name}' (known: ${algorithms.map((x) => x.name).join(', ')})`, { algo: name });
-  return a;
-}

@@ -6,8 +6,10 @@ import { RShieldError } from '../../core/errors.js';
 import type { Algorithm } from './algorithm.js';
 import { scripted, scriptedShielded } from './scripted.js';
 import { scriptedOnline } from './scripted-online.js';
+import { algorithms as learned } from '../algorithms/index.js';
 
-export const algorithms: readonly Algorithm[] = [scripted, scriptedShielded, scriptedOnline];
+/** The scripted controller (unshielded, shielded, shielded and learning online), then SAC with Recovery RL and its baselines. */
+export const algorithms: readonly Algorithm[] = [scripted, scriptedShielded, scriptedOnline, ...learned];
 
 /** The algorithm named `name` among `list`, or E_USAGE naming the known ones. */
 export function findAlgorithm(name: string, list: readonly Algorithm[] = algorithms): Algorithm {
