@@ -25,6 +25,7 @@ import { MqttTransport } from '../transport/mqtt/mqtt-transport.js';
 import { ShieldNode, offlineStatus } from '../transport/mqtt/shield-node.js';
 import { TransitionSpool } from '../transport/mqtt/spool.js';
 import { robotTopics } from '../transport/mqtt/topics.js';
+import { shippedModelDir } from '../models/shipped-models.js';
 
 export interface MqttShieldOptions {
   readonly robot: string;
@@ -89,7 +90,7 @@ export async function runMqttShield(o: MqttShieldOptions): Promise<number> {
   const env = createEnv(robot, { seed });
   const controller = o.policyFile === undefined ? createController(robot, { seed }) : await OnnxPolicyController.load(o.policyFile, env.spec);
   // The shipped model sits in the package (models/R), wherever the command is run from.
-  const modelDir = o.modelDir ?? join(packageRoot(), 'models', robot);
+  const modelDir = o.modelDir ?? shippedModelDir(robot);
   if (o.modelDir === undefined && !existsSync(join(modelDir, 'model.json'))) {
     throw new RShieldError('E_MODEL', `no model is shipped for ${robot}; train one (rshield collect, rshield train) and pass --models DIR`, { robot });
   }

@@ -1,10 +1,7 @@
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { packageRoot } from '../config/profile.js';
 
-/** The package root: two levels above this file in both src/models and dist/models. */
-export const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-
-/** The shipped model directory of a robot (models/<robot> in the package). */
+/** The shipped model directory of a robot (models/<robot> in the package), wherever the command runs. */
 export function shippedModelDir(robot: string): string {
-  return join(packageRoot, 'models', robot);
+  return join(packageRoot(), 'models', robot);
 }

@@ -8,7 +8,6 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { packageRoot } from '../../config/profile.js';
 import { RShieldError } from '../../core/errors.js';
 import { Rng } from '../../core/rng.js';
 import type { EnvSpec } from '../../core/types.js';
@@ -21,6 +20,7 @@ import { defaultSizes, type NetworkSizes } from '../networks.js';
 import { normalizerFromData, type Normalizer } from '../normalizer.js';
 import { readOnnxWeights } from '../onnx-weights.js';
 import { SafetyLearner } from '../safety-learner.js';
+import { shippedModelDir } from '../../models/shipped-models.js';
 
 /** The generator request behind each shipped model (scripts/build-models.sh), all with seed 1. */
 const SHIPPED_REQUEST: Readonly<Record<string, number>> = { nav1: 20000, 'dvrk-reacher': 20000 };
@@ -66,7 +66,7 @@ export function offlineData(robot: string, spec: EnvSpec, n?: number): Transitio
 }
 
 async function shippedCard(robot: string) {
-  const dir = join(packageRoot(), 'models', robot);
+  const dir = shippedModelDir(robot);
   return { dir, card: existsSync(join(dir, 'model.json')) ? await loadModelCard(dir) : undefined };
 }
 
