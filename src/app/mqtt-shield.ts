@@ -151,15 +151,15 @@ export async function runMqttShield(o: MqttShieldOptions): Promise<number> {
     onError: (err) => finish(err instanceof Error ? err : new Error('control tick failed', { cause: err })),
   });
   const stop = (): void => finish();
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  // `on`, not `once`: a terminal's Ctrl-C and ros2 launch's forwarded one may both arrive, and a
+  // second signal must not kill the process while it flushes (finish() runs once).
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
   try {
     loop.start();
     await finished;
   } finally {
     await loop.stop();
-    process.removeListener('SIGINT', stop);
-    process.removeListener('SIGTERM', stop);
     await node.stop();
     // Give acknowledgements up to 2 s; what is not acknowledged stays in the spool for the next run.
     if (transport.connected) await Promise.race([node.drained(), new Promise((r) => setTimeout(r, 2000).unref())]);
@@ -168,6 +168,8 @@ export async function runMqttShield(o: MqttShieldOptions): Promise<number> {
     if (controller instanceof OnnxPolicyController) await controller.close();
     await state.flushed();
     if (state.lastWriteError !== undefined) console.warn(`state not saved: ${state.lastWriteError}`);
+    process.removeListener('SIGINT', stop);
+    process.removeListener('SIGTERM', stop);
     // A model graph stuck for good would make a normal exit wait for its thread forever.
     await exitProcess(0);
   }

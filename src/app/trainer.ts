@@ -62,8 +62,10 @@ export async function runTrainer(o: TrainerOptions): Promise<number> {
     stopRequested = true;
     onStop?.();
   };
-  process.once('SIGINT', requestStop);
-  process.once('SIGTERM', requestStop);
+  // `on`, not `once`: under ros2 launch a Ctrl-C arrives twice (the terminal's and the one launch
+  // forwards); the second must not kill the trainer while it stops.
+  process.on('SIGINT', requestStop);
+  process.on('SIGTERM', requestStop);
   try {
     // Lazy: only this command pulls in the training engine.
     const { createOnlineTrainer } = await import('../learn/online.js');
