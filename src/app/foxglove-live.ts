@@ -81,7 +81,7 @@ export class FoxgloveLive {
   #reason: string | null = null;
   #version = '';
   #ticks = 0;
-  #sentTick = -1;
+  #sentTick = 0; // nothing to send before the first tick
   #frames = 0;
   /** Messages sent per topic, for status and tests. */
   readonly sent = { qRisk: 0, decision: 0, scene: 0 };

@@ -85,6 +85,19 @@ void t.test('nothing is encoded without a subscriber, and a busy port is a clear
   await t.rejects(FoxgloveLive.start({ port: 70000, robot: 'nav1', epsRisk: 0.3, scene: null }), { code: 'E_USAGE', message: /--foxglove takes a TCP port \(0-65535\), got 70000/ });
 });
 
+void t.test('a viewer that subscribes before the first tick gets no made-up decision', async (t) => {
+  const live = await FoxgloveLive.start({ port: 0, robot: 'nav1', epsRisk: 0.3, scene: null, rateHz: 100 });
+  t.teardown(() => live.close());
+  const view = await connect(t, live.url);
+  t.ok(await until(() => live.sent.qRisk === 0 && view.channels.length === 3, 1000), 'subscribed');
+  await new Promise((r) => setTimeout(r, 100));
+  t.same(live.sent, { qRisk: 0, decision: 0, scene: 0 }, 'ten flush periods, nothing sent');
+  const d = { action: Float32Array.of(0.1, 0), qRisk: 0.1, source: 'task', failsafeReason: null } as Decision;
+  live.publish(Float32Array.of(-50, 0), Float32Array.of(0.1, 0), d, 'v3');
+  t.ok(await until(() => (view.got.get(LIVE_TOPICS.decision)?.length ?? 0) > 0, 2000), 'the first tick is sent');
+  t.match(view.got.get(LIVE_TOPICS.decision), [{ model_version: 'v3', tick: 1 }]);
+});
+
 void t.test('rshield demo --foxglove streams the shielded run, paced, and closes the server at the end', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'rshield-live-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -106,7 +119,7 @@ void t.test('rshield demo --foxglove streams the shielded run, paced, and closes
   const decisions = (got.get(LIVE_TOPICS.decision) ?? []) as { source: string; model_version: string }[];
   t.ok(decisions.length > 5, `decisions received while it ran (${decisions.length})`);
   const summary = JSON.parse(r.out) as { model: { version: string }; shielded: { interventions: number } };
-  t.ok(decisions.every((d) => d.model_version === summary.model.version));
+  t.same([...new Set(decisions.map((d) => d.model_version))], [summary.model.version], 'every decision names the running model');
   t.ok((got.get(LIVE_TOPICS.scene)?.length ?? 0) > 0, 'scene updates');
   await t.rejects(connect(t, `ws://127.0.0.1:${port}`), /ECONNREFUSED/, 'the server is gone after the run');
 });
