@@ -84,6 +84,8 @@ export const robotProfileSchema = z
     }),
     /** State older than this (by receive time) is stale: the shield holds. */
     staleAfterMs: z.number().positive().max(10_000),
+    /** A camera frame older than this (by capture stamp) is stale: the shield holds. Required with topics.image. */
+    imageStaleAfterMs: z.number().positive().max(10_000).optional(),
     limits: z.strictObject({
       /** Hard limits, enforced in every mode (record included): commanded tip positions are clamped into this box. */
       workspace: box,
@@ -124,6 +126,9 @@ export const robotProfileSchema = z
       if (p.models?.allowUnsigned === true) {
         ctx.addIssue({ code: 'custom', path: ['models', 'allowUnsigned'], message: `unsigned models are for simulated robots only (kind sim), this profile is kind ${p.kind}` });
       }
+    }
+    if (p.topics.image !== undefined && p.imageStaleAfterMs === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['imageStaleAfterMs'], message: 'is required when topics.image is set (how old a camera frame may be)' });
     }
     if (p.topics.commandIn.topic === p.topics.commandOut.topic) {
       ctx.addIssue({ code: 'custom', path: ['topics', 'commandIn', 'topic'], message: 'must differ from topics.commandOut.topic (the shield would feed itself)' });

@@ -7,6 +7,7 @@ export {
   generatorInfo,
   failsafeAction,
   goalOf,
+  cameraOf,
   type RobotGoal,
   type OfflineDataOptions,
   type ControllerOptions,
@@ -22,3 +23,8 @@ export {
 export { mazeGeometry, mazeContact } from './maze/geometry.js';
 export { nav1Geometry, nav2Geometry, inObstacle as navInObstacle, type NavGeometry } from './nav/geometry.js';
 export { cartpoleConstants, cartpoleViolation } from './cartpole/dynamics.js';
+export { Raster, View, type Rgb } from './render/raster.js';
+export { renderFrame, type Camera } from './render/camera.js';
+export { CameraEnv, hasCamera } from './render/camera-env.js';
+export { mazeCamera, MAZE_CAMERA_SIZE } from './render/maze-camera.js';
+export { dvrkCamera, DVRK_CAMERA_WIDTH, DVRK_CAMERA_HEIGHT } from './render/dvrk-camera.js';

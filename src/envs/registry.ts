@@ -18,6 +18,10 @@ import { nav1Offline, nav2Offline } from './nav/nav-offline.js';
 import { nav1Geometry, nav2Geometry } from './nav/geometry.js';
 import type { EnvOptions } from './options.js';
 import { withNextAction, type RawTransition } from './raw-transition.js';
+import type { Camera } from './render/camera.js';
+import { CameraEnv } from './render/camera-env.js';
+import { mazeCamera } from './render/maze-camera.js';
+import { dvrkCamera } from './render/dvrk-camera.js';
 
 export interface OfflineDataOptions {
   seed: number;
@@ -43,12 +47,19 @@ interface Robot {
   actDim: number;
   /** A fixed point of the state the task drives to (observation coordinates), where there is one. */
   goal?: RobotGoal;
+  /** The robot's simulated camera; its env is a CameraEnv. */
+  camera?: Camera;
 }
 
 /** Where a robot's task ends: observation coordinates `dims` at `target`. */
 export interface RobotGoal {
   readonly dims: readonly number[];
   readonly target: readonly number[];
+}
+
+function mazeOfflineData(n: number, seed: number, p: EnvOptions): Iterable<RawTransition> {
+  if (Object.keys(p).length > 0) new MazeEnv(p); // validates the options, which the generator does not use
+  return mazeOffline(n, seed);
 }
 
 const robots: Record<string, Robot> = {
@@ -79,10 +90,7 @@ const robots: Record<string, Robot> = {
   maze: {
     env: (o) => new MazeEnv(o),
     controller: () => new MazeExpertController(),
-    offline: (n, seed, p) => {
-      if (Object.keys(p).length > 0) new MazeEnv(p); // validates the options, which the generator does not use
-      return mazeOffline(n, seed);
-    },
+    offline: mazeOfflineData,
     goal: { dims: [0, 1], target: mazeGeometry.goal },
     generator: {
       name: 'maze-random-expert',
@@ -112,6 +120,30 @@ const robots: Record<string, Robot> = {
     },
     actDim: 3,
     goal: { dims: [0, 1, 2], target: dvrkReacherGeometry.target },
+  },
+  'image-maze': {
+    env: (o) => new CameraEnv('image-maze', new MazeEnv(o), mazeCamera),
+    controller: () => new MazeExpertController(),
+    offline: mazeOfflineData,
+    goal: { dims: [0, 1], target: mazeGeometry.goal },
+    generator: {
+      name: 'maze-random-expert',
+      description: 'the maze generator (random then expert 20-step segments); frames are the 64x64 top-down camera of each state',
+    },
+    actDim: 2,
+    camera: mazeCamera,
+  },
+  'dvrk-reacher-image': {
+    env: (o) => new CameraEnv('dvrk-reacher-image', new DvrkReacherEnv(o), dvrkCamera),
+    controller: () => new DvrkStraightLineController(),
+    offline: (n, seed, p) => dvrkOffline(n, seed, p),
+    generator: {
+      name: 'dvrk-noisy-operator',
+      description: 'the dvrk-reacher noisy operator; frames are the 64x48 overhead camera of each state',
+    },
+    actDim: 3,
+    goal: { dims: [0, 1, 2], target: dvrkReacherGeometry.target },
+    camera: dvrkCamera,
   },
 };
 
@@ -170,6 +202,11 @@ export function generatorInfo(name: string): { name: string; description: string
 /** The robot's goal in observation coordinates, or null when its task has no fixed goal state. */
 export function goalOf(name: string): RobotGoal | null {
   return robot(name).goal ?? null;
+}
+
+/** The robot's camera, or null when it has none. */
+export function cameraOf(name: string): Camera | null {
+  return robot(name).camera ?? null;
 }
 
 /** The robot's fail-safe action: zero displacement / zero force (dVRK: hold position). */

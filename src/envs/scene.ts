@@ -73,6 +73,12 @@ export function sceneOf(robot: string): Scene | null {
         observationAt: (px, py) => Float32Array.of(px, py, z),
       };
     }
+    case 'image-maze':
+    case 'dvrk-reacher-image': {
+      // The camera robots move exactly as their low-dimensional bases.
+      const base = sceneOf(robot === 'image-maze' ? 'maze' : 'dvrk-reacher');
+      return base === null ? null : { ...base, robot };
+    }
     default:
       return null;
   }

@@ -9,8 +9,8 @@ import {
   robotNames,
 } from '../../src/envs/index.js';
 
-void t.test('the five robots are registered with consistent specs', (t) => {
-  t.same([...robotNames], ['nav1', 'nav2', 'maze', 'cartpole-length', 'dvrk-reacher']);
+void t.test('the seven robots are registered with consistent specs', (t) => {
+  t.same([...robotNames], ['nav1', 'nav2', 'maze', 'cartpole-length', 'dvrk-reacher', 'image-maze', 'dvrk-reacher-image']);
   for (const name of robotNames) {
     const env = createEnv(name, { seed: 1 });
     t.equal(env.spec.name, name);
@@ -34,7 +34,7 @@ void t.test('unknown robot names list the known ones', (t) => {
     () => generateOfflineData('nav3', { seed: 1, transitions: 10 }),
     () => failsafeAction('nav3'),
   ]) {
-    t.throws(call, { code: 'E_UNKNOWN_ROBOT', message: "unknown robot 'nav3' (known: nav1, nav2, maze, cartpole-length, dvrk-reacher)" }, 'nav3');
+    t.throws(call, { code: 'E_UNKNOWN_ROBOT', message: "unknown robot 'nav3' (known: nav1, nav2, maze, cartpole-length, dvrk-reacher, image-maze, dvrk-reacher-image)" }, 'nav3');
   }
   // Names of Object.prototype members are not robots either.
   t.throws(() => createEnv('toString'), { code: 'E_UNKNOWN_ROBOT' });
