@@ -5,11 +5,13 @@
  */
 import type { ImageFrame } from '../../core/image-frame.js';
 import type { Env, EnvSpec, StepResult } from '../../core/types.js';
+import { readAction } from '../action.js';
 import { renderFrame, type Camera } from './camera.js';
 
 export class CameraEnv implements Env {
   readonly spec: EnvSpec;
   #obs: Float32Array;
+  readonly #act: Float64Array;
 
   constructor(
     name: string,
@@ -18,6 +20,7 @@ export class CameraEnv implements Env {
   ) {
     this.spec = { ...base.spec, name };
     this.#obs = new Float32Array(base.spec.obsDim);
+    this.#act = new Float64Array(base.spec.actDim);
   }
 
   reset(seed?: number): Float32Array {
@@ -26,7 +29,8 @@ export class CameraEnv implements Env {
   }
 
   step(action: ArrayLike<number>): StepResult {
-    const r = this.base.step(action);
+    readAction(this.spec, action, this.#act); // errors name this robot, not its base
+    const r = this.base.step(this.#act);
     this.#obs = r.obs;
     return r;
   }
