@@ -61,8 +61,8 @@ export class GraphBuilder {
   // ---- graph inputs, state, outputs -------------------------------------------------------
 
   /** A data input fed on every run. Use a name (`'N'`) for a dimension only known at run time. */
-  input(name: string, shape: Shape): Tensor {
-    return this.addInput(name, shape, 'data');
+  input(name: string, shape: Shape, opts: { type?: 'float' | 'uint8' } = {}): Tensor {
+    return this.addInput(name, shape, 'data', {}, opts.type ?? 'float');
   }
 
   /** Standard-normal noise of a static shape, drawn from the program's seeded generator each step (reparameterisation). */
@@ -298,7 +298,7 @@ export class GraphBuilder {
     return this.emit('Clip', [x, lo === undefined ? null : this.const(lo), hi === undefined ? null : this.const(hi)], x.shape);
   }
 
-  /** Boolean → float (1 for true). */
+  /** Boolean → float (1 for true); uint8 → float (its value). */
   toFloat(x: Tensor): Tensor {
     return this.emit('Cast', [x], x.shape, 'float', { to: { i: this.dtype === 'float64' ? 11 : 1 } });
   }
@@ -443,6 +443,7 @@ export class GraphBuilder {
       if (i instanceof Tensor && i.type === 'bool' && op !== 'Where' && op !== 'Cast') {
         throw graphError(op, `operand ${i.name} is boolean; convert it with toFloat()`, [i.shape]);
       }
+      if (i instanceof Tensor && i.type === 'uint8' && op !== 'Cast') throw graphError(op, `operand ${i.name} is uint8; convert it with toFloat()`, [i.shape]);
     }
     const node: Node = { op, inputs, attrs, output: undefined as unknown as Tensor };
     node.output = this.tensor(`${op}_${this.nextId}`, shape, type, node);
@@ -474,9 +475,9 @@ export class GraphBuilder {
     return new Tensor(this.nextId++, name, [...shape], type, producer);
   }
 
-  private addInput(name: string, shape: Shape, kind: InputKind, extra: { param?: Param; params?: readonly Param[]; init?: number } = {}): Tensor {
+  private addInput(name: string, shape: Shape, kind: InputKind, extra: { param?: Param; params?: readonly Param[]; init?: number } = {}, type: ElemType = 'float'): Tensor {
     if (this.inputs.has(name) || this.outputs.has(name)) throw graphError('input', `name ${name} is already used in graph ${this.name}`);
-    const t = this.tensor(name, shape, 'float', undefined);
+    const t = this.tensor(name, shape, type, undefined);
     this.inputs.set(name, { kind, tensor: t, ...extra });
     return t;
   }

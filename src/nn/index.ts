@@ -11,3 +11,4 @@ export { linear, mlp, twinCritic, activate, type Activation, type InitKind, type
 export { exportInference, inferenceGraph, type InferenceCard, type TensorSpec } from './export.js';
 export { gaussianHead, type GaussianHead, type GaussianHeadOptions } from './gaussian.js';
 export { cnn, type CnnOptions } from './cnn.js';
+export { imageInput, type ImageInputOptions } from './image-input.js';

@@ -18,6 +18,7 @@ const FLOAT = 1;
 const BOOL = 9;
 const INT64 = 7;
 const DOUBLE = 11;
+const UINT8 = 2;
 
 function attribute(name: string, a: Attr): IAttributeProto {
   if ('i' in a) return { name, type: onnx.AttributeProto.AttributeType.INT, i: a.i };
@@ -34,6 +35,7 @@ function floatBytes(values: ArrayLike<number>, f64: boolean): Uint8Array {
 export function serialize(g: GraphBuilder, opts: { docString?: string } = {}): Uint8Array {
   const f64 = g.dtype === 'float64';
   const floatType = f64 ? DOUBLE : FLOAT;
+  const typeOf = (t: Tensor): number => (t.type === 'bool' ? BOOL : t.type === 'uint8' ? UINT8 : t.type === 'int64' ? INT64 : floatType);
 
   const roots: Tensor[] = [...g.outputs.values(), ...g.updates.values()];
   const needed = new Set<number>(roots.map((t) => t.id));
@@ -65,7 +67,7 @@ export function serialize(g: GraphBuilder, opts: { docString?: string } = {}): U
   const renamed = new Map<number, string>();
   const identities: [string, Tensor][] = [];
   const declare = (name: string, t: Tensor): void => {
-    outputs.push(valueInfo(name, t.shape, t.type === 'bool' ? BOOL : floatType));
+    outputs.push(valueInfo(name, t.shape, typeOf(t)));
     if (t.producer !== undefined && !renamed.has(t.id)) renamed.set(t.id, name);
     else identities.push([name, t]);
   };
@@ -100,7 +102,7 @@ export function serialize(g: GraphBuilder, opts: { docString?: string } = {}): U
     name: g.name,
     node: nodes,
     initializer: initializers,
-    input: [...g.inputs.values()].map((i) => valueInfo(i.tensor.name, i.tensor.shape, floatType)),
+    input: [...g.inputs.values()].map((i) => valueInfo(i.tensor.name, i.tensor.shape, typeOf(i.tensor))),
     output: outputs,
   };
   const model = onnx.ModelProto.create({

@@ -5,7 +5,8 @@
  */
 import type { Shape } from './shape.js';
 
-export type ElemType = 'float' | 'bool';
+/** 'uint8' and 'int64' are for data inputs (camera frames) and shape arithmetic; neither is differentiated. */
+export type ElemType = 'float' | 'bool' | 'uint8' | 'int64';
 
 /** A value in a graph: a graph input, a constant, or the output of a node. */
 export class Tensor {

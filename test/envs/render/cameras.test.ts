@@ -13,7 +13,10 @@ const count = (f: { data: Uint8Array }, rgb: readonly number[]): number => {
 void t.test('image-maze: a 64×64 rgb8 frame of the maze follows the tool, obs stays the state', (t) => {
   const env = createEnv('image-maze', { seed: 3 });
   t.ok(hasCamera(env));
-  if (!hasCamera(env)) return t.end();
+  if (!hasCamera(env)) {
+    t.end();
+    return;
+  }
   const obs = env.reset();
   t.equal(obs.length, 2);
   const f = env.frame(123);
@@ -38,7 +41,10 @@ void t.test('image-maze: a 64×64 rgb8 frame of the maze follows the tool, obs s
 void t.test('dvrk-reacher-image: 64×48 overhead frame with the post visible; height shows as size', (t) => {
   const cam = cameraOf('dvrk-reacher-image');
   t.ok(cam);
-  if (cam === null) return t.end();
+  if (cam === null) {
+    t.end();
+    return;
+  }
   t.match(cam, { width: 64, height: 48, encoding: 'rgb8' });
   const r = new Raster(64, 48);
   const z = dvrkReacherGeometry.target[2];
