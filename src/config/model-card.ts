@@ -10,6 +10,7 @@ import { formatZodIssues } from './zod-issues.js';
 import { RShieldError } from '../core/errors.js';
 import { RECOVERY_MODES } from '../core/recovery-mode.js';
 import { PlannerSettingsSchema } from './planner-settings.js';
+import { IMAGE_ENCODINGS } from '../core/image-frame.js';
 
 export const MODEL_CARD_FORMAT = 'rshield-model/1';
 export const MODEL_CARD_FILE = 'model.json';
@@ -63,6 +64,29 @@ export const ModelCardSchema = z
         inputs: z.object({ obs: tensorName, act: tensorName }),
         outputs: z.object({ mean: tensorName, logvar: tensorName }),
         ensemble: dim,
+      })
+      .optional(),
+    /**
+     * An image model (docs/images.md): critic and recovery also take the camera frame
+     * (`critic.onnx`: image, obs, act; `recovery.onnx`: image, obs). The shield runs the split
+     * pair instead: `encoder` once per frame (image uint8 [N, H, W, 3] → latent [N, latentDim])
+     * and `heads` every tick (latent, obs, act → Q_risk and the recovery action).
+     */
+    image: z
+      .object({
+        /** The camera the model was trained on; other sizes are resized in the graph. */
+        camera: z.object({ width: dim, height: dim, encoding: z.enum(IMAGE_ENCODINGS) }),
+        /** The model's input size after resizing. */
+        input: z.object({ width: dim, height: dim }),
+        latentDim: dim,
+        /** Name of the frame input of critic.onnx, recovery.onnx and the encoder. */
+        tensor: tensorName,
+        encoder: z.object({ file: modelFile, output: tensorName }),
+        heads: z.object({
+          file: modelFile,
+          inputs: z.object({ latent: tensorName, obs: tensorName, act: tensorName }),
+          outputs: z.object({ qRisk: tensorName, action: tensorName }),
+        }),
       })
       .optional(),
     /** The CEM planner's settings (src/config/planner-settings.ts); needs `dynamics`. */

@@ -68,6 +68,9 @@ export async function loadModel(o: LoadModelOptions): Promise<LoadedModel> {
   }
   const recoveryMode = o.recoveryMode ?? card.recoveryMode;
   const label = `${card.robot} model ${card.version} (${o.modelDir})`;
+  if (card.image !== undefined) {
+    throw new RShieldError('E_MODEL', `${label}: an image model (its card has 'image'): it needs camera frames, load it with ImageShield (docs/images.md)`, { robot: card.robot });
+  }
   const planner = plannerSettings(card, recoveryMode, o.plannerPreset, label);
   const prepped = prepModel({ source, fuse: o.fuse === 'auto', nearestSafe: recoveryMode === 'nearest-safe', planner });
   const wiring = { obsDim: card.obsDim, actDim: card.actDim, qRank: prepped.criticOutputRank };

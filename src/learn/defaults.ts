@@ -28,6 +28,11 @@ export const trainDefaults: Readonly<Record<string, TrainDefaults>> = {
   // dvrk-reacher: the paper's dVRK MF setting is (0.55, 0.05). Our simulated arm moves up to
   // 5 mm per tick toward a zone a few cm away, so risk must be seen a few ticks ahead.
   'dvrk-reacher': { ...base, gammaRisk: 0.7, epsRisk: 0.2, violationShare: 0.3, tau: 0.005 },
+  // Camera robots (docs/images.md): the settings of their low-dimensional bases, with fewer,
+  // smaller batches so a CPU trains the conv encoder in minutes (the reference pretrains Image
+  // Maze for 30000 steps of 256 on a GPU).
+  'image-maze': { ...base, gammaRisk: 0.5, epsRisk: 0.15, violationShare: 0.3, tau: 0.005, steps: 3000, batch: 128 },
+  'dvrk-reacher-image': { ...base, gammaRisk: 0.7, epsRisk: 0.2, violationShare: 0.3, tau: 0.005, steps: 3000, batch: 128 },
 };
 
 export function defaultsFor(robot: string): TrainDefaults {
@@ -61,5 +66,7 @@ const planner: Readonly<Record<string, PlannerDefaults>> = {
 
 export function plannerDefaultsFor(robot: string): PlannerDefaults {
   defaultsFor(robot);
-  return planner[robot]!;
+  const p = planner[robot];
+  if (p === undefined) throw new RShieldError('E_USAGE', `robot '${robot}' has no model-based recovery (known: ${Object.keys(planner).join(', ')})`, { robot });
+  return p;
 }

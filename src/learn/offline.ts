@@ -57,6 +57,11 @@ async function sha256File(path: string): Promise<string> {
   return createHash('sha256').update(await readFile(path)).digest('hex');
 }
 
+/** The card's `data` part: each file's name, digest and transition count. */
+export async function dataFiles(data: Dataset): Promise<{ file: string; sha256: string; transitions: number }[]> {
+  return Promise.all(data.files.map(async (f) => ({ file: basename(f.path), sha256: await sha256File(f.path), transitions: f.transitions })));
+}
+
 export async function trainOffline(data: Dataset, opts: OfflineTrainOptions): Promise<OfflineTrainResult> {
   const t0 = performance.now();
   const rng = new Rng(opts.seed);
@@ -102,7 +107,7 @@ export async function trainOffline(data: Dataset, opts: OfflineTrainOptions): Pr
     const score = auroc(scores, labels);
     const positives = labels.reduce((n, l) => n + l, 0);
 
-    const data_ = await Promise.all(data.files.map(async (f) => ({ file: basename(f.path), sha256: await sha256File(f.path), transitions: f.transitions })));
+    const data_ = await dataFiles(data);
     const onnx = learner.exportOnnx();
     const mb = opts.modelBased === undefined ? null : await trainDynamics(data, split, opts.modelBased, rng.nextUint32(), opts);
     const hash = createHash('sha256').update(onnx.critic).update(onnx.recovery);

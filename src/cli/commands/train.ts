@@ -3,9 +3,10 @@ import { loadRobotProfile } from '../../config/profile.js';
 import { readDataset } from '../../data/index.js';
 import { readRosBagDataset } from '../../transport/ros2/bag-dataset.js';
 import { defaultsFor, plannerDefaultsFor, trainDefaults } from '../../learn/defaults.js';
-import { goalOf } from '../../envs/index.js';
+import { cameraOf, goalOf } from '../../envs/index.js';
 import { CPU_PLANNER, PLANNER_PRESETS, REFERENCE_PLANNER, type PlannerSettingsInput } from '../../config/planner-settings.js';
 import { trainOffline } from '../../learn/offline.js';
+import { trainImageOffline } from '../../learn/image-offline.js';
 import { relabelNextActions } from '../../learn/task-policy.js';
 import { basename } from 'node:path';
 import { intOption, numberOption, parseCommandArgs, requiredOption, stringOption, stringsOption, type OptionTable } from '../args.js';
@@ -159,13 +160,26 @@ export async function train(argv: string[]): Promise<number> {
   const violations = data.cost.reduce((n, c) => n + (c > 0 ? 1 : 0), 0);
   console.error(`train ${robot}: ${data.size} transitions (${violations} violating) from ${data.files.length} file(s); ${opts.steps} steps, batch ${opts.batch}, γ_risk ${gamma}, ε_risk ${eps}`);
   const progress = createProgress({ label: `train ${robot}`, total: opts.steps, unit: 'steps' });
+  const onProgress = (step: number, criticLoss: number, recoveryLoss: number): void => progress.update(step, { criticLoss: Number(criticLoss.toPrecision(3)), recoveryQ: Number(recoveryLoss.toPrecision(3)) });
+  const nextAction = taskPolicy === undefined ? 'logged' : `task policy ${basename(taskPolicy)}`;
+  const camera = cameraOf(robot);
+  if (camera !== null) {
+    // A camera robot: the image critic and MF recovery (docs/images.md).
+    if (modelBased !== undefined) throw new RShieldError('E_USAGE', `--recovery model-based is not available for the camera robot ${robot} (image models recover with the policy)`, { option: 'recovery' });
+    if (target !== null) throw new RShieldError('E_USAGE', `--calibrate is not available for the camera robot ${robot}`, { option: 'calibrate' });
+    const result = await trainImageOffline(data, { ...opts, camera, nextAction, onProgress });
+    progress.stop(opts.steps);
+    const auroc = Number.isNaN(result.auroc) ? 'n/a' : result.auroc.toFixed(3);
+    console.log(`trained ${robot} image model ${result.card.version} in ${result.seconds.toFixed(1)} s: held-out AUROC ${auroc} (violation within ${d.aurocHorizon} steps) → ${outDir}`);
+    return 0;
+  }
   const result = await trainOffline(data, {
     ...opts,
     ...(modelBased === undefined ? {} : {
       modelBased: { ...modelBased, onEpoch: (e) => console.error(`train ${robot}: dynamics epoch ${e.epoch}/${modelBased.epochs}, NLL ${e.nll.toFixed(3)}`) },
     }),
-    nextAction: taskPolicy === undefined ? 'logged' : `task policy ${basename(taskPolicy)}`,
-    onProgress: (step, criticLoss, recoveryLoss) => progress.update(step, { criticLoss: Number(criticLoss.toPrecision(3)), recoveryQ: Number(recoveryLoss.toPrecision(3)) }),
+    nextAction,
+    onProgress,
   });
   progress.stop(opts.steps);
   const auroc = Number.isNaN(result.auroc) ? 'n/a' : result.auroc.toFixed(3);

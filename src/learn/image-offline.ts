@@ -1,0 +1,179 @@
+/**
+ * Offline pretraining of an image critic and its recovery on D_offline (thesis Algorithm 1,
+ * lines 1–3) for a robot with a camera. The frame of each state comes from a FrameSource: a
+ * simulated robot's camera renders it from the recorded state (the render is a pure function
+ * of the state, so it is the frame the camera showed).
+ */
+import { createHash } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Rng } from '../core/rng.js';
+import type { Dataset } from '../data/index.js';
+import type { ModelCardInput } from '../config/model-card.js';
+import { failsafeAction, type Camera } from '../envs/index.js';
+import { auroc } from './auroc.js';
+import { BatchSampler } from './batch-sampler.js';
+import { normalizerFromData } from './normalizer.js';
+import { dataFiles, type OfflineTrainOptions, type OfflineTrainResult } from './offline.js';
+import { ImageLearner, IMAGE_TENSORS, type ImageBatch } from './image-learner.js';
+import { defaultImageSizes, type ImageNetworkSizes } from './image-networks.js';
+import { splitByEpisode, violationWithin } from './validation.js';
+import { CRITIC_FILE, RECOVERY_FILE } from './safety-learner.js';
+
+export const ENCODER_FILE = 'encoder.onnx';
+export const HEADS_FILE = 'heads.onnx';
+
+export interface ImageTrainOptions extends Omit<OfflineTrainOptions, 'sizes' | 'modelBased'> {
+  /** Renders the frame of a state (a simulated robot's camera). */
+  readonly camera: Camera;
+  readonly imageSizes?: ImageNetworkSizes;
+}
+
+/** Fills a batch's frames (float 0..255) from its states through the camera. */
+class FrameFiller {
+  readonly #scratch: Uint8Array;
+  readonly #px: number;
+
+  constructor(
+    private readonly camera: Camera,
+    private readonly obsDim: number,
+  ) {
+    this.#px = camera.width * camera.height * 3;
+    this.#scratch = new Uint8Array(this.#px);
+  }
+
+  fill(states: Float32Array, out: Float32Array): void {
+    const S = this.obsDim;
+    for (let i = 0; i * S < states.length; i++) {
+      this.camera.render(states.subarray(i * S, i * S + S), this.#scratch);
+      out.set(this.#scratch, i * this.#px);
+    }
+  }
+
+  /** uint8 frames of the given rows of `states` (held-out scoring). */
+  frames(states: Float32Array, rows: Uint32Array): Uint8Array {
+    const S = this.obsDim;
+    const out = new Uint8Array(rows.length * this.#px);
+    rows.forEach((row, i) => this.camera.render(states.subarray(row * S, row * S + S), out.subarray(i * this.#px, (i + 1) * this.#px)));
+    return out;
+  }
+}
+
+export async function trainImageOffline(data: Dataset, opts: ImageTrainOptions): Promise<OfflineTrainResult> {
+  const t0 = performance.now();
+  const rng = new Rng(opts.seed);
+  const meta = data.meta;
+  const cam = opts.camera;
+  const sizes = opts.imageSizes ?? defaultImageSizes;
+  const split = splitByEpisode(data.episode, opts.validationShare ?? 0.1, rng.fork());
+  const normalizer = normalizerFromData(data, meta.actLow, meta.actHigh);
+  const batchSize = Math.min(opts.batch, Math.max(1, split.train.length));
+  const learner = await ImageLearner.create({
+    obsDim: data.obsDim,
+    actDim: data.actDim,
+    camera: { width: cam.width, height: cam.height },
+    normalizer,
+    gammaRisk: opts.gammaRisk,
+    batch: batchSize,
+    lr: opts.lr,
+    tau: opts.tau,
+    seed: rng.nextUint32(),
+    sizes,
+    ...(opts.threads === undefined ? {} : { threads: opts.threads }),
+  });
+  try {
+    const sampler = new BatchSampler(batchSize, opts.violationShare, data.obsDim, data.actDim);
+    const px = cam.width * cam.height * 3;
+    const frames = new FrameFiller(cam, data.obsDim);
+    const image = new Float32Array(batchSize * px);
+    const nextImage = new Float32Array(batchSize * px);
+    const batchRng = rng.fork();
+    let last = { criticLoss: Number.NaN, recoveryLoss: Number.NaN };
+    for (let step = 1; step <= opts.steps; step++) {
+      const b = sampler.sample(data, batchRng, split.train);
+      frames.fill(b.obs, image);
+      frames.fill(b.next_obs, nextImage);
+      const ib: ImageBatch = { ...b, image, next_image: nextImage };
+      last = await learner.update(ib);
+      if (opts.onProgress !== undefined && (step % 50 === 0 || step === opts.steps)) opts.onProgress(step, last.criticLoss, last.recoveryLoss);
+    }
+
+    // Held-out AUROC of Q_risk(o, s, a) at predicting a violation within the next k steps.
+    const v = split.validation;
+    const S = data.obsDim;
+    const A = data.actDim;
+    const vObs = new Float32Array(v.length * S);
+    const vAct = new Float32Array(v.length * A);
+    v.forEach((row, i) => {
+      vObs.set(data.obs.subarray(row * S, row * S + S), i * S);
+      vAct.set(data.act.subarray(row * A, row * A + A), i * A);
+    });
+    const labelsAll = violationWithin(data, opts.aurocHorizon);
+    const labels = Uint8Array.from(v, (row) => labelsAll[row]!);
+    const onnx = learner.exportOnnx();
+    const scores = v.length > 0 ? await learner.scoreCritic(frames.frames(data.obs, v), vObs, vAct, onnx.critic) : new Float32Array(0);
+    const score = auroc(scores, labels);
+    const positives = labels.reduce((n, l) => n + l, 0);
+
+    const hash = createHash('sha256').update(onnx.encoder).update(onnx.heads);
+    const version = `${opts.robot}-${hash.digest('hex').slice(0, 12)}`;
+    await mkdir(opts.outDir, { recursive: true });
+    await writeFile(join(opts.outDir, CRITIC_FILE), onnx.critic);
+    await writeFile(join(opts.outDir, RECOVERY_FILE), onnx.recovery);
+    await writeFile(join(opts.outDir, ENCODER_FILE), onnx.encoder);
+    await writeFile(join(opts.outDir, HEADS_FILE), onnx.heads);
+    const T = IMAGE_TENSORS;
+    const seconds = (performance.now() - t0) / 1000;
+    const card: ModelCardInput = {
+      format: 'rshield-model/1',
+      robot: opts.robot,
+      version,
+      createdAt: new Date().toISOString(),
+      obsDim: data.obsDim,
+      actDim: data.actDim,
+      actLow: Array.from(meta.actLow),
+      actHigh: Array.from(meta.actHigh),
+      gammaRisk: opts.gammaRisk,
+      epsRisk: opts.epsRisk,
+      failsafe: Array.from(failsafeAction(opts.robot)),
+      hysteresis: 0,
+      critic: { file: CRITIC_FILE, inputs: { obs: T.obs, act: T.act }, output: T.qRisk },
+      recovery: { file: RECOVERY_FILE, input: T.obs, output: T.action },
+      image: {
+        camera: { width: cam.width, height: cam.height, encoding: cam.encoding },
+        input: { width: sizes.input.width, height: sizes.input.height },
+        latentDim: sizes.latent,
+        tensor: T.image,
+        encoder: { file: ENCODER_FILE, output: T.latent },
+        heads: { file: HEADS_FILE, inputs: { latent: T.latent, obs: T.obs, act: T.act }, outputs: { qRisk: T.qRisk, action: T.action } },
+      },
+      data: await dataFiles(data),
+      metrics: {
+        auroc: Number.isNaN(score) ? null : Number(score.toFixed(4)),
+        aurocHorizon: opts.aurocHorizon,
+        validationTransitions: v.length,
+        validationPositives: positives,
+        trainTransitions: split.train.length,
+        finalCriticLoss: Number(last.criticLoss.toPrecision(4)),
+        finalRecoveryLoss: Number(last.recoveryLoss.toPrecision(4)),
+      },
+      training: {
+        engine: 'rshield/nn on onnxruntime-node',
+        steps: opts.steps,
+        batch: batchSize,
+        image: { channels: [...sizes.channels], latent: sizes.latent, hidden: [...sizes.hidden], frames: `rendered from each state by the ${opts.robot} camera (${cam.description})` },
+        lr: opts.lr,
+        tau: opts.tau,
+        violationShare: opts.violationShare,
+        seed: opts.seed,
+        nextAction: opts.nextAction ?? 'logged',
+        seconds: Number(seconds.toFixed(1)),
+        normalizer,
+      },
+    };
+    await writeFile(join(opts.outDir, 'model.json'), `${JSON.stringify(card, null, 2)}\n`);
+    return { card, seconds, auroc: score };
+  } finally {
+    await learner.release();
+  }
+}
