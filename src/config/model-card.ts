@@ -81,12 +81,16 @@ export const ModelCardSchema = z
         latentDim: dim,
         /** Name of the frame input of critic.onnx, recovery.onnx and the encoder. */
         tensor: tensorName,
-        encoder: z.object({ file: modelFile, output: tensorName }),
-        heads: z.object({
-          file: modelFile,
-          inputs: z.object({ latent: tensorName, obs: tensorName, act: tensorName }),
-          outputs: z.object({ qRisk: tensorName, action: tensorName }),
-        }),
+      })
+      .optional(),
+    /** Image models: the frame encoder (input `image.tensor`). */
+    encoder: z.object({ file: modelFile, output: tensorName }).optional(),
+    /** Image models: the per-tick heads on the newest latent. */
+    heads: z
+      .object({
+        file: modelFile,
+        inputs: z.object({ latent: tensorName, obs: tensorName, act: tensorName }),
+        outputs: z.object({ qRisk: tensorName, action: tensorName }),
       })
       .optional(),
     /** The CEM planner's settings (src/config/planner-settings.ts); needs `dynamics`. */
@@ -133,6 +137,11 @@ export const ModelCardSchema = z
         goal.dims.forEach((d, i) => {
           if (d >= c.obsDim) ctx.addIssue({ code: 'custom', path: ['planner', 'goal', 'dims', i], message: `${d} is not below obsDim ${c.obsDim}`, input: d });
         });
+      }
+    }
+    if (c.image !== undefined) {
+      for (const key of ['encoder', 'heads'] as const) {
+        if (c[key] === undefined) ctx.addIssue({ code: 'custom', path: [key], message: "is required by an image model (the card has 'image')", input: undefined });
       }
     }
     if ((c.obsLow === undefined) !== (c.obsHigh === undefined)) {

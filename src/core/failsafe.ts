@@ -3,7 +3,7 @@
  * publishes the robot's configured fail-safe action (dVRK: hold) instead, counts the reason and
  * carries on — it never crashes the control loop.
  */
-export const FAILSAFE_REASONS = ['bad-length', 'non-finite', 'stale', 'inference-error', 'deadline', 'out-of-range'] as const;
+export const FAILSAFE_REASONS = ['bad-length', 'non-finite', 'stale', 'inference-error', 'deadline', 'out-of-range', 'stale-image', 'bad-frame'] as const;
 /**
  * - bad-length: obs or proposed action has the wrong number of values
  * - non-finite: NaN or ±Inf in obs or proposed action
@@ -11,6 +11,8 @@ export const FAILSAFE_REASONS = ['bad-length', 'non-finite', 'stale', 'inference
  * - inference-error: the model threw, or returned a non-finite Q_risk or recovery action
  * - deadline: the tick took longer than `deadlineUs`, or inference is known to be stuck
  * - out-of-range: the critic returned a Q_risk outside [0, 1] (it is a probability)
+ * - stale-image: an image model has no encoded frame, or its newest is older than `imageStaleAfterMs`
+ * - bad-frame: the newest camera frame could not be read (encoding, size, step, truncated data)
  */
 export type FailsafeReason = (typeof FAILSAFE_REASONS)[number];
 

@@ -53,7 +53,8 @@ export function checkFrame(f: ImageFrame, expect: { readonly width: number; read
   const row = f.width * channelsOf(f.encoding);
   if (f.step !== row) return { kind: 'step', message: `step is ${f.step} bytes, ${f.width} px of ${f.encoding} is ${row}` };
   const need = row * f.height;
-  if (f.data.length !== need) return { kind: 'truncated', message: `data has ${f.data.length} bytes, ${f.width}×${f.height} ${f.encoding} needs ${need}` };
+  if (f.data.length < need) return { kind: 'truncated', message: `data has ${f.data.length} bytes, ${f.width}×${f.height} ${f.encoding} needs ${need}` };
+  if (f.data.length > need) return { kind: 'size', message: `data has ${f.data.length} bytes, more than the ${need} of ${f.width}×${f.height} ${f.encoding}` };
   return null;
 }
 

@@ -3,9 +3,16 @@
  * implements it in src/inference; tests use fakes. Implementations own and reuse their output
  * arrays, so a tick allocates nothing.
  */
+import type { FailsafeReason } from './failsafe.js';
+
 export interface RiskModel {
   readonly obsDim: number;
   readonly actDim: number;
+  /**
+   * For a model with inputs besides obs (an image model's camera frame): why they cannot be
+   * used at `nowMs` ('stale-image', 'bad-frame'), else null. Checked before `risk` each tick.
+   */
+  inputFault?(nowMs: number): FailsafeReason | null;
   /**
    * Q_risk(obs, act) ∈ [0, 1]: the discounted probability of a future constraint violation
    * (thesis ch. 3). A fused model also computes π_rec(obs) in the same pass.

@@ -71,6 +71,8 @@ interface Installed {
   readonly safeBelow: number;
   /** model.plan bound to its model in model-based mode, else null. */
   readonly plan: NonNullable<RiskModel['plan']> | null;
+  /** model.inputFault bound to its model, else null. */
+  readonly inputFault: NonNullable<RiskModel['inputFault']> | null;
 }
 
 function install(m: CoreModel): Installed {
@@ -102,6 +104,7 @@ function install(m: CoreModel): Installed {
     search,
     safeBelow: m.epsRisk - m.hysteresis,
     plan,
+    inputFault: typeof m.model.inputFault === 'function' ? m.model.inputFault.bind(m.model) : null,
   };
 }
 
@@ -179,6 +182,10 @@ export class ShieldCore {
       if (bad !== null) return this.#failsafe(bad, NaN);
       const stamp = opts?.stateStampMs;
       if (stamp !== undefined && isStale(stamp, this.#clock.nowMs(), this.#staleAfterMs)) return this.#failsafe('stale', NaN);
+      if (cur.inputFault !== null) {
+        const fault = cur.inputFault(this.#clock.nowMs());
+        if (fault !== null) return this.#failsafe(fault, NaN);
+      }
       // The critic judges the action that would execute: the proposal clamped to the bounds
       // (the robot clips it anyway). An out-of-bounds proposal is outside the data the critic
       // was trained on, where its output means nothing.

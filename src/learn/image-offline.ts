@@ -144,9 +144,9 @@ export async function trainImageOffline(data: Dataset, opts: ImageTrainOptions):
         input: { width: sizes.input.width, height: sizes.input.height },
         latentDim: sizes.latent,
         tensor: T.image,
-        encoder: { file: ENCODER_FILE, output: T.latent },
-        heads: { file: HEADS_FILE, inputs: { latent: T.latent, obs: T.obs, act: T.act }, outputs: { qRisk: T.qRisk, action: T.action } },
       },
+      encoder: { file: ENCODER_FILE, output: T.latent },
+      heads: { file: HEADS_FILE, inputs: { latent: T.latent, obs: T.obs, act: T.act }, outputs: { qRisk: T.qRisk, action: T.action } },
       data: await dataFiles(data),
       metrics: {
         auroc: Number.isNaN(score) ? null : Number(score.toFixed(4)),

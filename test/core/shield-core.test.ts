@@ -81,7 +81,7 @@ void t.test('every fail-safe reason yields the fail-safe action and is counted',
   };
   t.equal((await core.decide([0, 0], [0, 0])).source, 'task', 'within the deadline');
   const s = core.stats();
-  t.same(s.failsafesByReason, { 'bad-length': 2, 'non-finite': 2, stale: 2, 'inference-error': 4, deadline: 1, 'out-of-range': 0 });
+  t.same(s.failsafesByReason, { 'bad-length': 2, 'non-finite': 2, stale: 2, 'inference-error': 4, deadline: 1, 'out-of-range': 0, 'stale-image': 0, 'bad-frame': 0 });
   t.equal(s.failsafes, 11);
   t.equal(s.ticks, 13);
   t.equal(s.interventions, 0, 'a failed recovery tick is not an intervention');

@@ -88,7 +88,7 @@ void t.test('fail-safe action from the card on bad input; never a throw', async 
   t.equal(d.failsafeReason, 'stale');
   d = await shield.decide([0, 0, 0], [0, 0, 0], { stateStampMs: Date.now() });
   t.equal(d.source, 'task');
-  t.same(shield.stats().failsafesByReason, { 'bad-length': 1, 'non-finite': 1, stale: 1, 'inference-error': 0, deadline: 0, 'out-of-range': 0 });
+  t.same(shield.stats().failsafesByReason, { 'bad-length': 1, 'non-finite': 1, stale: 1, 'inference-error': 0, deadline: 0, 'out-of-range': 0, 'stale-image': 0, 'bad-frame': 0 });
 });
 
 void t.test('bad model directories are refused at load with a clear E_MODEL', async (t) => {

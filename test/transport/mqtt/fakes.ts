@@ -83,7 +83,7 @@ export class FakeShield implements SwappableShieldPort<FakePrepared> {
     return this.out;
   }
   stats(): ShieldStats {
-    const failsafesByReason = { 'bad-length': 0, 'non-finite': 0, stale: 0, 'inference-error': 0, deadline: 0, 'out-of-range': 0 };
+    const failsafesByReason = { 'bad-length': 0, 'non-finite': 0, stale: 0, 'inference-error': 0, deadline: 0, 'out-of-range': 0, 'stale-image': 0, 'bad-frame': 0 };
     return { ticks: this.ticks, interventions: this.interventions, failsafes: 0, failsafesByReason, tickUs: { p50: 10, p99: 20, max: 20 } };
   }
   async prepare(dir: string): Promise<FakePrepared> {
