@@ -53,6 +53,11 @@ export interface EpisodeRunOptions {
    * a constraint is safe because the shield will step in, and then steps in ever later.
    */
   readonly nextAct?: 'executed' | 'proposed';
+  /**
+   * Before each shielded decision, with the state about to be judged; a returned promise is
+   * awaited. A camera robot hands the shield the frame of that state here.
+   */
+  readonly beforeDecide?: (obs: Float32Array) => Promise<void> | void;
   /** After each episode; a returned promise is awaited (e.g. a model swap between episodes). */
   readonly onEpisode?: (done: number, totals: RunTotals) => Promise<void> | void;
 }
@@ -95,6 +100,7 @@ export async function runEpisode(o: Omit<EpisodeRunOptions, 'episodes' | 'onEpis
     let action = proposed;
     let decision: Decision | null = null;
     if (o.shield !== undefined) {
+      await o.beforeDecide?.(obs);
       decision = await o.shield.decide(obs, proposed);
       action = decision.action.slice();
       if (decision.source === 'recovery') interventions++;

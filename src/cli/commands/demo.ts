@@ -3,8 +3,10 @@ import { join } from 'node:path';
 import { RShieldError } from '../../core/errors.js';
 import { RECOVERY_MODES, isRecoveryMode } from '../../core/recovery-mode.js';
 import { PLANNER_PRESETS, type PlannerPreset } from '../../config/planner-settings.js';
-import { createController, createEnv, robotNames } from '../../envs/index.js';
+import { cameraOf, createController, createEnv, hasCamera, robotNames } from '../../envs/index.js';
 import { DEFAULT_DEADLINE_US, Shield } from '../../inference/shield.js';
+import { ImageShield } from '../../inference/image-shield.js';
+import { loadRobotProfile } from '../../config/profile.js';
 import { intOption, numberOption, parseCommandArgs, stringOption, type OptionTable } from '../args.js';
 import { runEpisodes, type RunTotals, type TickRecord } from '../../core/episode-runner.js';
 import { shippedModelDir } from '../../models/shipped-models.js';
@@ -135,16 +137,24 @@ export async function demo(argv: string[]): Promise<number> {
   if (!(rateHz >= 0)) throw new RShieldError('E_USAGE', `--rate must be ≥ 0 ticks/s, got ${rateText}`, { option: 'rate' });
   const t0 = performance.now();
 
-  const shield = await Shield.load({
-    modelDir,
-    robot,
-    provider,
-    requireCuda: values['require-cuda'] === true,
-    deadlineUs,
-    ...(recovery === undefined ? {} : { recoveryMode: recovery }),
-    ...(planner === undefined ? {} : { planner: planner as PlannerPreset }),
-    ...(epsText === undefined ? {} : { epsRisk: numberOption('eps', epsText, 0) }),
-  });
+  const camera = cameraOf(robot);
+  const epsRisk = epsText === undefined ? {} : { epsRisk: numberOption('eps', epsText, 0) };
+  if (camera !== null && (recovery !== undefined || planner !== undefined || provider !== 'cpu')) {
+    throw new RShieldError('E_USAGE', `--recovery, --planner and --provider are not available for the camera robot ${robot} (image models: policy recovery on CPU)`, { robot });
+  }
+  // A camera robot: the image shield, handed each state's frame before its tick (docs/images.md).
+  const shield = camera !== null
+    ? await ImageShield.load({ modelDir, robot, deadlineUs, imageStaleAfterMs: imageStaleAfterMs(robot), ...epsRisk })
+    : await Shield.load({
+      modelDir,
+      robot,
+      provider,
+      requireCuda: values['require-cuda'] === true,
+      deadlineUs,
+      ...(recovery === undefined ? {} : { recoveryMode: recovery }),
+      ...(planner === undefined ? {} : { planner: planner as PlannerPreset }),
+      ...epsRisk,
+    });
   try {
     await mkdir(outDir, { recursive: true }).catch((err: unknown) => {
       throw new RShieldError('E_IO', `--out '${outDir}': cannot create directory: ${(err as Error).message}`, { path: outDir });
@@ -152,7 +162,9 @@ export async function demo(argv: string[]): Promise<number> {
     const scene = sceneOf(robot);
     const files = {
       summary: join(outDir, 'summary.json'), plot: join(outDir, 'cumulative.svg'), recording: join(outDir, 'shielded.mcap'),
-      ...(scene === null ? {} : { trajectories: join(outDir, 'trajectories.svg'), riskMap: join(outDir, 'risk-map.svg') }),
+      ...(scene === null ? {} : { trajectories: join(outDir, 'trajectories.svg') }),
+      // The risk map scores states without frames: low-dimensional models only.
+      ...(scene === null || camera !== null ? {} : { riskMap: join(outDir, 'risk-map.svg') }),
     };
     const drawn = Math.min(episodes, PLOTTED_EPISODES);
     const paths = scene === null ? null : { unshielded: new PathCollector(scene, drawn), shielded: new PathCollector(scene, drawn) };
@@ -177,6 +189,7 @@ export async function demo(argv: string[]): Promise<number> {
     try {
       shielded = await runEpisodes({
         env, controller, episodes, seed, shield,
+        ...(shield instanceof ImageShield && hasCamera(env) ? { beforeDecide: () => shield.pushFrame(env.frame(Date.now())) } : {}),
         onTransition: async (t, tick) => {
           if (t.cost > 0 && tick.source === 'recovery') violationsInRecovery++;
           paths?.shielded.add(t, tick);
@@ -224,12 +237,14 @@ export async function demo(argv: string[]): Promise<number> {
       { label: 'successes, shielded', color: '#1f77b4', values: shielded.cumulativeSuccesses },
       { label: 'violations, shielded', color: '#d62728', values: shielded.cumulativeViolations },
     ]));
-    if (scene !== null && paths !== null && files.trajectories !== undefined && files.riskMap !== undefined) {
-      const version = summary.model.version;
+    if (scene !== null && paths !== null && files.trajectories !== undefined) {
       await writeFile(files.trajectories, trajectoryPlotSvg(scene, `${robot}: first ${drawn} episodes, unshielded (grey) and shielded`, [
         { label: 'unshielded', unshielded: true, paths: paths.unshielded.paths },
         { label: 'shielded', unshielded: false, paths: paths.shielded.paths },
       ], shield.epsRisk));
+    }
+    if (scene !== null && files.riskMap !== undefined) {
+      const version = summary.model.version;
       const q = await riskMap(modelDir, scene, createController(robot, { seed }), RISK_MAP_CELLS, riskMapRows(scene));
       await writeFile(files.riskMap, riskMapSvg(scene, `${robot}: Q_risk of ${version} for the controller's action`, { nx: RISK_MAP_CELLS, ny: riskMapRows(scene), q }, shield.epsRisk));
     }
@@ -238,6 +253,13 @@ export async function demo(argv: string[]): Promise<number> {
   } finally {
     await shield.close();
   }
+}
+
+/** The profile's camera staleness limit (every camera robot's sim profile declares one). */
+function imageStaleAfterMs(robot: string): number {
+  const ms = loadRobotProfile(robot).imageStaleAfterMs;
+  if (ms === undefined) throw new RShieldError('E_CONFIG', `robot profile ${robot} has no imageStaleAfterMs`, { robot });
+  return ms;
 }
 
 function table(s: DemoSummary): string {
