@@ -4,10 +4,14 @@
  * (frame, state, action). Each update is one ONNX graph per network; frames arrive as float
  * 0..255 HWC and go through the same in-graph pre-processing as at run time.
  */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import ort from 'onnxruntime-node';
+import type { ModelCardInput } from '../config/model-card.js';
+import type { ImageEncoding } from '../core/image-frame.js';
 import { Rng } from '../core/rng.js';
 import { adam, exportInference, GraphBuilder, inferenceGraph, ParamSet, polyak, TrainingProgram } from '../nn/index.js';
-import type { UpdateResult } from './safety-learner.js';
+import { CRITIC_FILE, RECOVERY_FILE, type UpdateResult } from './safety-learner.js';
 import type { Batch } from './batch-sampler.js';
 import type { Normalizer } from './normalizer.js';
 import { defaultImageSizes, imageCriticHeads, imageEncoder, imageRecoveryHead, type ImageNetworkSizes } from './image-networks.js';
@@ -44,6 +48,14 @@ export interface ImageModelOnnx {
   /** image, obs → action: the whole recovery policy in one graph. */
   readonly recovery: Uint8Array;
 }
+
+export const ENCODER_FILE = 'encoder.onnx';
+export const HEADS_FILE = 'heads.onnx';
+
+/** What a model directory's card needs beyond what the learner knows. */
+export type ImageCardParts = Omit<ModelCardInput, 'format' | 'obsDim' | 'actDim' | 'gammaRisk' | 'critic' | 'recovery' | 'image' | 'encoder' | 'heads'> & {
+  readonly camera: { readonly width: number; readonly height: number; readonly encoding: ImageEncoding };
+};
 
 export const IMAGE_TENSORS = {
   image: 'image',
@@ -160,6 +172,36 @@ export class ImageLearner {
       critic: exportInference(cg, { description: 'rshield image safety critic: frame, obs, act → max of twin sigmoid heads' }).onnx,
       recovery: exportInference(rg, { description: 'rshield image recovery policy (mean action): frame, obs → action' }).onnx,
     };
+  }
+
+  /** Writes the four graphs and model.json (with its image, encoder and heads parts) into `dir`; returns the card. */
+  async writeModelDir(dir: string, onnx: ImageModelOnnx, parts: ImageCardParts): Promise<ModelCardInput> {
+    const T = IMAGE_TENSORS;
+    const { camera, ...rest } = parts;
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, CRITIC_FILE), onnx.critic);
+    await writeFile(join(dir, RECOVERY_FILE), onnx.recovery);
+    await writeFile(join(dir, ENCODER_FILE), onnx.encoder);
+    await writeFile(join(dir, HEADS_FILE), onnx.heads);
+    const card: ModelCardInput = {
+      format: 'rshield-model/1',
+      ...rest,
+      obsDim: this.opts.obsDim,
+      actDim: this.opts.actDim,
+      gammaRisk: this.opts.gammaRisk,
+      critic: { file: CRITIC_FILE, inputs: { obs: T.obs, act: T.act }, output: T.qRisk },
+      recovery: { file: RECOVERY_FILE, input: T.obs, output: T.action },
+      image: {
+        camera: { width: camera.width, height: camera.height, encoding: camera.encoding },
+        input: { width: this.sizes.input.width, height: this.sizes.input.height },
+        latentDim: this.sizes.latent,
+        tensor: T.image,
+      },
+      encoder: { file: ENCODER_FILE, output: T.latent },
+      heads: { file: HEADS_FILE, inputs: { latent: T.latent, obs: T.obs, act: T.act }, outputs: { qRisk: T.qRisk, action: T.action } },
+    };
+    await writeFile(join(dir, 'model.json'), `${JSON.stringify(card, null, 2)}\n`);
+    return card;
   }
 
   /** Q_risk of many (frame, s, a) rows through the exported critic (held-out scoring); frames uint8 [N, H, W, 3]. */

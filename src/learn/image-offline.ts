@@ -5,23 +5,16 @@
  * of the state, so it is the frame the camera showed).
  */
 import { createHash } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { Rng } from '../core/rng.js';
 import type { Dataset } from '../data/index.js';
-import type { ModelCardInput } from '../config/model-card.js';
 import { failsafeAction, type Camera } from '../envs/index.js';
 import { auroc } from './auroc.js';
 import { BatchSampler } from './batch-sampler.js';
 import { normalizerFromData } from './normalizer.js';
 import { dataFiles, type OfflineTrainOptions, type OfflineTrainResult } from './offline.js';
-import { ImageLearner, IMAGE_TENSORS, type ImageBatch } from './image-learner.js';
+import { ImageLearner, type ImageBatch } from './image-learner.js';
 import { defaultImageSizes, type ImageNetworkSizes } from './image-networks.js';
 import { splitByEpisode, violationWithin } from './validation.js';
-import { CRITIC_FILE, RECOVERY_FILE } from './safety-learner.js';
-
-export const ENCODER_FILE = 'encoder.onnx';
-export const HEADS_FILE = 'heads.onnx';
 
 export interface ImageTrainOptions extends Omit<OfflineTrainOptions, 'sizes' | 'modelBased'> {
   /** Renders the frame of a state (a simulated robot's camera). */
@@ -115,38 +108,18 @@ export async function trainImageOffline(data: Dataset, opts: ImageTrainOptions):
     const score = auroc(scores, labels);
     const positives = labels.reduce((n, l) => n + l, 0);
 
-    const hash = createHash('sha256').update(onnx.encoder).update(onnx.heads);
-    const version = `${opts.robot}-${hash.digest('hex').slice(0, 12)}`;
-    await mkdir(opts.outDir, { recursive: true });
-    await writeFile(join(opts.outDir, CRITIC_FILE), onnx.critic);
-    await writeFile(join(opts.outDir, RECOVERY_FILE), onnx.recovery);
-    await writeFile(join(opts.outDir, ENCODER_FILE), onnx.encoder);
-    await writeFile(join(opts.outDir, HEADS_FILE), onnx.heads);
-    const T = IMAGE_TENSORS;
+    const version = `${opts.robot}-${createHash('sha256').update(onnx.encoder).update(onnx.heads).digest('hex').slice(0, 12)}`;
     const seconds = (performance.now() - t0) / 1000;
-    const card: ModelCardInput = {
-      format: 'rshield-model/1',
+    const card = await learner.writeModelDir(opts.outDir, onnx, {
       robot: opts.robot,
       version,
       createdAt: new Date().toISOString(),
-      obsDim: data.obsDim,
-      actDim: data.actDim,
       actLow: Array.from(meta.actLow),
       actHigh: Array.from(meta.actHigh),
-      gammaRisk: opts.gammaRisk,
       epsRisk: opts.epsRisk,
       failsafe: Array.from(failsafeAction(opts.robot)),
       hysteresis: 0,
-      critic: { file: CRITIC_FILE, inputs: { obs: T.obs, act: T.act }, output: T.qRisk },
-      recovery: { file: RECOVERY_FILE, input: T.obs, output: T.action },
-      image: {
-        camera: { width: cam.width, height: cam.height, encoding: cam.encoding },
-        input: { width: sizes.input.width, height: sizes.input.height },
-        latentDim: sizes.latent,
-        tensor: T.image,
-      },
-      encoder: { file: ENCODER_FILE, output: T.latent },
-      heads: { file: HEADS_FILE, inputs: { latent: T.latent, obs: T.obs, act: T.act }, outputs: { qRisk: T.qRisk, action: T.action } },
+      camera: cam,
       data: await dataFiles(data),
       metrics: {
         auroc: Number.isNaN(score) ? null : Number(score.toFixed(4)),
@@ -170,8 +143,7 @@ export async function trainImageOffline(data: Dataset, opts: ImageTrainOptions):
         seconds: Number(seconds.toFixed(1)),
         normalizer,
       },
-    };
-    await writeFile(join(opts.outDir, 'model.json'), `${JSON.stringify(card, null, 2)}\n`);
+    });
     return { card, seconds, auroc: score };
   } finally {
     await learner.release();
