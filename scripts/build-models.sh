@@ -5,13 +5,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 robots=("$@")
-[ ${#robots[@]} -gt 0 ] || robots=(dvrk-reacher nav1 nav2 maze)
+[ ${#robots[@]} -gt 0 ] || robots=(dvrk-reacher nav1 nav2 maze dvrk-reacher-image image-maze)
 data=$(mktemp -d)
 trap 'rm -rf "$data"' EXIT
 for r in "${robots[@]}"; do
   case "$r" in
     nav1) n=20000 ;;   # the reference script's --num_unsafe_transitions (≈14.5k transitions)
-    dvrk-reacher) n=20000 ;;
+    dvrk-reacher | dvrk-reacher-image) n=20000 ;;
     *) n=10000 ;;
   esac
   node bin/rshield.js collect --robot "$r" --transitions "$n" --seed 1 --out "$data/$r.mcap"

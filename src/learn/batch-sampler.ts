@@ -23,6 +23,8 @@ export interface Batch {
  */
 export class BatchSampler {
   readonly batch: Batch;
+  /** The data rows of the last batch, in batch order (an image learner fetches their frames). */
+  readonly rows: Uint32Array;
   private positives: Uint32Array = new Uint32Array(0);
   private negatives: Uint32Array = new Uint32Array(0);
   private indexedPool: Uint32Array | undefined;
@@ -35,6 +37,7 @@ export class BatchSampler {
     actDim: number,
   ) {
     this.batch = allocBatch(size, obsDim, actDim);
+    this.rows = new Uint32Array(size);
   }
 
   /** Indices of the rows that may be drawn (e.g. the training split); all rows when omitted. */
@@ -51,6 +54,7 @@ export class BatchSampler {
       else if (b < nPos) row = this.positives[rng.int(this.positives.length)]!;
       else row = this.negatives[rng.int(this.negatives.length)]!;
       copyRow(data, row, this.batch, b);
+      this.rows[b] = row;
     }
     return this.batch;
   }

@@ -1,12 +1,13 @@
 /**
  * Offline pretraining of an image critic and its recovery on D_offline (thesis Algorithm 1,
- * lines 1–3) for a robot with a camera. The frame of each state comes from a FrameSource: a
- * simulated robot's camera renders it from the recorded state (the render is a pure function
- * of the state, so it is the frame the camera showed).
+ * lines 1–3) for a robot with a camera. Each state's frame is the one recorded with the data
+ * (the dataset's sensor_msgs/Image channel), or, for data without frames, the simulated
+ * camera's render of the recorded state (a pure function of the state: the frame it showed).
  */
 import { createHash } from 'node:crypto';
 import { Rng } from '../core/rng.js';
-import type { Dataset } from '../data/index.js';
+import { FRAMES_TOPIC, type Dataset, type RecordedFrames } from '../data/index.js';
+import { RShieldError } from '../core/errors.js';
 import { failsafeAction, type Camera } from '../envs/index.js';
 import { auroc } from './auroc.js';
 import { BatchSampler } from './batch-sampler.js';
@@ -17,38 +18,49 @@ import { defaultImageSizes, type ImageNetworkSizes } from './image-networks.js';
 import { splitByEpisode, violationWithin } from './validation.js';
 
 export interface ImageTrainOptions extends Omit<OfflineTrainOptions, 'sizes' | 'modelBased'> {
-  /** Renders the frame of a state (a simulated robot's camera). */
+  /** The robot's camera: its size and encoding, and the renderer of a state's frame. */
   readonly camera: Camera;
+  /** Frames recorded with the data (readFrames): used instead of rendering the states. */
+  readonly frames?: RecordedFrames;
   readonly imageSizes?: ImageNetworkSizes;
 }
 
-/** Fills a batch's frames (float 0..255) from its states through the camera. */
+/**
+ * A batch's frames (float 0..255) by data row: the recorded frames when the dataset has them,
+ * else the camera's render of each row's state.
+ */
 class FrameFiller {
   readonly #scratch: Uint8Array;
   readonly #px: number;
 
   constructor(
     private readonly camera: Camera,
-    private readonly obsDim: number,
+    private readonly data: Dataset,
+    private readonly recorded: RecordedFrames | undefined,
   ) {
     this.#px = camera.width * camera.height * 3;
     this.#scratch = new Uint8Array(this.#px);
-  }
-
-  fill(states: Float32Array, out: Float32Array): void {
-    const S = this.obsDim;
-    for (let i = 0; i * S < states.length; i++) {
-      this.camera.render(states.subarray(i * S, i * S + S), this.#scratch);
-      out.set(this.#scratch, i * this.#px);
+    if (recorded !== undefined) {
+      if (recorded.width !== camera.width || recorded.height !== camera.height || recorded.encoding !== 'rgb8') {
+        throw new RShieldError('E_DATA', `recorded frames are ${recorded.width}×${recorded.height} ${recorded.encoding}, the ${data.meta.robot} camera is ${camera.width}×${camera.height} rgb8`, { robot: data.meta.robot });
+      }
+      if (recorded.obs.length !== data.size) throw new RShieldError('E_DATA', `${recorded.obs.length} recorded frames for ${data.size} transitions`, { robot: data.meta.robot });
     }
   }
 
-  /** uint8 frames of the given rows of `states` (held-out scoring). */
-  frames(states: Float32Array, rows: Uint32Array): Uint8Array {
-    const S = this.obsDim;
-    const out = new Uint8Array(rows.length * this.#px);
-    rows.forEach((row, i) => this.camera.render(states.subarray(row * S, row * S + S), out.subarray(i * this.#px, (i + 1) * this.#px)));
-    return out;
+  /** Frames of `rows` (their states, or with `next` their next states) into `out` at i·H·W·3. */
+  fill(rows: ArrayLike<number>, next: boolean, out: Uint8Array | Float32Array): void {
+    const S = this.data.obsDim;
+    const states = next ? this.data.nextObs : this.data.obs;
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i]!;
+      const rec = this.recorded === undefined ? undefined : (next ? this.recorded.next : this.recorded.obs)[row];
+      if (rec !== undefined) out.set(rec, i * this.#px);
+      else {
+        this.camera.render(states.subarray(row * S, row * S + S), this.#scratch);
+        out.set(this.#scratch, i * this.#px);
+      }
+    }
   }
 }
 
@@ -77,15 +89,15 @@ export async function trainImageOffline(data: Dataset, opts: ImageTrainOptions):
   try {
     const sampler = new BatchSampler(batchSize, opts.violationShare, data.obsDim, data.actDim);
     const px = cam.width * cam.height * 3;
-    const frames = new FrameFiller(cam, data.obsDim);
+    const frames = new FrameFiller(cam, data, opts.frames);
     const image = new Float32Array(batchSize * px);
     const nextImage = new Float32Array(batchSize * px);
     const batchRng = rng.fork();
     let last = { criticLoss: Number.NaN, recoveryLoss: Number.NaN };
     for (let step = 1; step <= opts.steps; step++) {
       const b = sampler.sample(data, batchRng, split.train);
-      frames.fill(b.obs, image);
-      frames.fill(b.next_obs, nextImage);
+      frames.fill(sampler.rows, false, image);
+      frames.fill(sampler.rows, true, nextImage);
       const ib: ImageBatch = { ...b, image, next_image: nextImage };
       last = await learner.update(ib);
       if (opts.onProgress !== undefined && (step % 50 === 0 || step === opts.steps)) opts.onProgress(step, last.criticLoss, last.recoveryLoss);
@@ -104,7 +116,9 @@ export async function trainImageOffline(data: Dataset, opts: ImageTrainOptions):
     const labelsAll = violationWithin(data, opts.aurocHorizon);
     const labels = Uint8Array.from(v, (row) => labelsAll[row]!);
     const onnx = learner.exportOnnx();
-    const scores = v.length > 0 ? await learner.scoreCritic(frames.frames(data.obs, v), vObs, vAct, onnx.critic) : new Float32Array(0);
+    const vFrames = new Uint8Array(v.length * px);
+    frames.fill(v, false, vFrames);
+    const scores = v.length > 0 ? await learner.scoreCritic(vFrames, vObs, vAct, onnx.critic) : new Float32Array(0);
     const score = auroc(scores, labels);
     const positives = labels.reduce((n, l) => n + l, 0);
 
@@ -134,7 +148,7 @@ export async function trainImageOffline(data: Dataset, opts: ImageTrainOptions):
         engine: 'rshield/nn on onnxruntime-node',
         steps: opts.steps,
         batch: batchSize,
-        image: { channels: [...sizes.channels], latent: sizes.latent, hidden: [...sizes.hidden], frames: `rendered from each state by the ${opts.robot} camera (${cam.description})` },
+        image: { channels: [...sizes.channels], latent: sizes.latent, hidden: [...sizes.hidden], frames: opts.frames === undefined ? `rendered from each state by the ${opts.robot} camera (${cam.description})` : `recorded (${FRAMES_TOPIC})` },
         lr: opts.lr,
         tau: opts.tau,
         violationShare: opts.violationShare,

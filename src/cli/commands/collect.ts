@@ -1,7 +1,8 @@
 import { existsSync, statSync } from 'node:fs';
 import { RShieldError } from '../../core/errors.js';
 import { TransitionWriter, specMeta } from '../../data/transition-writer.js';
-import { createEnv, generateOfflineData, generatorInfo, robotNames } from '../../envs/index.js';
+import { FramedTransitionWriter } from '../../data/image-frames.js';
+import { cameraOf, createEnv, generateOfflineData, generatorInfo, renderFrame, robotNames } from '../../envs/index.js';
 import { intOption, parseCommandArgs, stringOption, stringsOption, type OptionTable } from '../args.js';
 import { createProgress } from '../progress.js';
 
@@ -58,13 +59,18 @@ export async function collect(argv: string[]): Promise<number> {
   const source = generateOfflineData(robot, { seed, transitions: requested, params });
 
   const started = performance.now();
+  const startTimeNs = BigInt(Date.now()) * 1_000_000n;
+  const periodNs = 1_000_000n;
   const writer = TransitionWriter.open(out, {
     ...specMeta(spec),
     generator: info.name,
     seed,
     requested,
     params,
-  });
+  }, { startTimeNs, periodNs });
+  // A camera robot: each state's frame on a sensor_msgs/Image channel beside the transitions.
+  const camera = cameraOf(robot);
+  const framed = camera === null ? null : new FramedTransitionWriter(writer, (obs) => renderFrame(camera, obs), startTimeNs, periodNs);
   const progress = createProgress({ label: `collect ${robot}`, total: requested, unit: 'transitions' });
   let violations = 0;
   let episodes = 0;
@@ -78,7 +84,8 @@ export async function collect(argv: string[]): Promise<number> {
   try {
     let yieldedAt = performance.now();
     for (const t of source) {
-      writer.write(t);
+      if (framed === null) writer.write(t);
+      else framed.add(t);
       if (t.cost > 0) violations++;
       if (t.episode !== lastEpisode) {
         episodes++;
@@ -97,13 +104,14 @@ export async function collect(argv: string[]): Promise<number> {
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    framed?.finish();
     writer.close();
     progress.stop(writer.count, { violations });
   }
   const seconds = (performance.now() - started) / 1000;
   const size = statSync(out).size;
   console.log(
-    `collect: wrote ${writer.count} transitions (${violations} violations, ${episodes} episodes) of ${robot} to ${out}, ` +
+    `collect: wrote ${writer.count} transitions (${violations} violations, ${episodes} episodes)${framed === null ? '' : ` and ${framed.frames} camera frames`} of ${robot} to ${out}, ` +
       `${formatBytes(size)} in ${seconds.toFixed(1)} s${interrupted ? ' (interrupted)' : ''}`,
   );
   return 0;

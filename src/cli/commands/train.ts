@@ -1,6 +1,6 @@
 import { RShieldError } from '../../core/errors.js';
 import { loadRobotProfile } from '../../config/profile.js';
-import { readDataset } from '../../data/index.js';
+import { readDataset, readFrames } from '../../data/index.js';
 import { readRosBagDataset } from '../../transport/ros2/bag-dataset.js';
 import { defaultsFor, plannerDefaultsFor, trainDefaults } from '../../learn/defaults.js';
 import { cameraOf, goalOf } from '../../envs/index.js';
@@ -167,7 +167,11 @@ export async function train(argv: string[]): Promise<number> {
     // A camera robot: the image critic and MF recovery (docs/images.md).
     if (modelBased !== undefined) throw new RShieldError('E_USAGE', `--recovery model-based is not available for the camera robot ${robot} (image models recover with the policy)`, { option: 'recovery' });
     if (target !== null) throw new RShieldError('E_USAGE', `--calibrate is not available for the camera robot ${robot}`, { option: 'calibrate' });
-    const result = await trainImageOffline(data, { ...opts, camera, nextAction, onProgress });
+    const frames = await readFrames(files);
+    console.error(frames === null
+      ? `train ${robot}: the data has no camera frames; each state's frame is rendered by the simulated camera`
+      : `train ${robot}: ${frames.obs.length} transitions with recorded ${frames.width}×${frames.height} ${frames.encoding} frames`);
+    const result = await trainImageOffline(data, { ...opts, camera, nextAction, onProgress, ...(frames === null ? {} : { frames }) });
     progress.stop(opts.steps);
     const auroc = Number.isNaN(result.auroc) ? 'n/a' : result.auroc.toFixed(3);
     console.log(`trained ${robot} image model ${result.card.version} in ${result.seconds.toFixed(1)} s: held-out AUROC ${auroc} (violation within ${d.aurocHorizon} steps) → ${outDir}`);
