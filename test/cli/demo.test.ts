@@ -85,3 +85,23 @@ void t.test('demo --recovery nearest-safe: the mode is reported, searches counte
   t.equal(bad.code, 2);
   t.match(bad.err, /^rshield demo: --recovery must be one of policy, nearest-safe, model-based, got 'closest'$/);
 });
+
+void t.test('demo --robot dvrk-reacher-image: the shipped image model shields from camera frames', async (t) => {
+  const out = join(dir, 'image');
+  const r = await run(t, '--robot', 'dvrk-reacher-image', '--episodes', '20', '--out', out, '--json');
+  t.equal(r.code, 0, r.err);
+  const s = JSON.parse(r.out) as {
+    robot: string; model: { version: string }; unshielded: { violations: number; ratio: number };
+    shielded: { violations: number; ratio: number; interventions: number; failsafes: number; ticks: number };
+    files: Record<string, string>;
+  };
+  t.equal(s.robot, 'dvrk-reacher-image');
+  t.match(s.model.version, /^dvrk-reacher-image-/);
+  t.ok(s.unshielded.violations >= 5, `unshielded violations ${s.unshielded.violations} of 20`);
+  t.ok(s.shielded.violations <= Math.floor(0.1 * s.unshielded.violations), `shielded violations ${s.shielded.violations}`);
+  t.ok(s.shielded.ratio >= 5 * s.unshielded.ratio, `ratio ${s.shielded.ratio} vs ${s.unshielded.ratio}`);
+  t.ok(s.shielded.interventions > 0);
+  t.equal(s.shielded.failsafes, 0, 'every tick had a fresh, readable frame');
+  t.notOk('riskMap' in s.files, 'no risk map: it would score states without frames');
+  t.ok(existsSync(join(out, 'trajectories.svg')));
+});
