@@ -3,6 +3,8 @@ import { profileModelTrust } from '../models/trust.js';
 import type { RosParams } from '../config/ros-params.js';
 import type { Clock } from '../core/clock.js';
 import { RShieldError } from '../core/errors.js';
+import type { ImageFrame } from '../core/image-frame.js';
+import { loadModelCard } from '../models/model-dir.js';
 import type { ShieldPort } from '../core/shield-port.js';
 import { loadRclnodejs } from '../transport/ros2/load-rclnodejs.js';
 import { drain, untilStopped } from '../transport/ros2/process-lifetime.js';
@@ -35,6 +37,28 @@ export interface RunRos2ShieldOptions {
 interface ClosableShield extends ShieldPort {
   close?(): Promise<void>;
   readonly provider?: string;
+  /** An image model's shield takes the camera frames. */
+  pushFrame?(frame: ImageFrame): Promise<void>;
+}
+
+/** The shield of an image model (docs/images.md): needs the profile's camera; unsigned sim models only, for now. */
+async function loadImageShield(params: RosParams, profile: RobotProfile, requireSigned: boolean): Promise<ClosableShield> {
+  const { ImageShield } = await import('../inference/image-shield.js');
+  const { deadlineForRate } = await import('../inference/shield.js');
+  const cam = profile.topics.image;
+  if (cam === undefined || profile.imageStaleAfterMs === undefined) {
+    throw new RShieldError('E_CONFIG', `${params.model_dir} is an image model, but profile ${profile.name} has no topics.image (and imageStaleAfterMs): the shield needs the camera`, { robot: profile.name });
+  }
+  if (requireSigned) {
+    throw new RShieldError('E_MODEL', `${params.model_dir}: image models cannot be signature-checked yet; profile ${profile.name} (kind ${profile.kind}) or require_signed needs a signed model`, { robot: profile.name });
+  }
+  return ImageShield.load({
+    modelDir: params.model_dir,
+    robot: profile.env,
+    imageStaleAfterMs: profile.imageStaleAfterMs,
+    deadlineUs: deadlineForRate(profile.tick.rateHz),
+    ...(params.eps_risk >= 0 ? { epsRisk: params.eps_risk } : {}),
+  });
 }
 
 async function loadShield(params: RosParams, profile: RobotProfile): Promise<ClosableShield> {
@@ -45,6 +69,9 @@ async function loadShield(params: RosParams, profile: RobotProfile): Promise<Clo
   const { Shield, deadlineForRate } = await import('../inference/shield.js');
   // As on the MQTT path: a real arm runs only a model signed by a key its profile trusts.
   const requireSigned = params.require_signed || profile.kind !== 'sim';
+  // An unreadable card is Shield.load's to report, with its trust checks first.
+  const card = await loadModelCard(params.model_dir).catch(() => null);
+  if (card?.image !== undefined) return loadImageShield(params, profile, requireSigned);
   const keys = profileModelTrust(profile, resolveProfilePath(params.profile)).keys;
   return Shield.load({
     trust: { requireSigned, keys },
@@ -86,6 +113,7 @@ export async function runRos2Shield(opts: RunRos2ShieldOptions = {}): Promise<nu
       },
       ...(opts.clock ? { clock: opts.clock } : {}),
       ...(opts.makeTap ? { tap: opts.makeTap(profile, params) } : {}),
+      ...(port.pushFrame !== undefined ? { frames: { pushFrame: port.pushFrame.bind(port) } } : {}),
       log,
     });
     const stopped = untilStopped(rcl, opts.signal);
@@ -95,7 +123,8 @@ export async function runRos2Shield(opts: RunRos2ShieldOptions = {}): Promise<nu
     log(
       `rshield: shielding ${profile.arm} (${profile.name}): ${t.commandIn.topic} → ${t.commandOut.topic}, ` +
         `${shield.settings.tickMode} ticks, stale after ${shield.settings.staleAfterMs} ms` +
-        (port.provider !== undefined ? `, ONNX Runtime on ${port.provider}` : ''),
+        (port.provider !== undefined ? `, ONNX Runtime on ${port.provider}` : '') +
+        (port.pushFrame !== undefined && t.image !== undefined ? `, camera ${t.image.topic} (${t.image.encoding})` : ''),
     );
     opts.onStarted?.(shield);
     const why = await stopped;

@@ -5,6 +5,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { formatZodIssues } from './zod-issues.js';
 import { RShieldError } from '../core/errors.js';
+import { IMAGE_ENCODINGS } from '../core/image-frame.js';
 
 /**
  * Robot profiles (hardware/*.yaml): what a shield needs to know about one robot — its ROS 2
@@ -71,7 +72,15 @@ export const robotProfileSchema = z
       commandIn: topicSchema('geometry_msgs/msg/PoseStamped'),
       commandOut: topicSchema('geometry_msgs/msg/PoseStamped'),
       hold: topicSchema('std_msgs/msg/Empty'),
-      image: topicSchema('sensor_msgs/msg/Image').optional(),
+      /** The camera; `encoding` is what it sends (the shield reads rgb8, bgr8, mono8 and refuses others here, at start-up). */
+      image: z
+        .strictObject({
+          topic: topicName,
+          type: z.literal('sensor_msgs/msg/Image').default('sensor_msgs/msg/Image'),
+          qos: qosSchema,
+          encoding: z.enum(IMAGE_ENCODINGS).default('rgb8'),
+        })
+        .optional(),
       episode: topicSchema('std_msgs/msg/String'),
       qRisk: topicSchema('std_msgs/msg/Float64'),
       intervention: topicSchema('std_msgs/msg/Bool'),

@@ -4,7 +4,7 @@ import t from 'tap';
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { loadRobotProfile, packageRoot, parseRobotProfile, type RobotProfile } from '../../src/config/profile.js';
+import { loadRobotProfile, packageRoot, parseRobotProfile, resolveProfilePath, type RobotProfile } from '../../src/config/profile.js';
 import { rosParamsSchema } from '../../src/config/ros-params.js';
 import { Rng } from '../../src/core/rng.js';
 import { cartpoleViolation, dvrkReacherViolation, mazeContact, mazeGeometry, nav1Geometry, nav2Geometry, navInObstacle, robotNames, type NavGeometry } from '../../src/envs/index.js';
@@ -166,5 +166,20 @@ void t.test('dvrk-reacher: the profile labels as dvrkReacherViolation on sampled
   const res = disagreements(points(), ([x, y, z]) => label(x!, y!, z!), (q) => dvrkReacherViolation(Float64Array.from(q)));
   t.equal(res.n, 0, `no disagreement ${res.first.join('; ')}`);
   t.ok(res.violating > 1000, `${res.violating} sampled tips violate`);
+  t.end();
+});
+
+void t.test('a camera profile: image topic with its encoding and imageStaleAfterMs; other encodings are refused at load', (t) => {
+  const p = loadRobotProfile('dvrk-reacher-image');
+  t.match(p.topics.image, { topic: '/rshield/camera/image_raw', type: 'sensor_msgs/msg/Image', encoding: 'rgb8' });
+  t.equal(p.imageStaleAfterMs, 100);
+  t.equal(loadRobotProfile('image-maze').imageStaleAfterMs, 50);
+  const doc = parseYaml(readFileSync(resolveProfilePath('dvrk-reacher-image'), 'utf8')) as { topics: { image: Record<string, unknown> }; imageStaleAfterMs?: number };
+  doc.topics.image.encoding = 'yuv422';
+  t.throws(() => parseRobotProfile(doc), { code: 'E_CONFIG', message: /topics\.image\.encoding.*yuv422/ });
+  doc.topics.image.encoding = 'bgr8';
+  t.equal(parseRobotProfile(doc).topics.image?.encoding, 'bgr8');
+  delete doc.imageStaleAfterMs;
+  t.throws(() => parseRobotProfile(doc), { code: 'E_CONFIG', message: /imageStaleAfterMs.*required when topics\.image is set/ });
   t.end();
 });

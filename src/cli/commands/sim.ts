@@ -10,7 +10,7 @@ measured_js and operating_state, steps toward each servo_cp goal, obeys hold. A 
 shield launch then runs without hardware (launch/sim.launch.xml).
 
 options:
-  --robot NAME        simulated robot (default dvrk-reacher)
+  --robot NAME        dvrk-reacher (default) or dvrk-reacher-image (also publishes the overhead camera)
   --transport ros2    the bus to serve it on (ros2; needs a sourced ROS 2 and rclnodejs)
   --profile P         robot profile: name or YAML path (default: hardware/sim/<robot>.yaml)
   --seed N            episode seed (default 1)
@@ -40,8 +40,8 @@ export async function sim(argv: string[]): Promise<number> {
   if (transport !== 'ros2') {
     throw new RShieldError('E_USAGE', `--transport must be ros2 for rshield sim, got '${transport}' (the MQTT bus runs the sim in-process: rshield run)`, { transport });
   }
-  if (robot !== 'dvrk-reacher') {
-    throw new RShieldError('E_USAGE', `rshield sim serves dvrk-reacher (a PSM over CRTK topics); '${robot}' has no ROS 2 interface`, { robot });
+  if (robot !== 'dvrk-reacher' && robot !== 'dvrk-reacher-image') {
+    throw new RShieldError('E_USAGE', `rshield sim serves dvrk-reacher and dvrk-reacher-image (a PSM over CRTK topics, the latter with its overhead camera); '${robot}' has no ROS 2 interface`, { robot });
   }
   const seed = intOption('seed', stringOption(values, 'seed'), 1);
   const rateHz = numberOption('rate-hz', stringOption(values, 'rate-hz'), 100);

@@ -3,6 +3,7 @@ import { systemClock, type Clock } from '../../core/clock.js';
 import { checkInputs, isStale, type FailsafeReason } from '../../core/failsafe.js';
 import type { ActionSource, Decision } from '../../core/shield-core.js';
 import type { ShieldPort } from '../../core/shield-port.js';
+import type { ImageFrame } from '../../core/image-frame.js';
 import { diagnosticsMessage, zeroCounters, type ShieldCounters } from './diagnostics.js';
 import { clampStepNorm, clampToBox } from './limits.js';
 import type { RosMsgType } from './msgs/definitions.js';
@@ -54,6 +55,29 @@ export interface ShieldNodeTap {
   faults?(): readonly string[];
 }
 
+/** sensor_msgs/msg/Image as rclnodejs delivers it (data a typed array, or numbers from other bridges). */
+interface ImageMsg {
+  header: { stamp: { sec: number; nanosec: number } };
+  height: number;
+  width: number;
+  encoding: string;
+  step: number;
+  data: Uint8Array | ArrayLike<number>;
+}
+
+/** The frame of a message, stamped with its capture time (header stamp, ms). Bad fields are the shield's to refuse. */
+function frameOf(m: ImageMsg): ImageFrame {
+  const s = m.header.stamp;
+  return {
+    width: m.width,
+    height: m.height,
+    encoding: m.encoding,
+    step: m.step,
+    data: m.data instanceof Uint8Array ? m.data : Uint8Array.from(m.data),
+    stampMs: s.sec * 1e3 + s.nanosec / 1e6,
+  };
+}
+
 export interface ShieldNodeSettings {
   readonly tickMode: 'command' | 'timer';
   readonly rateHz: number;
@@ -71,6 +95,8 @@ export interface ShieldNodeOptions {
   /** State age is measured on `monotonicUs`; injected so tests drive staleness. Default: the system clock. */
   readonly clock?: Clock;
   readonly tap?: ShieldNodeTap;
+  /** Receives each frame of the profile's image topic (an image model's shield); its promise is not awaited. */
+  readonly frames?: { pushFrame(frame: ImageFrame): Promise<void> };
   /** Lines about arm-state changes (lifecycle activate / deactivate); default: none. */
   readonly log?: (line: string) => void;
 }
@@ -90,11 +116,14 @@ export class ShieldNode {
   readonly profile: RobotProfile;
   readonly settings: ShieldNodeSettings;
   readonly counters: ShieldCounters = zeroCounters();
+  /** Messages received on the profile's image topic. */
+  framesReceived = 0;
 
   readonly #rcl: RclModule;
   readonly #shield: ShieldPort;
   readonly #clock: Clock;
   readonly #tap: ShieldNodeTap;
+  readonly #frames: ShieldNodeOptions['frames'];
 
   // Latest state (measured_cp).
   readonly #pos = new Float64Array(3);
@@ -162,6 +191,7 @@ export class ShieldNode {
     this.#shield = options.shield;
     this.#clock = options.clock ?? systemClock;
     this.#tap = options.tap ?? {};
+    this.#frames = options.frames;
     this.#log = options.log ?? (() => undefined);
     this.settings = {
       tickMode: options.settings?.tickMode ?? options.profile.tick.mode,
@@ -225,13 +255,16 @@ export class ShieldNode {
       this.#tap.onMessage?.(t.episode.topic, t.episode.type, m);
       this.#tap.onEpisode?.(m.data.trim().toLowerCase());
     });
-    if (this.#tap.onMessage !== undefined) {
-      const tap = this.#tap.onMessage.bind(this.#tap);
-      sub(t.measuredJs, (m: object) => tap(t.measuredJs.topic, t.measuredJs.type, m));
-      if (t.image !== undefined) {
-        const img = t.image;
-        node.createSubscription(img.type, img.topic, { qos: toRclQos(rcl, img.qos) }, (m: object) => tap(img.topic, img.type, m));
-      }
+    const tap = this.#tap.onMessage?.bind(this.#tap);
+    if (tap !== undefined) sub(t.measuredJs, (m: object) => tap(t.measuredJs.topic, t.measuredJs.type, m));
+    const img = t.image;
+    const frames = this.#frames;
+    if (img !== undefined && (tap !== undefined || frames !== undefined)) {
+      node.createSubscription(img.type, img.topic, { qos: toRclQos(rcl, img.qos) }, (m: ImageMsg) => {
+        this.framesReceived++;
+        if (frames !== undefined) void frames.pushFrame(frameOf(m));
+        tap?.(img.topic, img.type, m);
+      });
     }
     const lpub = (spec: typeof t.commandOut | typeof t.qRisk | typeof t.intervention): RclLifecyclePublisher =>
       node.createLifecyclePublisher(spec.type, spec.topic, { qos: toRclQos(rcl, spec.qos) });

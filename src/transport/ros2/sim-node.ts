@@ -1,8 +1,22 @@
 import type { RobotProfile } from '../../config/profile.js';
+import { hasCamera, type CameraEnv } from '../../envs/render/camera-env.js';
 import type { Env } from '../../core/types.js';
 import type { PoseStampedMsg } from './shield-node.js';
 import { toRclQos } from './qos.js';
 import type { RclModule, RclNode, RclPublisher, RclTimer } from './rclnodejs-api.js';
+
+/** Frame rate of a simulated camera (a 30 Hz endoscope camera). */
+export const SIM_CAMERA_HZ = 30;
+
+interface SimImageMsg {
+  header: { stamp: { sec: number; nanosec: number }; frame_id: string };
+  height: number;
+  width: number;
+  encoding: string;
+  is_bigendian: number;
+  step: number;
+  data: Uint8Array;
+}
 
 /** PSM joint names as the dVRK publishes them in measured_js. */
 const PSM_JOINTS = ['outer_yaw', 'outer_pitch', 'outer_insertion', 'outer_roll', 'outer_wrist_pitch', 'outer_wrist_yaw'];
@@ -39,6 +53,9 @@ export class SimPsm {
   readonly #jsPub: RclPublisher;
   readonly #opPub: RclPublisher;
   readonly #timers: RclTimer[] = [];
+  /** The camera's publisher and message (a camera robot with an image topic), else null. */
+  readonly #cam: { pub: RclPublisher; msg: SimImageMsg; env: CameraEnv; every: number } | null = null;
+  #stateTicks = 0;
   #episode = 0;
   /** State-timer ticks left before an ended episode resets; -1 while an episode runs. */
   #resetIn = -1;
@@ -67,6 +84,13 @@ export class SimPsm {
     this.#cpPub = node.createPublisher(t.measuredCp.type, t.measuredCp.topic, { qos: toRclQos(rcl, { ...t.measuredCp.qos, reliability: 'reliable' }) });
     this.#jsPub = node.createPublisher(t.measuredJs.type, t.measuredJs.topic, { qos: toRclQos(rcl, { ...t.measuredJs.qos, reliability: 'reliable' }) });
     this.#opPub = node.createPublisher(t.operatingState.type, t.operatingState.topic, { qos: toRclQos(rcl, t.operatingState.qos) });
+    if (t.image !== undefined && hasCamera(opts.env)) {
+      const c = opts.env.camera;
+      const msg: SimImageMsg = { header: { stamp: { sec: 0, nanosec: 0 }, frame_id: 'camera' }, height: c.height, width: c.width, encoding: c.encoding, is_bigendian: 0, step: c.width * 3, data: new Uint8Array(c.width * c.height * 3) };
+      // The camera runs at about 30 Hz, every few state ticks.
+      const every = Math.max(1, Math.round((opts.rateHz ?? 100) / SIM_CAMERA_HZ));
+      this.#cam = { pub: node.createPublisher(t.image.type, t.image.topic, { qos: toRclQos(rcl, { ...t.image.qos, reliability: 'reliable' }) }), msg, env: opts.env, every };
+    }
     node.createSubscription(t.commandOut.type, t.commandOut.topic, { qos: toRclQos(rcl, t.commandOut.qos) }, (m: PoseStampedMsg) => this.#onServo(m));
     node.createSubscription(t.hold.type, t.hold.topic, { qos: toRclQos(rcl, t.hold.qos) }, () => this.#onHold());
     this.#reset();
@@ -135,6 +159,12 @@ export class SimPsm {
     q[2] = Math.hypot(x, y, z);
     this.#js.header.stamp = stamp;
     this.#jsPub.publish(this.#js);
+    const cam = this.#cam;
+    if (cam !== null && this.#stateTicks++ % cam.every === 0) {
+      cam.env.camera.render(this.#tip, cam.msg.data);
+      cam.msg.header.stamp = stamp;
+      cam.pub.publish(cam.msg);
+    }
   }
 
   #publishOperatingState(): void {

@@ -9,6 +9,9 @@ import { ShieldNode } from '../../../src/transport/ros2/shield-node.js';
 import type { SimPsm } from '../../../src/transport/ros2/sim-node.js';
 import { createFakeRclnodejs, settle, fakeClock } from './fake-rclnodejs.js';
 import { pose } from './harness.js';
+import { join } from 'node:path';
+import { packageRoot } from '../../../src/config/profile.js';
+import { ImageShield } from '../../../src/inference/image-shield.js';
 
 void t.test('serves measured_cp / measured_js / operating_state with the dVRK types and obeys servo_cp and hold', async (t) => {
   const rcl = createFakeRclnodejs();
@@ -70,6 +73,47 @@ void t.test('a whole shielded loop runs without hardware: sim + scripted control
   t.ok(shield.counters.task > 20, `the shield forwarded ${shield.counters.task} controller commands`);
   t.ok(sim!.steps > 10, `the sim stepped ${sim!.steps} times`);
   t.equal(shield.counters.staleState, 0, 'state never went stale');
+  abort.abort();
+  t.equal(await done, 0);
+});
+
+void t.test('camera robot over ROS 2: the sim publishes its camera, the image shield encodes its frames and shields the arm', async (t) => {
+  const rcl = createFakeRclnodejs();
+  const abort = new AbortController();
+  let sim: SimPsm | undefined;
+  const profile = loadRobotProfile('dvrk-reacher-image');
+  const done = runRos2Sim({
+    rcl,
+    profile: 'dvrk-reacher-image',
+    env: createEnv('dvrk-reacher-image', { seed: 2 }),
+    seed: 2,
+    controller: createController('dvrk-reacher-image', { seed: 2 }),
+    signal: abort.signal,
+    log: () => undefined,
+    onStarted: (s) => (sim = s),
+  });
+  await settle();
+  const peer = new rcl.Node('camera_peer');
+  peer.spin();
+  const images: { width: number; height: number; encoding: string; step: number; data: Uint8Array }[] = [];
+  peer.createSubscription('sensor_msgs/msg/Image', profile.topics.image!.topic, {}, (m: never) => images.push(m));
+  const clock = fakeClock(rcl.ros);
+  const image = await ImageShield.load({ modelDir: join(packageRoot(), 'models', 'dvrk-reacher-image'), robot: 'dvrk-reacher-image', imageStaleAfterMs: profile.imageStaleAfterMs!, clock });
+  t.teardown(() => image.close());
+  const shield = new ShieldNode({ rcl, node: new rcl.lifecycle.LifecycleNode('rshield'), profile, shield: image, frames: image, clock });
+  shield.node.spin();
+  shield.start();
+  for (let i = 0; i < 100; i++) {
+    await rcl.ros.advance(20);
+    await new Promise((r) => setImmediate(r)); // let ONNX Runtime's encoder runs finish
+  }
+  t.ok(images.length >= 50 && images.length <= 70, `about 30 Hz camera (${images.length} frames in 2 s)`);
+  t.match(images[0], { width: 64, height: 48, encoding: 'rgb8', step: 192 });
+  t.equal(images[0]!.data.length, 64 * 48 * 3);
+  t.equal(shield.framesReceived, images.length, 'the shield node received every frame');
+  t.ok(image.frameStats().encoded > 10, `frames encoded: ${image.frameStats().encoded}`);
+  t.ok(shield.counters.task + shield.counters.recovery > 20, `the shield decided ${shield.counters.task + shield.counters.recovery} commands from frames`);
+  t.equal(sim!.violations, 0, 'no violation');
   abort.abort();
   t.equal(await done, 0);
 });
