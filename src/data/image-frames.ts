@@ -10,6 +10,7 @@ import { RShieldError } from '../core/errors.js';
 import type { ImageFrame } from '../core/image-frame.js';
 import type { Transition } from '../core/types.js';
 import { cdrCodec } from '../transport/ros2/msgs/cdr-codec.js';
+import { frameOfMessage, imageMessage, type ImageMessage } from '../transport/ros2/msgs/image-message.js';
 import type { McapRecorder } from './mcap-recorder.js';
 import { streamMcap } from './stream-mcap.js';
 import { TRANSITIONS_TOPIC } from './transition-message.js';
@@ -17,20 +18,6 @@ import type { TransitionWriter } from './transition-writer.js';
 
 export const FRAMES_TOPIC = '/rshield/camera/image_raw';
 const IMAGE_TYPE = 'sensor_msgs/msg/Image';
-
-interface ImageMessage {
-  header: { stamp: { sec: number; nanosec: number }; frame_id: string };
-  height: number;
-  width: number;
-  encoding: string;
-  is_bigendian: number;
-  step: number;
-  data: Uint8Array;
-}
-
-function stampOf(ns: bigint): { sec: number; nanosec: number } {
-  return { sec: Number(ns / 1_000_000_000n), nanosec: Number(ns % 1_000_000_000n) };
-}
 
 /**
  * Writes transitions with their frames: `add` buffers one transition to know whether the next
@@ -81,17 +68,7 @@ export class FramedTransitionWriter {
   }
 
   #frame(obs: Float32Array, timeNs: bigint): void {
-    const f = this.render(obs);
-    const msg: ImageMessage = {
-      header: { stamp: stampOf(timeNs), frame_id: this.frameId },
-      height: f.height,
-      width: f.width,
-      encoding: f.encoding,
-      is_bigendian: 0,
-      step: f.step,
-      data: f.data,
-    };
-    this.#recorder.write(this.#channel, timeNs, this.#codec.encode(msg));
+    this.#recorder.write(this.#channel, timeNs, this.#codec.encode(imageMessage(this.render(obs), timeNs, this.frameId)));
     this.#frames++;
   }
 }
@@ -126,7 +103,7 @@ export async function readFrames(paths: readonly string[]): Promise<RecordedFram
       const topic = channels.get(r.channelId);
       if (topic === TRANSITIONS_TOPIC) times.push(r.logTime);
       if (topic !== FRAMES_TOPIC) return;
-      const m = codec.decode<ImageMessage>(r.data);
+      const m = frameOfMessage(codec.decode<ImageMessage>(r.data));
       if (shape === null) shape = { width: m.width, height: m.height, encoding: m.encoding };
       else if (m.width !== shape.width || m.height !== shape.height || m.encoding !== shape.encoding) {
         throw new RShieldError('E_DATA', `${path}: frame at ${r.logTime} ns is ${m.width}×${m.height} ${m.encoding}, earlier frames are ${shape.width}×${shape.height} ${shape.encoding}`, { file: path });

@@ -10,24 +10,14 @@ import ort from 'onnxruntime-node';
 import type { ModelCardInput } from '../config/model-card.js';
 import type { ImageEncoding } from '../core/image-frame.js';
 import { Rng } from '../core/rng.js';
-import { adam, exportInference, GraphBuilder, inferenceGraph, ParamSet, polyak, TrainingProgram } from '../nn/index.js';
-import { CRITIC_FILE, RECOVERY_FILE, type UpdateResult } from './safety-learner.js';
+import { exportInference, GraphBuilder, inferenceGraph, ParamSet, TrainingProgram } from '../nn/index.js';
+import { CRITIC_FILE, criticUpdate, RECOVERY_FILE, recoveryUpdate, type SafetyLearnerOptions, type UpdateResult } from './safety-learner.js';
 import type { Batch } from './batch-sampler.js';
-import type { Normalizer } from './normalizer.js';
 import { defaultImageSizes, imageCriticHeads, imageEncoder, imageRecoveryHead, type ImageNetworkSizes } from './image-networks.js';
 
-export interface ImageLearnerOptions {
-  readonly obsDim: number;
-  readonly actDim: number;
+export interface ImageLearnerOptions extends Omit<SafetyLearnerOptions, 'actLow' | 'actHigh' | 'sizes'> {
   /** The camera's frame size (training input; exported graphs take any size). */
   readonly camera: { readonly width: number; readonly height: number };
-  readonly normalizer: Normalizer;
-  readonly gammaRisk: number;
-  readonly batch: number;
-  readonly lr: number;
-  readonly tau: number;
-  readonly seed: number;
-  readonly threads?: number;
   readonly sizes?: ImageNetworkSizes;
 }
 
@@ -105,11 +95,7 @@ export class ImageLearner {
     const q = imageCriticHeads(g, criticParams, imageEncoder(g, criticParams, image, sizes), obs, act, n, sizes);
     const target = criticParams.copy('target');
     const qNext = imageCriticHeads(g, target, imageEncoder(g, target, nextImage, sizes), nextObs, nextAct, n, sizes);
-    const y = g.add(cost, g.mul(g.sub(1, done), g.mul(qNext.max, opts.gammaRisk)));
-    const loss = g.add(g.mean(g.square(g.sub(q.q1, y))), g.mean(g.square(g.sub(q.q2, y))));
-    g.output('loss', loss);
-    adam(g, criticParams, g.gradients(loss, criticParams.trainable()), { lr: opts.lr, name: 'critic_adam' });
-    polyak(g, target, criticParams, opts.tau);
+    criticUpdate(g, criticParams, target, q, qNext.max, cost, done, opts);
 
     // Recovery: minimise mean max(Q1, Q2)(o, s, ã), ã = π_rec(latent, s) reparameterised;
     // only the policy's parameters move (the encoder and heads are read).
@@ -118,10 +104,7 @@ export class ImageLearner {
     const rObs = r.input('obs', [B, S]);
     const latent = imageEncoder(r, criticParams, rImage, sizes);
     const pol = imageRecoveryHead(r, policyParams, latent, rObs, n, r.noise('eps', [B, A]), sizes);
-    const rq = imageCriticHeads(r, criticParams, latent, rObs, pol.sample!, n, sizes);
-    const rloss = r.mean(rq.max);
-    r.output('loss', rloss);
-    adam(r, policyParams, r.gradients(rloss, policyParams.trainable()), { lr: opts.lr, name: 'recovery_adam' });
+    recoveryUpdate(r, policyParams, imageCriticHeads(r, criticParams, latent, rObs, pol.sample!, n, sizes).max, opts.lr);
 
     const threads = opts.threads ?? 2;
     const criticStep = await TrainingProgram.compile(g, { threads, rng: rng.fork() });

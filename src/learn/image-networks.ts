@@ -8,8 +8,8 @@
  * model in minutes and encodes a frame in well under 10 ms: the frame is resized to 32×32
  * inside the graph, conv 16 → 32 (k3 s2 p1), FC 64. docs/images.md gives the numbers.
  */
-import { cnn, gaussianHead, imageInput, twinCritic, type GraphBuilder, type ParamSet, type Tensor } from '../nn/index.js';
-import { normalizeAct, normalizeObs } from './networks.js';
+import { cnn, imageInput, twinCritic, type GraphBuilder, type ParamSet, type Tensor } from '../nn/index.js';
+import { normalizeAct, normalizeObs, recoveryHead } from './networks.js';
 import type { Normalizer } from './normalizer.js';
 
 export interface ImageNetworkSizes {
@@ -36,16 +36,5 @@ export function imageCriticHeads(g: GraphBuilder, p: ParamSet, latent: Tensor, o
 
 /** Recovery on (latent, s): mean tanh(μ)·scale + bias inside the bounds; with `noise`, a sample. */
 export function imageRecoveryHead(g: GraphBuilder, p: ParamSet, latent: Tensor, obs: Tensor, n: Normalizer, noise?: Tensor, sizes: ImageNetworkSizes = defaultImageSizes): { mean: Tensor; sample?: Tensor } {
-  const head = gaussianHead(g, p, g.concat([latent, normalizeObs(g, obs, n)], 1), {
-    actDim: n.actCenter.length,
-    hidden: sizes.hidden,
-    logStd: 'param',
-    logStdInit: Math.log(0.1),
-    logStdMin: -6,
-    logStdMax: 0,
-    scale: n.actHalfRange,
-    bias: n.actCenter,
-    ...(noise === undefined ? {} : { noise }),
-  });
-  return head.action === undefined ? { mean: head.mean } : { mean: head.mean, sample: head.action };
+  return recoveryHead(g, p, g.concat([latent, normalizeObs(g, obs, n)], 1), n, noise, sizes.hidden);
 }

@@ -12,10 +12,10 @@ import { failsafeAction, type Camera } from '../envs/index.js';
 import { auroc } from './auroc.js';
 import { BatchSampler } from './batch-sampler.js';
 import { normalizerFromData } from './normalizer.js';
-import { dataFiles, type OfflineTrainOptions, type OfflineTrainResult } from './offline.js';
+import { dataFiles, offlineMetrics, type OfflineTrainOptions, type OfflineTrainResult } from './offline.js';
 import { ImageLearner, type ImageBatch } from './image-learner.js';
 import { defaultImageSizes, type ImageNetworkSizes } from './image-networks.js';
-import { splitByEpisode, violationWithin } from './validation.js';
+import { heldOutRows, splitByEpisode } from './validation.js';
 
 export interface ImageTrainOptions extends Omit<OfflineTrainOptions, 'sizes' | 'modelBased'> {
   /** The robot's camera: its size and encoding, and the renderer of a state's frame. */
@@ -105,22 +105,12 @@ export async function trainImageOffline(data: Dataset, opts: ImageTrainOptions):
 
     // Held-out AUROC of Q_risk(o, s, a) at predicting a violation within the next k steps.
     const v = split.validation;
-    const S = data.obsDim;
-    const A = data.actDim;
-    const vObs = new Float32Array(v.length * S);
-    const vAct = new Float32Array(v.length * A);
-    v.forEach((row, i) => {
-      vObs.set(data.obs.subarray(row * S, row * S + S), i * S);
-      vAct.set(data.act.subarray(row * A, row * A + A), i * A);
-    });
-    const labelsAll = violationWithin(data, opts.aurocHorizon);
-    const labels = Uint8Array.from(v, (row) => labelsAll[row]!);
+    const { obs: vObs, act: vAct, labels, positives } = heldOutRows(data, v, opts.aurocHorizon);
     const onnx = learner.exportOnnx();
     const vFrames = new Uint8Array(v.length * px);
     frames.fill(v, false, vFrames);
     const scores = v.length > 0 ? await learner.scoreCritic(vFrames, vObs, vAct, onnx.critic) : new Float32Array(0);
     const score = auroc(scores, labels);
-    const positives = labels.reduce((n, l) => n + l, 0);
 
     const version = `${opts.robot}-${createHash('sha256').update(onnx.encoder).update(onnx.heads).digest('hex').slice(0, 12)}`;
     const seconds = (performance.now() - t0) / 1000;
@@ -135,15 +125,7 @@ export async function trainImageOffline(data: Dataset, opts: ImageTrainOptions):
       hysteresis: 0,
       camera: cam,
       data: await dataFiles(data),
-      metrics: {
-        auroc: Number.isNaN(score) ? null : Number(score.toFixed(4)),
-        aurocHorizon: opts.aurocHorizon,
-        validationTransitions: v.length,
-        validationPositives: positives,
-        trainTransitions: split.train.length,
-        finalCriticLoss: Number(last.criticLoss.toPrecision(4)),
-        finalRecoveryLoss: Number(last.recoveryLoss.toPrecision(4)),
-      },
+      metrics: offlineMetrics(score, opts.aurocHorizon, v.length, positives, split.train.length, last),
       training: {
         engine: 'rshield/nn on onnxruntime-node',
         steps: opts.steps,

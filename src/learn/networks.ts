@@ -35,9 +35,14 @@ export function critic(g: GraphBuilder, p: ParamSet, obs: Tensor, act: Tensor, n
  * returns a reparameterised sample for the training loss.
  */
 export function recoveryPolicy(g: GraphBuilder, p: ParamSet, obs: Tensor, n: Normalizer, noise?: Tensor, sizes: NetworkSizes = defaultSizes): { mean: Tensor; sample?: Tensor } {
-  const head = gaussianHead(g, p, normalizeObs(g, obs, n), {
+  return recoveryHead(g, p, normalizeObs(g, obs, n), n, noise, sizes.hidden);
+}
+
+/** The recovery head on ready features (normalised state, or an image latent with it). */
+export function recoveryHead(g: GraphBuilder, p: ParamSet, features: Tensor, n: Normalizer, noise: Tensor | undefined, hidden: readonly number[]): { mean: Tensor; sample?: Tensor } {
+  const head = gaussianHead(g, p, features, {
     actDim: n.actCenter.length,
-    hidden: sizes.hidden,
+    hidden,
     logStd: 'param',
     logStdInit: Math.log(0.1),
     logStdMin: -6,

@@ -15,7 +15,7 @@ import { auroc } from './auroc.js';
 import { BatchSampler } from './batch-sampler.js';
 import { normalizerFromData } from './normalizer.js';
 import { SafetyLearner, CRITIC_FILE } from './safety-learner.js';
-import { splitByEpisode, violationWithin } from './validation.js';
+import { heldOutRows, splitByEpisode } from './validation.js';
 import type { TrainDefaults } from './defaults.js';
 import { defaultSizes, type NetworkSizes } from './networks.js';
 
@@ -62,6 +62,19 @@ export async function dataFiles(data: Dataset): Promise<{ file: string; sha256: 
   return Promise.all(data.files.map(async (f) => ({ file: basename(f.path), sha256: await sha256File(f.path), transitions: f.transitions })));
 }
 
+/** The card's metrics of an offline run: held-out AUROC and its counts, the last losses. */
+export function offlineMetrics(score: number, horizon: number, validation: number, positives: number, train: number, last: { criticLoss: number; recoveryLoss: number }): Record<string, number | null> {
+  return {
+    auroc: Number.isNaN(score) ? null : Number(score.toFixed(4)),
+    aurocHorizon: horizon,
+    validationTransitions: validation,
+    validationPositives: positives,
+    trainTransitions: train,
+    finalCriticLoss: Number(last.criticLoss.toPrecision(4)),
+    finalRecoveryLoss: Number(last.recoveryLoss.toPrecision(4)),
+  };
+}
+
 export async function trainOffline(data: Dataset, opts: OfflineTrainOptions): Promise<OfflineTrainResult> {
   const t0 = performance.now();
   const rng = new Rng(opts.seed);
@@ -93,19 +106,9 @@ export async function trainOffline(data: Dataset, opts: OfflineTrainOptions): Pr
 
     // Held-out AUROC of Q_risk(s, a) at predicting a violation within the next k steps.
     const v = split.validation;
-    const S = data.obsDim;
-    const A = data.actDim;
-    const vObs = new Float32Array(v.length * S);
-    const vAct = new Float32Array(v.length * A);
-    v.forEach((row, i) => {
-      vObs.set(data.obs.subarray(row * S, row * S + S), i * S);
-      vAct.set(data.act.subarray(row * A, row * A + A), i * A);
-    });
-    const labelsAll = violationWithin(data, opts.aurocHorizon);
-    const labels = Uint8Array.from(v, (row) => labelsAll[row]!);
+    const { obs: vObs, act: vAct, labels, positives } = heldOutRows(data, v, opts.aurocHorizon);
     const scores = v.length > 0 ? await learner.scoreCritic(vObs, vAct) : new Float32Array(0);
     const score = auroc(scores, labels);
-    const positives = labels.reduce((n, l) => n + l, 0);
 
     const data_ = await dataFiles(data);
     const onnx = learner.exportOnnx();
@@ -128,13 +131,7 @@ export async function trainOffline(data: Dataset, opts: OfflineTrainOptions): Pr
       ...(mb === null ? {} : { recoveryMode: 'model-based' as const, dynamics: mb.card, planner: mb.planner }),
       data: data_,
       metrics: {
-        auroc: Number.isNaN(score) ? null : Number(score.toFixed(4)),
-        aurocHorizon: opts.aurocHorizon,
-        validationTransitions: v.length,
-        validationPositives: positives,
-        trainTransitions: split.train.length,
-        finalCriticLoss: Number(last.criticLoss.toPrecision(4)),
-        finalRecoveryLoss: Number(last.recoveryLoss.toPrecision(4)),
+        ...offlineMetrics(score, opts.aurocHorizon, v.length, positives, split.train.length, last),
         ...(mb === null ? {} : { dynamics: mb.metrics }),
       },
       training: {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import ort from 'onnxruntime-node';
 import { RShieldError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
-import { adam, exportInference, GraphBuilder, inferenceGraph, ParamSet, polyak, TrainingProgram } from '../nn/index.js';
+import { adam, exportInference, GraphBuilder, inferenceGraph, ParamSet, polyak, TrainingProgram, type Tensor } from '../nn/index.js';
 import type { ModelCardInput } from '../config/model-card.js';
 import type { Batch } from './batch-sampler.js';
 import { critic, defaultSizes, recoveryPolicy, type NetworkSizes } from './networks.js';
@@ -37,6 +37,34 @@ export interface UpdateResult {
 
 export const CRITIC_FILE = 'critic.onnx';
 export const RECOVERY_FILE = 'recovery.onnx';
+
+/**
+ * The critic's TD step on a graph: y = c + (1 − done)·γ_risk·qNextMax, L = MSE(Q1, y) +
+ * MSE(Q2, y) as output 'loss', Adam on the critic, Polyak of the target (reference §2).
+ */
+export function criticUpdate(
+  g: GraphBuilder,
+  params: ParamSet,
+  target: ParamSet,
+  q: { q1: Tensor; q2: Tensor },
+  qNextMax: Tensor,
+  cost: Tensor,
+  done: Tensor,
+  o: { readonly gammaRisk: number; readonly lr: number; readonly tau: number },
+): void {
+  const y = g.add(cost, g.mul(g.sub(1, done), g.mul(qNextMax, o.gammaRisk)));
+  const loss = g.add(g.mean(g.square(g.sub(q.q1, y))), g.mean(g.square(g.sub(q.q2, y))));
+  g.output('loss', loss);
+  adam(g, params, g.gradients(loss, params.trainable()), { lr: o.lr, name: 'critic_adam' });
+  polyak(g, target, params, o.tau);
+}
+
+/** The recovery step: minimise mean max(Q1, Q2)(s, ã) (output 'loss') by Adam on the policy only (reference §3.1). */
+export function recoveryUpdate(g: GraphBuilder, policy: ParamSet, qMax: Tensor, lr: number): void {
+  const loss = g.mean(qMax);
+  g.output('loss', loss);
+  adam(g, policy, g.gradients(loss, policy.trainable()), { lr, name: 'recovery_adam' });
+}
 
 export class SafetyLearner {
   private readonly result: UpdateResult = { criticLoss: 0, recoveryLoss: 0 };
@@ -72,21 +100,14 @@ export class SafetyLearner {
     const q = critic(g, criticParams, obs, act, n, sizes);
     const target = criticParams.copy('target');
     const qNext = critic(g, target, nextObs, nextAct, n, sizes);
-    const y = g.add(cost, g.mul(g.sub(1, done), g.mul(qNext.max, opts.gammaRisk)));
-    const loss = g.add(g.mean(g.square(g.sub(q.q1, y))), g.mean(g.square(g.sub(q.q2, y))));
-    g.output('loss', loss);
-    adam(g, criticParams, g.gradients(loss, criticParams.trainable()), { lr: opts.lr, name: 'critic_adam' });
-    polyak(g, target, criticParams, opts.tau);
+    criticUpdate(g, criticParams, target, q, qNext.max, cost, done, opts);
 
     // Recovery step: minimise mean max(Q1, Q2)(s, ã), ã = π_rec(s) reparameterised; the critic
     // is read, not trained, here.
     const r = new GraphBuilder('recovery_step');
     const robs = r.input('obs', [B, S]);
     const pol = recoveryPolicy(r, policyParams, robs, n, r.noise('eps', [B, A]), sizes);
-    const rq = critic(r, criticParams, robs, pol.sample!, n, sizes);
-    const rloss = r.mean(rq.max);
-    r.output('loss', rloss);
-    adam(r, policyParams, r.gradients(rloss, policyParams.trainable()), { lr: opts.lr, name: 'recovery_adam' });
+    recoveryUpdate(r, policyParams, critic(r, criticParams, robs, pol.sample!, n, sizes).max, opts.lr);
 
     const threads = opts.threads ?? 2;
     const criticStep = await TrainingProgram.compile(g, { threads, rng: rng.fork() });

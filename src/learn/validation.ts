@@ -55,3 +55,18 @@ export function violationWithin(d: Pick<TransitionColumnsView, 'size' | 'cost' |
   }
   return labels;
 }
+
+/** The held-out rows' (s, a) and their labels: a violation within the next `k` steps (violationWithin). */
+export function heldOutRows(data: Pick<TransitionColumnsView, 'size' | 'obsDim' | 'actDim' | 'obs' | 'act' | 'cost' | 'episode' | 'step'>, rows: Uint32Array, k: number): { obs: Float32Array; act: Float32Array; labels: Uint8Array; positives: number } {
+  const S = data.obsDim;
+  const A = data.actDim;
+  const obs = new Float32Array(rows.length * S);
+  const act = new Float32Array(rows.length * A);
+  rows.forEach((row, i) => {
+    obs.set(data.obs.subarray(row * S, row * S + S), i * S);
+    act.set(data.act.subarray(row * A, row * A + A), i * A);
+  });
+  const all = violationWithin(data, k);
+  const labels = Uint8Array.from(rows, (row) => all[row]!);
+  return { obs, act, labels, positives: labels.reduce((n, l) => n + l, 0) };
+}

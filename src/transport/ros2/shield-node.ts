@@ -4,6 +4,7 @@ import { checkInputs, isStale, type FailsafeReason } from '../../core/failsafe.j
 import type { ActionSource, Decision } from '../../core/shield-core.js';
 import type { ShieldPort } from '../../core/shield-port.js';
 import type { ImageFrame } from '../../core/image-frame.js';
+import { frameOfMessage, type ImageMessage } from './msgs/image-message.js';
 import { diagnosticsMessage, zeroCounters, type ShieldCounters } from './diagnostics.js';
 import { clampStepNorm, clampToBox } from './limits.js';
 import type { RosMsgType } from './msgs/definitions.js';
@@ -53,29 +54,6 @@ export interface ShieldNodeTap {
   onHold?(reason: HoldReason): void;
   /** Faults of the tap itself (a recording that hit a full disk), shown on /diagnostics. */
   faults?(): readonly string[];
-}
-
-/** sensor_msgs/msg/Image as rclnodejs delivers it (data a typed array, or numbers from other bridges). */
-interface ImageMsg {
-  header: { stamp: { sec: number; nanosec: number } };
-  height: number;
-  width: number;
-  encoding: string;
-  step: number;
-  data: Uint8Array | ArrayLike<number>;
-}
-
-/** The frame of a message, stamped with its capture time (header stamp, ms). Bad fields are the shield's to refuse. */
-function frameOf(m: ImageMsg): ImageFrame {
-  const s = m.header.stamp;
-  return {
-    width: m.width,
-    height: m.height,
-    encoding: m.encoding,
-    step: m.step,
-    data: m.data instanceof Uint8Array ? m.data : Uint8Array.from(m.data),
-    stampMs: s.sec * 1e3 + s.nanosec / 1e6,
-  };
 }
 
 export interface ShieldNodeSettings {
@@ -260,9 +238,9 @@ export class ShieldNode {
     const img = t.image;
     const frames = this.#frames;
     if (img !== undefined && (tap !== undefined || frames !== undefined)) {
-      node.createSubscription(img.type, img.topic, { qos: toRclQos(rcl, img.qos) }, (m: ImageMsg) => {
+      node.createSubscription(img.type, img.topic, { qos: toRclQos(rcl, img.qos) }, (m: ImageMessage) => {
         this.framesReceived++;
-        if (frames !== undefined) void frames.pushFrame(frameOf(m));
+        if (frames !== undefined) void frames.pushFrame(frameOfMessage(m));
         tap?.(img.topic, img.type, m);
       });
     }

@@ -1,5 +1,6 @@
 import type { RobotProfile } from '../../config/profile.js';
 import { hasCamera, type CameraEnv } from '../../envs/render/camera-env.js';
+import { imageMessage, type ImageMessage } from './msgs/image-message.js';
 import type { Env } from '../../core/types.js';
 import type { PoseStampedMsg } from './shield-node.js';
 import { toRclQos } from './qos.js';
@@ -7,16 +8,6 @@ import type { RclModule, RclNode, RclPublisher, RclTimer } from './rclnodejs-api
 
 /** Frame rate of a simulated camera (a 30 Hz endoscope camera). */
 export const SIM_CAMERA_HZ = 30;
-
-interface SimImageMsg {
-  header: { stamp: { sec: number; nanosec: number }; frame_id: string };
-  height: number;
-  width: number;
-  encoding: string;
-  is_bigendian: number;
-  step: number;
-  data: Uint8Array;
-}
 
 /** PSM joint names as the dVRK publishes them in measured_js. */
 const PSM_JOINTS = ['outer_yaw', 'outer_pitch', 'outer_insertion', 'outer_roll', 'outer_wrist_pitch', 'outer_wrist_yaw'];
@@ -54,7 +45,7 @@ export class SimPsm {
   readonly #opPub: RclPublisher;
   readonly #timers: RclTimer[] = [];
   /** The camera's publisher and message (a camera robot with an image topic), else null. */
-  readonly #cam: { pub: RclPublisher; msg: SimImageMsg; env: CameraEnv; every: number } | null = null;
+  readonly #cam: { pub: RclPublisher; msg: ImageMessage & { data: Uint8Array }; env: CameraEnv; every: number } | null = null;
   #stateTicks = 0;
   #episode = 0;
   /** State-timer ticks left before an ended episode resets; -1 while an episode runs. */
@@ -86,7 +77,7 @@ export class SimPsm {
     this.#opPub = node.createPublisher(t.operatingState.type, t.operatingState.topic, { qos: toRclQos(rcl, t.operatingState.qos) });
     if (t.image !== undefined && hasCamera(opts.env)) {
       const c = opts.env.camera;
-      const msg: SimImageMsg = { header: { stamp: { sec: 0, nanosec: 0 }, frame_id: 'camera' }, height: c.height, width: c.width, encoding: c.encoding, is_bigendian: 0, step: c.width * 3, data: new Uint8Array(c.width * c.height * 3) };
+      const msg = imageMessage({ width: c.width, height: c.height, encoding: c.encoding, step: c.width * 3, data: new Uint8Array(c.width * c.height * 3) }, 0n, 'camera');
       // The camera runs at about 30 Hz, every few state ticks.
       const every = Math.max(1, Math.round((opts.rateHz ?? 100) / SIM_CAMERA_HZ));
       this.#cam = { pub: node.createPublisher(t.image.type, t.image.topic, { qos: toRclQos(rcl, { ...t.image.qos, reliability: 'reliable' }) }), msg, env: opts.env, every };
