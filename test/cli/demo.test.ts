@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { runCli, type Capturing } from '../helpers/cli.js';
-import { readDataset } from '../../src/data/index.js';
+import { readDataset, readFrames } from '../../src/data/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rshield-demo-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -104,4 +104,6 @@ void t.test('demo --robot dvrk-reacher-image: the shipped image model shields fr
   t.equal(s.shielded.failsafes, 0, 'every tick had a fresh, readable frame');
   t.notOk('riskMap' in s.files, 'no risk map: it would score states without frames');
   t.ok(existsSync(join(out, 'trajectories.svg')));
+  const frames = await readFrames([join(out, 'shielded.mcap')]);
+  t.equal(frames?.obs.length, s.shielded.ticks, 'the recording has the frame of every shielded tick');
 });

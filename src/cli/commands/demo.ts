@@ -177,7 +177,7 @@ export async function demo(argv: string[]): Promise<number> {
       ...(paths === null ? {} : { onTransition: (t: Transition, tick: TickRecord) => paths.unshielded.add(t, tick) }),
       onEpisode: (n, t) => progress.update(n, { violations: t.violations }),
     });
-    const recording = DemoRecording.open(files.recording, env.spec, seed, episodes);
+    const recording = DemoRecording.open(files.recording, env.spec, seed, episodes, camera);
     const live = foxglovePort === undefined ? null : await FoxgloveLive.start({
       port: intOption('foxglove', foxglovePort, 0), robot, epsRisk: shield.epsRisk, scene,
       ...(stringOption(values, 'foxglove-host') === undefined ? {} : { host: stringOption(values, 'foxglove-host') }),

@@ -7,10 +7,14 @@
  */
 import { parse } from '@foxglove/rosmsg';
 import { MessageWriter } from '@foxglove/rosmsg2-serialization';
-import { McapRecorder, TransitionWriter, specMeta } from '../../data/index.js';
+import { FramedTransitionWriter, McapRecorder, TransitionWriter, specMeta } from '../../data/index.js';
+import { renderFrame, type Camera } from '../../envs/index.js';
 import type { TickRecord } from '../../core/episode-runner.js';
 import type { EnvSpec, Transition } from '../../core/types.js';
 import { cdrCodec, type CdrCodec } from '../../transport/ros2/msgs/cdr-codec.js';
+
+/** One simulated tick is logged 10 ms after the previous one. */
+const TICK_NS = 10_000_000n;
 
 export const DECISION_SCHEMA_NAME = 'rshield_msgs/msg/Decision';
 export const DECISION_SCHEMA_TEXT = [
@@ -50,9 +54,11 @@ export class DemoRecording {
     private readonly transitions: TransitionWriter,
     private readonly channels: { readonly decisions: number; readonly qRisk: number; readonly intervention: number },
     private readonly startNs: bigint,
+    private readonly framed: FramedTransitionWriter | null,
   ) {}
 
-  static open(path: string, spec: EnvSpec, seed: number, episodes: number): DemoRecording {
+  /** With `camera`, each state's frame goes on the camera channel too (docs/images.md). */
+  static open(path: string, spec: EnvSpec, seed: number, episodes: number, camera: Camera | null = null): DemoRecording {
     const recorder = McapRecorder.open(path);
     const startNs = BigInt(Date.now()) * 1_000_000n;
     const transitions = TransitionWriter.attach(recorder, {
@@ -68,14 +74,16 @@ export class DemoRecording {
       qRisk: std('/rshield/q_risk', 'std_msgs/msg/Float64'),
       intervention: std('/rshield/intervention', 'std_msgs/msg/Bool'),
     };
-    return new DemoRecording(recorder, transitions, channels, startNs);
+    const framed = camera === null ? null : new FramedTransitionWriter(transitions, (obs) => renderFrame(camera, obs), startNs, TICK_NS);
+    return new DemoRecording(recorder, transitions, channels, startNs, framed);
   }
 
   /** One simulated tick is logged 10 ms after the previous one. */
   write(t: Transition, tick: TickRecord): void {
-    const time = this.startNs + this.#tick * 10_000_000n;
+    const time = this.startNs + this.#tick * TICK_NS;
     this.#tick++;
-    this.transitions.write(t, time);
+    if (this.framed === null) this.transitions.write(t, time);
+    else this.framed.add(t);
     if (tick.source === 'unshielded') return;
     const d = this.#decision;
     d.episode = t.episode;
@@ -96,6 +104,7 @@ export class DemoRecording {
   }
 
   close(): void {
+    this.framed?.finish();
     this.transitions.close();
     this.recorder.close();
   }
