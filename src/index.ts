@@ -22,8 +22,8 @@ export type { Decision, DecideOptions, ActionSource } from './core/shield-core.j
 export type { ShieldStats } from './core/shield-stats.js';
 export { FAILSAFE_REASONS, type FailsafeReason } from './core/failsafe.js';
 export type { RiskModel } from './core/risk-model.js';
-export { systemClock, type Clock } from './core/clock.js';
-export { TickLoop, systemTimer, type Timer, type TickLoopOptions } from './core/tick-loop.js';
+export { systemClock, systemTimer, type Clock, type Timer } from './core/clock.js';
+export { TickLoop, type TickLoopOptions } from './core/tick-loop.js';
 export type { Provider, Logger } from './inference/session-factory.js';
 export { ModelCardSchema, parseModelCard, MODEL_CARD_FORMAT, type ModelCard, type ModelCardInput } from './config/model-card.js';
 export { loadModelCard } from './models/model-dir.js';

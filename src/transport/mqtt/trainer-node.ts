@@ -7,6 +7,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { KeyObject } from 'node:crypto';
+import { systemClock, type Clock } from '../../core/clock.js';
 import { OnlineSchedule, type GateRecord, type OnlineScheduleEvents, type OnlineScheduleOptions } from '../../learn/online-schedule.js';
 import { readModelDir, storeByHash } from '../../models/model-dir.js';
 import { buildModelMessages } from './model-transfer.js';
@@ -29,10 +30,10 @@ export interface TrainerNodeOptions extends Omit<OnlineScheduleOptions, 'release
   /** Content-addressed store shared with the shields ('hash' transfer). */
   readonly storeDir?: string;
   /**
-   * Wall clock in ms (default Date.now). A version's signed sequence is the larger of this and
-   * the last one + 1, so it keeps rising across trainer restarts.
+   * Wall clock (default the process clock). A version's signed sequence is the larger of its
+   * milliseconds and the last one + 1, so it keeps rising across trainer restarts.
    */
-  readonly now?: () => number;
+  readonly clock?: Pick<Clock, 'nowMs'>;
 }
 
 export interface TrainerNodeEvents extends OnlineScheduleEvents {
@@ -143,7 +144,7 @@ export class TrainerNode extends EventEmitter<TrainerNodeEvents> {
     const bundle = await readModelDir(dir);
     const transfer = this.o.transfer ?? 'inline';
     if (transfer === 'hash' && this.o.storeDir !== undefined) await storeByHash(this.o.storeDir, bundle);
-    this.#sequence = Math.max(this.#sequence + 1, Math.floor((this.o.now ?? Date.now)()));
+    this.#sequence = Math.max(this.#sequence + 1, Math.floor((this.o.clock ?? systemClock).nowMs()));
     const messages = buildModelMessages(bundle, { robot: this.o.robot, sequence: this.#sequence, transfer, ...(this.o.signer !== undefined ? { signer: this.o.signer } : {}) });
     for (const m of messages) await this.o.transport.publish(this.topics.model, JSON.stringify(m), { qos: 1 });
   }
