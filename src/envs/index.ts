@@ -6,6 +6,7 @@ export {
   generateOfflineData,
   generatorInfo,
   failsafeAction,
+  simulatedRobot,
   goalOf,
   type RobotGoal,
   type OfflineDataOptions,
