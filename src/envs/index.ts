@@ -7,6 +7,7 @@ export {
   generatorInfo,
   failsafeAction,
   simulatedRobot,
+  knownRobot,
   goalOf,
   type RobotGoal,
   type OfflineDataOptions,

@@ -130,6 +130,12 @@ function robot(name: string): Robot {
 }
 
 /** A simulated robot, deterministic under `seed`; other keys are the robot's parameters (docs/robots.md). */
+/** `name` when it is a simulated robot; else E_UNKNOWN_ROBOT listing the known ones. */
+export function knownRobot(name: string): string {
+  robot(name);
+  return name;
+}
+
 export function createEnv(name: string, opts: EnvOptions = {}): Env {
   return robot(name).env(opts);
 }
