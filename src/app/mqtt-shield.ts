@@ -112,7 +112,9 @@ export async function runMqttShield(o: MqttShieldOptions): Promise<number> {
     // The newest sequence outlives the process: a version older than one accepted before a restart stays refused.
     startSequence: state.data.modelSequence,
     ...(state.data.modelVersion !== '' ? { startVersion: state.data.modelVersion } : {}),
-    onAccepted: (sequence, version) => void state.update({ modelSequence: sequence, modelVersion: version }),
+    // Written (fsync'd) before the version can be swapped in: a crash right after the swap still
+    // refuses this version's predecessors on restart.
+    onAccepted: (sequence, version) => state.update({ modelSequence: sequence, modelVersion: version }),
     stagingDir: join(spoolDir, '..', `rshield-models-${robot}-${process.pid}`),
     ...(o.modelStore !== undefined ? { storeDir: o.modelStore } : {}),
   });
