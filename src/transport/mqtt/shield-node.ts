@@ -18,6 +18,9 @@ import { systemClock, systemTimer, type Clock, type Timer } from '../../core/clo
 import { robotTopics, type RobotTopics } from './topics.js';
 import { TransitionBatcher } from './transition-batcher.js';
 
+/** Transition batches in flight at once by default (ShieldNodeOptions.sendWindow). */
+export const DEFAULT_SEND_WINDOW = 8;
+
 export interface ShieldNodeOptions<P> {
   readonly robot: string;
   readonly env: Env;
@@ -26,6 +29,11 @@ export interface ShieldNodeOptions<P> {
   readonly transport: Transport;
   readonly spool: TransitionSpool;
   readonly receiver: ModelReceiver;
+  /**
+   * Transition batches awaiting the broker's acknowledgement at once (default 8): one at a time,
+   * the spool drains at one round trip per batch, slower than an unpaced loop fills it.
+   */
+  readonly sendWindow?: number;
   /** Wall clock of telemetry, status and commands (default: the process clock). */
   readonly clock?: Clock;
   /** The telemetry beat's interval timer. */
@@ -340,7 +348,7 @@ export class ShieldNode<P = unknown> extends EventEmitter<ShieldNodeEvents> {
           const sent = await spool.drain(async (b) => {
             await transport.publish(this.topics.transitions, b, { qos: 1 });
             this.batchesSent++;
-          }, () => transport.connected);
+          }, () => transport.connected, this.o.sendWindow ?? DEFAULT_SEND_WINDOW);
           if (sent > 0) this.emit('sent', sent);
           if (sent === 0 || !transport.connected || spool.pending === 0) break;
         }
