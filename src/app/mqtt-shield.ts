@@ -6,10 +6,10 @@
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { systemClock } from '../core/clock.js';
+import { systemClock, systemTimer } from '../core/clock.js';
 import { RShieldError } from '../core/errors.js';
 import type { RecoveryMode } from '../core/recovery-mode.js';
-import { TickLoop, systemTimer } from '../core/tick-loop.js';
+import { TickLoop } from '../core/tick-loop.js';
 import { createController, createEnv } from '../envs/index.js';
 import { OnnxPolicyController } from '../inference/policy-controller.js';
 import { Shield } from '../inference/shield.js';
@@ -112,13 +112,15 @@ export async function runMqttShield(o: MqttShieldOptions): Promise<number> {
     // The newest sequence outlives the process: a version older than one accepted before a restart stays refused.
     startSequence: state.data.modelSequence,
     ...(state.data.modelVersion !== '' ? { startVersion: state.data.modelVersion } : {}),
-    onAccepted: (sequence, version) => void state.update({ modelSequence: sequence, modelVersion: version }),
+    // Written (fsync'd) before the version can be swapped in: a crash right after the swap still
+    // refuses this version's predecessors on restart.
+    onAccepted: (sequence, version) => state.update({ modelSequence: sequence, modelVersion: version }),
     stagingDir: join(spoolDir, '..', `rshield-models-${robot}-${process.pid}`),
     ...(o.modelStore !== undefined ? { storeDir: o.modelStore } : {}),
   });
   const transport = MqttTransport.connect({ ...broker, clientId: `rshield-shield-${robot}-${process.pid}`, will: { topic: topics.status, payload: offlineStatus(robot), retain: true, qos: 1 } });
   const commands = new CommandGuard({
-    robot, operatorKeys, now: Date.now,
+    robot, operatorKeys, clock: systemClock,
     seen: state.data.commandNonces,
     remember: (seen) => void state.update({ commandNonces: [...seen] }),
   });

@@ -7,4 +7,4 @@ export { DATASET_FORMAT, DATASET_METADATA_NAME, type DatasetMeta } from './datas
 export { TRANSITION_SCHEMA_NAME, TRANSITION_SCHEMA_TEXT, TRANSITIONS_TOPIC, TransitionCodec, type TransitionMessage } from './transition-message.js';
 export { TransitionColumns, transitionAt, transitionsOf, type ColumnsMode, type TransitionColumnsView } from './transition-columns.js';
 export { createReplayBuffer, REPLAY_CAPACITY } from './replay-buffer.js';
-export { FramedTransitionWriter, readFrames, FRAMES_TOPIC, type RecordedFrames } from './image-frames.js';
+export { FRAMES_TOPIC, type RecordedFrames } from './recorded-frames.js';

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { Rng } from '../core/rng.js';
 import { FRAMES_TOPIC, type Dataset, type RecordedFrames } from '../data/index.js';
 import { RShieldError } from '../core/errors.js';
-import { failsafeAction, type Camera } from '../envs/index.js';
+import type { Camera } from '../core/camera.js';
 import { auroc } from './auroc.js';
 import { BatchSampler } from './batch-sampler.js';
 import { normalizerFromData } from './normalizer.js';
@@ -121,7 +121,7 @@ export async function trainImageOffline(data: Dataset, opts: ImageTrainOptions):
       actLow: Array.from(meta.actLow),
       actHigh: Array.from(meta.actHigh),
       epsRisk: opts.epsRisk,
-      failsafe: Array.from(failsafeAction(opts.robot)),
+      failsafe: new Array<number>(data.actDim).fill(0),
       hysteresis: 0,
       camera: cam,
       data: await dataFiles(data),

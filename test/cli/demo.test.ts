@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { runCli, type Capturing } from '../helpers/cli.js';
-import { readDataset, readFrames } from '../../src/data/index.js';
+import { readDataset } from '../../src/data/index.js';
+import { readFrames } from '../../src/transport/ros2/image-frames.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rshield-demo-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));

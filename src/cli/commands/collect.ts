@@ -1,7 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { RShieldError } from '../../core/errors.js';
 import { TransitionWriter, specMeta } from '../../data/transition-writer.js';
-import { FramedTransitionWriter } from '../../data/image-frames.js';
+import { FramedTransitionWriter } from '../../transport/ros2/image-frames.js';
 import { cameraOf, createEnv, generateOfflineData, generatorInfo, renderFrame, robotNames } from '../../envs/index.js';
 import { intOption, parseCommandArgs, stringOption, stringsOption, type OptionTable } from '../args.js';
 import { createProgress } from '../progress.js';

@@ -1,6 +1,7 @@
 import { RShieldError } from '../../core/errors.js';
 import { loadRobotProfile } from '../../config/profile.js';
-import { readDataset, readFrames } from '../../data/index.js';
+import { readDataset } from '../../data/index.js';
+import { readFrames } from '../../transport/ros2/image-frames.js';
 import { readRosBagDataset } from '../../transport/ros2/bag-dataset.js';
 import { defaultsFor, plannerDefaultsFor, trainDefaults } from '../../learn/defaults.js';
 import { cameraOf, goalOf } from '../../envs/index.js';

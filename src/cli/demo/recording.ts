@@ -7,7 +7,8 @@
  */
 import { parse } from '@foxglove/rosmsg';
 import { MessageWriter } from '@foxglove/rosmsg2-serialization';
-import { FramedTransitionWriter, McapRecorder, TransitionWriter, specMeta } from '../../data/index.js';
+import { McapRecorder, TransitionWriter, specMeta } from '../../data/index.js';
+import { FramedTransitionWriter } from '../../transport/ros2/image-frames.js';
 import { renderFrame, type Camera } from '../../envs/index.js';
 import type { TickRecord } from '../../core/episode-runner.js';
 import type { EnvSpec, Transition } from '../../core/types.js';

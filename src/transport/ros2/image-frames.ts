@@ -6,17 +6,14 @@
  * chunks stream to disk); read back as one frame per row and per next state.
  */
 import type { McapTypes } from '@mcap/core';
-import { RShieldError } from '../core/errors.js';
-import type { ImageFrame } from '../core/image-frame.js';
-import type { Transition } from '../core/types.js';
-import { cdrCodec } from '../transport/ros2/msgs/cdr-codec.js';
-import { frameOfMessage, imageMessage, type ImageMessage } from '../transport/ros2/msgs/image-message.js';
-import type { McapRecorder } from './mcap-recorder.js';
-import { streamMcap } from './stream-mcap.js';
-import { TRANSITIONS_TOPIC } from './transition-message.js';
-import type { TransitionWriter } from './transition-writer.js';
+import { RShieldError } from '../../core/errors.js';
+import type { ImageFrame } from '../../core/image-frame.js';
+import type { Transition } from '../../core/types.js';
+import { cdrCodec } from './msgs/cdr-codec.js';
+import { frameOfMessage, imageMessage, type ImageMessage } from './msgs/image-message.js';
+import { FRAMES_TOPIC, TRANSITIONS_TOPIC, type McapRecorder, type RecordedFrames, type TransitionWriter } from '../../data/index.js';
+import { streamMcap } from '../../data/stream-mcap.js';
 
-export const FRAMES_TOPIC = '/rshield/camera/image_raw';
 const IMAGE_TYPE = 'sensor_msgs/msg/Image';
 
 /**
@@ -71,16 +68,6 @@ export class FramedTransitionWriter {
     this.#recorder.write(this.#channel, timeNs, this.#codec.encode(imageMessage(this.render(obs), timeNs, this.frameId)));
     this.#frames++;
   }
-}
-
-/** The frames of a dataset's rows, in row order (files in the order given, as readDataset reads them). */
-export interface RecordedFrames {
-  readonly width: number;
-  readonly height: number;
-  readonly encoding: string;
-  /** Frame of each row's state and of its next state (shared buffers where they are the same frame). */
-  readonly obs: readonly Uint8Array[];
-  readonly next: readonly Uint8Array[];
 }
 
 /**

@@ -4,11 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { McapStreamReader } from '@mcap/core';
 import { readFileSync } from 'node:fs';
-import { cameraOf, renderFrame } from '../../src/envs/index.js';
-import { readDataset, readFrames } from '../../src/data/index.js';
-import { runCli } from '../helpers/cli.js';
-import { hasRos2, isolateRos2 } from '../transport/ros2/harness.js';
-import { infoMatchesFile } from '../transport/ros2/ros2-bag.js';
+import { cameraOf, renderFrame } from '../../../src/envs/index.js';
+import { readDataset } from '../../../src/data/index.js';
+import { readFrames } from '../../../src/transport/ros2/image-frames.js';
+import { runCli } from '../../helpers/cli.js';
+import { hasRos2, isolateRos2 } from './harness.js';
+import { infoMatchesFile } from './ros2-bag.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rshield-frames-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
