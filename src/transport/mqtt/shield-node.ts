@@ -8,6 +8,7 @@ import { TokenBucket } from '../../core/token-bucket.js';
 import { CommandGuard, type CommandRefusal } from '../../models/command-guard.js';
 import type { Controller, Env } from '../../core/types.js';
 import type { SwappableShieldPort } from '../../core/shield-port.js';
+import type { Decision } from '../../core/shield-core.js';
 import type { CmdPayload, StatusPayload, TelemetryPayload } from '../../config/mqtt-payloads.js';
 import type { ModelReceiver, ReceivedModel } from './model-transfer.js';
 import type { Transport } from '../transport.js';
@@ -34,6 +35,8 @@ export interface ShieldNodeOptions<P> {
    * the spool drains at one round trip per batch, slower than an unpaced loop fills it.
    */
   readonly sendWindow?: number;
+  /** Each shielded tick's state, proposal and decision, before the robot steps (a live view). Arrays are reused: copy what you keep. */
+  readonly onDecision?: (obs: Float32Array, proposed: Float32Array, d: Decision) => void;
   /** Wall clock of telemetry, status and commands (default: the process clock). */
   readonly clock?: Clock;
   /** The telemetry beat's interval timer. */
@@ -185,7 +188,12 @@ export class ShieldNode<P = unknown> extends EventEmitter<ShieldNodeEvents> {
     if (controller.prepare !== undefined) await controller.prepare(this.#obs);
     const proposed = controller.act(this.#obs);
     if (this.recording) this.#batcher.setNextAct(this.#episode, this.#step, proposed);
-    const action = this.armed ? (await shield.decide(this.#obs, proposed)).action : proposed;
+    let action = proposed;
+    if (this.armed) {
+      const d = await shield.decide(this.#obs, proposed);
+      this.o.onDecision?.(this.#obs, proposed, d);
+      action = d.action;
+    }
     const r = env.step(action);
     if (this.recording) {
       this.#batcher.add(this.#obs, action, r.violation ? 1 : 0, r.obs, r.done, this.#episode, this.#step);
