@@ -13,7 +13,7 @@ import type { PlannerSettingsInput } from '../config/planner-settings.js';
 import { DYNAMICS_FILE, DynamicsEnsemble, type DynamicsCardPart, type DynamicsSizes, type DynamicsEpoch } from './dynamics-ensemble.js';
 import { auroc } from './auroc.js';
 import { BatchSampler } from './batch-sampler.js';
-import { normalizerFromData } from './normalizer.js';
+import { normalizerFromData, type Normalizer } from './normalizer.js';
 import { SafetyLearner, CRITIC_FILE } from './safety-learner.js';
 import { splitByEpisode, violationWithin } from './validation.js';
 import type { TrainDefaults } from './defaults.js';
@@ -30,6 +30,11 @@ export interface OfflineTrainOptions extends TrainDefaults {
   readonly nextAction?: string;
   /** Share of episodes held out for validation (default 0.1). */
   readonly validationShare?: number;
+  /**
+   * Start from trained networks instead of fresh ones (MESA phase 2, `rshield adapt`): their
+   * weights, the normaliser they were trained with (baked into the graphs) and where they came from.
+   */
+  readonly init?: OfflineInit;
   /** Called every few steps with the step count and the latest losses. */
   readonly onProgress?: (step: number, criticLoss: number, recoveryLoss: number) => void;
   /**
@@ -47,6 +52,14 @@ export interface OfflineTrainOptions extends TrainDefaults {
   };
 }
 
+export interface OfflineInit {
+  readonly critic: ReadonlyMap<string, ArrayLike<number>>;
+  readonly policy: ReadonlyMap<string, ArrayLike<number>>;
+  readonly normalizer: Normalizer;
+  /** The model version the weights are from (written into the card). */
+  readonly from: string;
+}
+
 export interface OfflineTrainResult {
   readonly card: ModelCardInput;
   readonly seconds: number;
@@ -62,7 +75,7 @@ export async function trainOffline(data: Dataset, opts: OfflineTrainOptions): Pr
   const rng = new Rng(opts.seed);
   const meta = data.meta;
   const split = splitByEpisode(data.episode, opts.validationShare ?? 0.1, rng.fork());
-  const normalizer = normalizerFromData(data, meta.actLow, meta.actHigh);
+  const normalizer = opts.init?.normalizer ?? normalizerFromData(data, meta.actLow, meta.actHigh);
   const learner = await SafetyLearner.create({
     obsDim: data.obsDim,
     actDim: data.actDim,
@@ -77,6 +90,7 @@ export async function trainOffline(data: Dataset, opts: OfflineTrainOptions): Pr
     ...(opts.threads === undefined ? {} : { threads: opts.threads }),
     ...(opts.sizes === undefined ? {} : { sizes: opts.sizes }),
   });
+  if (opts.init !== undefined) learner.loadWeights(opts.init.critic, opts.init.policy);
   try {
     const sampler = new BatchSampler(learner.opts.batch, opts.violationShare, data.obsDim, data.actDim);
     const batchRng = rng.fork();
@@ -142,6 +156,7 @@ export async function trainOffline(data: Dataset, opts: OfflineTrainOptions): Pr
         violationShare: opts.violationShare,
         seed: opts.seed,
         nextAction: opts.nextAction ?? 'logged',
+        ...(opts.init === undefined ? {} : { initFrom: opts.init.from }),
         seconds: Number(seconds.toFixed(1)),
         normalizer,
         files: { critic: CRITIC_FILE },
