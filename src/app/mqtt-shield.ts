@@ -122,7 +122,7 @@ export async function runMqttShield(o: MqttShieldOptions): Promise<number> {
     seen: state.data.commandNonces,
     remember: (seen) => void state.update({ commandNonces: [...seen] }),
   });
-  const node = new ShieldNode({ robot, env, controller, shield, transport, spool, receiver, batchSize, seed, commands });
+  const node = new ShieldNode({ robot, env, controller, shield, transport, spool, receiver, batchSize, seed, commands, drift: { gammaRisk: shield.card.gammaRisk } });
   node.on('swapped', (v) => console.log(`model ${v} swapped in`));
   node.on('armChanged', (armed, by) => console.log(`${armed ? 'armed' : 'DISARMED: the controller drives the robot unshielded'} (${by})`));
   let refusalsLogged = 0;

@@ -5,6 +5,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { TokenBucket } from '../../core/token-bucket.js';
+import { DriftMonitor, type DriftOptions } from '../../core/drift-monitor.js';
 import { CommandGuard, type CommandRefusal } from '../../models/command-guard.js';
 import type { Controller, Env } from '../../core/types.js';
 import type { SwappableShieldPort } from '../../core/shield-port.js';
@@ -38,6 +39,8 @@ export interface ShieldNodeOptions<P> {
   readonly commands?: CommandGuard;
   /** Retained status publishes: at most `burst` at once, then `perSecond` (default 5, 2/s); later changes wait for a token. */
   readonly statusRate?: { readonly perSecond: number; readonly burst: number };
+  /** Critic drift detection (src/core/drift-monitor.ts); γ_risk of the model enables the TD-error sign. */
+  readonly drift?: DriftOptions;
 }
 
 /** Watchdog counters, cumulative over the models the node has run (SwappableShieldPort.watchdogStats). */
@@ -92,6 +95,7 @@ export class ShieldNode<P = unknown> extends EventEmitter<ShieldNodeEvents> {
   readonly o: ShieldNodeOptions<P>;
   readonly #timers: Timers;
   readonly #batcher: TransitionBatcher;
+  readonly #drift: DriftMonitor;
   readonly #session: number;
   readonly #startedAt: number;
   readonly #obs: Float32Array;
@@ -117,6 +121,7 @@ export class ShieldNode<P = unknown> extends EventEmitter<ShieldNodeEvents> {
     this.topics = robotTopics(options.robot);
     this.#timers = options.timers ?? realTimers;
     const { obsDim, actDim } = options.env.spec;
+    this.#drift = new DriftMonitor(options.drift);
     this.#batcher = new TransitionBatcher({ capacity: options.batchSize ?? 64, obsDim, actDim });
     this.#session = (options.session ?? Math.floor(Math.random() * 0xffffffff)) >>> 0;
     this.#startedAt = this.#timers.now();
@@ -172,8 +177,17 @@ export class ShieldNode<P = unknown> extends EventEmitter<ShieldNodeEvents> {
     if (controller.prepare !== undefined) await controller.prepare(this.#obs);
     const proposed = controller.act(this.#obs);
     if (this.recording) this.#batcher.setNextAct(this.#episode, this.#step, proposed);
-    const action = this.armed ? (await shield.decide(this.#obs, proposed)).action : proposed;
+    let action = proposed;
+    let qRisk = Number.NaN;
+    let ratedSafe = false;
+    if (this.armed) {
+      const d = await shield.decide(this.#obs, proposed);
+      action = d.action;
+      qRisk = d.qRisk;
+      ratedSafe = d.source === 'task';
+    }
     const r = env.step(action);
+    if (this.armed) this.#drift.observe(qRisk, ratedSafe, r.violation, r.done);
     if (this.recording) {
       this.#batcher.add(this.#obs, action, r.violation ? 1 : 0, r.obs, r.done, this.#episode, this.#step);
       if (this.#batcher.full) this.flushBatch();
@@ -232,6 +246,7 @@ export class ShieldNode<P = unknown> extends EventEmitter<ShieldNodeEvents> {
       invalidMessages: this.invalidMessages,
       commandsRefused: this.commands.refusedTotal,
       ...(this.watchdogStats() !== null ? { watchdog: this.watchdogStats()! } : {}),
+      drift: this.#drift.snapshot(),
     };
   }
 
@@ -306,6 +321,7 @@ export class ShieldNode<P = unknown> extends EventEmitter<ShieldNodeEvents> {
       return;
     }
     this.swaps++;
+    this.#drift.reset();
     if (w !== null) {
       // The old model's watchdog goes with it: keep its counts.
       this.#watchdogBase.late += w.late;
