@@ -66,6 +66,16 @@ export interface OfflineTrainResult {
   readonly auroc: number;
 }
 
+/** What every trained card starts with: robot, version, time, ε_risk, the robot's fail-safe, no hysteresis. */
+export function cardHead(robot: string, version: string, epsRisk: number): Pick<ModelCardInput, 'robot' | 'version' | 'createdAt' | 'epsRisk' | 'failsafe' | 'hysteresis'> {
+  return { robot, version, createdAt: new Date().toISOString(), epsRisk, failsafe: Array.from(failsafeAction(robot)), hysteresis: 0 };
+}
+
+/** The card's `data` entries: each file's name, SHA-256 and transitions read. */
+export function dataEntries(files: readonly { path: string; transitions: number }[]): Promise<{ file: string; sha256: string; transitions: number }[]> {
+  return Promise.all(files.map(async (f) => ({ file: basename(f.path), sha256: await sha256File(f.path), transitions: f.transitions })));
+}
+
 async function sha256File(path: string): Promise<string> {
   return createHash('sha256').update(await readFile(path)).digest('hex');
 }
@@ -116,7 +126,7 @@ export async function trainOffline(data: Dataset, opts: OfflineTrainOptions): Pr
     const score = auroc(scores, labels);
     const positives = labels.reduce((n, l) => n + l, 0);
 
-    const data_ = await Promise.all(data.files.map(async (f) => ({ file: basename(f.path), sha256: await sha256File(f.path), transitions: f.transitions })));
+    const data_ = await dataEntries(data.files);
     const onnx = learner.exportOnnx();
     const mb = opts.modelBased === undefined ? null : await trainDynamics(data, split, opts.modelBased, rng.nextUint32(), opts);
     const hash = createHash('sha256').update(onnx.critic).update(onnx.recovery);
@@ -128,12 +138,7 @@ export async function trainOffline(data: Dataset, opts: OfflineTrainOptions): Pr
     }
     const seconds = (performance.now() - t0) / 1000;
     const card = await learner.writeModelDir(opts.outDir, {
-      robot: opts.robot,
-      version,
-      createdAt: new Date().toISOString(),
-      epsRisk: opts.epsRisk,
-      failsafe: Array.from(failsafeAction(opts.robot)),
-      hysteresis: 0,
+      ...cardHead(opts.robot, version, opts.epsRisk),
       ...(mb === null ? {} : { recoveryMode: 'model-based' as const, dynamics: mb.card, planner: mb.planner }),
       data: data_,
       metrics: {

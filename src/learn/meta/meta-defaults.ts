@@ -6,13 +6,21 @@
  */
 export interface MetaDefaults {
   readonly iterations: number;
+  /** Rows of each inner and each outer batch (reference 256). */
   readonly batch: number;
+  /** Tasks per meta-iteration (reference 5). */
   readonly metaBatch: number;
+  /** Outer Adam learning rate on the critic (reference 1e-5 over 10 000 iterations). */
   readonly outerLr: number;
+  /** Initial inner learning rate softplus(ℓ₀) of every tensor (reference ≈ 1e-3). */
   readonly innerLr: number;
+  /** Adam learning rate on ℓ (reference 1e-3). */
   readonly innerLrLr: number;
+  /** Global-norm clip of the outer critic gradient (reference 40). */
   readonly clipNorm: number;
+  /** Polyak rate of the TD target network toward the meta-parameters. */
   readonly tau: number;
+  /** Adam learning rate of the recovery policy's one step per meta-iteration (reference 1e-4). */
   readonly recoveryLr: number;
 }
 

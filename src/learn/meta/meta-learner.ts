@@ -18,35 +18,11 @@ import type { ModelCardInput } from '../../config/model-card.js';
 import type { Batch } from '../batch-sampler.js';
 import { critic, defaultSizes, normalizeAct, normalizeObs, type NetworkSizes } from '../networks.js';
 import type { Normalizer } from '../normalizer.js';
-import { SafetyLearner } from '../safety-learner.js';
+import { SafetyLearner, type SafetyLearnerOptions } from '../safety-learner.js';
+import type { MetaDefaults } from './meta-defaults.js';
 
-export interface MetaLearnerOptions {
-  readonly obsDim: number;
-  readonly actDim: number;
-  readonly actLow: ArrayLike<number>;
-  readonly actHigh: ArrayLike<number>;
-  readonly normalizer: Normalizer;
-  readonly gammaRisk: number;
-  /** Rows of each inner and each outer batch (reference 256). */
-  readonly batch: number;
-  /** Tasks per meta-iteration (reference 5). */
-  readonly metaBatch: number;
-  /** Outer Adam learning rate on the critic (reference 1e-5 over 10 000 iterations). */
-  readonly outerLr: number;
-  /** Initial inner learning rate softplus(ℓ₀) of every tensor (reference ≈ 1e-3). */
-  readonly innerLr: number;
-  /** Adam learning rate on ℓ (reference 1e-3). */
-  readonly innerLrLr: number;
-  /** Global-norm clip of the outer critic gradient (reference 40). */
-  readonly clipNorm: number;
-  /** Polyak rate of the TD target network toward the meta-parameters. */
-  readonly tau: number;
-  /** Adam learning rate of the recovery policy's one step per meta-iteration (reference 1e-4). */
-  readonly recoveryLr: number;
-  readonly seed: number;
-  readonly threads?: number;
-  readonly sizes?: NetworkSizes;
-}
+/** The learner's sizes and robot (as the Recovery RL learner's) and the meta-optimiser (meta-defaults.ts). */
+export interface MetaLearnerOptions extends Omit<SafetyLearnerOptions, 'lr'>, Omit<MetaDefaults, 'iterations' | 'batch'> {}
 
 /** The two batches a task contributes to one meta-iteration. */
 export interface TaskBatches {

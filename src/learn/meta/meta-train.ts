@@ -3,13 +3,12 @@
  * datasets of a task family, one dataset per task; writes an ordinary model directory.
  */
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { RShieldError } from '../../core/errors.js';
 import { Rng } from '../../core/rng.js';
 import type { Dataset } from '../../data/index.js';
 import type { ModelCardInput } from '../../config/model-card.js';
-import { failsafeAction } from '../../envs/index.js';
+import { cardHead, dataEntries } from '../offline.js';
 import { auroc } from '../auroc.js';
 import { BatchSampler } from '../batch-sampler.js';
 import { defaultSizes, type NetworkSizes } from '../networks.js';
@@ -131,19 +130,13 @@ export async function metaTrain(tasks: readonly Dataset[], opts: MetaTrainOption
     const finite = perTask.filter(Number.isFinite);
     const meanAuroc = finite.length === 0 ? Number.NaN : finite.reduce((a, b) => a + b, 0) / finite.length;
 
-    const files = tasks.flatMap((t) => t.files);
-    const data = await Promise.all(files.map(async (f) => ({ file: basename(f.path), sha256: createHash('sha256').update(await readFile(f.path)).digest('hex'), transitions: f.transitions })));
+    const data = await dataEntries(tasks.flatMap((t) => t.files));
     const onnx = learner.exportOnnx();
     const version = `${opts.robot}-mesa-${createHash('sha256').update(onnx.critic).update(onnx.recovery).digest('hex').slice(0, 12)}`;
     const seconds = (performance.now() - t0) / 1000;
     const r4 = (x: number): number | null => (Number.isFinite(x) ? Number(x.toPrecision(4)) : null);
     const card = await learner.writeModelDir(opts.outDir, {
-      robot: opts.robot,
-      version,
-      createdAt: new Date().toISOString(),
-      epsRisk: opts.epsRisk,
-      failsafe: Array.from(failsafeAction(opts.robot)),
-      hysteresis: 0,
+      ...cardHead(opts.robot, version, opts.epsRisk),
       data,
       metrics: {
         trainAuroc: r4(meanAuroc),
