@@ -101,3 +101,13 @@ void t.test('meta-train and adapt name what is wrong with their input', async (t
     t.match(r.err, pattern, argv.join(' '));
   }
 });
+
+void t.test('--help of meta-train and adapt lists the families and the defaults', async (t) => {
+  const m = await runCli(t, 'meta-train', '--help');
+  t.equal(m.code, 0);
+  t.match(m.out, /nav1, nav2, cartpole-length, dvrk-reacher-weak-axis/);
+  t.match(m.out, /--meta-batch K\s+tasks per iteration \(default 5\)/);
+  const a = await runCli(t, 'adapt', '--help');
+  t.equal(a.code, 0);
+  t.match(a.out, /--steps N\s+Adam steps \(default 300/);
+});
