@@ -1,6 +1,6 @@
 /**
  * MESA vs Multi-Task vs RRL-small-data vs Unconstrained on task families (docs/results.md).
- *   node --import tsx scripts/mesa-compare.ts --family nav2 --seeds 5 [--out results.json]
+ *   node --import tsx scripts/mesa-compare.ts --family nav2 --seeds 5 [--recovery nearest-safe] [--episodes E] [--out results.json]
  * One JSON line per seed on stdout as it finishes, the summary table on stderr at the end.
  */
 import { writeFile } from 'node:fs/promises';
@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { COMPARED_METHODS, runComparisonSeed, type SeedResult } from '../src/learn/meta/comparison.js';
 
 const { values } = parseArgs({
-  options: { family: { type: 'string', multiple: true }, seeds: { type: 'string' }, 'first-seed': { type: 'string' }, out: { type: 'string' }, work: { type: 'string' }, episodes: { type: 'string' } },
+  options: { family: { type: 'string', multiple: true }, seeds: { type: 'string' }, 'first-seed': { type: 'string' }, out: { type: 'string' }, work: { type: 'string' }, episodes: { type: 'string' }, recovery: { type: 'string' } },
 });
 const families = values.family ?? ['nav1', 'nav2', 'cartpole-length'];
 const seeds = Number(values.seeds ?? 5);
@@ -20,7 +20,10 @@ for (const family of families) {
   for (let seed = first; seed < first + seeds; seed++) {
     const r = await runComparisonSeed({
       family, seed, workDir: values.work ?? join(tmpdir(), 'rshield-mesa-compare'),
-      ...(values.episodes === undefined ? {} : { settings: { episodes: Number(values.episodes) } }),
+      settings: {
+        ...(values.episodes === undefined ? {} : { episodes: Number(values.episodes) }),
+        ...(values.recovery === 'nearest-safe' || values.recovery === 'policy' ? { recoveryMode: values.recovery } : {}),
+      },
       log: (l) => console.error(l),
     });
     all.push(r);

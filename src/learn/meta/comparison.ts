@@ -44,14 +44,20 @@ export interface ComparisonSettings {
   readonly episodes: number;
   /** Exploration noise of the scripted controller on the test robot (share of the action half-range). */
   readonly noise: number;
+  /**
+   * How the shield recovers: the learned π_rec ('policy', the reference), or 'nearest-safe' — the
+   * candidate action closest to the controller's that the critic rates safe — which puts the
+   * critic alone to the test (docs/shield.md, "Nearest-safe recovery").
+   */
+  readonly recoveryMode: 'policy' | 'nearest-safe';
 }
 
 /** Per family: sizes that keep one seed to well under a minute on 2 cores. */
 export const comparisonSettings: Readonly<Record<string, ComparisonSettings>> = {
-  nav1: { tasks: 8, transitionsPerTask: 4000, testTransitions: 200, evalTransitions: 20000, metaIterations: 500, pretrainSteps: 1500, adaptSteps: 100, episodes: 50, noise: 0 },
-  nav2: { tasks: 8, transitionsPerTask: 4000, testTransitions: 200, evalTransitions: 20000, metaIterations: 500, pretrainSteps: 1500, adaptSteps: 100, episodes: 50, noise: 0 },
-  'cartpole-length': { tasks: 8, transitionsPerTask: 2000, testTransitions: 400, evalTransitions: 10000, metaIterations: 500, pretrainSteps: 1500, adaptSteps: 100, episodes: 50, noise: 0.8 },
-  'dvrk-reacher-weak-axis': { tasks: 8, transitionsPerTask: 3000, testTransitions: 300, evalTransitions: 10000, metaIterations: 500, pretrainSteps: 1500, adaptSteps: 100, episodes: 50, noise: 0 },
+  nav1: { tasks: 8, transitionsPerTask: 4000, testTransitions: 200, evalTransitions: 20000, metaIterations: 500, pretrainSteps: 1500, adaptSteps: 100, episodes: 50, noise: 0, recoveryMode: 'policy' },
+  nav2: { tasks: 8, transitionsPerTask: 4000, testTransitions: 200, evalTransitions: 20000, metaIterations: 500, pretrainSteps: 1500, adaptSteps: 100, episodes: 50, noise: 0, recoveryMode: 'policy' },
+  'cartpole-length': { tasks: 8, transitionsPerTask: 2000, testTransitions: 400, evalTransitions: 10000, metaIterations: 500, pretrainSteps: 1500, adaptSteps: 100, episodes: 50, noise: 0.8, recoveryMode: 'policy' },
+  'dvrk-reacher-weak-axis': { tasks: 8, transitionsPerTask: 3000, testTransitions: 300, evalTransitions: 10000, metaIterations: 500, pretrainSteps: 1500, adaptSteps: 100, episodes: 50, noise: 0, recoveryMode: 'policy' },
 };
 
 export interface MethodResult {
@@ -145,7 +151,7 @@ export async function runComparisonSeed(o: ComparisonOptions): Promise<SeedResul
       const modelDir = modelOf.get(method);
       const env = createEnv(f.robot, { ...testParams, seed: o.seed });
       const controller = createController(f.robot, { seed: o.seed, noise: s.noise, ...(typeof testParams.length === 'number' ? { length: testParams.length } : {}) });
-      const shield = modelDir === undefined ? undefined : await Shield.load({ modelDir, robot: f.robot, threads, deadlineUs: EXPERIMENT_DEADLINE_US });
+      const shield = modelDir === undefined ? undefined : await Shield.load({ modelDir, robot: f.robot, threads, deadlineUs: EXPERIMENT_DEADLINE_US, recoveryMode: s.recoveryMode });
       try {
         const r = await runEpisodes({ env, controller, episodes: s.episodes, seed: o.seed * 7919 + 1, ...(shield === undefined ? {} : { shield }) });
         const score = modelDir === undefined ? null : auroc(await criticScores(modelDir, evalData.obs, evalData.act, evalData.size), labels);
