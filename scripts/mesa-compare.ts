@@ -12,6 +12,7 @@ import { COMPARED_METHODS, runComparisonSeed, type SeedResult } from '../src/lea
 const { values } = parseArgs({
   options: { family: { type: 'string', multiple: true }, seeds: { type: 'string' }, 'first-seed': { type: 'string' }, out: { type: 'string' }, work: { type: 'string' }, episodes: { type: 'string' }, recovery: { type: 'string' } },
 });
+if (values.recovery !== undefined && values.recovery !== 'policy' && values.recovery !== 'nearest-safe') throw new Error(`--recovery must be policy or nearest-safe, got '${values.recovery}'`);
 const families = values.family ?? ['nav1', 'nav2', 'cartpole-length'];
 const seeds = Number(values.seeds ?? 5);
 const first = Number(values['first-seed'] ?? 1);
