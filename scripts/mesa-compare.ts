@@ -1,6 +1,6 @@
 /**
  * MESA vs Multi-Task vs RRL-small-data vs Unconstrained on task families (docs/results.md).
- *   node --import tsx scripts/mesa-compare.ts --family nav2 --seeds 5 [--recovery nearest-safe] [--episodes E] [--out results.json]
+ *   node --import tsx scripts/mesa-compare.ts --family nav2 --seeds 5 [--recovery nearest-safe] [--episodes E] [--meta-iterations N] [--out results.json]
  * One JSON line per seed on stdout as it finishes, the summary table on stderr at the end.
  */
 import { writeFile } from 'node:fs/promises';
@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { COMPARED_METHODS, runComparisonSeed, type SeedResult } from '../src/learn/meta/comparison.js';
 
 const { values } = parseArgs({
-  options: { family: { type: 'string', multiple: true }, seeds: { type: 'string' }, 'first-seed': { type: 'string' }, out: { type: 'string' }, work: { type: 'string' }, episodes: { type: 'string' }, recovery: { type: 'string' } },
+  options: { family: { type: 'string', multiple: true }, seeds: { type: 'string' }, 'first-seed': { type: 'string' }, out: { type: 'string' }, work: { type: 'string' }, episodes: { type: 'string' }, recovery: { type: 'string' }, 'meta-iterations': { type: 'string' } },
 });
 if (values.recovery !== undefined && values.recovery !== 'policy' && values.recovery !== 'nearest-safe') throw new Error(`--recovery must be policy or nearest-safe, got '${values.recovery}'`);
 const families = values.family ?? ['nav1', 'nav2', 'cartpole-length'];
@@ -23,6 +23,7 @@ for (const family of families) {
       family, seed, workDir: values.work ?? join(tmpdir(), 'rshield-mesa-compare'),
       settings: {
         ...(values.episodes === undefined ? {} : { episodes: Number(values.episodes) }),
+        ...(values['meta-iterations'] === undefined ? {} : { metaIterations: Number(values['meta-iterations']) }),
         ...(values.recovery === 'nearest-safe' || values.recovery === 'policy' ? { recoveryMode: values.recovery } : {}),
       },
       log: (l) => console.error(l),
