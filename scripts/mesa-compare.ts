@@ -1,18 +1,21 @@
 /**
  * MESA vs Multi-Task vs RRL-small-data vs Unconstrained on task families (docs/results.md).
- *   node --import tsx scripts/mesa-compare.ts --family nav2 --seeds 5 [--recovery nearest-safe] [--episodes E] [--meta-iterations N] [--out results.json]
+ *   node --import tsx scripts/mesa-compare.ts --family nav2 --seeds 5 [--recovery nearest-safe] [--episodes E] [--meta-iterations N] [--methods mesa,multi-task] [--out results.json]
  * One JSON line per seed on stdout as it finishes, the summary table on stderr at the end.
  */
 import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { COMPARED_METHODS, runComparisonSeed, type SeedResult } from '../src/learn/meta/comparison.js';
+import { COMPARED_METHODS, runComparisonSeed, type ComparedMethod, type SeedResult } from '../src/learn/meta/comparison.js';
 
 const { values } = parseArgs({
-  options: { family: { type: 'string', multiple: true }, seeds: { type: 'string' }, 'first-seed': { type: 'string' }, out: { type: 'string' }, work: { type: 'string' }, episodes: { type: 'string' }, recovery: { type: 'string' }, 'meta-iterations': { type: 'string' } },
+  options: { family: { type: 'string', multiple: true }, seeds: { type: 'string' }, 'first-seed': { type: 'string' }, out: { type: 'string' }, work: { type: 'string' }, episodes: { type: 'string' }, recovery: { type: 'string' }, 'meta-iterations': { type: 'string' }, methods: { type: 'string' } },
 });
 if (values.recovery !== undefined && values.recovery !== 'policy' && values.recovery !== 'nearest-safe') throw new Error(`--recovery must be policy or nearest-safe, got '${values.recovery}'`);
+const methods = (values.methods?.split(',') ?? [...COMPARED_METHODS]) as ComparedMethod[];
+const unknown = methods.find((m) => !(COMPARED_METHODS as readonly string[]).includes(m));
+if (unknown !== undefined) throw new Error(`--methods: unknown method '${unknown}' (known: ${COMPARED_METHODS.join(', ')})`);
 const families = values.family ?? ['nav1', 'nav2', 'cartpole-length'];
 const seeds = Number(values.seeds ?? 5);
 const first = Number(values['first-seed'] ?? 1);
@@ -20,7 +23,7 @@ const all: SeedResult[] = [];
 for (const family of families) {
   for (let seed = first; seed < first + seeds; seed++) {
     const r = await runComparisonSeed({
-      family, seed, workDir: values.work ?? join(tmpdir(), 'rshield-mesa-compare'),
+      family, seed, methods, workDir: values.work ?? join(tmpdir(), 'rshield-mesa-compare'),
       settings: {
         ...(values.episodes === undefined ? {} : { episodes: Number(values.episodes) }),
         ...(values['meta-iterations'] === undefined ? {} : { metaIterations: Number(values['meta-iterations']) }),
