@@ -46,6 +46,7 @@ for (const family of families) {
   const runs = all.filter((r) => r.family === family);
   for (const method of COMPARED_METHODS) {
     const ms = runs.map((r) => r.methods.find((m) => m.method === method)).filter((m) => m !== undefined);
+    if (ms.length === 0) continue;
     const au = ms.map((m) => m.auroc).filter((a): a is number => a !== null);
     console.error(`| ${family} | ${method} | ${ms.length} | ${fmt(ms.map((m) => m.successes))} | ${fmt(ms.map((m) => m.violations))} | ${fmt(ms.map((m) => m.ratio), 2)} | ${au.length === 0 ? 'n/a' : fmt(au, 3)} |`);
   }
