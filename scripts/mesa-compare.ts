@@ -7,7 +7,7 @@ import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { COMPARED_METHODS, runComparisonSeed, type ComparedMethod, type SeedResult } from '../src/app/mesa-comparison.js';
+import { COMPARED_METHODS, runComparisonSeed, type ComparedMethod, type SeedResult } from '../src/app/experiment/mesa-comparison.js';
 
 const { values } = parseArgs({
   options: { family: { type: 'string', multiple: true }, seeds: { type: 'string' }, 'first-seed': { type: 'string' }, out: { type: 'string' }, work: { type: 'string' }, episodes: { type: 'string' }, recovery: { type: 'string' }, 'meta-iterations': { type: 'string' }, methods: { type: 'string' } },

@@ -8,7 +8,6 @@ import { basename, join } from 'node:path';
 import { Rng } from '../core/rng.js';
 import type { Dataset } from '../data/index.js';
 import type { ModelCardInput } from '../config/model-card.js';
-import { failsafeAction } from '../envs/index.js';
 import type { PlannerSettingsInput } from '../config/planner-settings.js';
 import { DYNAMICS_FILE, DynamicsEnsemble, type DynamicsCardPart, type DynamicsSizes, type DynamicsEpoch } from './dynamics-ensemble.js';
 import { auroc } from './auroc.js';
@@ -66,9 +65,9 @@ export interface OfflineTrainResult {
   readonly auroc: number;
 }
 
-/** What every trained card starts with: robot, version, time, ε_risk, the robot's fail-safe, no hysteresis. */
-export function cardHead(robot: string, version: string, epsRisk: number): Pick<ModelCardInput, 'robot' | 'version' | 'createdAt' | 'epsRisk' | 'failsafe' | 'hysteresis'> {
-  return { robot, version, createdAt: new Date().toISOString(), epsRisk, failsafe: Array.from(failsafeAction(robot)), hysteresis: 0 };
+/** What every trained card starts with: robot, version, time, ε_risk, the zero fail-safe (hold), no hysteresis. */
+export function cardHead(robot: string, version: string, epsRisk: number, actDim: number): Pick<ModelCardInput, 'robot' | 'version' | 'createdAt' | 'epsRisk' | 'failsafe' | 'hysteresis'> {
+  return { robot, version, createdAt: new Date().toISOString(), epsRisk, failsafe: new Array<number>(actDim).fill(0), hysteresis: 0 };
 }
 
 /** The card's `data` entries: each file's name, SHA-256 and transitions read. */
@@ -138,7 +137,7 @@ export async function trainOffline(data: Dataset, opts: OfflineTrainOptions): Pr
     }
     const seconds = (performance.now() - t0) / 1000;
     const card = await learner.writeModelDir(opts.outDir, {
-      ...cardHead(opts.robot, version, opts.epsRisk),
+      ...cardHead(opts.robot, version, opts.epsRisk, data.actDim),
       ...(mb === null ? {} : { recoveryMode: 'model-based' as const, dynamics: mb.card, planner: mb.planner }),
       data: data_,
       metrics: {

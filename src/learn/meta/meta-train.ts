@@ -136,7 +136,7 @@ export async function metaTrain(tasks: readonly Dataset[], opts: MetaTrainOption
     const seconds = (performance.now() - t0) / 1000;
     const r4 = (x: number): number | null => (Number.isFinite(x) ? Number(x.toPrecision(4)) : null);
     const card = await learner.writeModelDir(opts.outDir, {
-      ...cardHead(opts.robot, version, opts.epsRisk),
+      ...cardHead(opts.robot, version, opts.epsRisk, first.actDim),
       data,
       metrics: {
         trainAuroc: r4(meanAuroc),

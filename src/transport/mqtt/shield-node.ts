@@ -9,15 +9,19 @@ import { DriftMonitor, type DriftOptions } from '../../core/drift-monitor.js';
 import { CommandGuard, type CommandRefusal } from '../../models/command-guard.js';
 import type { Controller, Env } from '../../core/types.js';
 import type { SwappableShieldPort } from '../../core/shield-port.js';
+import type { Decision } from '../../core/shield-core.js';
 import type { CmdPayload, StatusPayload, TelemetryPayload } from '../../config/mqtt-payloads.js';
 import type { ModelReceiver, ReceivedModel } from './model-transfer.js';
 import type { Transport } from '../transport.js';
 import { handleCmd } from './handlers/cmd.js';
 import { handleModel } from './handlers/model.js';
 import type { TransitionSpool } from './spool.js';
-import { realTimers, type Timers } from './timers.js';
+import { systemClock, systemTimer, type Clock, type Timer } from '../../core/clock.js';
 import { robotTopics, type RobotTopics } from './topics.js';
 import { TransitionBatcher } from './transition-batcher.js';
+
+/** Transition batches in flight at once by default (ShieldNodeOptions.sendWindow). */
+export const DEFAULT_SEND_WINDOW = 8;
 
 export interface ShieldNodeOptions<P> {
   readonly robot: string;
@@ -27,7 +31,17 @@ export interface ShieldNodeOptions<P> {
   readonly transport: Transport;
   readonly spool: TransitionSpool;
   readonly receiver: ModelReceiver;
-  readonly timers?: Timers;
+  /**
+   * Transition batches awaiting the broker's acknowledgement at once (default 8): one at a time,
+   * the spool drains at one round trip per batch, slower than an unpaced loop fills it.
+   */
+  readonly sendWindow?: number;
+  /** Each shielded tick's state, proposal and decision, before the robot steps (a live view). Arrays are reused: copy what you keep. */
+  readonly onDecision?: (obs: Float32Array, proposed: Float32Array, d: Decision) => void;
+  /** Wall clock of telemetry, status and commands (default: the process clock). */
+  readonly clock?: Clock;
+  /** The telemetry beat's interval timer. */
+  readonly timer?: Timer;
   /** Transitions per published batch (default 64). */
   readonly batchSize?: number;
   /** Telemetry period (default 1000 ms). */
@@ -86,14 +100,15 @@ export class ShieldNode<P = unknown> extends EventEmitter<ShieldNodeEvents> {
   /** Transition batches acknowledged by the broker. */
   batchesSent = 0;
   episodes = 0;
-  /** When `armed` last changed (timers.now()), and by which command; undefined before any change. */
+  /** When `armed` last changed (clock.nowMs()), and by which command; undefined before any change. */
   armedChangedAt: number | undefined;
   armedBy: string | undefined;
   readonly commands: CommandGuard;
 
   /** @internal */
   readonly o: ShieldNodeOptions<P>;
-  readonly #timers: Timers;
+  readonly #clock: Clock;
+  readonly #timer: Timer;
   readonly #batcher: TransitionBatcher;
   readonly #drift: DriftMonitor;
   readonly #session: number;
@@ -119,16 +134,17 @@ export class ShieldNode<P = unknown> extends EventEmitter<ShieldNodeEvents> {
     this.o = options;
     this.robot = options.robot;
     this.topics = robotTopics(options.robot);
-    this.#timers = options.timers ?? realTimers;
+    this.#clock = options.clock ?? systemClock;
+    this.#timer = options.timer ?? systemTimer;
     const { obsDim, actDim } = options.env.spec;
     this.#drift = new DriftMonitor(options.drift);
     this.#batcher = new TransitionBatcher({ capacity: options.batchSize ?? 64, obsDim, actDim });
     this.#session = (options.session ?? Math.floor(Math.random() * 0xffffffff)) >>> 0;
-    this.#startedAt = this.#timers.now();
+    this.#startedAt = this.#clock.nowMs();
     this.#obs = new Float32Array(obsDim);
-    this.commands = options.commands ?? new CommandGuard({ robot: options.robot, operatorKeys: [], now: () => this.#timers.now() });
+    this.commands = options.commands ?? new CommandGuard({ robot: options.robot, operatorKeys: [], clock: this.#clock });
     const rate = options.statusRate ?? { perSecond: 2, burst: 5 };
-    this.#statusBucket = new TokenBucket(rate.perSecond, rate.burst, this.#timers.now());
+    this.#statusBucket = new TokenBucket(rate.perSecond, rate.burst, this.#clock.nowMs());
     this.#obs.set(options.env.reset(options.seed));
     options.controller.reset(options.seed);
     options.spool.once('fault', (reason) => {
@@ -155,7 +171,7 @@ export class ShieldNode<P = unknown> extends EventEmitter<ShieldNodeEvents> {
     await transport.subscribe(this.topics.model, (topic, payload) => {
       this.#modelChain = this.#modelChain.then(() => handleModel(this.#modelTarget, topic, payload));
     });
-    this.#telemetryTimer = this.#timers.setInterval(() => {
+    this.#telemetryTimer = this.#timer.setInterval(() => {
       if (this.#statusDirty) this.publishStatus();
       this.publishTelemetry();
     }, this.o.telemetryMs ?? 1000);
@@ -182,6 +198,7 @@ export class ShieldNode<P = unknown> extends EventEmitter<ShieldNodeEvents> {
     let ratedSafe = false;
     if (this.armed) {
       const d = await shield.decide(this.#obs, proposed);
+      this.o.onDecision?.(this.#obs, proposed, d);
       action = d.action;
       qRisk = d.qRisk;
       ratedSafe = d.source === 'task';
@@ -229,7 +246,7 @@ export class ShieldNode<P = unknown> extends EventEmitter<ShieldNodeEvents> {
     return {
       v: 1,
       robot: this.robot,
-      time: this.#timers.now(),
+      time: this.#clock.nowMs(),
       ticks: s.ticks,
       tickP50Us: s.tickUs.p50,
       tickP99Us: s.tickUs.p99,
@@ -289,7 +306,7 @@ export class ShieldNode<P = unknown> extends EventEmitter<ShieldNodeEvents> {
    */
   publishStatus(): void {
     if (!this.o.transport.connected) return; // republished on the next connection
-    if (!this.#statusBucket.take(this.#timers.now())) {
+    if (!this.#statusBucket.take(this.#clock.nowMs())) {
       this.#statusDirty = true;
       return;
     }
@@ -301,7 +318,7 @@ export class ShieldNode<P = unknown> extends EventEmitter<ShieldNodeEvents> {
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
-    this.#timers.clearInterval(this.#telemetryTimer);
+    this.#timer.clearInterval(this.#telemetryTimer);
     this.flushBatch();
     await this.o.spool.flushed();
     await this.#modelChain;
@@ -351,7 +368,7 @@ export class ShieldNode<P = unknown> extends EventEmitter<ShieldNodeEvents> {
           const sent = await spool.drain(async (b) => {
             await transport.publish(this.topics.transitions, b, { qos: 1 });
             this.batchesSent++;
-          }, () => transport.connected);
+          }, () => transport.connected, this.o.sendWindow ?? DEFAULT_SEND_WINDOW);
           if (sent > 0) this.emit('sent', sent);
           if (sent === 0 || !transport.connected || spool.pending === 0) break;
         }
@@ -390,7 +407,7 @@ export class ShieldNode<P = unknown> extends EventEmitter<ShieldNodeEvents> {
       this.#nextArmed = undefined;
       if (next !== undefined && next !== this.armed) {
         this.armed = next;
-        this.armedChangedAt = this.#timers.now();
+        this.armedChangedAt = this.#clock.nowMs();
         this.armedBy = `key ${by}${cmd.id !== undefined ? `, id ${cmd.id}` : ''}`;
         this.emit('armChanged', next, this.armedBy);
       }

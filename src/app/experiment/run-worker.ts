@@ -5,7 +5,8 @@
  * leaving no partial file behind.
  */
 import { episodeResultSchema, parseRecord } from '../../config/experiment-records.js';
-import type { AlgorithmRun, RunSpec } from './algorithm.js';
+import type { AlgorithmRun, RunSpec } from '../../learn/algorithm.js';
+import { simulatedRobot } from '../../envs/index.js';
 import { findAlgorithm, loadAlgorithms } from './registry.js';
 import { RunWriter, type RunFiles } from './run-store.js';
 
@@ -38,7 +39,7 @@ async function execute(spec: RunSpec, files: RunFiles, modules: readonly string[
   let run: AlgorithmRun | undefined;
   let finished = false;
   try {
-    run = await algo.start(spec);
+    run = await algo.start(spec, simulatedRobot(spec.robot));
     for (let e = 0; e < spec.episodes && !stopping; e++) {
       const raw = await run.episode();
       const r = parseRecord(episodeResultSchema, raw);

@@ -11,20 +11,20 @@
  */
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { runEpisodes } from '../core/episode-runner.js';
-import { readDataset, type Dataset } from '../data/index.js';
-import { TransitionWriter, specMeta } from '../data/transition-writer.js';
-import { createController, createEnv, generateOfflineData, generatorInfo, taskFamily, type EnvOptions, type TaskFamily } from '../envs/index.js';
-import { criticScores } from '../inference/critic-scores.js';
-import { Shield } from '../inference/shield.js';
-import { auroc } from '../learn/auroc.js';
-import { defaultsFor } from '../learn/defaults.js';
-import { EXPERIMENT_DEADLINE_US } from '../learn/experiment/scripted.js';
-import { trainOffline } from '../learn/offline.js';
-import { violationWithin } from '../learn/validation.js';
-import { adaptModel } from '../learn/meta/adapt.js';
-import { metaDefaults } from '../learn/meta/meta-defaults.js';
-import { metaTrain } from '../learn/meta/meta-train.js';
+import { runEpisodes } from '../../core/episode-runner.js';
+import { readDataset, type Dataset } from '../../data/index.js';
+import { TransitionWriter, specMeta } from '../../data/transition-writer.js';
+import { createController, createEnv, generateOfflineData, generatorInfo, taskFamily, type EnvOptions, type TaskFamily } from '../../envs/index.js';
+import { criticScores } from '../../inference/critic-scores.js';
+import { Shield } from '../../inference/shield.js';
+import { auroc } from '../../learn/auroc.js';
+import { defaultsFor } from '../../learn/defaults.js';
+import { EXPERIMENT_DEADLINE_US } from './scripted.js';
+import { trainOffline } from '../../learn/offline.js';
+import { violationWithin } from '../../learn/validation.js';
+import { adaptModel } from '../../learn/meta/adapt.js';
+import { metaDefaults } from '../../learn/meta/meta-defaults.js';
+import { metaTrain } from '../../learn/meta/meta-train.js';
 
 export const COMPARED_METHODS = ['mesa', 'multi-task', 'rrl-small', 'unconstrained'] as const;
 export type ComparedMethod = (typeof COMPARED_METHODS)[number];
