@@ -23,6 +23,9 @@ import { TransitionBatcher } from './transition-batcher.js';
 /** Transition batches in flight at once by default (ShieldNodeOptions.sendWindow). */
 export const DEFAULT_SEND_WINDOW = 8;
 
+/** A version the node can swap in: received, or the start model (no bundle: read from its folder). */
+type SwapModel = Pick<ReceivedModel, 'version' | 'dir'> & { readonly bundle?: ReceivedModel['bundle'] };
+
 export interface ShieldNodeOptions<P> {
   readonly robot: string;
   readonly env: Env;
@@ -31,6 +34,8 @@ export interface ShieldNodeOptions<P> {
   readonly transport: Transport;
   readonly spool: TransitionSpool;
   readonly receiver: ModelReceiver;
+  /** The start model's folder, so an operator can roll back to it after the first swap. */
+  readonly startModelDir?: string;
   /**
    * Transition batches awaiting the broker's acknowledgement at once (default 8): one at a time,
    * the spool drains at one round trip per batch, slower than an unpaced loop fills it.
@@ -117,7 +122,12 @@ export class ShieldNode<P = unknown> extends EventEmitter<ShieldNodeEvents> {
   #seq = 0;
   #episode = 0;
   #step = 0;
-  #pendingSwap: { prepared: P; model: ReceivedModel } | undefined;
+  #pendingSwap: { prepared: P; model: SwapModel } | undefined;
+  /** The running version and the one before it (rollback's target; the start model before any swap). */
+  #running: SwapModel | undefined;
+  #previous: SwapModel | undefined;
+  /** The version an operator pinned: model updates are refused until `unpin`. */
+  pinned: string | undefined;
   #currentDir: string | undefined;
   #modelChain: Promise<void> = Promise.resolve();
   #draining: Promise<void> | undefined;
@@ -141,6 +151,7 @@ export class ShieldNode<P = unknown> extends EventEmitter<ShieldNodeEvents> {
     this.#batcher = new TransitionBatcher({ capacity: options.batchSize ?? 64, obsDim, actDim });
     this.#session = (options.session ?? Math.floor(Math.random() * 0xffffffff)) >>> 0;
     this.#startedAt = this.#clock.nowMs();
+    if (options.startModelDir !== undefined) this.#running = { version: options.shield.modelVersion, dir: options.startModelDir };
     this.#obs = new Float32Array(obsDim);
     this.commands = options.commands ?? new CommandGuard({ robot: options.robot, operatorKeys: [], clock: this.#clock });
     const rate = options.statusRate ?? { perSecond: 2, burst: 5 };
@@ -252,6 +263,7 @@ export class ShieldNode<P = unknown> extends EventEmitter<ShieldNodeEvents> {
       tickP99Us: s.tickUs.p99,
       interventions: s.interventions,
       failsafes: s.failsafes,
+      failsafesByReason: Object.fromEntries(Object.entries(s.failsafesByReason).filter(([, n]) => n > 0)),
       provider: this.o.shield.provider,
       modelVersion: this.o.shield.modelVersion,
       armed: this.armed,
@@ -291,6 +303,7 @@ export class ShieldNode<P = unknown> extends EventEmitter<ShieldNodeEvents> {
       ...(this.armedBy !== undefined ? { armedBy: this.armedBy.slice(0, 200) } : {}),
       commandsRefused: this.commands.refusedTotal,
       ...(this.commands.lastRefusal !== undefined ? { lastCommandRefusal: this.commands.lastRefusal.slice(0, 1000) } : {}),
+      ...(this.pinned !== undefined ? { pinned: this.pinned.slice(0, 128) } : {}),
     };
   }
 
@@ -328,7 +341,7 @@ export class ShieldNode<P = unknown> extends EventEmitter<ShieldNodeEvents> {
     }
   }
 
-  async #applySwap(pending: { prepared: P; model: ReceivedModel }): Promise<void> {
+  async #applySwap(pending: { prepared: P; model: SwapModel }): Promise<void> {
     this.#pendingSwap = undefined;
     const w = this.o.shield.watchdogStats?.() ?? null;
     try {
@@ -347,6 +360,8 @@ export class ShieldNode<P = unknown> extends EventEmitter<ShieldNodeEvents> {
     }
     this.lastSwapError = undefined;
     this.#currentDir = pending.model.dir;
+    this.#previous = this.#running;
+    this.#running = pending.model;
     this.publishStatus();
     this.emit('swapped', pending.model.version);
   }
@@ -396,6 +411,14 @@ export class ShieldNode<P = unknown> extends EventEmitter<ShieldNodeEvents> {
       if (!v) this.node.flushBatch();
       this.node.recording = v;
     },
+    pin: () => {
+      this.pinned = this.o.shield.modelVersion;
+      this.#dropPending();
+    },
+    unpin: () => {
+      this.pinned = undefined;
+    },
+    rollback: () => this.#rollback(),
     invalid: (topic: string, reason: string) => this.#countInvalid(topic, reason),
     refused: (why: CommandRefusal, reason: string) => {
       this.emit('cmdRefused', why, reason);
@@ -425,21 +448,53 @@ export class ShieldNode<P = unknown> extends EventEmitter<ShieldNodeEvents> {
     invalid: (topic: string, reason: string) => this.#countInvalid(topic, reason),
     refused: (version: string, reason: string) => this.#swapFailed(version, reason),
     received: (model: ReceivedModel) => {
+      if (this.pinned !== undefined) return this.#swapFailed(model.version, `refused: pinned at ${this.pinned} by an operator (rshield cmd unpin)`);
       // Preparing (session creation, check batch) runs while ticks go on; the swap waits for a tick boundary.
       this.#modelChain = this.#modelChain.then(async () => {
         try {
           const prepared = await this.o.shield.prepare(model.dir, model.bundle);
+          // Pinned while it was being prepared: it is not swapped in.
+          if (this.pinned !== undefined) {
+            this.o.shield.release(prepared);
+            return this.#swapFailed(model.version, `refused: pinned at ${this.pinned} by an operator (rshield cmd unpin)`);
+          }
           // A newer version overtakes one still waiting for its tick boundary.
           if (this.#pendingSwap !== undefined) this.o.shield.release(this.#pendingSwap.prepared);
           this.#pendingSwap = { prepared, model };
           this.emit('prepared', model.version);
-          await this.o.receiver.prune([model.dir, ...(this.#currentDir !== undefined ? [this.#currentDir] : [])]);
+          // The running version, the one before it (rollback) and this one stay staged.
+          await this.o.receiver.prune([model.dir, ...[this.#currentDir, this.#previous?.dir].filter((d): d is string => d !== undefined)]);
         } catch (err) {
           this.#swapFailed(model.version, err instanceof Error ? err.message : String(err));
         }
       });
     },
   };
+
+  /** A prepared version still waiting for its tick boundary is not swapped in. */
+  #dropPending(): void {
+    if (this.#pendingSwap === undefined) return;
+    this.o.shield.release(this.#pendingSwap.prepared);
+    this.#pendingSwap = undefined;
+  }
+
+  /** Prepares the version that ran before this one, swaps it in at the next tick and pins it. */
+  #rollback(): void {
+    const target = this.#previous;
+    if (target === undefined) return this.#swapFailed('rollback', 'no earlier version to roll back to (none swapped out yet, or no start model folder)');
+    this.pinned = target.version;
+    this.#dropPending();
+    this.#modelChain = this.#modelChain.then(async () => {
+      try {
+        const prepared = await this.o.shield.prepare(target.dir, target.bundle);
+        this.#dropPending();
+        this.#pendingSwap = { prepared, model: target };
+        this.emit('prepared', target.version);
+      } catch (err) {
+        this.#swapFailed(target.version, `rollback: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    });
+  }
 
   #countInvalid(topic: string, reason: string): void {
     this.invalidByTopic.set(topic, (this.invalidByTopic.get(topic) ?? 0) + 1);
