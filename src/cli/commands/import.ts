@@ -1,3 +1,4 @@
+import type { ReferenceFormat } from '../../data/reference-pickle.js';
 import { existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
@@ -51,7 +52,7 @@ export async function importData(argv: string[]): Promise<number> {
   const { spec } = createEnv(robot);
   // Every file is read and checked before the output is created: a bad one leaves nothing half-written.
   const files: { path: string; rows: ReturnType<typeof parseReferencePickle>['rows'] }[] = [];
-  let format = formatText;
+  let format: ReferenceFormat | undefined = formatText;
   for (const path of positionals) {
     const size = statSync(path, { throwIfNoEntry: false });
     if (size === undefined || !size.isFile()) throw new RShieldError('E_IO', `${path}: not a file`, { path });
