@@ -24,3 +24,4 @@ export {
 export { mazeGeometry, mazeContact } from './maze/geometry.js';
 export { nav1Geometry, nav2Geometry, inObstacle as navInObstacle, type NavGeometry } from './nav/geometry.js';
 export { cartpoleConstants, cartpoleViolation } from './cartpole/dynamics.js';
+export { registerTaskFamily, taskFamily, taskFamilyNames, type TaskFamily } from './task-family.js';
