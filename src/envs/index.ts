@@ -30,3 +30,4 @@ export { renderFrame, type Camera } from './render/camera.js';
 export { CameraEnv, hasCamera } from './render/camera-env.js';
 export { mazeCamera, MAZE_CAMERA_SIZE } from './render/maze-camera.js';
 export { dvrkCamera, DVRK_CAMERA_WIDTH, DVRK_CAMERA_HEIGHT } from './render/dvrk-camera.js';
+export { registerTaskFamily, taskFamily, taskFamilyNames, type TaskFamily } from './task-family.js';

@@ -12,7 +12,7 @@ import type { Camera } from '../core/camera.js';
 import { auroc } from './auroc.js';
 import { BatchSampler } from './batch-sampler.js';
 import { normalizerFromData } from './normalizer.js';
-import { dataFiles, offlineMetrics, type OfflineTrainOptions, type OfflineTrainResult } from './offline.js';
+import { dataEntries, offlineMetrics, type OfflineTrainOptions, type OfflineTrainResult } from './offline.js';
 import { ImageLearner, type ImageBatch } from './image-learner.js';
 import { defaultImageSizes, type ImageNetworkSizes } from './image-networks.js';
 import { heldOutRows, splitByEpisode } from './validation.js';
@@ -124,7 +124,7 @@ export async function trainImageOffline(data: Dataset, opts: ImageTrainOptions):
       failsafe: new Array<number>(data.actDim).fill(0),
       hysteresis: 0,
       camera: cam,
-      data: await dataFiles(data),
+      data: await dataEntries(data.files),
       metrics: offlineMetrics(score, opts.aurocHorizon, v.length, positives, split.train.length, last),
       training: {
         engine: 'rshield/nn on onnxruntime-node',
