@@ -9,18 +9,19 @@
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import wsProtocol from '@foxglove/ws-protocol';
-import { SceneUpdate } from '@foxglove/schemas/jsonschema.js';
+import { RawImage, SceneUpdate } from '@foxglove/schemas/jsonschema.js';
 import { WebSocketServer } from 'ws';
 import type { Decision } from '../core/shield-core.js';
 
 /** What the view shows of one tick: a core Decision, or a ROS 2 hold with its reason ('deactivate', 'shutdown', …). */
 export type LiveDecision = Pick<Decision, 'action' | 'qRisk' | 'source'> & { readonly failsafeReason: string | null };
 import { RShieldError } from '../core/errors.js';
+import type { Camera } from '../core/camera.js';
 import type { Scene } from '../envs/scene.js';
 
 const { FoxgloveServer } = wsProtocol;
 
-export const LIVE_TOPICS = { qRisk: '/rshield/q_risk', decision: '/rshield/decision', scene: '/rshield/scene' } as const;
+export const LIVE_TOPICS = { qRisk: '/rshield/q_risk', decision: '/rshield/decision', scene: '/rshield/scene', camera: '/rshield/camera' } as const;
 
 export interface FoxgloveLiveOptions {
   /** 0 picks a free port. */
@@ -33,6 +34,8 @@ export interface FoxgloveLiveOptions {
   readonly scene: Scene | null;
   /** How often the latest tick is sent (default 50 Hz); the scene at a fifth of it. */
   readonly rateHz?: number;
+  /** The robot's camera: its image of the latest state goes out on /rshield/camera with the scene. */
+  readonly camera?: Camera | null;
 }
 
 const QRISK_SCHEMA = { type: 'object', properties: { q_risk: { type: 'number' }, eps_risk: { type: 'number' }, tick: { type: 'integer' } } };
@@ -71,7 +74,7 @@ export class FoxgloveLive {
   readonly #server: InstanceType<typeof FoxgloveServer>;
   readonly #wss: WebSocketServer;
   readonly #o: FoxgloveLiveOptions;
-  readonly #ids: { qRisk: number; decision: number; scene: number };
+  readonly #ids: { qRisk: number; decision: number; scene: number; camera: number };
   readonly #subscribed = new Set<number>();
   readonly #timer: NodeJS.Timeout;
   readonly #encoder = new TextEncoder();
@@ -87,7 +90,8 @@ export class FoxgloveLive {
   #sentTick = 0; // nothing to send before the first tick
   #frames = 0;
   /** Messages sent per topic, for status and tests. */
-  readonly sent = { qRisk: 0, decision: 0, scene: 0 };
+  readonly sent = { qRisk: 0, decision: 0, scene: 0, camera: 0 };
+  #image: Uint8Array | undefined;
 
   private constructor(o: FoxgloveLiveOptions, wss: WebSocketServer) {
     this.#o = o;
@@ -99,6 +103,7 @@ export class FoxgloveLive {
       qRisk: json(LIVE_TOPICS.qRisk, 'rshield.QRisk', QRISK_SCHEMA),
       decision: json(LIVE_TOPICS.decision, 'rshield.Decision', DECISION_SCHEMA),
       scene: json(LIVE_TOPICS.scene, 'foxglove.SceneUpdate', SceneUpdate),
+      camera: o.camera === undefined || o.camera === null ? -1 : json(LIVE_TOPICS.camera, 'foxglove.RawImage', RawImage),
     };
     this.#server.on('subscribe', (id) => {
       this.#subscribed.add(id);
@@ -160,7 +165,23 @@ export class FoxgloveLive {
       this.#send(this.#ids.decision, { source: this.#source, failsafe_reason: this.#reason, model_version: this.#version, proposed: [...this.#proposed], executed: [...this.#executed], q_risk: this.#q, tick: this.#ticks });
       this.sent.decision++;
     }
-    if (++this.#frames % 5 === 0) this.#sendScene(false);
+    if (++this.#frames % 5 === 0) {
+      this.#sendScene(false);
+      this.#sendImage();
+    }
+  }
+
+  /** The camera's image of the latest state, drawn here (off the tick), only while someone watches. */
+  #sendImage(): void {
+    const cam = this.#o.camera;
+    if (cam === undefined || cam === null || !this.#subscribed.has(this.#ids.camera) || this.#obs.length === 0) return;
+    this.#image ??= new Uint8Array(cam.width * cam.height * 3);
+    cam.render(this.#obs, this.#image);
+    this.#send(this.#ids.camera, {
+      timestamp: time(process.hrtime.bigint()), frame_id: 'camera', width: cam.width, height: cam.height, encoding: 'rgb8', step: cam.width * 3,
+      data: Buffer.from(this.#image.buffer, this.#image.byteOffset, this.#image.byteLength).toString('base64'),
+    });
+    this.sent.camera++;
   }
 
   /** Constraints (when `full`: on subscribe and each second), the tool, and the two steps. */

@@ -5,6 +5,7 @@ import wsProtocol from '@foxglove/ws-protocol';
 import { WebSocket } from 'ws';
 import { FoxgloveLive, LIVE_TOPICS } from '../../src/app/foxglove-live.js';
 import { sceneOf } from '../../src/envs/scene.js';
+import { cameraOf } from '../../src/envs/index.js';
 import type { Decision } from '../../src/core/shield-core.js';
 import { freePort } from '../helpers/broker.js';
 import { runCli } from '../helpers/cli.js';
@@ -49,7 +50,7 @@ void t.test('a Foxglove client receives Q_risk, the decision and a SceneUpdate w
   t.teardown(() => live.close());
   t.match(live.url, /^ws:\/\/127\.0\.0\.1:\d+$/, 'loopback by default');
   const { channels, got } = await connect(t, live.url);
-  t.same(channels.map((c) => c.topic).sort(), Object.values(LIVE_TOPICS).sort());
+  t.same(channels.map((c) => c.topic).sort(), [LIVE_TOPICS.decision, LIVE_TOPICS.qRisk, LIVE_TOPICS.scene].sort(), 'no camera channel for a robot without one');
   t.equal(channels.find((c) => c.topic === LIVE_TOPICS.scene)?.schemaName, 'foxglove.SceneUpdate');
   t.ok(channels.every((c) => c.encoding === 'json'));
   // Subscriptions reach the server asynchronously: tick until it sends.
@@ -80,7 +81,7 @@ void t.test('nothing is encoded without a subscriber, and a busy port is a clear
   const d = { action: Float32Array.of(0, 0), qRisk: 0.1, source: 'task', failsafeReason: null } as Decision;
   for (let i = 0; i < 100; i++) live.publish(Float32Array.of(-50, 0), Float32Array.of(1, 0), d, 'v1');
   await new Promise((r) => setTimeout(r, 100));
-  t.same(live.sent, { qRisk: 0, decision: 0, scene: 0 });
+  t.same(live.sent, { qRisk: 0, decision: 0, scene: 0, camera: 0 });
   await t.rejects(FoxgloveLive.start({ port: live.port, robot: 'nav1', epsRisk: 0.3, scene: null }), { code: 'E_IO', message: new RegExp(`--foxglove: cannot listen on 127.0.0.1:${live.port}: .*EADDRINUSE`) });
   await t.rejects(FoxgloveLive.start({ port: 70000, robot: 'nav1', epsRisk: 0.3, scene: null }), { code: 'E_USAGE', message: /--foxglove takes a TCP port \(0-65535\), got 70000/ });
 });
@@ -91,7 +92,7 @@ void t.test('a viewer that subscribes before the first tick gets no made-up deci
   const view = await connect(t, live.url);
   t.ok(await until(() => live.sent.qRisk === 0 && view.channels.length === 3, 1000), 'subscribed');
   await new Promise((r) => setTimeout(r, 100));
-  t.same(live.sent, { qRisk: 0, decision: 0, scene: 0 }, 'ten flush periods, nothing sent');
+  t.same(live.sent, { qRisk: 0, decision: 0, scene: 0, camera: 0 }, 'ten flush periods, nothing sent');
   const d = { action: Float32Array.of(0.1, 0), qRisk: 0.1, source: 'task', failsafeReason: null } as Decision;
   live.publish(Float32Array.of(-50, 0), Float32Array.of(0.1, 0), d, 'v3');
   t.ok(await until(() => (view.got.get(LIVE_TOPICS.decision)?.length ?? 0) > 0, 2000), 'the first tick is sent');
@@ -146,4 +147,26 @@ void t.test('rshield run --sim --foxglove: the MQTT shield streams its decisions
   t.same([...new Set(decisions.map((d) => d.model_version))], [/model (\S+),/.exec(r.out)?.[1]], 'every decision names the running model');
   t.ok((view.got.get(LIVE_TOPICS.scene)?.length ?? 0) > 0, 'scene updates');
   await t.rejects(connect(t, `ws://127.0.0.1:${port}`), /ECONNREFUSED/, 'the server is gone after the run');
+});
+
+void t.test("a camera robot's image goes out on /rshield/camera as foxglove.RawImage, drawn from the latest state", async (t) => {
+  const camera = cameraOf('dvrk-reacher-image');
+  if (camera === null) throw new Error('dvrk-reacher-image has a camera');
+  const live = await FoxgloveLive.start({ port: 0, robot: 'dvrk-reacher-image', epsRisk: 0.2, scene: sceneOf('dvrk-reacher'), camera, rateHz: 100 });
+  t.teardown(() => live.close());
+  const view = await connect(t, live.url);
+  t.ok(view.channels.some((c) => c.topic === LIVE_TOPICS.camera && c.schemaName === 'foxglove.RawImage'), 'the camera channel is advertised');
+  await new Promise((r) => setTimeout(r, 50));
+  const obs = Float32Array.of(0.06, 0.05, -0.12);
+  const d = { action: Float32Array.of(0, 0, 0), qRisk: 0.1, source: 'task', failsafeReason: null } as Decision;
+  for (let i = 0; i < 30; i++) {
+    live.publish(obs, Float32Array.of(0.001, 0, 0), d, 'v1');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  t.ok(await until(() => (view.got.get(LIVE_TOPICS.camera)?.length ?? 0) > 0, 3000), 'an image arrived');
+  const img = view.got.get(LIVE_TOPICS.camera)?.at(-1) as { width: number; height: number; encoding: string; step: number; data: string };
+  t.match(img, { width: camera.width, height: camera.height, encoding: 'rgb8', step: camera.width * 3 });
+  const want = new Uint8Array(camera.width * camera.height * 3);
+  camera.render(obs, want);
+  t.same(Buffer.from(img.data, 'base64'), Buffer.from(want), "the camera's own rendering of that state");
 });

@@ -179,7 +179,7 @@ export async function demo(argv: string[]): Promise<number> {
     });
     const recording = DemoRecording.open(files.recording, env.spec, seed, episodes, camera);
     const live = foxglovePort === undefined ? null : await FoxgloveLive.start({
-      port: intOption('foxglove', foxglovePort, 0), robot, epsRisk: shield.epsRisk, scene,
+      port: intOption('foxglove', foxglovePort, 0), robot, epsRisk: shield.epsRisk, scene, camera,
       ...(stringOption(values, 'foxglove-host') === undefined ? {} : { host: stringOption(values, 'foxglove-host') }),
     });
     if (live !== null) console.error(`demo: Foxglove live view on ${live.url} (${rateHz} ticks/s)`);
