@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import { RShieldError } from '../core/errors.js';
-import { createEnv } from '../envs/index.js';
+import { createEnv, prepareRobot } from '../envs/index.js';
 import { Shield } from '../inference/shield.js';
 import { parsePrivateKey } from '../models/signing.js';
 import type { BrokerOptions } from '../transport/mqtt/connect-options.js';
@@ -53,7 +53,10 @@ export async function runTrainer(o: TrainerOptions): Promise<number> {
   } else {
     console.warn('rshield trainer: no --key: versions go out unsigned and only shields run with --allow-unsigned take them');
   }
-  const { spec } = createEnv(robot, { seed });
+  await prepareRobot(robot);
+  const probe = createEnv(robot, { seed });
+  const { spec } = probe;
+  probe.close?.();
 
   // SIGINT/SIGTERM stop the trainer cleanly (exit 0) at any stage, pretraining included.
   let stopRequested = false;

@@ -7,6 +7,8 @@ export {
   generatorInfo,
   failsafeAction,
   goalOf,
+  prepareRobot,
+  isMujocoRobot,
   type RobotGoal,
   type OfflineDataOptions,
   type ControllerOptions,

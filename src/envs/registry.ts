@@ -18,6 +18,8 @@ import { nav1Offline, nav2Offline } from './nav/nav-offline.js';
 import { nav1Geometry, nav2Geometry } from './nav/geometry.js';
 import type { EnvOptions } from './options.js';
 import { withNextAction, type RawTransition } from './raw-transition.js';
+import { MazeMujocoEnv } from './mujoco/maze/maze-mujoco-env.js';
+import { loadMujoco } from './mujoco/runtime.js';
 
 export interface OfflineDataOptions {
   seed: number;
@@ -43,6 +45,8 @@ interface Robot {
   actDim: number;
   /** A fixed point of the state the task drives to (observation coordinates), where there is one. */
   goal?: RobotGoal;
+  /** Runs on MuJoCo (mujoco-js): prepareRobot loads the runtime before createEnv. */
+  mujoco?: true;
 }
 
 /** Where a robot's task ends: observation coordinates `dims` at `target`. */
@@ -91,6 +95,19 @@ const robots: Record<string, Robot> = {
     },
     actDim: 2,
   },
+  'maze-mujoco': {
+    env: (o) => new MazeMujocoEnv(o),
+    controller: () => new MazeExpertController(),
+    offline: (n, seed, p) => mazeOffline(n, seed, (s) => new MazeMujocoEnv({ ...p, seed: s })),
+    goal: { dims: [0, 1], target: mazeGeometry.goal },
+    generator: {
+      name: 'maze-mujoco-random-expert',
+      description:
+        'Recovery RL maze offline data on MuJoCo contacts: N/2 uniform random then N/2 expert steps in 20-step segments from e/m/h starts (0.3/0.3/0.4), continuing after contact',
+    },
+    actDim: 2,
+    mujoco: true,
+  },
   'cartpole-length': {
     env: (o) => new CartpoleEnv(o),
     controller: (o) => new CartpoleLqrController(o.length),
@@ -127,6 +144,19 @@ function robot(name: string): Robot {
     });
   }
   return r;
+}
+
+/**
+ * Loads what the robot needs before createEnv can build it synchronously: the MuJoCo runtime for
+ * a MuJoCo robot (E_UNAVAILABLE when mujoco-js cannot load), nothing for the others.
+ */
+export async function prepareRobot(name: string): Promise<void> {
+  if (robot(name).mujoco === true) await loadMujoco();
+}
+
+/** Whether the robot runs on MuJoCo (and so needs prepareRobot before createEnv). */
+export function isMujocoRobot(name: string): boolean {
+  return robot(name).mujoco === true;
 }
 
 /** A simulated robot, deterministic under `seed`; other keys are the robot's parameters (docs/robots.md). */

@@ -24,6 +24,7 @@ export const trainDefaults: Readonly<Record<string, TrainDefaults>> = {
   nav1: { ...base, gammaRisk: 0.8, epsRisk: 0.3, tau: 0.005 },
   nav2: { ...base, gammaRisk: 0.65, epsRisk: 0.2, tau: 0.005 },
   maze: { ...base, gammaRisk: 0.5, epsRisk: 0.15, violationShare: 0.3, tau: 0.005 },
+  'maze-mujoco': { ...base, gammaRisk: 0.5, epsRisk: 0.15, violationShare: 0.3, tau: 0.005 },
   'cartpole-length': { ...base, gammaRisk: 0.8, epsRisk: 0.1, tau: 0.005 },
   // dvrk-reacher: the paper's dVRK MF setting is (0.55, 0.05). Our simulated arm moves up to
   // 5 mm per tick toward a zone a few cm away, so risk must be seen a few ticks ahead.
@@ -55,6 +56,7 @@ const planner: Readonly<Record<string, PlannerDefaults>> = {
   nav1: { horizon: 5, taskWeight: 0.1, goalWeight: 0.3, riskPenalty: 100 },
   nav2: { horizon: 5, taskWeight: 0.1, goalWeight: 0.3, riskPenalty: 100 },
   maze: { horizon: 15, taskWeight: 0.1, goalWeight: 1, riskPenalty: 100 },
+  'maze-mujoco': { horizon: 15, taskWeight: 0.1, goalWeight: 1, riskPenalty: 100 },
   'cartpole-length': { horizon: 5, taskWeight: 0.1, goalWeight: 0, riskPenalty: 0 },
   'dvrk-reacher': { horizon: 5, taskWeight: 0.1, goalWeight: 10, riskPenalty: 100 },
 };

@@ -9,7 +9,7 @@ import { loadModelCard } from '../models/model-dir.js';
 import { RShieldError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
 import { createReplayBuffer, readDataset, TransitionColumns, type TransitionColumnsView } from '../data/index.js';
-import { createEnv, failsafeAction } from '../envs/index.js';
+import { createEnv, failsafeAction, prepareRobot } from '../envs/index.js';
 import { BatchSampler, MixedBatchSampler, type BatchCounts, type BatchMix } from './batch-sampler.js';
 import { HeldOutSet, type ValidationScore } from './held-out.js';
 import type { GateScores } from './quality-gate.js';
@@ -92,7 +92,10 @@ async function trainingSeed(modelDir: string, fallback: number): Promise<number>
 
 export async function createOnlineTrainer(o: OnlineTrainerOptions): Promise<OnlineTrainer> {
   const d = defaultsFor(o.robot);
-  const { spec } = createEnv(o.robot, { seed: o.seed });
+  await prepareRobot(o.robot);
+  const probe = createEnv(o.robot, { seed: o.seed });
+  const { spec } = probe;
+  probe.close?.();
   // D_offline's training split and the online ring are kept apart so every batch can hold a
   // fixed share of each (MixedBatchSampler).
   const offline = TransitionColumns.growable(spec.obsDim, spec.actDim, 1024);

@@ -1,7 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { RShieldError } from '../../core/errors.js';
 import { TransitionWriter, specMeta } from '../../data/transition-writer.js';
-import { createEnv, generateOfflineData, generatorInfo, robotNames } from '../../envs/index.js';
+import { createEnv, generateOfflineData, generatorInfo, robotNames, prepareRobot } from '../../envs/index.js';
 import { intOption, parseCommandArgs, stringOption, stringsOption, type OptionTable } from '../args.js';
 import { createProgress } from '../progress.js';
 
@@ -54,7 +54,10 @@ export async function collect(argv: string[]): Promise<number> {
     throw new RShieldError('E_IO', `--out '${out}' ${what}`, { path: out });
   }
   // Resolve the robot (and check its parameters) before creating the file.
-  const { spec } = createEnv(robot, { ...params, seed });
+  await prepareRobot(robot);
+  const probe = createEnv(robot, { ...params, seed });
+  const { spec } = probe;
+  probe.close?.();
   const source = generateOfflineData(robot, { seed, transitions: requested, params });
 
   const started = performance.now();

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { RShieldError } from '../../core/errors.js';
 import { RECOVERY_MODES, isRecoveryMode } from '../../core/recovery-mode.js';
 import { PLANNER_PRESETS, type PlannerPreset } from '../../config/planner-settings.js';
-import { createController, createEnv, robotNames } from '../../envs/index.js';
+import { createController, createEnv, robotNames, prepareRobot } from '../../envs/index.js';
 import { DEFAULT_DEADLINE_US, Shield } from '../../inference/shield.js';
 import { intOption, numberOption, parseCommandArgs, stringOption, type OptionTable } from '../args.js';
 import { runEpisodes, type RunTotals, type TickRecord } from '../../core/episode-runner.js';
@@ -135,6 +135,7 @@ export async function demo(argv: string[]): Promise<number> {
   if (!(rateHz >= 0)) throw new RShieldError('E_USAGE', `--rate must be ≥ 0 ticks/s, got ${rateText}`, { option: 'rate' });
   const t0 = performance.now();
 
+  await prepareRobot(robot);
   const shield = await Shield.load({
     modelDir,
     robot,

@@ -12,7 +12,7 @@ import { episodeSeed } from '../../core/episode-runner.js';
 import { Rng } from '../../core/rng.js';
 import { ShieldCore } from '../../core/shield-core.js';
 import type { Env } from '../../core/types.js';
-import { createEnv, failsafeAction } from '../../envs/index.js';
+import { createEnv, failsafeAction, prepareRobot } from '../../envs/index.js';
 import type { AlgorithmRun, EpisodeResult, RunSpec } from '../experiment/algorithm.js';
 import type { NetworkSizes } from '../networks.js';
 import { SacAgent, type SacRiskTerm } from '../sac/sac-agent.js';
@@ -126,6 +126,7 @@ export class OnlineLoop implements AlgorithmRun {
   }
 
   static async start(spec: RunSpec, settings: LoopSettings): Promise<OnlineLoop> {
+    await prepareRobot(spec.robot);
     const env = createEnv(spec.robot, { seed: spec.seed });
     const es = env.spec;
     const rng = new Rng(spec.seed);
