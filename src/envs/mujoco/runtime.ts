@@ -87,7 +87,9 @@ async function instantiate(): Promise<MujocoRuntime> {
         mj.FS.unlink(path);
       }
       if (model === undefined || (model as MjModel | null) === null) {
-        const what = said.filter((l) => l.trim() !== '').join(' ') || (cause instanceof Error ? cause.message : 'no message');
+        // The WebAssembly build throws XML errors as a bare mjXError (no text): name it at least.
+        const thrown = cause instanceof Error ? (cause.message ?? '') || `${cause.name} (the WebAssembly build gives no detail)` : 'no model and no message';
+        const what = said.filter((l) => l.trim() !== '').join(' ') || thrown;
         throw new RShieldError('E_CONFIG', `${name}: MuJoCo cannot compile the model: ${what}`, { robot: name }, { cause });
       }
       return model;
