@@ -20,6 +20,9 @@ import type { EnvOptions } from './options.js';
 import { withNextAction, type RawTransition } from './raw-transition.js';
 import { MazeMujocoEnv } from './mujoco/maze/maze-mujoco-env.js';
 import { loadMujoco } from './mujoco/runtime.js';
+import { ExtractionEnv, extraction, extractionDynamic } from './mujoco/extraction/extraction-env.js';
+import { ExtractionExpertController } from './mujoco/extraction/extraction-expert.js';
+import { extractionOffline } from './mujoco/extraction/extraction-offline.js';
 
 export interface OfflineDataOptions {
   seed: number;
@@ -106,6 +109,36 @@ const robots: Record<string, Robot> = {
         'Recovery RL maze offline data on MuJoCo contacts: N/2 uniform random then N/2 expert steps in 20-step segments from e/m/h starts (0.3/0.3/0.4), continuing after contact',
     },
     actDim: 2,
+    mujoco: true,
+  },
+  'object-extraction': {
+    env: (o) => new ExtractionEnv(extraction, o),
+    controller: () => new ExtractionExpertController(extraction.maxMove),
+    offline: (n, seed, p) => {
+      if (Object.keys(p).length > 0) new ExtractionEnv(extraction, p).close(); // validates the options
+      return extractionOffline(extraction, n, seed);
+    },
+    generator: {
+      name: 'extraction-noisy-expert',
+      description:
+        'Recovery RL Object Extraction constraint demos: the scripted expert with Gaussian action noise (σ 0.1 of the range for 4 steps, then 0.25), <=25-step episodes ending at a topple or a lift',
+    },
+    actDim: 4,
+    mujoco: true,
+  },
+  'object-extraction-dynamic': {
+    env: (o) => new ExtractionEnv(extractionDynamic, o),
+    controller: () => new ExtractionExpertController(extractionDynamic.maxMove),
+    offline: (n, seed, p) => {
+      if (Object.keys(p).length > 0) new ExtractionEnv(extractionDynamic, p).close();
+      return extractionOffline(extractionDynamic, n, seed);
+    },
+    generator: {
+      name: 'extraction-dynamic-noisy-expert',
+      description:
+        'Recovery RL Object Extraction with a dynamic obstacle: the noisy expert (σ 0.1 then 0.25) while a second gripper sweeps across the row for 15 steps; a topple or any contact with it violates',
+    },
+    actDim: 4,
     mujoco: true,
   },
   'cartpole-length': {
