@@ -24,3 +24,6 @@ export {
 export { mazeGeometry, mazeContact } from './maze/geometry.js';
 export { nav1Geometry, nav2Geometry, inObstacle as navInObstacle, type NavGeometry } from './nav/geometry.js';
 export { cartpoleConstants, cartpoleViolation } from './cartpole/dynamics.js';
+export { halfCheetahTasks, antTasks } from './mujoco/locomotion/locomotion-env.js';
+export { loadMujoco } from './mujoco/runtime.js';
+export type { GeomView } from './mujoco/mujoco-sim.js';

@@ -23,6 +23,9 @@ import { loadMujoco } from './mujoco/runtime.js';
 import { ExtractionEnv, extraction, extractionDynamic } from './mujoco/extraction/extraction-env.js';
 import { ExtractionExpertController } from './mujoco/extraction/extraction-expert.js';
 import { extractionOffline } from './mujoco/extraction/extraction-offline.js';
+import { createAnt, createHalfCheetah } from './mujoco/locomotion/locomotion-env.js';
+import { GaitController, antGait, cheetahGait } from './mujoco/locomotion/gait-controller.js';
+import { locomotionOffline } from './mujoco/locomotion/locomotion-offline.js';
 
 export interface OfflineDataOptions {
   seed: number;
@@ -139,6 +142,30 @@ const robots: Record<string, Robot> = {
         'Recovery RL Object Extraction with a dynamic obstacle: the noisy expert (σ 0.1 then 0.25) while a second gripper sweeps across the row for 15 steps; a topple or any contact with it violates',
     },
     actDim: 4,
+    mujoco: true,
+  },
+  'halfcheetah-disabled': {
+    env: (o) => createHalfCheetah(o),
+    controller: () => new GaitController(cheetahGait),
+    offline: (n, seed, p) => locomotionOffline(createHalfCheetah, cheetahGait, n, seed, p),
+    generator: {
+      name: 'halfcheetah-gait-and-wild',
+      description:
+        'MESA HalfCheetah-Disabled stand-in data (the SAC replays are not public): <=200-step rollouts of a randomised noisy bounding gait (70%) or held random ±1 actions (30%), ending at the first head-floor contact',
+    },
+    actDim: 6,
+    mujoco: true,
+  },
+  'ant-disabled': {
+    env: (o) => createAnt(o),
+    controller: () => new GaitController(antGait),
+    offline: (n, seed, p) => locomotionOffline(createAnt, antGait, n, seed, p),
+    generator: {
+      name: 'ant-gait-and-wild',
+      description:
+        'MESA Ant-Disabled stand-in data (the SAC replays are not public): <=200-step rollouts of a randomised noisy trot (70%) or held random ±1 actions (30%), ending at the first torso-floor contact',
+    },
+    actDim: 8,
     mujoco: true,
   },
   'cartpole-length': {

@@ -39,6 +39,7 @@ export class MujocoSim {
   #ctrl!: Float64Array;
   #xpos!: Float64Array;
   #xquat!: Float64Array;
+  #xmat!: Float64Array;
   #geomXpos!: Float64Array;
   #geomXmat!: Float64Array;
 
@@ -94,6 +95,12 @@ export class MujocoSim {
   get xquat(): Float64Array {
     this.#fresh();
     return this.#xquat;
+  }
+
+  /** Body orientations, 9 per body (row-major rotation matrix). */
+  get xmat(): Float64Array {
+    this.#fresh();
+    return this.#xmat;
   }
 
   /** A model array (geom_size, body_mass, actuator_gear ...) as a view; read it, or write it before reset. */
@@ -224,6 +231,7 @@ export class MujocoSim {
     this.#ctrl = d.ctrl as Float64Array;
     this.#xpos = d.xpos as Float64Array;
     this.#xquat = d.xquat as Float64Array;
+    this.#xmat = d.xmat as Float64Array;
     this.#geomXpos = d.geom_xpos as Float64Array;
     this.#geomXmat = d.geom_xmat as Float64Array;
   }
