@@ -10,8 +10,8 @@ import { parseArgs } from 'node:util';
 import { episodeSeed } from '../src/core/episode-runner.js';
 import { Rng } from '../src/core/rng.js';
 import { createEnv } from '../src/envs/index.js';
-import { findAlgorithm } from '../src/learn/experiment/registry.js';
-import type { EpisodeResult } from '../src/learn/experiment/algorithm.js';
+import { findAlgorithm } from '../src/app/experiment/registry.js';
+import type { EpisodeResult } from '../src/learn/algorithm.js';
 import { OnlineLoop } from '../src/learn/recovery-rl/online-loop.js';
 
 const { values } = parseArgs({

@@ -1,4 +1,6 @@
-// Public API of rshield (DESIGN.md "Public API"). Keep it stable.
+// Public API of rshield (DESIGN.md "Public API"): the shield, simulated robots, datasets, model
+// cards and signing. Loading it pulls in neither MQTT, ROS 2 nor the training engine; those
+// have their own entry points: `rshield/mqtt`, `rshield/ros2`, `rshield/nn`.
 export { Rng } from './core/rng.js';
 export { RShieldError, isRShieldError, type ErrorCode } from './core/errors.js';
 export type { Env, EnvSpec, StepResult, Controller, Transition } from './core/types.js';
@@ -22,23 +24,13 @@ export type { Decision, DecideOptions, ActionSource } from './core/shield-core.j
 export type { ShieldStats } from './core/shield-stats.js';
 export { FAILSAFE_REASONS, type FailsafeReason } from './core/failsafe.js';
 export type { RiskModel } from './core/risk-model.js';
-export { systemClock, type Clock } from './core/clock.js';
-export { TickLoop, systemTimer, type Timer, type TickLoopOptions } from './core/tick-loop.js';
+export { systemClock, systemTimer, type Clock, type Timer } from './core/clock.js';
+export { TickLoop, type TickLoopOptions } from './core/tick-loop.js';
 export type { Provider, Logger } from './inference/session-factory.js';
 export { ModelCardSchema, parseModelCard, MODEL_CARD_FORMAT, type ModelCard, type ModelCardInput } from './config/model-card.js';
 export { loadModelCard } from './models/model-dir.js';
-export * as nn from './nn/index.js';
-export { GraphBuilder, ParamSet, TrainingProgram, exportInference, inferenceGraph, type InferenceCard } from './nn/index.js';
-export { runRos2Shield, type RunRos2ShieldOptions } from './app/ros2-shield.js';
 export { loadRobotProfile, parseRobotProfile, type RobotProfile } from './config/profile.js';
-export { readRosBagDataset } from './transport/ros2/bag-dataset.js';
 export { loadModelTrust, profileModelTrust, mergeModelTrust, type ModelTrust } from './models/trust.js';
-export { MqttTransport, type MqttTransportOptions } from './transport/mqtt/mqtt-transport.js';
-export type { Transport, PublishOptions, MessageHandler, MessageInfo } from './transport/transport.js';
-export { ShieldNode, type ShieldNodeOptions } from './transport/mqtt/shield-node.js';
-export { TrainerNode, type TrainerNodeOptions, type OnlineTrainerPort } from './transport/mqtt/trainer-node.js';
-export { robotTopics, type RobotTopics } from './transport/mqtt/topics.js';
-export { encodeTransitions, decodeTransitions, type TransitionBatch } from './transport/mqtt/transition-codec.js';
 export { generateSigningKeys, signModel, verifyModel } from './models/signing.js';
 export { RECOVERY_MODES, type RecoveryMode } from './core/recovery-mode.js';
 export type { NearestSafeStats } from './inference/nearest-safe-model.js';

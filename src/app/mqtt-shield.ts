@@ -6,10 +6,10 @@
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { systemClock } from '../core/clock.js';
+import { systemClock, systemTimer } from '../core/clock.js';
 import { RShieldError } from '../core/errors.js';
 import type { RecoveryMode } from '../core/recovery-mode.js';
-import { TickLoop, systemTimer } from '../core/tick-loop.js';
+import { TickLoop } from '../core/tick-loop.js';
 import { createController, createEnv, prepareRobot } from '../envs/index.js';
 import { OnnxPolicyController } from '../inference/policy-controller.js';
 import { Shield } from '../inference/shield.js';
@@ -119,7 +119,7 @@ export async function runMqttShield(o: MqttShieldOptions): Promise<number> {
   });
   const transport = MqttTransport.connect({ ...broker, clientId: `rshield-shield-${robot}-${process.pid}`, will: { topic: topics.status, payload: offlineStatus(robot), retain: true, qos: 1 } });
   const commands = new CommandGuard({
-    robot, operatorKeys, now: Date.now,
+    robot, operatorKeys, clock: systemClock,
     seen: state.data.commandNonces,
     remember: (seen) => void state.update({ commandNonces: [...seen] }),
   });

@@ -1,4 +1,4 @@
-import type { Clock } from '../core/clock.js';
+import { systemClock, type Clock } from '../core/clock.js';
 import { RShieldError } from '../core/errors.js';
 import { PassThroughShield } from '../core/shield-port.js';
 import { resolveProfilePath } from '../config/profile.js';
@@ -83,7 +83,7 @@ export async function runRecord(opts: RunRecordOptions): Promise<number> {
         log(`writing ${params.record_out}`);
         if (transport !== undefined) {
           const operatorKeys = uniqueKeys(profileOperatorKeys(p, resolveProfilePath(params.profile)), extraOperatorKeys);
-          const guard = new CommandGuard({ robot: p.name, operatorKeys, now: Date.now });
+          const guard = new CommandGuard({ robot: p.name, operatorKeys, clock: systemClock });
           const cmds = new EpisodeCommands({ transport, robot: p.name, onEpisode: (c) => rec.tap.onEpisode(c), guard, log });
           commands = cmds;
           subscribed = cmds.start();

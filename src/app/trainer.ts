@@ -8,7 +8,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import { RShieldError } from '../core/errors.js';
-import { createEnv, prepareRobot } from '../envs/index.js';
 import { Shield } from '../inference/shield.js';
 import { parsePrivateKey } from '../models/signing.js';
 import type { BrokerOptions } from '../transport/mqtt/connect-options.js';
@@ -53,11 +52,6 @@ export async function runTrainer(o: TrainerOptions): Promise<number> {
   } else {
     console.warn('rshield trainer: no --key: versions go out unsigned and only shields run with --allow-unsigned take them');
   }
-  await prepareRobot(robot);
-  const probe = createEnv(robot, { seed });
-  const { spec } = probe;
-  probe.close?.();
-
   // SIGINT/SIGTERM stop the trainer cleanly (exit 0) at any stage, pretraining included.
   let stopRequested = false;
   let onStop: (() => void) | undefined;
@@ -102,7 +96,7 @@ export async function runTrainer(o: TrainerOptions): Promise<number> {
     if (pretraining) console.error(`trainer ${robot}: pretrained in ${((performance.now() - t0) / 1000).toFixed(1)} s; ${learner.bufferSize} transitions in the replay buffer`);
     try {
       if (stopRequested) return 0;
-      return await serve(learner, { robot, obsDim: spec.obsDim, actDim: spec.actDim, broker, every, transfer, storeDir, signer, gate, gateTolerance, exportDir: o.exportDir }, (resolve) => {
+      return await serve(learner, { robot, obsDim: learner.obsDim, actDim: learner.actDim, broker, every, transfer, storeDir, signer, gate, gateTolerance, exportDir: o.exportDir }, (resolve) => {
         onStop = resolve;
         if (stopRequested) resolve();
       });

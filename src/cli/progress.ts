@@ -1,4 +1,5 @@
 import cliProgress from 'cli-progress';
+import { systemClock, type Clock } from '../core/clock.js';
 
 /** Where progress goes: a terminal gets a live bar, anything else periodic lines. */
 export interface ProgressStream {
@@ -15,8 +16,8 @@ export interface ProgressOptions {
   readonly unit: string;
   /** Default process.stderr: stdout stays for the result. */
   readonly stream?: ProgressStream;
-  /** Clock in ms (default performance.now); injected so tests drive it. */
-  readonly now?: () => number;
+  /** Monotonic clock (default the process clock); injected so tests drive it. */
+  readonly clock?: Pick<Clock, 'monotonicUs'>;
   /** Without a terminal, one line at most this often (default 2000 ms). */
   readonly lineIntervalMs?: number;
 }
@@ -79,7 +80,8 @@ class LineProgress implements Progress {
   constructor(opts: ProgressOptions, stream: ProgressStream) {
     this.#opts = opts;
     this.#stream = stream;
-    this.#now = opts.now ?? (() => performance.now());
+    const clock = opts.clock ?? systemClock;
+    this.#now = () => clock.monotonicUs() / 1000;
     this.#interval = opts.lineIntervalMs ?? 2000;
     this.#start = this.#now();
     this.#last = this.#start;

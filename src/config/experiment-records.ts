@@ -1,6 +1,6 @@
 /**
  * What `rshield experiment` writes and reads back: one episode per JSONL line (the
- * EpisodeResult of src/learn/experiment/algorithm.ts) and the marker of a finished run.
+ * EpisodeResult of src/learn/algorithm.ts) and the marker of a finished run.
  */
 import { z } from 'zod';
 import { formatZodIssues } from './zod-issues.js';

@@ -4,22 +4,13 @@
  * absolute grid t0 + k·period so they do not drift; a tick that runs past its slot skips the
  * missed slots (counted as overruns) rather than running back to back. Ticks never overlap.
  */
-import type { Clock } from './clock.js';
-
-export interface Timer {
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-export const systemTimer: Timer = {
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
-};
+import type { Clock, Timer } from './clock.js';
 
 export interface TickLoopOptions {
   readonly periodMs: number;
   readonly clock: Clock;
-  readonly timer: Timer;
+  /** Only its setTimeout/clearTimeout are used. */
+  readonly timer: Pick<Timer, 'setTimeout' | 'clearTimeout'>;
   /** One control tick. A rejection is reported to onError and the loop keeps going. */
   readonly tick: () => Promise<void> | void;
   readonly onError?: (err: unknown) => void;

@@ -1,5 +1,6 @@
 import { crc32 } from 'node:zlib';
 import { McapChunkBuilder, McapRecordBuilder, Opcode, type McapTypes } from '@mcap/core';
+import { systemClock, type Clock } from '../core/clock.js';
 import { RShieldError } from '../core/errors.js';
 import { FileSink, type SinkFs } from './file-sink.js';
 
@@ -25,8 +26,8 @@ export interface McapRecorderOptions {
    * (default 500). Bounds what a SIGKILL loses; see docs/datasets.md "Durability".
    */
   readonly flushIntervalMs?: number;
-  /** Monotonic clock in ms (default performance.now); injected so tests drive it. */
-  readonly now?: () => number;
+  /** Monotonic clock (default the process clock); injected so tests drive it. */
+  readonly clock?: Pick<Clock, 'monotonicUs'>;
   /**
    * Also check for a due flush on a timer, so a quiet channel does not hold a chunk open
    * (default true). The timer is unref'd: it never keeps the process alive.
@@ -94,7 +95,8 @@ export class McapRecorder {
     this.#sink = sink;
     this.#chunkBytes = opts.chunkBytes ?? DEFAULT_CHUNK_BYTES;
     this.#flushIntervalMs = opts.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS;
-    this.#now = opts.now ?? (() => performance.now());
+    const clock = opts.clock ?? systemClock;
+    this.#now = () => clock.monotonicUs() / 1000;
     this.#onFault = opts.onFault;
     if (opts.flushTimer ?? true) {
       this.#timer = setInterval(() => this.flushIfDue(), Math.max(10, this.#flushIntervalMs / 4));

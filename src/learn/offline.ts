@@ -8,7 +8,6 @@ import { basename, join } from 'node:path';
 import { Rng } from '../core/rng.js';
 import type { Dataset } from '../data/index.js';
 import type { ModelCardInput } from '../config/model-card.js';
-import { failsafeAction } from '../envs/index.js';
 import type { PlannerSettingsInput } from '../config/planner-settings.js';
 import { DYNAMICS_FILE, DynamicsEnsemble, type DynamicsCardPart, type DynamicsSizes, type DynamicsEpoch } from './dynamics-ensemble.js';
 import { auroc } from './auroc.js';
@@ -118,7 +117,7 @@ export async function trainOffline(data: Dataset, opts: OfflineTrainOptions): Pr
       version,
       createdAt: new Date().toISOString(),
       epsRisk: opts.epsRisk,
-      failsafe: Array.from(failsafeAction(opts.robot)),
+      failsafe: new Array<number>(data.actDim).fill(0),
       hysteresis: 0,
       ...(mb === null ? {} : { recoveryMode: 'model-based' as const, dynamics: mb.card, planner: mb.planner }),
       data: data_,

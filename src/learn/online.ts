@@ -8,8 +8,7 @@ import type { ModelCard } from '../config/model-card.js';
 import { loadModelCard } from '../models/model-dir.js';
 import { RShieldError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
-import { createReplayBuffer, readDataset, TransitionColumns, type TransitionColumnsView } from '../data/index.js';
-import { createEnv, failsafeAction, prepareRobot } from '../envs/index.js';
+import { createReplayBuffer, readDataset, TransitionColumns, type Dataset, type TransitionColumnsView } from '../data/index.js';
 import { BatchSampler, MixedBatchSampler, type BatchCounts, type BatchMix } from './batch-sampler.js';
 import { HeldOutSet, type ValidationScore } from './held-out.js';
 import type { GateScores } from './quality-gate.js';
@@ -53,6 +52,9 @@ export interface OnlineTrainerOptions {
 export const DEFAULT_OFFLINE_SHARE = 0.5;
 
 export interface OnlineTrainer {
+  /** The robot's sizes, from the model card or the data's metadata. */
+  readonly obsDim: number;
+  readonly actDim: number;
   /** Rows of received transitions, in the order the shield streamed them. */
   addTransitions(columns: TransitionColumnsView): void;
   update(n: number): Promise<UpdateResult>;
@@ -84,6 +86,26 @@ function isNormalizer(x: unknown): x is Normalizer {
   return n !== undefined && [n.obsMean, n.obsStd, n.actCenter, n.actHalfRange].every((a) => Array.isArray(a) && a.every((v) => typeof v === 'number'));
 }
 
+interface RobotSpec {
+  readonly obsDim: number;
+  readonly actDim: number;
+  readonly actLow: Float32Array;
+  readonly actHigh: Float32Array;
+}
+
+/** Sizes and action bounds from the card or the data; both given, they must agree. */
+function robotSpec(card: ModelCard | undefined, dataset: Dataset | undefined, modelDir: string | undefined): RobotSpec {
+  const fromCard = card === undefined ? undefined : { obsDim: card.obsDim, actDim: card.actDim, actLow: Float32Array.from(card.actLow), actHigh: Float32Array.from(card.actHigh) };
+  if (fromCard === undefined) {
+    if (dataset === undefined) throw new RShieldError('E_USAGE', 'the online trainer needs offline data or a model directory to start from');
+    return dataset.meta;
+  }
+  if (dataset !== undefined && (dataset.meta.obsDim !== fromCard.obsDim || dataset.meta.actDim !== fromCard.actDim)) {
+    throw new RShieldError('E_DATA', `${dataset.files[0]?.path}: data has obsDim ${dataset.meta.obsDim}, actDim ${dataset.meta.actDim}; the model in ${modelDir} has ${fromCard.obsDim}, ${fromCard.actDim}`);
+  }
+  return fromCard;
+}
+
 /** The seed a model directory's card says it was trained with (`fallback` when it says none). */
 async function trainingSeed(modelDir: string, fallback: number): Promise<number> {
   const seed = (await loadModelCard(modelDir)).training?.seed;
@@ -92,20 +114,32 @@ async function trainingSeed(modelDir: string, fallback: number): Promise<number>
 
 export async function createOnlineTrainer(o: OnlineTrainerOptions): Promise<OnlineTrainer> {
   const d = defaultsFor(o.robot);
-  await prepareRobot(o.robot);
-  const probe = createEnv(o.robot, { seed: o.seed });
-  const { spec } = probe;
-  probe.close?.();
+  const dataset = o.data !== undefined && o.data.length > 0 ? await readDataset(o.data) : undefined;
+  if (dataset !== undefined && dataset.meta.robot !== o.robot) throw new RShieldError('E_DATA', `${dataset.files[0]?.path}: data is from robot '${dataset.meta.robot}', not '${o.robot}'`);
+  let card: ModelCard | undefined;
+  let normalizer: Normalizer;
+  if (o.modelDir !== undefined) {
+    card = await loadModelCard(o.modelDir);
+    if (card.robot !== o.robot) throw new RShieldError('E_MODEL', `${o.modelDir}: model is for robot '${card.robot}', not '${o.robot}'`);
+    const n = card.training?.normalizer;
+    if (!isNormalizer(n)) throw new RShieldError('E_MODEL', `${o.modelDir}: the card has no training.normalizer; only models written by rshield train can be continued (give --data instead)`);
+    normalizer = n;
+  } else if (dataset !== undefined) {
+    normalizer = normalizerFromData(dataset, dataset.meta.actLow, dataset.meta.actHigh);
+  } else {
+    throw new RShieldError('E_USAGE', 'the online trainer needs offline data or a model directory to start from');
+  }
+  // The robot's sizes and bounds come from what it is trained from — the model's card or the
+  // data's metadata — so a robot with no simulator trains too.
+  const spec = robotSpec(card, dataset, o.modelDir);
   // D_offline's training split and the online ring are kept apart so every batch can hold a
   // fixed share of each (MixedBatchSampler).
   const offline = TransitionColumns.growable(spec.obsDim, spec.actDim, 1024);
   const buffer = createReplayBuffer(spec.obsDim, spec.actDim);
-  const dataset = o.data !== undefined && o.data.length > 0 ? await readDataset(o.data) : undefined;
   const heldOut = new HeldOutSet(spec.obsDim, spec.actDim);
   // Held-out episode keys: offline ids as they are, online episodes numbered above them.
   let nextKey = 0;
   if (dataset !== undefined) {
-    if (dataset.meta.robot !== o.robot) throw new RShieldError('E_DATA', `${dataset.files[0]?.path}: data is from robot '${dataset.meta.robot}', not '${o.robot}'`);
     // Whole episodes, seeded exactly as trainOffline's validation split (with the start model's
     // training seed): given the D_offline a model was trained on, the held-out episodes are the
     // ones it never saw, so the gate's reference is not scored on its own training rows.
@@ -114,19 +148,6 @@ export async function createOnlineTrainer(o: OnlineTrainerOptions): Promise<Onli
     offline.append(dataset, split.train);
     for (const i of split.validation) heldOut.addRow(dataset, i, dataset.episode[i]!);
     for (const e of dataset.episode) nextKey = Math.max(nextKey, e + 1);
-  }
-  let normalizer: Normalizer;
-  let card: ModelCard | undefined;
-  if (o.modelDir !== undefined) {
-    card = await loadModelCard(o.modelDir);
-    if (card.robot !== o.robot) throw new RShieldError('E_MODEL', `${o.modelDir}: model is for robot '${card.robot}', not '${o.robot}'`);
-    const n = card.training?.normalizer;
-    if (!isNormalizer(n)) throw new RShieldError('E_MODEL', `${o.modelDir}: the card has no training.normalizer; only models written by rshield train can be continued (give --data instead)`);
-    normalizer = n;
-  } else if (dataset !== undefined) {
-    normalizer = normalizerFromData(dataset, spec.actLow, spec.actHigh);
-  } else {
-    throw new RShieldError('E_USAGE', 'the online trainer needs offline data or a model directory to start from');
   }
   const hidden = card?.training?.hidden;
   const sizes = Array.isArray(hidden) && hidden.every((h) => Number.isInteger(h) && (h as number) > 0) ? { hidden: hidden as number[] } : defaultSizes;
@@ -177,6 +198,8 @@ export async function createOnlineTrainer(o: OnlineTrainerOptions): Promise<Onli
       return offline.size + buffer.size;
     },
     mix,
+    obsDim: spec.obsDim,
+    actDim: spec.actDim,
     takeBatchCounts: () => sampler.takeCounts(),
     get validationRows() {
       return heldOut.rows;
@@ -224,7 +247,7 @@ export async function createOnlineTrainer(o: OnlineTrainerOptions): Promise<Onli
         version,
         createdAt: new Date().toISOString(),
         epsRisk,
-        failsafe: Array.from(failsafeAction(o.robot)),
+        failsafe: card?.failsafe ?? new Array<number>(spec.actDim).fill(0),
         hysteresis: card?.hysteresis ?? 0,
         metrics: { onlineUpdates: learner.updates - pretrainUpdates, onlineTransitions: online, bufferSize: offline.size + buffer.size, criticLoss: last.criticLoss, recoveryLoss: last.recoveryLoss, validationRows: heldOut.rows, ...metrics },
         training: { engine: 'rshield/nn on onnxruntime-node', mode: 'online', hidden: [...sizes.hidden], startedFrom: o.modelDir ?? 'data', seed: o.seed, normalizer },

@@ -10,6 +10,7 @@
  * `remember` so a restart does not forget them.
  */
 import type { KeyObject } from 'node:crypto';
+import type { Clock } from '../core/clock.js';
 import { cmdPayload, parseJsonPayload, type CmdPayload } from '../config/mqtt-payloads.js';
 import { isRShieldError } from '../core/errors.js';
 import { TokenBucket } from '../core/token-bucket.js';
@@ -27,8 +28,8 @@ export interface CommandGuardOptions {
   readonly robot: string;
   /** Operator keys; none: every command is refused ('disabled'). */
   readonly operatorKeys: readonly KeyObject[];
-  /** Wall-clock ms (injected). */
-  readonly now: () => number;
+  /** Wall clock (injected): issue times and the rate limit are judged by it. */
+  readonly clock: Pick<Clock, 'nowMs'>;
   /** A command issued more than this before or after `now` is refused (default 30 000 ms). */
   readonly maxAgeMs?: number;
   /** Signature checks per second, on average (default 10), and at once (default 20). */
@@ -60,9 +61,9 @@ export class CommandGuard {
   constructor(o: CommandGuardOptions) {
     this.#o = o;
     this.#maxAgeMs = o.maxAgeMs ?? DEFAULT_COMMAND_MAX_AGE_MS;
-    this.#bucket = new TokenBucket(o.ratePerS ?? 10, o.burst ?? 20, o.now());
+    this.#bucket = new TokenBucket(o.ratePerS ?? 10, o.burst ?? 20, o.clock.nowMs());
     this.refused = Object.fromEntries(COMMAND_REFUSALS.map((r) => [r, 0])) as Record<CommandRefusal, number>;
-    const now = o.now();
+    const now = o.clock.nowMs();
     for (const s of o.seen ?? []) if (now - s.issuedAt <= this.#maxAgeMs) this.#seen.set(s.nonce, s.issuedAt);
   }
 
@@ -90,7 +91,7 @@ export class CommandGuard {
       return this.#refuse('unsigned', `${what} refused: unsigned (no ${missing.join(', ')}); send it with rshield cmd --key`);
     }
     if (c.robot !== this.#o.robot) return this.#refuse('wrong-robot', `${what} refused: signed for robot '${c.robot}', this is '${this.#o.robot}'`);
-    const now = this.#o.now();
+    const now = this.#o.clock.nowMs();
     const age = now - c.issuedAt;
     if (Math.abs(age) > this.#maxAgeMs) {
       const when = age > 0 ? `issued ${(age / 1000).toFixed(1)} s ago` : `issued ${(-age / 1000).toFixed(1)} s in the future (clock skew?)`;

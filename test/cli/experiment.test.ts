@@ -5,7 +5,7 @@ import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import t from 'tap';
 import { runCli, type Capturing } from '../helpers/cli.js';
 
-const fixtures = join(dirname(fileURLToPath(import.meta.url)), '..', 'learn', 'experiment', 'fixtures', 'test-algorithms.ts');
+const fixtures = join(dirname(fileURLToPath(import.meta.url)), '..', 'app', 'experiment', 'fixtures', 'test-algorithms.ts');
 const run = (t: Capturing, ...argv: string[]): ReturnType<typeof runCli> => runCli(t, 'experiment', ...argv);
 
 interface MeanSe { mean: number | null; se: number | null }

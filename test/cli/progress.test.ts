@@ -9,7 +9,7 @@ function sink(isTTY: boolean): { write: (s: string) => boolean; isTTY: boolean; 
 void t.test('without a terminal: one plain line per interval, with counts and percent', (t) => {
   let now = 0;
   const out = sink(false);
-  const p = createProgress({ label: 'collect nav1', total: 1000, unit: 'transitions', stream: out, now: () => now, lineIntervalMs: 1000 });
+  const p = createProgress({ label: 'collect nav1', total: 1000, unit: 'transitions', stream: out, clock: { monotonicUs: () => now * 1000 }, lineIntervalMs: 1000 });
   p.update(100, { violations: 3 });
   t.equal(out.text(), '', 'nothing before the first interval');
   now = 1000;

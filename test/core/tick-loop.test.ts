@@ -1,9 +1,10 @@
 import t from 'tap';
-import { TickLoop, type Timer } from '../../src/core/tick-loop.js';
+import type { Timer } from '../../src/core/clock.js';
+import { TickLoop } from '../../src/core/tick-loop.js';
 import { FakeClock } from './fakes.js';
 
 /** A timer whose callbacks fire when the test advances time. */
-class FakeTimer implements Timer {
+class FakeTimer implements Pick<Timer, 'setTimeout' | 'clearTimeout'> {
   #q: { at: number; fn: () => void; id: number }[] = [];
   #id = 0;
   constructor(readonly clock: FakeClock) {}

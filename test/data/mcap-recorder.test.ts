@@ -12,7 +12,7 @@ t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 void t.test('a chunk reaches the file once its first message is flushIntervalMs old', async (t) => {
   let now = 0;
   const path = join(dir, 'timed.mcap');
-  const w = TransitionWriter.open(path, syntheticMeta(), { now: () => now, flushTimer: false, flushIntervalMs: 500, chunkBytes: 1 << 20 });
+  const w = TransitionWriter.open(path, syntheticMeta(), { clock: { monotonicUs: () => now * 1000 }, flushTimer: false, flushIntervalMs: 500, chunkBytes: 1 << 20 });
   const afterHeader = w.recorder.bytesWritten;
   for (let i = 0; i < 10; i++) w.write(syntheticTransition(i));
   now = 499;

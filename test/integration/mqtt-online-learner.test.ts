@@ -105,6 +105,7 @@ async function shieldOnV0(t: Teardown, url: string, dir: string): Promise<Shield
   const decided: Decided[] = [];
   const transport = client(t, url, { clientId: `shield-${process.pid}`, will: { topic: robotTopics(ROBOT).status, payload: offlineStatus(ROBOT), retain: true, qos: 1 } });
   await transport.waitConnected();
+  const timers = new ManualTimers();
   const node = new ShieldNode({
     robot: ROBOT,
     env: createEnv(ROBOT, { seed: 3 }),
@@ -113,7 +114,8 @@ async function shieldOnV0(t: Teardown, url: string, dir: string): Promise<Shield
     transport,
     spool: await TransitionSpool.open({ dir: join(dir, 'spool'), maxBatches: 1000, maxBytes: 1e8 }),
     receiver: new ModelReceiver({ robot: ROBOT, obsDim: spec.obsDim, actDim: spec.actDim, trustedKeys: [parsePublicKey(keys.publicKeyPem)], allowUnsigned: false, stagingDir: join(dir, 'staging') }),
-    timers: new ManualTimers(),
+    clock: timers,
+    timer: timers,
     batchSize: BATCH,
     session: 7,
     seed: 3,

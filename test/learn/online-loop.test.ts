@@ -1,5 +1,5 @@
 import t from 'tap';
-import type { EpisodeResult } from '../../src/learn/experiment/algorithm.js';
+import type { EpisodeResult } from '../../src/learn/algorithm.js';
 import { algorithms, lagrangian, rcpo, recoveryRl, rewardPenalty, rspo, sqrl, unconstrained, type LoopOverrides } from '../../src/learn/algorithms/index.js';
 import { OnlineLoop } from '../../src/learn/recovery-rl/online-loop.js';
 

@@ -11,7 +11,7 @@ const NOW = 1_800_000_000_000;
 const bytes = (v: unknown): Uint8Array => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v));
 
 function guard(o: Partial<CommandGuardOptions> = {}): CommandGuard {
-  return new CommandGuard({ robot: 'psm1', operatorKeys: [parsePublicKey(operator.publicKeyPem)], now: () => NOW, ...o });
+  return new CommandGuard({ robot: 'psm1', operatorKeys: [parsePublicKey(operator.publicKeyPem)], clock: { nowMs: () => NOW }, ...o });
 }
 function signed(cmd: CmdPayload['cmd'], o: { at?: number; robot?: string; key?: string; id?: string } = {}): CmdPayload {
   return signedCommandPayload(parsePrivateKey(o.key ?? operator.privateKeyPem), { robot: o.robot ?? 'psm1', cmd, id: o.id }, o.at ?? NOW);
@@ -75,7 +75,7 @@ void t.test('with no operator key every command is refused: commands are disable
 
 void t.test('signature checks are rate-limited; garbage costs no token', async (t) => {
   let now = NOW;
-  const g = guard({ now: () => now, ratePerS: 2, burst: 3 });
+  const g = guard({ clock: { nowMs: () => now }, ratePerS: 2, burst: 3 });
   for (let i = 0; i < 100; i++) g.check(bytes('{"v":1}'), false);
   const results = Array.from({ length: 5 }, () => g.check(bytes(signed('arm', { at: now })), false).ok);
   t.same(results, [true, true, true, false, false], 'a burst of 3, then refused');

@@ -4,7 +4,7 @@
  * per algorithm at the mean over seeds with a ± standard-error band.
  */
 import { lineChartSvg, type Series } from '../demo/plot.js';
-import type { Curves, MeanSe } from '../../learn/experiment/summary.js';
+import type { Curves, MeanSe } from '../../app/experiment/summary.js';
 
 const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
 

@@ -1,12 +1,12 @@
 /**
  * Every learning algorithm of the comparison, as the experiment runner sees them
- * (src/learn/experiment/algorithm.ts): Recovery RL with model-free recovery and the baselines
+ * (src/learn/algorithm.ts): Recovery RL with model-free recovery and the baselines
  * of the thesis (reference notes §4), all on the one online loop (src/learn/recovery-rl) and
  * sharing its pretrained critic and D_offline. Each entry is also a factory taking loop
  * overrides (small networks in tests). New methods (model-based recovery) join the list.
  */
 import { RShieldError } from '../../core/errors.js';
-import type { Algorithm, AlgorithmRun, RunSpec } from '../experiment/algorithm.js';
+import type { Algorithm, AlgorithmRun, RunSpec } from '../algorithm.js';
 import { defaultLoopSettings, OnlineLoop, type LoopSettings } from '../recovery-rl/online-loop.js';
 import { baselineSettings, DUAL_LR } from './baseline-settings.js';
 

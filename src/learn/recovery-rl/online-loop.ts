@@ -13,7 +13,7 @@ import { Rng } from '../../core/rng.js';
 import { ShieldCore } from '../../core/shield-core.js';
 import type { Env } from '../../core/types.js';
 import { createEnv, failsafeAction, prepareRobot } from '../../envs/index.js';
-import type { AlgorithmRun, EpisodeResult, RunSpec } from '../experiment/algorithm.js';
+import type { AlgorithmRun, EpisodeResult, RunSpec } from '../algorithm.js';
 import type { NetworkSizes } from '../networks.js';
 import { SacAgent, type SacRiskTerm } from '../sac/sac-agent.js';
 import { SacReplay } from '../sac/sac-replay.js';

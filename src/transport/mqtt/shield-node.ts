@@ -14,7 +14,7 @@ import type { Transport } from '../transport.js';
 import { handleCmd } from './handlers/cmd.js';
 import { handleModel } from './handlers/model.js';
 import type { TransitionSpool } from './spool.js';
-import { realTimers, type Timers } from './timers.js';
+import { systemClock, systemTimer, type Clock, type Timer } from '../../core/clock.js';
 import { robotTopics, type RobotTopics } from './topics.js';
 import { TransitionBatcher } from './transition-batcher.js';
 
@@ -26,7 +26,10 @@ export interface ShieldNodeOptions<P> {
   readonly transport: Transport;
   readonly spool: TransitionSpool;
   readonly receiver: ModelReceiver;
-  readonly timers?: Timers;
+  /** Wall clock of telemetry, status and commands (default: the process clock). */
+  readonly clock?: Clock;
+  /** The telemetry beat's interval timer. */
+  readonly timer?: Timer;
   /** Transitions per published batch (default 64). */
   readonly batchSize?: number;
   /** Telemetry period (default 1000 ms). */
@@ -83,14 +86,15 @@ export class ShieldNode<P = unknown> extends EventEmitter<ShieldNodeEvents> {
   /** Transition batches acknowledged by the broker. */
   batchesSent = 0;
   episodes = 0;
-  /** When `armed` last changed (timers.now()), and by which command; undefined before any change. */
+  /** When `armed` last changed (clock.nowMs()), and by which command; undefined before any change. */
   armedChangedAt: number | undefined;
   armedBy: string | undefined;
   readonly commands: CommandGuard;
 
   /** @internal */
   readonly o: ShieldNodeOptions<P>;
-  readonly #timers: Timers;
+  readonly #clock: Clock;
+  readonly #timer: Timer;
   readonly #batcher: TransitionBatcher;
   readonly #session: number;
   readonly #startedAt: number;
@@ -115,15 +119,16 @@ export class ShieldNode<P = unknown> extends EventEmitter<ShieldNodeEvents> {
     this.o = options;
     this.robot = options.robot;
     this.topics = robotTopics(options.robot);
-    this.#timers = options.timers ?? realTimers;
+    this.#clock = options.clock ?? systemClock;
+    this.#timer = options.timer ?? systemTimer;
     const { obsDim, actDim } = options.env.spec;
     this.#batcher = new TransitionBatcher({ capacity: options.batchSize ?? 64, obsDim, actDim });
     this.#session = (options.session ?? Math.floor(Math.random() * 0xffffffff)) >>> 0;
-    this.#startedAt = this.#timers.now();
+    this.#startedAt = this.#clock.nowMs();
     this.#obs = new Float32Array(obsDim);
-    this.commands = options.commands ?? new CommandGuard({ robot: options.robot, operatorKeys: [], now: () => this.#timers.now() });
+    this.commands = options.commands ?? new CommandGuard({ robot: options.robot, operatorKeys: [], clock: this.#clock });
     const rate = options.statusRate ?? { perSecond: 2, burst: 5 };
-    this.#statusBucket = new TokenBucket(rate.perSecond, rate.burst, this.#timers.now());
+    this.#statusBucket = new TokenBucket(rate.perSecond, rate.burst, this.#clock.nowMs());
     this.#obs.set(options.env.reset(options.seed));
     options.controller.reset(options.seed);
     options.spool.once('fault', (reason) => {
@@ -150,7 +155,7 @@ export class ShieldNode<P = unknown> extends EventEmitter<ShieldNodeEvents> {
     await transport.subscribe(this.topics.model, (topic, payload) => {
       this.#modelChain = this.#modelChain.then(() => handleModel(this.#modelTarget, topic, payload));
     });
-    this.#telemetryTimer = this.#timers.setInterval(() => {
+    this.#telemetryTimer = this.#timer.setInterval(() => {
       if (this.#statusDirty) this.publishStatus();
       this.publishTelemetry();
     }, this.o.telemetryMs ?? 1000);
@@ -215,7 +220,7 @@ export class ShieldNode<P = unknown> extends EventEmitter<ShieldNodeEvents> {
     return {
       v: 1,
       robot: this.robot,
-      time: this.#timers.now(),
+      time: this.#clock.nowMs(),
       ticks: s.ticks,
       tickP50Us: s.tickUs.p50,
       tickP99Us: s.tickUs.p99,
@@ -274,7 +279,7 @@ export class ShieldNode<P = unknown> extends EventEmitter<ShieldNodeEvents> {
    */
   publishStatus(): void {
     if (!this.o.transport.connected) return; // republished on the next connection
-    if (!this.#statusBucket.take(this.#timers.now())) {
+    if (!this.#statusBucket.take(this.#clock.nowMs())) {
       this.#statusDirty = true;
       return;
     }
@@ -286,7 +291,7 @@ export class ShieldNode<P = unknown> extends EventEmitter<ShieldNodeEvents> {
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
-    this.#timers.clearInterval(this.#telemetryTimer);
+    this.#timer.clearInterval(this.#telemetryTimer);
     this.flushBatch();
     await this.o.spool.flushed();
     await this.#modelChain;
@@ -374,7 +379,7 @@ export class ShieldNode<P = unknown> extends EventEmitter<ShieldNodeEvents> {
       this.#nextArmed = undefined;
       if (next !== undefined && next !== this.armed) {
         this.armed = next;
-        this.armedChangedAt = this.#timers.now();
+        this.armedChangedAt = this.#clock.nowMs();
         this.armedBy = `key ${by}${cmd.id !== undefined ? `, id ${cmd.id}` : ''}`;
         this.emit('armChanged', next, this.armedBy);
       }

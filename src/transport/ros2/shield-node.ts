@@ -423,9 +423,15 @@ export class ShieldNode {
     }
   }
 
-  /** Publishes hold once per entry into the fail-safe; commands are not forwarded while holding. */
+  /**
+   * Publishes hold once per entry into the fail-safe; commands are not forwarded while holding.
+   * While holding, the reason follows the latest cause (a deadline miss, then stale state: stale).
+   */
   #failsafe(reason: HoldReason): void {
-    if (this.#holding) return;
+    if (this.#holding) {
+      this.#holdReason = reason;
+      return;
+    }
     this.#holding = true;
     this.#holdReason = reason;
     this.#holdPub?.publish(this.#holdMsg);

@@ -10,7 +10,7 @@ import type { Decision } from '../../../src/core/shield-core.js';
 import type { SwappableShieldPort } from '../../../src/core/shield-port.js';
 import type { ShieldStats } from '../../../src/core/shield-stats.js';
 import { transitionsOf, type TransitionColumnsView } from '../../../src/data/transition-columns.js';
-import type { OnlineTrainerPort } from '../../../src/transport/mqtt/trainer-node.js';
+import type { OnlineTrainerPort } from '../../../src/learn/online-schedule.js';
 
 /** 1-D line: x += a; leaving |x| ≤ 1 is a violation; 20 steps an episode. */
 export class LineEnv implements Env {

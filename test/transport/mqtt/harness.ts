@@ -10,18 +10,25 @@ import { ModelReceiver } from '../../../src/transport/mqtt/model-transfer.js';
 import { MqttTransport } from '../../../src/transport/mqtt/mqtt-transport.js';
 import { ShieldNode, offlineStatus } from '../../../src/transport/mqtt/shield-node.js';
 import { TransitionSpool, type SpoolFs } from '../../../src/transport/mqtt/spool.js';
-import type { Timers } from '../../../src/transport/mqtt/timers.js';
+import { systemClock, type Clock, type Timer } from '../../../src/core/clock.js';
 import { robotTopics } from '../../../src/transport/mqtt/topics.js';
 import { TrainerNode } from '../../../src/transport/mqtt/trainer-node.js';
 import { FakeShield, FakeTrainer, LineEnv, PushController } from './fakes.js';
 
-/** Timers the test drives: intervals fire only when `fire()` is called. */
-export class ManualTimers implements Timers {
+/** A clock and timers the test drives: intervals fire only when `fire()` is called. */
+export class ManualTimers implements Clock, Timer {
   t = 1_700_000_000_000;
   private readonly fns = new Set<() => void>();
-  now(): number {
+  nowMs(): number {
     return this.t;
   }
+  monotonicUs(): number {
+    return this.t * 1000;
+  }
+  setTimeout(): unknown {
+    throw new Error('ManualTimers drives intervals only');
+  }
+  clearTimeout(): void {}
   setInterval(fn: () => void): unknown {
     this.fns.add(fn);
     return fn;
@@ -65,7 +72,7 @@ export function signedCmd(cmd: CmdPayload['cmd'], o: { id?: string; robot?: stri
 
 /** The guard of a test shield: trusts `operator`, wall clock. */
 export function operatorGuard(o: Partial<CommandGuardOptions> = {}): CommandGuard {
-  return new CommandGuard({ robot: ROBOT, operatorKeys: [parsePublicKey(operator.publicKeyPem)], now: Date.now, ...o });
+  return new CommandGuard({ robot: ROBOT, operatorKeys: [parsePublicKey(operator.publicKeyPem)], clock: systemClock, ...o });
 }
 
 export interface ShieldSetup {
@@ -90,7 +97,7 @@ export async function shieldNode(t: Teardown, url: string, o: { allowUnsigned?: 
     allowUnsigned: o.allowUnsigned ?? false,
     stagingDir: join(dir, 'staging'),
   });
-  const node = new ShieldNode({ robot: ROBOT, env: new LineEnv(), controller: new PushController(), shield, transport, spool, receiver, timers, batchSize: o.batchSize ?? 16, session: 42, commands: o.commands ?? operatorGuard() });
+  const node = new ShieldNode({ robot: ROBOT, env: new LineEnv(), controller: new PushController(), shield, transport, spool, receiver, clock: timers, timer: timers, batchSize: o.batchSize ?? 16, session: 42, commands: o.commands ?? operatorGuard() });
   t.teardown(() => node.stop());
   await transport.waitConnected();
   await node.start();

@@ -197,6 +197,20 @@ export function shieldNodeContract(t: Test, makeHarness: () => Promise<Ros2Harne
     }
   });
 
+  void t.test('while holding, the reason follows the cause: a fail-safe answer, then stale state, reads stale', async (t) => {
+    const r = await rig(h, { shield: fixed('failsafe', [0, 0, 0], Number.NaN) });
+    await r.state(0.05, 0.05, -0.1);
+    await r.command(0.051, 0.05, -0.1);
+    await h.until(() => r.hold.length >= 1);
+    t.equal(r.shield.holdReason, 'inference-error');
+    await h.advance(r.profile.staleAfterMs + 20);
+    await r.command(0.051, 0.05, -0.1);
+    await h.until(() => r.shield.holdReason === 'stale');
+    await h.quiet();
+    t.equal(r.shield.holdReason, 'stale', '/diagnostics names what holds the arm now');
+    t.equal(r.hold.length, 1, 'hold still published once');
+  });
+
   void t.test('lifecycle: inactive forwards nothing; deactivate publishes hold', async (t) => {
     const r = await rig(h, { start: false });
     r.shield.node.configure();

@@ -1,7 +1,7 @@
 import t from 'tap';
-import { checkAblations, parseAblation, ablationValue } from '../../../src/learn/experiment/ablations.js';
-import { findAlgorithm } from '../../../src/learn/experiment/registry.js';
-import { parseShard, planRuns, shardRuns } from '../../../src/learn/experiment/run-list.js';
+import { checkAblations, parseAblation, ablationValue } from '../../../src/app/experiment/ablations.js';
+import { findAlgorithm } from '../../../src/app/experiment/registry.js';
+import { parseShard, planRuns, shardRuns } from '../../../src/app/experiment/run-list.js';
 
 const plan = (algos: string[], seeds: number): ReturnType<typeof planRuns> => planRuns({ robot: 'nav1', algos, seeds, episodes: 3, ablations: [], threads: 1 });
 

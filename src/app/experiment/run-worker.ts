@@ -5,7 +5,7 @@
  * leaving no partial file behind.
  */
 import { episodeResultSchema, parseRecord } from '../../config/experiment-records.js';
-import type { AlgorithmRun, RunSpec } from './algorithm.js';
+import type { AlgorithmRun, RunSpec } from '../../learn/algorithm.js';
 import { findAlgorithm, loadAlgorithms } from './registry.js';
 import { RunWriter, type RunFiles } from './run-store.js';
 

@@ -3,7 +3,7 @@
  * violating episodes V, the ratio (S+1)/(V+1) at the last episode; averaged over seeds with
  * the standard error. Also the per-episode curves the plots draw.
  */
-import type { EpisodeResult } from './algorithm.js';
+import type { EpisodeResult } from '../../learn/algorithm.js';
 
 /** Mean and standard error (sample s.d./√n); null where undefined (no value; se with one). */
 export interface MeanSe {

@@ -13,9 +13,9 @@ import { TransitionColumns, TransitionWriter, specMeta } from '../../data/index.
 import { createController, createEnv, generateOfflineData, generatorInfo } from '../../envs/index.js';
 import { Shield } from '../../inference/shield.js';
 import { shippedModelDir } from '../../models/shipped-models.js';
-import { createOnlineTrainer } from '../online.js';
-import { DEFAULT_GATE_TOLERANCE, gateDecision } from '../quality-gate.js';
-import type { Algorithm, AlgorithmRun, RunSpec } from './algorithm.js';
+import { createOnlineTrainer } from '../../learn/online.js';
+import { DEFAULT_GATE_TOLERANCE, gateDecision } from '../../learn/quality-gate.js';
+import type { Algorithm, AlgorithmRun, RunSpec } from '../../learn/algorithm.js';
 import { ablationValue } from './ablations.js';
 import { EXPERIMENT_DEADLINE_US, episodeResult } from './scripted.js';
 

@@ -3,7 +3,7 @@
  * `--shard i/n` takes of them, so one study can be spread over the machines of a batch system.
  */
 import { RShieldError } from '../../core/errors.js';
-import type { RunSpec } from './algorithm.js';
+import type { RunSpec } from '../../learn/algorithm.js';
 
 export interface PlannedRun {
   readonly spec: RunSpec;

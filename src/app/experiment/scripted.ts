@@ -7,7 +7,7 @@ import { runEpisode, type EpisodeOutcome } from '../../core/episode-runner.js';
 import { createController, createEnv, prepareRobot } from '../../envs/index.js';
 import { Shield } from '../../inference/shield.js';
 import { shippedModelDir } from '../../models/shipped-models.js';
-import type { Algorithm, AlgorithmRun, EpisodeResult, RunSpec } from './algorithm.js';
+import type { Algorithm, AlgorithmRun, EpisodeResult, RunSpec } from '../../learn/algorithm.js';
 
 /**
  * Tick deadline of the shield in an experiment: episodes are not paced in real time, and a

@@ -8,7 +8,7 @@ import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeFileSync, writ
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { episodeResultSchema, parseRecord, runDoneSchema, type RunDone } from '../../config/experiment-records.js';
-import type { EpisodeResult, RunSpec } from './algorithm.js';
+import type { EpisodeResult, RunSpec } from '../../learn/algorithm.js';
 import type { PlannedRun } from './run-list.js';
 
 export interface RunFiles {

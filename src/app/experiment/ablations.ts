@@ -3,7 +3,7 @@
  * `offline-size` a value (`offline-size=1000`). Each algorithm lists the names it understands.
  */
 import { RShieldError } from '../../core/errors.js';
-import type { Algorithm } from './algorithm.js';
+import type { Algorithm } from '../../learn/algorithm.js';
 
 export const ABLATIONS = ['no-pretraining', 'no-online', 'no-relabeling', 'offline-size'] as const;
 /** Ablations that take `=N`, a positive integer. */

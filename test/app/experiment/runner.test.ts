@@ -4,9 +4,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import t from 'tap';
 import { runEpisodes } from '../../../src/core/episode-runner.js';
 import { createController, createEnv } from '../../../src/envs/index.js';
-import { planRuns, type PlannedRun } from '../../../src/learn/experiment/run-list.js';
-import { readFinishedRun, runFiles } from '../../../src/learn/experiment/run-store.js';
-import { runExperiment, type RunEvent } from '../../../src/learn/experiment/runner.js';
+import { planRuns, type PlannedRun } from '../../../src/app/experiment/run-list.js';
+import { readFinishedRun, runFiles } from '../../../src/app/experiment/run-store.js';
+import { runExperiment, type RunEvent } from '../../../src/app/experiment/runner.js';
 import { patternEpisode } from './fixtures/test-algorithms.js';
 
 const fixtures = pathToFileURL(join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'test-algorithms.ts')).href;

@@ -3,10 +3,10 @@
  * list: the runner, `--help` and the workers all read this list.
  */
 import { RShieldError } from '../../core/errors.js';
-import type { Algorithm } from './algorithm.js';
+import type { Algorithm } from '../../learn/algorithm.js';
 import { scripted, scriptedShielded } from './scripted.js';
 import { scriptedOnline } from './scripted-online.js';
-import { algorithms as learned } from '../algorithms/index.js';
+import { algorithms as learned } from '../../learn/algorithms/index.js';
 
 /** The scripted controller (unshielded, shielded, shielded and learning online), then SAC with Recovery RL and its baselines. */
 export const algorithms: readonly Algorithm[] = [scripted, scriptedShielded, scriptedOnline, ...learned];

@@ -1,6 +1,6 @@
 import t from 'tap';
-import { curves, meanSe, summariseAlgo, summariseRun, type FinishedRun } from '../../../src/learn/experiment/summary.js';
-import type { EpisodeResult } from '../../../src/learn/experiment/algorithm.js';
+import { curves, meanSe, summariseAlgo, summariseRun, type FinishedRun } from '../../../src/app/experiment/summary.js';
+import type { EpisodeResult } from '../../../src/learn/algorithm.js';
 
 const ep = (episode: number, success: boolean, violation: boolean, recoveryViolation = false): EpisodeResult => ({
   episode, success, violation, steps: 10, recoverySteps: recoveryViolation ? 3 : 0, recoveryViolation, return: -1,
