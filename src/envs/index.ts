@@ -26,4 +26,4 @@ export { nav1Geometry, nav2Geometry, inObstacle as navInObstacle, type NavGeomet
 export { cartpoleConstants, cartpoleViolation } from './cartpole/dynamics.js';
 export { halfCheetahTasks, antTasks } from './mujoco/locomotion/locomotion-env.js';
 export { loadMujoco } from './mujoco/runtime.js';
-export type { GeomView } from './mujoco/mujoco-sim.js';
+export { isMujocoBacked, type GeomView, type MujocoBacked, type MujocoSim } from './mujoco/mujoco-sim.js';

@@ -14,6 +14,15 @@ export interface GeomView {
   readonly rgba: readonly [number, number, number, number];
 }
 
+/** A robot simulated by MuJoCo: its simulation, for pictures, renderers and benchmarks (read, do not step). */
+export interface MujocoBacked {
+  readonly simulation: MujocoSim;
+}
+
+export function isMujocoBacked(env: object): env is MujocoBacked {
+  return (env as Partial<MujocoBacked>).simulation instanceof MujocoSim;
+}
+
 const GEOM_TYPES: Readonly<Record<number, GeomView['type']>> = { 0: 'plane', 2: 'sphere', 3: 'capsule', 4: 'ellipsoid', 5: 'cylinder', 6: 'box' };
 
 /** Deletes the WebAssembly objects of a simulation nobody closed (a backstop, not the contract). */
@@ -30,6 +39,8 @@ const leaked = new FinalizationRegistry<{ model: MjModel; data: MjData }>(({ mod
 export class MujocoSim {
   readonly name: string;
   readonly frameSkip: number;
+  /** The MJCF it was compiled from. */
+  readonly xml: string;
   readonly #mj: MainModule;
   readonly #model: MjModel;
   readonly #data: MjData;
@@ -46,6 +57,7 @@ export class MujocoSim {
   constructor(rt: MujocoRuntime, name: string, xml: string, frameSkip: number) {
     this.name = name;
     this.frameSkip = frameSkip;
+    this.xml = xml;
     this.#mj = rt.mj;
     this.#model = rt.compile(name, xml);
     this.#data = new rt.mj.MjData(this.#model);
@@ -101,6 +113,13 @@ export class MujocoSim {
   get xmat(): Float64Array {
     this.#fresh();
     return this.#xmat;
+  }
+
+  /** World position of geom `g` after the last step or forward(). */
+  geomPosition(g: number): [number, number, number] {
+    this.#fresh();
+    const p = this.#geomXpos;
+    return [p[3 * g] as number, p[3 * g + 1] as number, p[3 * g + 2] as number];
   }
 
   /** A model array (geom_size, body_mass, actuator_gear ...) as a view; read it, or write it before reset. */

@@ -2,7 +2,7 @@ import { Rng } from '../../../core/rng.js';
 import type { Env, EnvSpec, StepResult } from '../../../core/types.js';
 import { readAction } from '../../action.js';
 import { OptionReader, type EnvOptions } from '../../options.js';
-import { MujocoSim, type GeomView } from '../mujoco-sim.js';
+import { MujocoSim, type MujocoBacked } from '../mujoco-sim.js';
 import { mujocoRuntime } from '../runtime.js';
 import { BLOCK_HALF, BLOCK_SPACING, EXTRACTION_FRAME_SKIP, FINGER_TRAVEL, GRIPPER_JOINTS, extractionMjcf } from './extraction-mjcf.js';
 
@@ -44,7 +44,7 @@ const DISTRACTOR_Z = 0.4;
  * C(s): a block tilts more than 15° (and, with the distractor, anything touches it).
  * Reward −1 until the red (middle) block is 0.03 m up, then 0; success ends the episode.
  */
-export class ExtractionEnv implements Env {
+export class ExtractionEnv implements Env, MujocoBacked {
   readonly spec: EnvSpec;
   readonly variant: ExtractionVariant;
   readonly #sim: MujocoSim;
@@ -122,8 +122,8 @@ export class ExtractionEnv implements Env {
     return this.#distractorGeoms.size > 0 && this.#sim.touching(this.#distractorGeoms, null);
   }
 
-  geoms(): GeomView[] {
-    return this.#sim.geoms();
+  get simulation(): MujocoSim {
+    return this.#sim;
   }
 
   close(): void {

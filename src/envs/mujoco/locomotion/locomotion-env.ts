@@ -2,7 +2,7 @@ import { Rng } from '../../../core/rng.js';
 import type { Env, EnvSpec, StepResult } from '../../../core/types.js';
 import { readAction } from '../../action.js';
 import { OptionReader, type EnvOptions } from '../../options.js';
-import { MujocoSim, type GeomView } from '../mujoco-sim.js';
+import { MujocoSim, type MujocoBacked } from '../mujoco-sim.js';
 import { mujocoRuntime } from '../runtime.js';
 import { ANT_LEG_ACTUATORS, HEAD_RADIUS, TORSO_RADIUS, antMjcf, halfCheetahMjcf } from './locomotion-mjcf.js';
 
@@ -77,7 +77,7 @@ const ant: LocomotionKind = {
  * cheetah's head (the ant's torso) touches the floor — a flip. Reset: qpos0 + 0.01·N,
  * qvel + 0.1·N. Horizon 1000.
  */
-export class LocomotionEnv implements Env {
+export class LocomotionEnv implements Env, MujocoBacked {
   readonly spec: EnvSpec;
   /** The disabled joint (cheetah) or leg (ant). */
   readonly disabled: number;
@@ -85,6 +85,7 @@ export class LocomotionEnv implements Env {
   readonly #sim: MujocoSim;
   readonly #mask: Float64Array;
   readonly #act: Float64Array;
+  readonly #fragileId: number;
   readonly #fragile: ReadonlySet<number>;
   readonly #floor: ReadonlySet<number>;
   readonly #body: number;
@@ -124,7 +125,8 @@ export class LocomotionEnv implements Env {
         for (let i = 0; i < 3; i++) size[3 * g + i] = (size[3 * g + i] as number) / 2;
       }
     }
-    this.#fragile = new Set([sim.id('geom', kind.fragileGeom)]);
+    this.#fragileId = sim.id('geom', kind.fragileGeom);
+    this.#fragile = new Set([this.#fragileId]);
     this.#floor = new Set([sim.id('geom', 'floor')]);
     this.#body = sim.id('body', kind.fragileBody);
     sim.resetData();
@@ -163,13 +165,9 @@ export class LocomotionEnv implements Env {
     };
   }
 
-  /** Position of the fragile geom's centre (the head, the torso) in the world: the profile's point. */
+  /** World position of the fragile geom's centre (the head, the torso): the profile's point. */
   fragilePoint(): [number, number, number] {
-    const sim = this.#sim;
-    const g = this.#kind.fragileGeom === 'head' ? sim.geoms().find((x) => x.name === 'head')!.pos : undefined;
-    if (g !== undefined) return [g[0], g[1], g[2]];
-    const p = sim.xpos;
-    return [p[3 * this.#body] as number, p[3 * this.#body + 1] as number, p[3 * this.#body + 2] as number];
+    return this.#sim.geomPosition(this.#fragileId);
   }
 
   /** Sets the generalized position (velocities zero) and reports C(s) there; the episode is left as it was. */
@@ -198,8 +196,8 @@ export class LocomotionEnv implements Env {
     return this.#sim.nq;
   }
 
-  geoms(): GeomView[] {
-    return this.#sim.geoms();
+  get simulation(): MujocoSim {
+    return this.#sim;
   }
 
   close(): void {

@@ -4,7 +4,7 @@ import { readAction, toObs } from '../../action.js';
 import { mazeGeometry, mazeModes, type MazeMode } from '../../maze/geometry.js';
 import { MAZE_HORIZON, MAZE_MAX_ACTION, mazeDistance } from '../../maze/maze-env.js';
 import { OptionReader, type EnvOptions } from '../../options.js';
-import { MujocoSim, type GeomView } from '../mujoco-sim.js';
+import { MujocoSim, type MujocoBacked } from '../mujoco-sim.js';
 import { mujocoRuntime } from '../runtime.js';
 import { MAZE_MUJOCO_FRAME_SKIP, mazeMjcf } from './maze-mjcf.js';
 
@@ -17,7 +17,7 @@ export const MAZE_MUJOCO = 'maze-mujoco';
  * "the tool has a contact". A tool already in contact is not simulated (the reference skips
  * it), so a violating state stays put, as in the reference's D_offline.
  */
-export class MazeMujocoEnv implements Env {
+export class MazeMujocoEnv implements Env, MujocoBacked {
   readonly spec: EnvSpec;
   readonly #sim: MujocoSim;
   readonly #mode: MazeMode;
@@ -92,9 +92,8 @@ export class MazeMujocoEnv implements Env {
     return c;
   }
 
-  /** The scene in the world frame, for pictures and a top-down renderer. */
-  geoms(): GeomView[] {
-    return this.#sim.geoms();
+  get simulation(): MujocoSim {
+    return this.#sim;
   }
 
   close(): void {
