@@ -141,6 +141,32 @@ export class LocomotionEnv implements Env, MujocoBacked {
     return this.#obs(false);
   }
 
+  /**
+   * Starts an episode from a tipped pose, for D_offline's probes of the constraint: the body
+   * pitched by `tilt` rad (the ant: about a random horizontal axis), raised by `lift` m and
+   * spinning at `spin` rad/s about the same axis; the rest as reset().
+   */
+  resetTipped(tilt: number, lift: number, spin: number): Float32Array {
+    this.#place();
+    const sim = this.#sim;
+    const q = sim.qpos;
+    const v = sim.qvel;
+    if (this.#kind === cheetah) {
+      q[1] = (q[1] as number) + lift;
+      q[2] = (q[2] as number) + tilt;
+      v[2] = spin;
+    } else {
+      const phi = this.#rng.uniform(0, 2 * Math.PI);
+      const [ax, ay] = [Math.cos(phi), Math.sin(phi)];
+      q[2] = (q[2] as number) + lift;
+      q.set([Math.cos(tilt / 2), ax * Math.sin(tilt / 2), ay * Math.sin(tilt / 2), 0], 3);
+      v[3] = ax * spin;
+      v[4] = ay * spin;
+    }
+    sim.forward();
+    return this.#obs(false);
+  }
+
   step(action: ArrayLike<number>): StepResult {
     readAction(this.spec, action, this.#act);
     const sim = this.#sim;

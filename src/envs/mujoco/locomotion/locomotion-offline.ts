@@ -4,15 +4,20 @@ import type { RawTransition } from '../../raw-transition.js';
 import { gaitAction, type Gait } from './gait-controller.js';
 import type { LocomotionEnv } from './locomotion-env.js';
 
-const ROLLOUT = 200;
-/** Share of rollouts that drive bang-bang random actions (these are the ones that flip). */
+const ROLLOUT = 100;
+/** Share of rollouts that drive bang-bang random actions. */
 const WILD = 0.3;
+/** Share of rollouts that start tipped (pitched 1–2.5 rad either way, spinning): the probes of the constraint. */
+const TIPPED = 0.5;
 
 /**
  * D_offline for the disabled robots. MESA's came from SAC runs that are not public (§6.3), so
- * this is a controlled stand-in: rollouts of ≤ 200 steps, ending at the first flip; 70% run
+ * this is a controlled stand-in: rollouts of ≤ 100 steps, ending at the first flip; 70% run
  * the gait with a random amplitude (0.5–1.5×), frequency (0.7–1.3×) and σ 0.3 action noise,
- * 30% drive random ±1 actions held for 5–20 steps — the violent motions that flip the robot.
+ * 30% drive random ±1 actions held for 5–20 steps. Either kind starts tipped in half of the
+ * rollouts (pitched by 1–2.5 rad either way, raised up to 0.3 m, spinning at up to ±4 rad/s), so that
+ * states near a flip and the actions that avoid or cause it are in the data: from upright, the
+ * robots almost never flip (the cheetah's gait: no flip in 3000 steps).
  */
 export function* locomotionOffline(make: (o: EnvOptions) => LocomotionEnv, gait: Gait, n: number, seed: number, params: EnvOptions): Generator<RawTransition> {
   const rng = new Rng(seed);
@@ -22,7 +27,7 @@ export function* locomotionOffline(make: (o: EnvOptions) => LocomotionEnv, gait:
   try {
     let produced = 0;
     for (let episode = 0; produced < n; episode++) {
-      let obs = env.reset();
+      let obs = rng.next() < TIPPED ? env.resetTipped((rng.next() < 0.5 ? -1 : 1) * rng.uniform(1, 2.5), rng.uniform(0, 0.3), rng.uniform(-4, 4)) : env.reset();
       const wild = rng.next() < WILD;
       const g: Gait = { ...gait, amplitude: gait.amplitude * rng.uniform(0.5, 1.5), frequency: gait.frequency * rng.uniform(0.7, 1.3) };
       let hold = 0;
