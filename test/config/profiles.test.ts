@@ -106,6 +106,24 @@ void t.test('nav1 and nav2: the profile boxes are the env obstacles (planar, z =
   t.end();
 });
 
+/**
+ * Points on rings just inside and outside the tool radius around every maze wall corner, where
+ * a plain inflated box would be wrong.
+ */
+function* cornerRings(rng: Rng, perCorner: number): Generator<[number, number]> {
+  const r = mazeGeometry.toolRadius;
+  for (const w of mazeGeometry.walls) {
+    for (const cx of w.x) {
+      for (const cy of w.y) {
+        for (let i = 0; i < perCorner; i++) {
+          const phi = rng.uniform(0, 2 * Math.PI);
+          for (const d of [r - 1e-4, r + 1e-4]) yield [cx + d * Math.cos(phi), cy + d * Math.sin(phi)];
+        }
+      }
+    }
+  }
+}
+
 void t.test('maze: walls inflated by the tool radius with rounded corners, and the arena planes', (t) => {
   const p = loadRobotProfile('maze');
   const label = labelAt(p);
@@ -114,18 +132,7 @@ void t.test('maze: walls inflated by the tool radius with rounded corners, and t
   function* points(): Generator<[number, number]> {
     const a = mazeGeometry.arenaHalfWidth;
     for (let i = 0; i < 20_000; i++) yield [rng.uniform(-a, a), rng.uniform(-a, a)];
-    // Rings just inside and outside the tool radius around every wall corner, where a plain
-    // inflated box would be wrong.
-    for (const w of mazeGeometry.walls) {
-      for (const cx of w.x) {
-        for (const cy of w.y) {
-          for (let i = 0; i < 40; i++) {
-            const phi = rng.uniform(0, 2 * Math.PI);
-            for (const d of [r - 1e-4, r + 1e-4]) yield [cx + d * Math.cos(phi), cy + d * Math.sin(phi)];
-          }
-        }
-      }
-    }
+    yield* cornerRings(rng, 40);
     for (const d of [-1e-4, 1e-4]) {
       const lim = a - r + d;
       yield [lim, 0];
@@ -183,16 +190,7 @@ void t.test('maze-mujoco: the maze profile\'s walls and planes are where MuJoCo 
   const a = mazeGeometry.arenaHalfWidth;
   function* points(): Generator<[number, number]> {
     for (let i = 0; i < 5000; i++) yield [rng.uniform(-a, a), rng.uniform(-a, a)];
-    for (const w of mazeGeometry.walls) {
-      for (const cx of w.x) {
-        for (const cy of w.y) {
-          for (let i = 0; i < 20; i++) {
-            const phi = rng.uniform(0, 2 * Math.PI);
-            for (const d of [mazeGeometry.toolRadius - 1e-4, mazeGeometry.toolRadius + 1e-4]) yield [cx + d * Math.cos(phi), cy + d * Math.sin(phi)];
-          }
-        }
-      }
-    }
+    yield* cornerRings(rng, 20);
   }
   const res = disagreements(points(), ([x, y]) => label(x!, y!, 0), ([x, y]) => env.contactAt(x!, y!));
   env.close();

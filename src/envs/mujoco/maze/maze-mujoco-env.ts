@@ -2,7 +2,7 @@ import { Rng } from '../../../core/rng.js';
 import type { Env, EnvSpec, StepResult } from '../../../core/types.js';
 import { readAction, toObs } from '../../action.js';
 import { mazeGeometry, mazeModes, type MazeMode } from '../../maze/geometry.js';
-import { MAZE_HORIZON, MAZE_MAX_ACTION, mazeDistance } from '../../maze/maze-env.js';
+import { MAZE_HORIZON, mazeDistance, mazeSpec } from '../../maze/maze-env.js';
 import { OptionReader, type EnvOptions } from '../../options.js';
 import { MujocoSim, type MujocoBacked } from '../mujoco-sim.js';
 import { mujocoRuntime } from '../runtime.js';
@@ -32,16 +32,7 @@ export class MazeMujocoEnv implements Env, MujocoBacked {
     this.#rng = new Rng(r.seed());
     this.#mode = r.oneOf('mode', mazeModes, 'h');
     this.#checkStart = r.boolean('checkStart', true);
-    this.spec = {
-      name: MAZE_MUJOCO,
-      obsDim: 2,
-      actDim: 2,
-      actLow: Float32Array.from([-MAZE_MAX_ACTION, -MAZE_MAX_ACTION]),
-      actHigh: Float32Array.from([MAZE_MAX_ACTION, MAZE_MAX_ACTION]),
-      horizon: MAZE_HORIZON,
-      units: 'm',
-      obsNames: ['x', 'y'],
-    };
+    this.spec = mazeSpec(MAZE_MUJOCO);
     this.#sim = new MujocoSim(mujocoRuntime(MAZE_MUJOCO), MAZE_MUJOCO, mazeMjcf(), MAZE_MUJOCO_FRAME_SKIP);
     this.#place(this.#mode, this.#checkStart);
     this.#rng = new Rng(r.seed());
