@@ -42,7 +42,8 @@ export function mujocoRuntime(robot: string): MujocoRuntime {
   return loaded;
 }
 
-async function instantiate(): Promise<MujocoRuntime> {
+/** Instantiates a MuJoCo module by package name: mujoco-js, or another build a test names. */
+export async function instantiate(moduleName = MODULE): Promise<MujocoRuntime> {
   // MuJoCo reports XML and compile errors through the module's stderr: keep the last lines so
   // that an error names what MuJoCo said instead of printing it out of band.
   const said: string[] = [];
@@ -52,7 +53,7 @@ async function instantiate(): Promise<MujocoRuntime> {
   };
   let mj: MainModule;
   try {
-    const mod = (await import(MODULE)) as { default: (o?: unknown) => Promise<MainModule> };
+    const mod = (await import(moduleName)) as { default: (o?: unknown) => Promise<MainModule> };
     mj = await mod.default({ printErr, print: printErr });
     if (typeof mj.mj_step !== 'function' || typeof mj.MjModel?.loadFromXML !== 'function') {
       throw new Error('module does not look like mujoco-js (no mj_step / MjModel.loadFromXML)');
@@ -61,7 +62,7 @@ async function instantiate(): Promise<MujocoRuntime> {
     const why = ((err instanceof Error ? err.message : String(err)).split('\n')[0] ?? '').replace(/ imported from .*/, '');
     throw new RShieldError(
       'E_UNAVAILABLE',
-      `MuJoCo robots unavailable: cannot load mujoco-js (${why}); install the optional dependency with \`npm install mujoco-js\``,
+      `MuJoCo robots unavailable: cannot load ${moduleName} (${why}); install the optional dependency with \`npm install mujoco-js\``,
       {},
       { cause: err },
     );

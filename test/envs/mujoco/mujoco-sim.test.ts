@@ -1,7 +1,8 @@
+import { spawnSync } from 'node:child_process';
 import t from 'tap';
 import { MujocoSim } from '../../../src/envs/mujoco/mujoco-sim.js';
 import { mazeMjcf } from '../../../src/envs/mujoco/maze/maze-mjcf.js';
-import { loadMujoco, mujocoRuntime } from '../../../src/envs/mujoco/runtime.js';
+import { instantiate, loadMujoco, mujocoRuntime } from '../../../src/envs/mujoco/runtime.js';
 
 const rt = await loadMujoco();
 
@@ -10,6 +11,20 @@ void t.test('a model MuJoCo cannot compile is one E_CONFIG error with MuJoCo\'s 
   t.throws(() => rt.compile('not-xml', 'this is not xml'), { code: 'E_CONFIG', message: /^not-xml: MuJoCo cannot compile the model: \S/ });
   t.equal(mujocoRuntime('maze-mujoco'), rt, 'the runtime is loaded once per process');
   t.match(rt.version, /^\d+\.\d+\.\d+$/);
+  t.end();
+});
+
+void t.test('where the WebAssembly package cannot be imported: one E_UNAVAILABLE line saying how to install it', async (t) => {
+  await t.rejects(instantiate('mujoco-js-not-installed'), {
+    code: 'E_UNAVAILABLE',
+    message: /^MuJoCo robots unavailable: cannot load mujoco-js-not-installed \(Cannot find package 'mujoco-js-not-installed'\); install the optional dependency with `npm install mujoco-js`$/,
+  });
+});
+
+void t.test('createEnv before prepareRobot: one E_UNAVAILABLE line naming the call to make', (t) => {
+  const code = "import { createEnv } from './src/envs/index.ts'; try { createEnv('ant-disabled'); } catch (e) { console.log(e.code + ' ' + e.message); }";
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { encoding: 'utf8' });
+  t.equal(r.stdout.trim(), "E_UNAVAILABLE ant-disabled: the MuJoCo runtime is not loaded; await prepareRobot('ant-disabled') (or loadMujoco()) before createEnv — rshield's commands do", r.stderr);
   t.end();
 });
 
