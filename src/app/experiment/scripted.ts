@@ -40,7 +40,10 @@ async function startScripted(spec: RunSpec, shielded: boolean): Promise<Algorith
       const ep = next++;
       return episodeResult(ep, await runEpisode({ env, controller, seed: spec.seed, ...(shield === undefined ? {} : { shield }) }, ep));
     },
-    close: async () => shield?.close(),
+    close: async () => {
+      env.close?.();
+      await shield?.close();
+    },
   };
 }
 

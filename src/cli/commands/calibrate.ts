@@ -98,10 +98,12 @@ function parseTarget(values: ParsedArgs['values']): CalibrationTarget | null {
 async function rolloutAt(modelDir: string, robot: string, eps: number, episodes: number, seed: number): Promise<RolloutPoint> {
   await prepareRobot(robot);
   const shield = await Shield.load({ modelDir, robot, epsRisk: eps, deadlineUs: DEFAULT_DEADLINE_US });
+  const env = createEnv(robot, { seed });
   try {
-    const t = await runEpisodes({ env: createEnv(robot, { seed }), controller: createController(robot, { seed }), episodes, seed, shield });
+    const t = await runEpisodes({ env, controller: createController(robot, { seed }), episodes, seed, shield });
     return { episodes: t.episodes, successes: t.successes, violations: t.violations, interventions: t.interventions, ticks: t.ticks };
   } finally {
+    env.close?.();
     await shield.close();
   }
 }

@@ -192,6 +192,7 @@ export async function demo(argv: string[]): Promise<number> {
     } finally {
       recording.close();
       await live?.close();
+      env.close?.();
     }
     progress.stop(2 * episodes);
 

@@ -23,7 +23,7 @@ interface LocomotionKind {
   readonly frameSkip: number;
   readonly ctrlCost: number;
   readonly aliveBonus: number;
-  /** The geom whose contact with the floor is C(s), and the body whose centre is the profile's point. */
+  /** The geom whose contact with the floor is C(s) (its centre is the profile's point), and the body whose x-velocity is the reward. */
   readonly fragileGeom: string;
   readonly fragileBody: string;
   readonly fragileRadius: number;
