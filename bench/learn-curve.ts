@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { episodeSeed } from '../src/core/episode-runner.js';
 import { Rng } from '../src/core/rng.js';
-import { createEnv } from '../src/envs/index.js';
+import { createEnv, simulatedRobot } from '../src/envs/index.js';
 import { findAlgorithm } from '../src/app/experiment/registry.js';
 import type { EpisodeResult } from '../src/learn/algorithm.js';
 import { OnlineLoop } from '../src/learn/recovery-rl/online-loop.js';
@@ -70,7 +70,7 @@ const arms: Record<string, unknown> = {};
 }
 for (const name of values.algo.split(',')) {
   const t0 = performance.now();
-  const run = await findAlgorithm(name).start({ robot, algo: name, seed, episodes, ablations: [], threads: Number(values.threads) });
+  const run = await findAlgorithm(name).start({ robot, algo: name, seed, episodes, ablations: [], threads: Number(values.threads) }, simulatedRobot(robot));
   const rs: EpisodeResult[] = [];
   try {
     for (let i = 0; i < episodes; i++) rs.push(await run.episode());

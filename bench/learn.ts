@@ -5,6 +5,7 @@
 // simulated robot's step. Timed after `warmup` steps, once both buffers hold more than a batch
 // so every step runs both updates. Prints one JSON object; target ≥ 100 steps/s on 2 threads.
 import { parseArgs } from 'node:util';
+import { simulatedRobot } from '../src/envs/index.js';
 import { OnlineLoop, defaultLoopSettings } from '../src/learn/recovery-rl/online-loop.js';
 
 const { values } = parseArgs({
@@ -22,7 +23,7 @@ const warmup = Number(values.warmup);
 const measure = Number(values.steps);
 
 const t0 = performance.now();
-const loop = await OnlineLoop.start({ robot, algo: 'recovery-rl', seed: Number(values.seed), episodes: 1_000_000, ablations: [], threads }, defaultLoopSettings);
+const loop = await OnlineLoop.start({ robot, algo: 'recovery-rl', seed: Number(values.seed), episodes: 1_000_000, ablations: [], threads }, defaultLoopSettings, simulatedRobot(robot));
 const startSeconds = (performance.now() - t0) / 1000;
 let episodes = 0;
 let successes = 0;

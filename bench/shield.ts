@@ -3,7 +3,8 @@
 // and unsafe proposals so recovery triggers on about half the ticks. Every run but the in-thread
 // one goes through the inference worker's hand-off, as a shield does by default. Compares one fused session
 // against two sessions, ORT thread spinning on/off, and the nearest-safe recovery mode (task
-// and recovery ticks reported apart). Prints one JSON object.
+// and recovery ticks reported apart), and the Foxglove live view on with one client subscribed
+// against off (interleaved rounds). Prints one JSON object.
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +16,10 @@ import { nearestSafeCandidates } from '../src/core/nearest-safe-candidates.js';
 import type { ModelCardInput } from '../src/config/model-card.js';
 import { encodeModel, floatTensor, floatValueInfo, model, node, type INodeProto, type ITensorProto } from '../src/nn/onnx-proto.js';
 import { Shield, type ShieldOptions } from '../src/inference/shield.js';
+import wsProtocol from '@foxglove/ws-protocol';
+import { WebSocket } from 'ws';
+import { FoxgloveLive } from '../src/app/foxglove-live.js';
+import { sceneOf } from '../src/envs/scene.js';
 
 const { values } = parseArgs({ options: { ticks: { type: 'string', default: '100000' } } });
 const TICKS = Number(values.ticks);
@@ -117,7 +122,7 @@ function quantile(sorted: Float64Array, q: number): number {
 const r1 = (x: number): number => Math.round(x * 10) / 10;
 const r2 = (x: number): number => Math.round(x * 100) / 100;
 
-async function run(label: string, opts: ShieldOptions, ticks: number) {
+async function run(label: string, opts: ShieldOptions, ticks: number, live?: FoxgloveLive) {
   const shield = await Shield.load(opts);
   // Warm-up: JIT, ORT arenas, caches.
   for (let i = 0; i < 2000; i++) await shield.decide(obsPool[i % POOL] as Float32Array, actPool[i % POOL] as Float32Array);
@@ -134,6 +139,7 @@ async function run(label: string, opts: ShieldOptions, ticks: number) {
     const k = i & (POOL - 1);
     const t0 = performance.now();
     const d = await shield.decide(obsPool[k] as Float32Array, actPool[k] as Float32Array);
+    live?.publish(obsPool[k] as Float32Array, actPool[k] as Float32Array, d, shield.modelVersion);
     dur[i] = (performance.now() - t0) * 1000;
     recovery[i] = d.source === 'recovery' ? 1 : 0;
   }
@@ -200,6 +206,29 @@ try {
   const separate = await run('separate, spinning off', { ...base, fuse: false }, TICKS);
   const spinning = await run('fused, spinning on', { ...base, fuse: true, spinning: true }, Math.min(TICKS, 50_000));
   const nearest = await run('fused, nearest-safe recovery', { ...base, fuse: true, recoveryMode: 'nearest-safe' }, Math.min(TICKS, 50_000));
+  // The live view: one Foxglove client subscribed to every channel, on and off interleaved.
+  const live = await FoxgloveLive.start({ port: 0, robot: 'dvrk-reacher', epsRisk: eps, scene: sceneOf('dvrk-reacher') });
+  const client = new wsProtocol.FoxgloveClient({ ws: new WebSocket(live.url, [wsProtocol.FoxgloveClient.SUPPORTED_SUBPROTOCOL]) });
+  let received = 0;
+  client.on('message', () => received++);
+  await new Promise<void>((resolve) => client.on('advertise', (cs) => {
+    for (const c of cs) client.subscribe(c.id);
+    resolve();
+  }));
+  await new Promise((r) => setTimeout(r, 100));
+  const viewOff: Awaited<ReturnType<typeof run>>[] = [];
+  const viewOn: Awaited<ReturnType<typeof run>>[] = [];
+  for (let r = 0; r < rounds; r++) {
+    viewOff.push(await run('fused, worker, live view off', { ...base, fuse: true }, per));
+    viewOn.push(await run('fused, worker, live view on, 1 client', { ...base, fuse: true }, per, live));
+  }
+  client.close();
+  await live.close();
+  const liveView = {
+    rounds, ticksPerRound: per, messagesReceived: received,
+    off: { p50Us: med(viewOff.map((x) => x.p50Us)), p99Us: med(viewOff.map((x) => x.p99Us)) },
+    on: { p50Us: med(viewOn.map((x) => x.p50Us)), p99Us: med(viewOn.map((x) => x.p99Us)) },
+  };
   const best = separate.p99Us < fused.p99Us * 0.9 && separate.p50Us < fused.p50Us ? separate : fused;
   console.log(
     JSON.stringify(
@@ -234,6 +263,8 @@ try {
           costP99Us: r1(workerWait.p99Us - inThread.p99Us),
           waitOverSpinP50: r2(workerWait.p50Us / workerSpin.p50Us),
         },
+        // Target: p99 with the view on within 10% of off (docs/shield.md "Live view in Foxglove").
+        liveView: { ...liveView, onOverOffP50: r2(liveView.on.p50Us / liveView.off.p50Us), onOverOffP99: r2(liveView.on.p99Us / liveView.off.p99Us), meetsTarget: liveView.on.p99Us <= 1.1 * liveView.off.p99Us },
         runs: [fused, separate, spinning, nearest],
       },
       null,

@@ -12,6 +12,9 @@ import wsProtocol from '@foxglove/ws-protocol';
 import { SceneUpdate } from '@foxglove/schemas/jsonschema.js';
 import { WebSocketServer } from 'ws';
 import type { Decision } from '../core/shield-core.js';
+
+/** What the view shows of one tick: a core Decision, or a ROS 2 hold with its reason ('deactivate', 'shutdown', …). */
+export type LiveDecision = Pick<Decision, 'action' | 'qRisk' | 'source'> & { readonly failsafeReason: string | null };
 import { RShieldError } from '../core/errors.js';
 import type { Scene } from '../envs/scene.js';
 
@@ -130,7 +133,7 @@ export class FoxgloveLive {
   }
 
   /** One tick: copies its numbers for the next send; nothing is encoded or sent here. */
-  publish(obs: ArrayLike<number>, proposed: ArrayLike<number>, d: Decision, modelVersion: string): void {
+  publish(obs: ArrayLike<number>, proposed: ArrayLike<number>, d: LiveDecision, modelVersion: string): void {
     if (this.#subscribed.size === 0) return;
     this.#obs = copyInto(this.#obs, obs);
     this.#proposed = copyInto(this.#proposed, proposed);

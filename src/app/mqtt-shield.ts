@@ -7,6 +7,9 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { systemClock, systemTimer } from '../core/clock.js';
+import type { Decision } from '../core/shield-core.js';
+import { sceneOf } from '../envs/scene.js';
+import type { FoxgloveLive } from './foxglove-live.js';
 import { RShieldError } from '../core/errors.js';
 import type { RecoveryMode } from '../core/recovery-mode.js';
 import { TickLoop } from '../core/tick-loop.js';
@@ -55,6 +58,8 @@ export interface MqttShieldOptions {
   readonly seed: number;
   /** A learned task policy (ONNX, obs → action) to shield instead of the robot's scripted controller. */
   readonly policyFile?: string | undefined;
+  /** Live view for Foxglove on this port (0: any free one); off when undefined. */
+  readonly foxglove?: { readonly port: number; readonly host?: string | undefined } | undefined;
 }
 
 /**
@@ -113,7 +118,9 @@ export async function runMqttShield(o: MqttShieldOptions): Promise<number> {
     // The newest sequence outlives the process: a version older than one accepted before a restart stays refused.
     startSequence: state.data.modelSequence,
     ...(state.data.modelVersion !== '' ? { startVersion: state.data.modelVersion } : {}),
-    onAccepted: (sequence, version) => void state.update({ modelSequence: sequence, modelVersion: version }),
+    // Written (fsync'd) before the version can be swapped in: a crash right after the swap still
+    // refuses this version's predecessors on restart.
+    onAccepted: (sequence, version) => state.update({ modelSequence: sequence, modelVersion: version }),
     stagingDir: join(spoolDir, '..', `rshield-models-${robot}-${process.pid}`),
     ...(o.modelStore !== undefined ? { storeDir: o.modelStore } : {}),
   });
@@ -123,7 +130,18 @@ export async function runMqttShield(o: MqttShieldOptions): Promise<number> {
     seen: state.data.commandNonces,
     remember: (seen) => void state.update({ commandNonces: [...seen] }),
   });
-  const node = new ShieldNode({ robot, env, controller, shield, transport, spool, receiver, batchSize, seed, commands });
+  let live: FoxgloveLive | undefined;
+  if (o.foxglove !== undefined) {
+    // Loaded only when asked for: the WebSocket server stays out of every other shield.
+    const { FoxgloveLive } = await import('./foxglove-live.js');
+    live = await FoxgloveLive.start({ port: o.foxglove.port, ...(o.foxglove.host !== undefined ? { host: o.foxglove.host } : {}), robot, epsRisk: shield.epsRisk, scene: sceneOf(robot) });
+    console.log(`Foxglove live view on ${live.url} (open docs/foxglove-layout.json)`);
+  }
+  const view = live;
+  const node = new ShieldNode({
+    robot, env, controller, shield, transport, spool, receiver, batchSize, seed, commands, startModelDir: modelDir,
+    ...(view !== undefined ? { onDecision: (obs: Float32Array, proposed: Float32Array, d: Decision) => view.publish(obs, proposed, d, shield.modelVersion) } : {}),
+  });
   node.on('swapped', (v) => console.log(`model ${v} swapped in`));
   node.on('armChanged', (armed, by) => console.log(`${armed ? 'armed' : 'DISARMED: the controller drives the robot unshielded'} (${by})`));
   let refusalsLogged = 0;
@@ -164,6 +182,7 @@ export async function runMqttShield(o: MqttShieldOptions): Promise<number> {
     await node.stop();
     // Give acknowledgements up to 2 s; what is not acknowledged stays in the spool for the next run.
     if (transport.connected) await Promise.race([node.drained(), new Promise((r) => setTimeout(r, 2000).unref())]);
+    await live?.close();
     await transport.close();
     await shield.close();
     if (controller instanceof OnnxPolicyController) await controller.close();

@@ -3,14 +3,16 @@ import { RShieldError } from '../core/errors.js';
 import { PassThroughShield } from '../core/shield-port.js';
 import { resolveProfilePath } from '../config/profile.js';
 import { CommandGuard } from '../models/command-guard.js';
+import { ShieldState, defaultStateDir } from '../models/shield-state.js';
 import { profileOperatorKeys, readPublicKeyFiles, uniqueKeys } from '../models/trust.js';
 import { keyIdOf } from '../models/signing.js';
+import { join } from 'node:path';
 import { EpisodeCommands } from '../transport/mqtt/episode-commands.js';
 import type { BrokerOptions } from '../transport/mqtt/connect-options.js';
 import { openDemoRecording, type DemoRecording } from '../transport/ros2/open-demo-recording.js';
 import type { RclModule } from '../transport/ros2/rclnodejs-api.js';
 import type { ShieldNode } from '../transport/ros2/shield-node.js';
-import type { Transport } from '../transport/transport.js';
+import type { MqttTransport } from '../transport/mqtt/mqtt-transport.js';
 import { runRos2Shield } from './ros2-shield.js';
 
 export interface RecordSession {
@@ -34,6 +36,11 @@ export interface RunRecordOptions {
   readonly broker?: BrokerOptions;
   /** Public keys of the operators whose signed record-start / record-stop are obeyed (beside the profile's commands.trustedKeys). */
   readonly operatorKeyFiles?: readonly string[];
+  /**
+   * Where the command nonces it obeyed are kept across restarts (with `broker`; default
+   * $XDG_STATE_HOME/rshield/R/record, apart from the shield's own state).
+   */
+  readonly stateDir?: string;
   readonly signal?: AbortSignal;
   readonly clock?: Clock;
   readonly onStarted?: (session: RecordSession) => void;
@@ -50,7 +57,7 @@ export interface RunRecordOptions {
  */
 export async function runRecord(opts: RunRecordOptions): Promise<number> {
   const log = opts.log ?? ((line: string) => console.error(`rshield record: ${line}`));
-  let transport: Transport | undefined;
+  let transport: MqttTransport | undefined;
   const extraOperatorKeys = await readPublicKeyFiles('--operator-key', opts.operatorKeyFiles ?? []);
   if (opts.broker !== undefined) {
     // Loaded only with --broker: a plain ROS recording needs no MQTT client.
@@ -66,6 +73,7 @@ export async function runRecord(opts: RunRecordOptions): Promise<number> {
   let recording: DemoRecording | undefined;
   let commands: EpisodeCommands | undefined;
   let subscribed: Promise<void> = Promise.resolve();
+  let state: ShieldState | undefined;
   try {
     return await runRos2Shield({
       ...(opts.rcl ? { rcl: opts.rcl } : {}),
@@ -86,8 +94,15 @@ export async function runRecord(opts: RunRecordOptions): Promise<number> {
           const guard = new CommandGuard({ robot: p.name, operatorKeys, clock: systemClock });
           const cmds = new EpisodeCommands({ transport, robot: p.name, onEpisode: (c) => rec.tap.onEpisode(c), guard, log });
           commands = cmds;
-          subscribed = cmds.start();
-          subscribed.catch((err: unknown) => log(`cannot subscribe to ${cmds.topic}: ${err instanceof Error ? err.message : String(err)}`));
+          // The nonces obeyed before a restart are loaded before the topic is subscribed, so a
+          // command the last run obeyed is refused as replayed.
+          subscribed = (async () => {
+            state = await ShieldState.open(opts.stateDir ?? join(defaultStateDir(p.name), 'record'), p.name);
+            const s = state;
+            guard.restore(s.data.commandNonces, (seen) => void s.update({ commandNonces: [...seen] }));
+            await cmds.start();
+          })();
+          subscribed.catch((err: unknown) => log(`${cmds.topic}: commands off (recording goes on from the ROS topic): ${err instanceof Error ? err.message : String(err)}`));
           log(
             operatorKeys.length > 0
               ? `episodes also from MQTT ${cmds.topic} (record-start / record-stop signed by ${operatorKeys.map(keyIdOf).join(', ')})`
@@ -106,7 +121,10 @@ export async function runRecord(opts: RunRecordOptions): Promise<number> {
     });
   } finally {
     recording?.close();
-    // Nothing is published: no need to wait for in-flight messages.
-    await transport?.close();
+    // Nothing is published: no need to wait for in-flight messages (and a subscription queued
+    // while the broker is down would hold a graceful close forever).
+    await transport?.close({ force: true });
+    await state?.flushed();
+    if (state?.lastWriteError !== undefined) log(`state not saved: ${state.lastWriteError}`);
   }
 }

@@ -9,6 +9,8 @@ import { drain, untilStopped } from '../transport/ros2/process-lifetime.js';
 import type { RclModule } from '../transport/ros2/rclnodejs-api.js';
 import { declareRosParams } from '../transport/ros2/ros-params.js';
 import { ShieldNode, type ShieldNodeTap } from '../transport/ros2/shield-node.js';
+import type { FoxgloveLive } from './foxglove-live.js';
+import { profileScene } from './profile-scene.js';
 
 export interface RunRos2ShieldOptions {
   /** rclnodejs or a stand-in with the same API (tests); default: import rclnodejs. */
@@ -35,6 +37,35 @@ export interface RunRos2ShieldOptions {
 interface ClosableShield extends ShieldPort {
   close?(): Promise<void>;
   readonly provider?: string;
+  readonly modelVersion?: string;
+  readonly epsRisk?: number;
+}
+
+/** Taps of the node run side by side (a recording and the live view). */
+function bothTaps(a: ShieldNodeTap | undefined, b: ShieldNodeTap | undefined): ShieldNodeTap | undefined {
+  if (a === undefined || b === undefined) return a ?? b;
+  return {
+    onMessage: (topic, type, m) => (a.onMessage?.(topic, type, m), b.onMessage?.(topic, type, m)),
+    onTick: (tick) => (a.onTick?.(tick), b.onTick?.(tick)),
+    onEpisode: (c) => (a.onEpisode?.(c), b.onEpisode?.(c)),
+    onHold: (r) => (a.onHold?.(r), b.onHold?.(r)),
+    faults: () => [...(a.faults?.() ?? []), ...(b.faults?.() ?? [])],
+  };
+}
+
+/** The node's ticks and holds as the live view's decisions. */
+function liveTap(live: FoxgloveLive, shield: ClosableShield): ShieldNodeTap {
+  let obs: ArrayLike<number> = new Float32Array(3);
+  let proposed: ArrayLike<number> = new Float32Array(3);
+  const still = new Float32Array(3);
+  return {
+    onTick: (tick) => {
+      obs = tick.obs;
+      proposed = tick.proposed;
+      live.publish(tick.obs, tick.proposed, { action: tick.executed, qRisk: tick.qRisk, source: tick.source, failsafeReason: null }, shield.modelVersion ?? '');
+    },
+    onHold: (reason) => live.publish(obs, proposed, { action: still, qRisk: Number.NaN, source: 'failsafe', failsafeReason: reason }, shield.modelVersion ?? ''),
+  };
 }
 
 async function loadShield(params: RosParams, profile: RobotProfile): Promise<ClosableShield> {
@@ -69,11 +100,19 @@ export async function runRos2Shield(opts: RunRos2ShieldOptions = {}): Promise<nu
   await rcl.init(undefined, ['node', 'rshield', ...(opts.rosArgs ?? [])]);
   let port: ClosableShield | undefined;
   let shield: ShieldNode | undefined;
+  let live: FoxgloveLive | undefined;
   try {
     const node = new rcl.lifecycle.LifecycleNode(opts.nodeName ?? 'rshield');
     const params = declareRosParams(rcl, node, opts.params);
     const profile = loadRobotProfile(params.profile);
     port = opts.shield ?? (await loadShield(params, profile));
+    if (params.foxglove_port >= 0) {
+      // Loaded only when asked for: the WebSocket server stays out of every other shield.
+      const { FoxgloveLive } = await import('./foxglove-live.js');
+      live = await FoxgloveLive.start({ port: params.foxglove_port, host: params.foxglove_host, robot: profile.name, epsRisk: port.epsRisk ?? Number.NaN, scene: profileScene(profile) });
+      log(`rshield: Foxglove live view on ${live.url} (open docs/foxglove-layout.json)`);
+    }
+    const tap = bothTaps(opts.makeTap?.(profile, params), live === undefined ? undefined : liveTap(live, port));
     shield = new ShieldNode({
       rcl,
       node,
@@ -85,7 +124,7 @@ export async function runRos2Shield(opts: RunRos2ShieldOptions = {}): Promise<nu
         ...(params.stale_after_ms > 0 ? { staleAfterMs: params.stale_after_ms } : {}),
       },
       ...(opts.clock ? { clock: opts.clock } : {}),
-      ...(opts.makeTap ? { tap: opts.makeTap(profile, params) } : {}),
+      ...(tap !== undefined ? { tap } : {}),
       log,
     });
     const stopped = untilStopped(rcl, opts.signal);
@@ -105,6 +144,7 @@ export async function runRos2Shield(opts: RunRos2ShieldOptions = {}): Promise<nu
     await opts.beforeExit?.();
     return 0;
   } finally {
+    await live?.close();
     await port?.close?.();
     if (!rcl.isShutdown()) rcl.shutdown();
   }

@@ -12,7 +12,8 @@ import { Shield } from '../inference/shield.js';
 import { parsePrivateKey } from '../models/signing.js';
 import type { BrokerOptions } from '../transport/mqtt/connect-options.js';
 import { MqttTransport } from '../transport/mqtt/mqtt-transport.js';
-import { TrainerNode } from '../transport/mqtt/trainer-node.js';
+import { TrainerNode, type TrainerNodeOptions } from '../transport/mqtt/trainer-node.js';
+import { OnlineSchedule, type OnlineScheduleOptions } from '../learn/online-schedule.js';
 import { defaultsFor } from '../learn/defaults.js';
 import type { OnlineTrainer } from '../learn/online.js';
 
@@ -109,6 +110,15 @@ export async function runTrainer(o: TrainerOptions): Promise<number> {
   }
 }
 
+/**
+ * The trainer's two halves wired: the MQTT node (receive, de-duplicate, sign, publish) and the
+ * learning schedule it feeds (updates, versions, the quality gate).
+ */
+export function trainerNode(o: Omit<TrainerNodeOptions, 'learning'> & Omit<OnlineScheduleOptions, 'release' | 'afterVerdict'>): { node: TrainerNode; schedule: OnlineSchedule } {
+  const node = new TrainerNode({ ...o, learning: (hooks) => new OnlineSchedule({ ...o, ...hooks }) });
+  return { node, schedule: node.learning as OnlineSchedule };
+}
+
 interface ServeContext {
   readonly robot: string;
   readonly obsDim: number;
@@ -129,7 +139,7 @@ async function serve(learner: OnlineTrainer, c: ServeContext, onStop: (resolve: 
   const exportDir = c.exportDir ?? (await mkdtemp(join(tmpdir(), 'rshield-trainer-')));
   const transport = MqttTransport.connect({ ...broker, clientId: `rshield-trainer-${robot}`, clean: false });
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
-  const node = new TrainerNode({
+  const { node, schedule } = trainerNode({
     robot,
     obsDim: c.obsDim,
     actDim: c.actDim,
@@ -149,13 +159,13 @@ async function serve(learner: OnlineTrainer, c: ServeContext, onStop: (resolve: 
     },
   });
   const started = performance.now();
-  node.on('published', (v) => {
+  schedule.on('published', (v) => {
     const s = (performance.now() - started) / 1000;
-    console.log(`published ${v} after ${learner.updates} updates, ${s.toFixed(1)} s online (critic loss ${node.lastLoss.criticLoss.toFixed(4)}, recovery loss ${node.lastLoss.recoveryLoss.toFixed(4)})`);
+    console.log(`published ${v} after ${learner.updates} updates, ${s.toFixed(1)} s online (critic loss ${schedule.lastLoss.criticLoss.toFixed(4)}, recovery loss ${schedule.lastLoss.recoveryLoss.toFixed(4)})`);
   });
-  node.on('rejected', (v, why) => console.warn(`version ${v} failed validation, not published: ${why}`));
-  node.on('gated', (v, g) => console.log(`version ${v} passed the quality gate: ${g.note} (${g.rows} held-out transitions, ${g.positives} positive)`));
-  node.on('refused', (v, g) => console.warn(`version ${v} refused by the quality gate, not published: ${g.note} (${g.rows} held-out transitions, ${g.positives} positive; ${node.refused} refused so far)`));
+  schedule.on('rejected', (v, why) => console.warn(`version ${v} failed validation, not published: ${why}`));
+  schedule.on('gated', (v, g) => console.log(`version ${v} passed the quality gate: ${g.note} (${g.rows} held-out transitions, ${g.positives} positive)`));
+  schedule.on('refused', (v, g) => console.warn(`version ${v} refused by the quality gate, not published: ${g.note} (${g.rows} held-out transitions, ${g.positives} positive; ${schedule.refused} refused so far)`));
   const stopped = new Promise<void>(onStop);
   let connected = false;
   try {
@@ -174,6 +184,6 @@ async function serve(learner: OnlineTrainer, c: ServeContext, onStop: (resolve: 
   } finally {
     await transport.close();
   }
-  console.log(`stopped: ${node.transitionsReceived} transitions, ${learner.updates} updates, ${node.published} versions published, ${node.invalidMessages} invalid batches, ${node.duplicates} duplicates, ${node.refused} refused by the quality gate`);
+  console.log(`stopped: ${node.transitionsReceived} transitions, ${learner.updates} updates, ${schedule.published} versions published, ${node.invalidMessages} invalid batches, ${node.duplicates} duplicates, ${schedule.refused} refused by the quality gate`);
   return 0;
 }

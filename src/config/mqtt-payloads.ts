@@ -29,6 +29,8 @@ export const statusPayload = z.discriminatedUnion('state', [
     /** Commands refused (retained, unsigned, unknown key, stale, replayed, over the rate, ...). */
     commandsRefused: count.optional(),
     lastCommandRefusal: z.string().max(1000).optional(),
+    /** The version an operator pinned (`pin`, or `rollback`): updates are refused until `unpin`. */
+    pinned: z.string().max(128).optional(),
   }),
   z.object({ v: z.literal(1), state: z.literal('offline'), robot: robotName }),
 ]);
@@ -44,6 +46,8 @@ export const telemetryPayload = z.object({
   tickP99Us: z.number().nonnegative(),
   interventions: count,
   failsafes: count,
+  /** Fail-safes by reason (stale, non-finite, deadline, …), the non-zero ones. */
+  failsafesByReason: z.record(z.string().max(32), count).optional(),
   provider: z.string().max(64),
   modelVersion: z.string().max(128),
   armed: z.boolean(),
@@ -69,7 +73,7 @@ export type TelemetryPayload = z.infer<typeof telemetryPayload>;
  */
 export const cmdPayload = z.object({
   v: z.literal(1),
-  cmd: z.enum(['arm', 'disarm', 'record-start', 'record-stop']),
+  cmd: z.enum(['arm', 'disarm', 'record-start', 'record-stop', 'pin', 'unpin', 'rollback']),
   id: z.string().max(64).optional(),
   robot: robotName.optional(),
   issuedAt: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).optional(),

@@ -27,6 +27,10 @@ export const rosParamsSchema = z.strictObject({
   record_out: z.string(),
   /** Refuse a model_dir without a model.sig.json signed by a key of the profile's models.trustedKeys; always on for hardware profiles. */
   require_signed: z.boolean(),
+  /** Live view for Foxglove on this TCP port (docs/foxglove-layout.json); -1 = off, 0 = any free port. */
+  foxglove_port: z.number().int().min(-1).max(65535),
+  /** Address the live view listens on: this machine only by default. */
+  foxglove_host: z.string().min(1),
 });
 
 export type RosParams = z.output<typeof rosParamsSchema>;
@@ -41,6 +45,8 @@ export const ROS_PARAM_DEFAULTS: RosParams = {
   provider: 'cpu',
   record_out: '',
   require_signed: false,
+  foxglove_port: -1,
+  foxglove_host: '127.0.0.1',
 };
 
 /** Validates the values read from a node; errors name each parameter, its problem and its value. */

@@ -64,3 +64,17 @@ export interface Transition {
   /** The action taken at s' in the same episode, when there is one. */
   readonly nextAct?: Float32Array;
 }
+
+/**
+ * A simulated robot as learners that train in simulation get it (the online Recovery RL loop):
+ * handed in by whoever starts the run, so learn/ builds no simulator itself.
+ */
+export interface SimulatedRobot {
+  readonly name: string;
+  /** A fresh environment, seeded. */
+  env(seed: number): Env;
+  /** Its demo-data generator (D_offline: controlled violations), seeded. */
+  offlineData(seed: number, transitions: number): Iterable<Transition>;
+  /** The robot's fail-safe action. */
+  readonly failsafe: Float32Array;
+}

@@ -6,6 +6,8 @@ export {
   generateOfflineData,
   generatorInfo,
   failsafeAction,
+  simulatedRobot,
+  knownRobot,
   goalOf,
   prepareRobot,
   isMujocoRobot,

@@ -1,6 +1,6 @@
 import { NoisyController } from './noisy-controller.js';
 import { RShieldError } from '../core/errors.js';
-import type { Controller, Env, Transition } from '../core/types.js';
+import type { Controller, Env, SimulatedRobot, Transition } from '../core/types.js';
 import { CartpoleLqrController } from './cartpole/cartpole-controller.js';
 import { CartpoleEnv } from './cartpole/cartpole-env.js';
 import { cartpoleOffline } from './cartpole/cartpole-offline.js';
@@ -220,6 +220,12 @@ export function isMujocoRobot(name: string): boolean {
 }
 
 /** A simulated robot, deterministic under `seed`; other keys are the robot's parameters (docs/robots.md). */
+/** `name` when it is a simulated robot; else E_UNKNOWN_ROBOT listing the known ones. */
+export function knownRobot(name: string): string {
+  robot(name);
+  return name;
+}
+
 export function createEnv(name: string, opts: EnvOptions = {}): Env {
   return robot(name).env(opts);
 }
@@ -265,4 +271,15 @@ export function goalOf(name: string): RobotGoal | null {
 /** The robot's fail-safe action: zero displacement / zero force (dVRK: hold position). */
 export function failsafeAction(name: string): Float32Array {
   return new Float32Array(robot(name).actDim);
+}
+
+/** Robot `name` as a learner that trains in simulation takes it (core SimulatedRobot). */
+export function simulatedRobot(name: string): SimulatedRobot {
+  robot(name);
+  return {
+    name,
+    env: (seed) => createEnv(name, { seed }),
+    offlineData: (seed, transitions) => generateOfflineData(name, { seed, transitions }),
+    failsafe: failsafeAction(name),
+  };
 }

@@ -1,5 +1,6 @@
 // The contract between `rshield experiment` (which schedules runs, records episodes and
 // summarises them) and the learning algorithms it compares (Recovery RL and its baselines).
+import type { SimulatedRobot } from '../core/types.js';
 
 /** One episode of a run, one line of the run's JSONL. */
 export interface EpisodeResult {
@@ -43,5 +44,6 @@ export interface Algorithm {
   readonly summary: string;
   /** Ablation names (before any `=`) it understands; the runner refuses others by name. */
   readonly ablations: readonly string[];
-  start(spec: RunSpec): Promise<AlgorithmRun>;
+  /** `robot` is the simulated `spec.robot` (src/envs simulatedRobot), handed in by the runner. */
+  start(spec: RunSpec, robot: SimulatedRobot): Promise<AlgorithmRun>;
 }

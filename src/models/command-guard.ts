@@ -57,14 +57,24 @@ export class CommandGuard {
   readonly #maxAgeMs: number;
   readonly #bucket: TokenBucket;
   readonly #seen = new Map<string, number>();
+  #remember: ((seen: readonly SeenNonce[]) => void) | undefined;
 
   constructor(o: CommandGuardOptions) {
     this.#o = o;
     this.#maxAgeMs = o.maxAgeMs ?? DEFAULT_COMMAND_MAX_AGE_MS;
     this.#bucket = new TokenBucket(o.ratePerS ?? 10, o.burst ?? 20, o.clock.nowMs());
     this.refused = Object.fromEntries(COMMAND_REFUSALS.map((r) => [r, 0])) as Record<CommandRefusal, number>;
-    const now = o.clock.nowMs();
-    for (const s of o.seen ?? []) if (now - s.issuedAt <= this.#maxAgeMs) this.#seen.set(s.nonce, s.issuedAt);
+    this.restore(o.seen ?? [], o.remember);
+  }
+
+  /**
+   * Nonces accepted before a restart, and where to keep new ones: for a process that opens its
+   * state only once it knows the robot (the recorder), before it subscribes.
+   */
+  restore(seen: readonly SeenNonce[], remember?: (seen: readonly SeenNonce[]) => void): void {
+    const now = this.#o.clock.nowMs();
+    for (const s of seen) if (now - s.issuedAt <= this.#maxAgeMs) this.#seen.set(s.nonce, s.issuedAt);
+    if (remember !== undefined) this.#remember = remember;
   }
 
   get enabled(): boolean {
@@ -109,7 +119,7 @@ export class CommandGuard {
     this.#seen.set(c.nonce, c.issuedAt);
     for (const [n, at] of this.#seen) if (now - at > this.#maxAgeMs) this.#seen.delete(n);
     this.accepted++;
-    this.#o.remember?.([...this.#seen].map(([nonce, issuedAt]) => ({ nonce, issuedAt })));
+    this.#remember?.([...this.#seen].map(([nonce, issuedAt]) => ({ nonce, issuedAt })));
     return { ok: true, cmd: c, keyId };
   }
 

@@ -123,3 +123,27 @@ void t.test('rshield demo --foxglove streams the shielded run, paced, and closes
   t.ok((got.get(LIVE_TOPICS.scene)?.length ?? 0) > 0, 'scene updates');
   await t.rejects(connect(t, `ws://127.0.0.1:${port}`), /ECONNREFUSED/, 'the server is gone after the run');
 });
+
+void t.test('rshield run --sim --foxglove: the MQTT shield streams its decisions (broker down: shielding goes on)', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'rshield-live-run-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const port = await freePort();
+  const run = runCli(t, 'run', '--robot', 'dvrk-reacher', '--sim', '--broker', 'mqtt://127.0.0.1:1', '--allow-unsigned', '--ticks', '500', '--rate', '200',
+    '--spool', join(dir, 'spool'), '--state', join(dir, 'state'), '--foxglove', String(port));
+  let view: Awaited<ReturnType<typeof connect>> | undefined;
+  for (const end = Date.now() + 30_000; view === undefined && Date.now() < end; ) {
+    view = await connect(t, `ws://127.0.0.1:${port}`).catch(async () => {
+      await new Promise((r) => setTimeout(r, 50));
+      return undefined;
+    });
+  }
+  if (view === undefined) throw new Error('no live view');
+  const r = await run;
+  t.equal(r.code, 0, r.err);
+  t.match(r.out, new RegExp(`Foxglove live view on ws://127.0.0.1:${port}`));
+  const decisions = (view.got.get(LIVE_TOPICS.decision) ?? []) as { source: string; model_version: string }[];
+  t.ok(decisions.length > 5, `decisions received while it ran (${decisions.length})`);
+  t.same([...new Set(decisions.map((d) => d.model_version))], [/model (\S+),/.exec(r.out)?.[1]], 'every decision names the running model');
+  t.ok((view.got.get(LIVE_TOPICS.scene)?.length ?? 0) > 0, 'scene updates');
+  await t.rejects(connect(t, `ws://127.0.0.1:${port}`), /ECONNREFUSED/, 'the server is gone after the run');
+});

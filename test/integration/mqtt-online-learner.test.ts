@@ -22,7 +22,7 @@ import { createOnlineTrainer } from '../../src/learn/online.js';
 import { ShieldNode, offlineStatus } from '../../src/transport/mqtt/shield-node.js';
 import { TransitionSpool } from '../../src/transport/mqtt/spool.js';
 import { robotTopics } from '../../src/transport/mqtt/topics.js';
-import { TrainerNode } from '../../src/transport/mqtt/trainer-node.js';
+import { trainerNode } from '../../src/app/trainer.js';
 import { startBroker } from '../helpers/broker.js';
 import { ManualTimers, client, keys, next, tempDir, type Teardown } from '../transport/mqtt/harness.js';
 
@@ -156,7 +156,7 @@ void t.test('real learner over a real broker: trained online, signed, swapped be
   await trainerTransport.waitConnected();
   const published: string[] = [];
   const rejected: string[] = [];
-  const trainer = new TrainerNode({
+  const { node: trainer, schedule } = trainerNode({
     robot: ROBOT,
     obsDim: spec.obsDim,
     actDim: spec.actDim,
@@ -168,8 +168,8 @@ void t.test('real learner over a real broker: trained online, signed, swapped be
     validate: async (d) => (await Shield.prepare({ modelDir: d, robot: ROBOT })).close(),
     versionPrefix: 'dvrk-online',
   });
-  trainer.on('published', (v) => published.push(v));
-  trainer.on('rejected', (v, why) => rejected.push(`${v}: ${why}`));
+  schedule.on('published', (v) => published.push(v));
+  schedule.on('rejected', (v, why) => rejected.push(`${v}: ${why}`));
   t.teardown(async () => {
     await trainer.stop();
     await learner.release();

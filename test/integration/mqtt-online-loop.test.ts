@@ -8,7 +8,7 @@ import { client, next, shieldNode, topics, trainerNode, waitForMessage } from '.
 void t.test('a new model is trained, signed, swapped and used; telemetry reports it', async (t) => {
   const broker = await startBroker();
   t.teardown(() => broker.stop());
-  const { node: trainerN, trainer } = await trainerNode(t, broker.url, { every: 64 });
+  const { schedule, trainer } = await trainerNode(t, broker.url, { every: 64 });
   const { node, shield, timers } = await shieldNode(t, broker.url, { batchSize: 16 });
   const watcher = client(t, broker.url);
   await watcher.waitConnected();
@@ -28,7 +28,7 @@ void t.test('a new model is trained, signed, swapped and used; telemetry reports
     telemetryArrived();
   });
 
-  const published = next<[string]>(trainerN, 'published');
+  const published = next<[string]>(schedule, 'published');
   const prepared = next<[string]>(node, 'prepared');
   const swapped = next<[string]>(node, 'swapped');
   // 64 transitions = 4 batches reach the trainer, 64 updates, one version published.

@@ -12,7 +12,7 @@ import type { Transition } from '../../src/core/types.js';
 import { transitionsOf } from '../../src/data/transition-columns.js';
 import { ShieldNode } from '../../src/transport/mqtt/shield-node.js';
 import { TransitionSpool } from '../../src/transport/mqtt/spool.js';
-import { TrainerNode } from '../../src/transport/mqtt/trainer-node.js';
+import { trainerNode } from '../../src/app/trainer.js';
 import { startBroker } from '../helpers/broker.js';
 import { writeModelDir } from '../inference/helpers/models.js';
 import { client, keys, next, tempDir } from '../transport/mqtt/harness.js';
@@ -48,7 +48,7 @@ void t.test('ONNX shield: a signed version arrives over MQTT, is prepared, swapp
   let updates = 0;
   const trainerTransport = client(t, broker.url);
   await trainerTransport.waitConnected();
-  const trainer = new TrainerNode({
+  const { node: trainer } = trainerNode({
     robot: ROBOT,
     obsDim: 3,
     actDim: 3,

@@ -11,6 +11,11 @@ import { SacAgent } from '../../src/learn/sac/sac-agent.js';
 import { SacReplay } from '../../src/learn/sac/sac-replay.js';
 import { createEnv } from '../../src/envs/index.js';
 import { GraphBuilder, ParamSet } from '../../src/nn/index.js';
+import { simulatedRobot } from '../../src/envs/index.js';
+import type { RunSpec } from '../../src/learn/algorithm.js';
+
+/** A run's spec and the simulated robot it learns on, as the experiment runner hands them over. */
+const withSim = (s: RunSpec) => [s, simulatedRobot(s.robot)] as const;
 
 const normalizer = { obsMean: [0, 0], obsStd: [1, 1], actCenter: [0, 0], actHalfRange: [1, 1] };
 const small = { hidden: [32, 32] } as const;
@@ -74,7 +79,7 @@ void t.test('a learned multiplier grows while the risk exceeds ε and shrinks wh
 
 void t.test('SQRL\'s filter keeps the policy\'s draws that the critic rates safe', async (t) => {
   const spec = createEnv('nav1').spec;
-  const safety = await startSafety({ robot: 'nav1', spec, seed: 1, pretrain: true, batch: 32, threads: 1 });
+  const safety = await startSafety({ robot: simulatedRobot('nav1'), spec, seed: 1, pretrain: true, batch: 32, threads: 1 });
   t.teardown(() => safety.learner.release());
   // An untrained policy draws actions all over the square; at the upper wall half of them push into it.
   const agent = await SacAgent.create({ obsDim: 2, actDim: 2, normalizer: safety.normalizer, seed: 2, batch: 32, sizes: small, threads: 1 });
@@ -97,7 +102,7 @@ void t.test('SQRL\'s filter keeps the policy\'s draws that the critic rates safe
 
 void t.test('RSPO\'s ν falls linearly from its start to 0 over the run\'s episodes', async (t) => {
   const quick: LoopOverrides = { sacSizes: small, batch: 32, startSteps: 0 };
-  const run = (await rspo(quick).start({ robot: 'nav1', algo: 'rspo', seed: 1, episodes: 4, ablations: [], threads: 1 })) as OnlineLoop;
+  const run = (await rspo(quick).start(...withSim({ robot: 'nav1', algo: 'rspo', seed: 1, episodes: 4, ablations: [], threads: 1 }))) as OnlineLoop;
   t.teardown(() => run.close());
   const seen: number[] = [];
   for (let i = 0; i < 3; i++) {

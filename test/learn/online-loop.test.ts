@@ -2,6 +2,11 @@ import t from 'tap';
 import type { EpisodeResult } from '../../src/learn/algorithm.js';
 import { algorithms, lagrangian, rcpo, recoveryRl, rewardPenalty, rspo, sqrl, unconstrained, type LoopOverrides } from '../../src/learn/algorithms/index.js';
 import { OnlineLoop } from '../../src/learn/recovery-rl/online-loop.js';
+import { simulatedRobot } from '../../src/envs/index.js';
+import type { RunSpec } from '../../src/learn/algorithm.js';
+
+/** A run's spec and the simulated robot it learns on, as the experiment runner hands them over. */
+const withSim = (s: RunSpec) => [s, simulatedRobot(s.robot)] as const;
 
 // Small task networks and batches keep each run to a few seconds; the safety critic is the
 // shipped nav1 model (2×256), pretrained on nav1's D_offline, as in the comparison.
@@ -9,7 +14,7 @@ const quick: LoopOverrides = { sacSizes: { hidden: [32, 32] }, batch: 32 };
 const spec = (algo: string, episodes: number, ablations: string[] = []) => ({ robot: 'nav1', algo, seed: 3, episodes, ablations, threads: 1 });
 
 async function runAll(a: ReturnType<typeof recoveryRl>, episodes: number, ablations: string[] = []): Promise<EpisodeResult[]> {
-  const run = await a.start(spec(a.name, episodes, ablations));
+  const run = await a.start(...withSim(spec(a.name, episodes, ablations)));
   const out: EpisodeResult[] = [];
   try {
     for (let i = 0; i < episodes; i++) out.push(await run.episode());
@@ -46,18 +51,18 @@ void t.test('a seed reproduces a run bit for bit', async (t) => {
 
 void t.test('ablations: offline-size pretrains a critic on the first N transitions; unknown ones are refused by name', async (t) => {
   const a = recoveryRl({ ...quick, safetySizes: { hidden: [32, 32] }, pretrainSteps: 50 });
-  const run = await a.start(spec('recovery-rl', 1, ['offline-size=500']));
+  const run = await a.start(...withSim(spec('recovery-rl', 1, ['offline-size=500'])));
   t.teardown(() => run.close());
   t.ok(run instanceof OnlineLoop);
   t.equal((run as OnlineLoop).criticOrigin, 'pretrained');
-  const fresh = await recoveryRl(quick).start(spec('recovery-rl', 1, ['no-pretraining', 'no-relabeling', 'no-online']));
+  const fresh = await recoveryRl(quick).start(...withSim(spec('recovery-rl', 1, ['no-pretraining', 'no-relabeling', 'no-online'])));
   t.equal((fresh as OnlineLoop).criticOrigin, 'fresh');
   const r = await fresh.episode();
   t.ok(r.steps > 0);
   await fresh.close();
-  await t.rejects(recoveryRl(quick).start(spec('recovery-rl', 1, ['offline-size=lots'])), /offline-size needs an integer/);
-  await t.rejects(recoveryRl(quick).start(spec('recovery-rl', 1, ['no-brakes'])), /recovery-rl has no ablation 'no-brakes'/);
-  await t.rejects(unconstrained(quick).start(spec('unconstrained', 1, ['no-online'])), /unconstrained has no ablation 'no-online' \(known: none\)/);
+  await t.rejects(recoveryRl(quick).start(...withSim(spec('recovery-rl', 1, ['offline-size=lots']))), /offline-size needs an integer/);
+  await t.rejects(recoveryRl(quick).start(...withSim(spec('recovery-rl', 1, ['no-brakes']))), /recovery-rl has no ablation 'no-brakes'/);
+  await t.rejects(unconstrained(quick).start(...withSim(spec('unconstrained', 1, ['no-online']))), /unconstrained has no ablation 'no-online' \(known: none\)/);
 });
 
 void t.test('the registry lists every method once, Recovery RL first', (t) => {
@@ -71,7 +76,7 @@ void t.test('every algorithm runs an episode on the other robots (dvrk-reacher: 
   for (const robot of ['dvrk-reacher', 'maze']) {
     for (const make of [recoveryRl, unconstrained, rewardPenalty, lagrangian, sqrl, rspo, rcpo]) {
       const a = make({ ...quick, startSteps: 10 });
-      const run = await a.start({ robot, algo: a.name, seed: 1, episodes: 1, ablations: [], threads: 1 });
+      const run = await a.start(...withSim({ robot, algo: a.name, seed: 1, episodes: 1, ablations: [], threads: 1 }));
       const r = await run.episode();
       await run.close();
       t.ok(r.steps >= 1 && Number.isFinite(r.return), `${robot} ${a.name}: ${r.steps} steps, return ${r.return.toFixed(2)}`);

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { RShieldError } from '../../core/errors.js';
 import { RECOVERY_MODES, isRecoveryMode } from '../../core/recovery-mode.js';
 import { PLANNER_PRESETS, type PlannerPreset } from '../../config/planner-settings.js';
-import { createController, createEnv, robotNames, prepareRobot } from '../../envs/index.js';
+import { createController, createEnv, knownRobot, prepareRobot, robotNames } from '../../envs/index.js';
 import { DEFAULT_DEADLINE_US, Shield } from '../../inference/shield.js';
 import { intOption, numberOption, parseCommandArgs, stringOption, type OptionTable } from '../args.js';
 import { runEpisodes, type RunTotals, type TickRecord } from '../../core/episode-runner.js';
@@ -108,7 +108,7 @@ export async function demo(argv: string[]): Promise<number> {
   }
   if (positionals.length > 0) throw new RShieldError('E_USAGE', `unexpected argument '${positionals[0]}' (see rshield demo --help)`);
   const robot = stringOption(values, 'robot') ?? 'dvrk-reacher';
-  if (!robotNames.includes(robot)) throw new RShieldError('E_UNKNOWN_ROBOT', `unknown robot '${robot}' (known: ${robotNames.join(', ')})`, { robot });
+  knownRobot(robot);
   const episodes = intOption('episodes', stringOption(values, 'episodes'), 100, 1);
   const seed = intOption('seed', stringOption(values, 'seed'), 0);
   const outDir = stringOption(values, 'out') ?? 'rshield-demo';

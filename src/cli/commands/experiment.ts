@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { RShieldError } from '../../core/errors.js';
-import { robotNames } from '../../envs/index.js';
+import { knownRobot, robotNames } from '../../envs/index.js';
 import { checkAblations, parseAblation, ABLATIONS } from '../../app/experiment/ablations.js';
 import { collectRuns } from '../../app/experiment/collect.js';
 import { algorithms, findAlgorithm, loadAlgorithms } from '../../app/experiment/registry.js';
@@ -70,7 +70,7 @@ export async function experiment(argv: string[]): Promise<number> {
   }
   if (positionals.length > 0) throw new RShieldError('E_USAGE', `unexpected argument '${positionals[0]}' (see rshield experiment --help)`);
   const robot = requiredOption(values, 'robot', 'experiment');
-  if (!robotNames.includes(robot)) throw new RShieldError('E_UNKNOWN_ROBOT', `unknown robot '${robot}' (known: ${robotNames.join(', ')})`, { robot });
+  knownRobot(robot);
   const algoNames = commaList(stringsOption(values, 'algo'));
   if (algoNames.length === 0) throw new RShieldError('E_USAGE', '--algo is required (see rshield experiment --help)', { option: 'algo' });
   if (new Set(algoNames).size !== algoNames.length) throw new RShieldError('E_USAGE', `--algo names an algorithm twice: ${algoNames.join(',')}`, { option: 'algo' });

@@ -25,6 +25,8 @@ options:
                       refused ones (unsigned, stale, replayed, retained) are counted and ignored
   --operator-key FILE public key whose signed commands are obeyed (repeatable; adds to the
                       profile's commands.trustedKeys)
+  --state DIR         keeps the nonces of obeyed commands across restarts, so none is obeyed
+                      twice (default: $XDG_STATE_HOME/rshield/R/record)
   --username U        broker user (or RSHIELD_MQTT_USERNAME); password from RSHIELD_MQTT_PASSWORD
   -h, --help          this help`;
 
@@ -38,6 +40,7 @@ export async function record(argv: string[]): Promise<number> {
     transport: { type: 'string' },
     autostart: { type: 'boolean' },
     'operator-key': { type: 'string', multiple: true },
+    state: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values['help'] === true) {
@@ -57,5 +60,6 @@ export async function record(argv: string[]): Promise<number> {
     ...(out !== undefined ? { out } : {}),
     ...(broker !== undefined ? { broker } : {}),
     operatorKeyFiles: stringsOption(values, 'operator-key'),
+    ...(stringOption(values, 'state') !== undefined ? { stateDir: stringOption(values, 'state') } : {}),
   });
 }

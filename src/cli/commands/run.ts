@@ -42,6 +42,9 @@ With the broker down, shielding goes on and transitions wait in the spool.
   --ticks N            stop after N ticks (default: run until SIGINT/SIGTERM)
   --batch N            transitions per batch (default 64)
   --seed N             seed of the simulated robot (default 1)
+  --foxglove PORT      live view for Foxglove on ws://127.0.0.1:PORT (open docs/foxglove-layout.json):
+                       Q_risk, decisions, a 3-D scene of the robot; off by default
+  --foxglove-host H    address the live view listens on (default 127.0.0.1: this machine only)
   --transport ros2     run as a ROS 2 node instead (rshield run --transport ros2 --help)`;
 
 /** `rshield run`: the shield on a simulated robot, online over MQTT. */
@@ -56,6 +59,8 @@ export async function run(argv: string[]): Promise<number> {
     sim: { type: 'boolean' },
     models: { type: 'string' },
     policy: { type: 'string' },
+    foxglove: { type: 'string' },
+    'foxglove-host': { type: 'string' },
     recovery: { type: 'string' },
     profile: { type: 'string' },
     'trust-key': { type: 'string', multiple: true },
@@ -98,6 +103,7 @@ export async function run(argv: string[]): Promise<number> {
     requireSigned: values['require-signed'] === true,
     modelDir: stringOption(values, 'models'),
     policyFile: stringOption(values, 'policy'),
+    foxglove: stringOption(values, 'foxglove') === undefined ? undefined : { port: intOption('foxglove', stringOption(values, 'foxglove'), 0), host: stringOption(values, 'foxglove-host') },
     recovery,
     profile: stringOption(values, 'profile'),
     trustKeyFiles: stringsOption(values, 'trust-key'),

@@ -6,6 +6,7 @@
  * overrides (small networks in tests). New methods (model-based recovery) join the list.
  */
 import { RShieldError } from '../../core/errors.js';
+import type { SimulatedRobot } from '../../core/types.js';
 import type { Algorithm, AlgorithmRun, RunSpec } from '../algorithm.js';
 import { defaultLoopSettings, OnlineLoop, type LoopSettings } from '../recovery-rl/online-loop.js';
 import { baselineSettings, DUAL_LR } from './baseline-settings.js';
@@ -58,9 +59,9 @@ function define(def: Definition): (overrides?: LoopOverrides) => Algorithm {
     name: def.name,
     summary: def.summary,
     ablations: def.ablations,
-    async start(spec: RunSpec): Promise<AlgorithmRun> {
+    async start(spec: RunSpec, robot: SimulatedRobot): Promise<AlgorithmRun> {
       const s = applyAblations(def, { ...def.settings(spec), ...overrides }, spec.ablations);
-      return OnlineLoop.start(spec, s);
+      return OnlineLoop.start(spec, s, robot);
     },
   });
 }

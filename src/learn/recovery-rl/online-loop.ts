@@ -11,8 +11,8 @@ import { clampInto } from '../../core/decision-rule.js';
 import { episodeSeed } from '../../core/episode-runner.js';
 import { Rng } from '../../core/rng.js';
 import { ShieldCore } from '../../core/shield-core.js';
-import type { Env } from '../../core/types.js';
-import { createEnv, failsafeAction, prepareRobot } from '../../envs/index.js';
+import { RShieldError } from '../../core/errors.js';
+import type { Env, SimulatedRobot } from '../../core/types.js';
 import type { AlgorithmRun, EpisodeResult, RunSpec } from '../algorithm.js';
 import type { NetworkSizes } from '../networks.js';
 import { SacAgent, type SacRiskTerm } from '../sac/sac-agent.js';
@@ -125,20 +125,21 @@ export class OnlineLoop implements AlgorithmRun {
     this.#pending = { obs: new Float32Array(S), act: new Float32Array(A), nextObs: new Float32Array(S), cost: 0, done: false, episode: 0, step: 0, full: false };
   }
 
-  static async start(spec: RunSpec, settings: LoopSettings): Promise<OnlineLoop> {
-    await prepareRobot(spec.robot);
-    const env = createEnv(spec.robot, { seed: spec.seed });
+  /** `robot`: the simulated `spec.robot` it learns on (src/envs simulatedRobot). */
+  static async start(spec: RunSpec, settings: LoopSettings, robot: SimulatedRobot): Promise<OnlineLoop> {
+    if (robot.name !== spec.robot) throw new RShieldError('E_USAGE', `run is for robot '${spec.robot}', the simulator given is '${robot.name}'`, { robot: spec.robot });
+    const env = robot.env(spec.seed);
     const es = env.spec;
     const rng = new Rng(spec.seed);
     const safety = settings.safetyCritic
       ? await startSafety({
-          robot: spec.robot, spec: es, seed: rng.nextUint32(), pretrain: settings.pretrain, batch: settings.batch, threads: spec.threads,
+          robot, spec: es, seed: rng.nextUint32(), pretrain: settings.pretrain, batch: settings.batch, threads: spec.threads,
           ...(settings.offlineSize === undefined ? {} : { offlineSize: settings.offlineSize }),
           ...(settings.safetySizes === undefined ? {} : { sizes: settings.safetySizes }),
           ...(settings.pretrainSteps === undefined ? {} : { pretrainSteps: settings.pretrainSteps }),
         })
       : undefined;
-    const normalizer = safety?.normalizer ?? (await normalizerFor(spec.robot, es));
+    const normalizer = safety?.normalizer ?? (await normalizerFor(robot, es));
     const epsRisk = safety?.epsRisk ?? 0;
     const term = settings.riskTerm;
     const sac = await SacAgent.create({
@@ -150,7 +151,7 @@ export class OnlineLoop implements AlgorithmRun {
     if (safety !== undefined) parts.safety = safety;
     if (safety !== undefined && settings.shield) {
       const risk = await LiveRiskModel.create(safety.learner, normalizer, { seed: rng.nextUint32(), ...(settings.recoveryAction === undefined ? {} : { recoveryAction: settings.recoveryAction }) });
-      parts.core = new ShieldCore({ model: risk, epsRisk, hysteresis: 0, failsafe: failsafeAction(spec.robot), actLow: es.actLow, actHigh: es.actHigh });
+      parts.core = new ShieldCore({ model: risk, epsRisk, hysteresis: 0, failsafe: robot.failsafe, actLow: es.actLow, actHigh: es.actHigh });
     }
     if (safety !== undefined && settings.filterSamples !== undefined) {
       parts.filter = await SqrlFilter.create(sac, safety.learner.networks, normalizer, { samples: settings.filterSamples, epsRisk, seed: rng.nextUint32() });

@@ -10,9 +10,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { RShieldError } from '../../core/errors.js';
 import { Rng } from '../../core/rng.js';
-import type { EnvSpec } from '../../core/types.js';
+import type { EnvSpec, SimulatedRobot } from '../../core/types.js';
 import { createReplayBuffer, TransitionColumns } from '../../data/index.js';
-import { generateOfflineData } from '../../envs/index.js';
 import { loadModelCard } from '../../models/model-dir.js';
 import { BatchSampler } from '../batch-sampler.js';
 import { defaultsFor, type TrainDefaults } from '../defaults.js';
@@ -27,7 +26,8 @@ const SHIPPED_REQUEST: Readonly<Record<string, number>> = { nav1: 20000, 'dvrk-r
 const SHIPPED_SEED = 1;
 
 export interface SafetyStartOptions {
-  readonly robot: string;
+  /** The simulated robot: its D_offline generator (shipped models' request and seed). */
+  readonly robot: SimulatedRobot;
   readonly spec: EnvSpec;
   readonly seed: number;
   /** false: a fresh critic and an empty recovery buffer (ablation `no-pretraining`; the reference skips the whole offline phase). */
@@ -56,10 +56,11 @@ export interface SafetyStart {
 }
 
 /** D_offline as the shipped model saw it, cut to its first `n` transitions when asked. */
-export function offlineData(robot: string, spec: EnvSpec, n?: number): TransitionColumns {
+export function offlineData(sim: SimulatedRobot, spec: EnvSpec, n?: number): TransitionColumns {
+  const robot = sim.name;
   const request = SHIPPED_REQUEST[robot] ?? 10000;
   // A nav request yields fewer transitions than asked (rollouts stop at a violation): ask for more.
-  const rows = [...generateOfflineData(robot, { seed: SHIPPED_SEED, transitions: n === undefined ? request : Math.max(request, 2 * n) })];
+  const rows = [...sim.offlineData(SHIPPED_SEED, n === undefined ? request : Math.max(request, 2 * n))];
   const kept = n === undefined ? rows : rows.slice(0, n);
   if (n !== undefined && kept.length < n) throw new RShieldError('E_DATA', `${robot}: D_offline has ${kept.length} transitions, offline-size asks for ${n}`, { robot });
   return TransitionColumns.from(spec.obsDim, spec.actDim, kept);
@@ -74,20 +75,21 @@ async function shippedCard(robot: string) {
  * The input scaling every method of a comparison shares: the shipped model's (its D_offline's
  * statistics), else that of D_offline generated here.
  */
-export async function normalizerFor(robot: string, spec: EnvSpec, data?: TransitionColumns): Promise<Normalizer> {
-  const { card } = await shippedCard(robot);
+export async function normalizerFor(robot: SimulatedRobot, spec: EnvSpec, data?: TransitionColumns): Promise<Normalizer> {
+  const { card } = await shippedCard(robot.name);
   const n = card?.training?.normalizer as Normalizer | undefined;
   return n ?? normalizerFromData(data ?? offlineData(robot, spec), spec.actLow, spec.actHigh);
 }
 
 export async function startSafety(o: SafetyStartOptions): Promise<SafetyStart> {
-  const { robot, spec } = o;
+  const { robot: sim, spec } = o;
+  const robot = sim.name;
   const d = defaultsFor(robot);
   const batch = o.batch ?? d.batch;
   const { dir: shippedDir, card: shipped } = await shippedCard(robot);
   const sizes = o.sizes ?? defaultSizes;
-  const data = offlineData(robot, spec, o.offlineSize);
-  const normalizer = await normalizerFor(robot, spec, data);
+  const data = offlineData(sim, spec, o.offlineSize);
+  const normalizer = await normalizerFor(sim, spec, data);
   const learner = await SafetyLearner.create({
     obsDim: spec.obsDim, actDim: spec.actDim, actLow: spec.actLow, actHigh: spec.actHigh, normalizer,
     gammaRisk: shipped?.gammaRisk ?? d.gammaRisk, batch, lr: d.lr, tau: d.tau, seed: o.seed, sizes,

@@ -62,8 +62,11 @@ export class EpisodeCommands {
         return;
       case 'arm':
       case 'disarm':
+      case 'pin':
+      case 'unpin':
+      case 'rollback':
         this.ignored++;
-        this.#log(`${c.cmd} from ${this.topic}${id} ignored: the recorder runs in pass-through`);
+        this.#log(`${c.cmd} from ${this.topic}${id} ignored: the recorder runs in pass-through, with no model`);
         return;
     }
   }

@@ -17,6 +17,10 @@ export interface FleetRow {
   /** Interventions per tick over the last interval. */
   readonly interventionRate: number | null;
   readonly failsafes: number | null;
+  /** Fail-safes by reason, the non-zero ones (null: not reported). */
+  readonly failsafesByReason: Readonly<Record<string, number>> | null;
+  /** Interventions per minute over the last interval. */
+  readonly interventionsPerMin: number | null;
   readonly swaps: number | null;
   readonly lastSwapError: string | null;
   /** The inference watchdog: late decisions, refusals while busy, replaced workers, stuck now (null: none reported). */
@@ -25,6 +29,15 @@ export interface FleetRow {
   readonly armedBy: string | null;
   readonly commandsRefused: number | null;
   readonly lastCommandRefusal: string | null;
+  /** The version an operator pinned (updates refused until unpin). */
+  readonly pinned: string | null;
+}
+
+/** `3 (stale 2, deadline 1)`: the total and, where reported, the reasons. */
+function failsafeCell(r: FleetRow): string {
+  if (r.failsafes === null) return '-';
+  const why = Object.entries(r.failsafesByReason ?? {}).map(([k, n]) => `${k} ${n}`);
+  return why.length === 0 ? `${r.failsafes}` : `${r.failsafes} (${why.join(', ')})`;
 }
 
 interface Entry {
@@ -74,12 +87,15 @@ export class FleetView {
           tickP99Us: last?.tickP99Us ?? null,
           interventionRate: dTicks > 0 && last !== undefined && prev !== undefined ? (last.interventions - prev.interventions) / dTicks : null,
           failsafes: last?.failsafes ?? null,
+          failsafesByReason: last?.failsafesByReason ?? null,
+          interventionsPerMin: dt > 0 && last !== undefined && prev !== undefined ? ((last.interventions - prev.interventions) / dt) * 60 : null,
           swaps: last?.swaps ?? null,
           lastSwapError: s?.state === 'online' ? (s.lastSwapError ?? null) : null,
           watchdog: last?.watchdog ?? null,
           armedBy: s?.state === 'online' ? (s.armedBy ?? null) : null,
           commandsRefused: last?.commandsRefused ?? (s?.state === 'online' ? (s.commandsRefused ?? null) : null),
           lastCommandRefusal: s?.state === 'online' ? (s.lastCommandRefusal ?? null) : null,
+          pinned: s?.state === 'online' ? (s.pinned ?? null) : null,
         };
       });
   }
@@ -89,11 +105,11 @@ export class FleetView {
     const rows = this.rows();
     if (rows.length === 0) return 'no shields seen yet';
     const fmt = (v: number | null, digits: number): string => (v === null ? '-' : v.toFixed(digits));
-    const head = ['robot', 'state', 'model', 'armed', 'tick/s', 'p99 µs', 'interv.', 'failsafes', 'swaps', 'late', 'busy', 'workers↻', 'cmd refused'];
+    const head = ['robot', 'state', 'model', 'armed', 'tick/s', 'p99 µs', 'interv.', 'interv./min', 'failsafes', 'swaps', 'late', 'busy', 'workers↻', 'cmd refused'];
     const wd = (r: FleetRow, k: 'late' | 'busy' | 'replacements'): string => (r.watchdog === null ? '-' : `${r.watchdog[k]}`);
     const body = rows.map((r) => [
       r.robot, r.state, r.modelVersion, r.armed === null ? '-' : r.armed ? 'yes' : 'no', fmt(r.tickRateHz, 1), fmt(r.tickP99Us, 0),
-      r.interventionRate === null ? '-' : `${(100 * r.interventionRate).toFixed(1)}%`, fmt(r.failsafes, 0), fmt(r.swaps, 0),
+      r.interventionRate === null ? '-' : `${(100 * r.interventionRate).toFixed(1)}%`, fmt(r.interventionsPerMin, 0), failsafeCell(r), fmt(r.swaps, 0),
       wd(r, 'late'), wd(r, 'busy'), r.watchdog?.stuck === true ? `${wd(r, 'replacements')} STUCK` : wd(r, 'replacements'), fmt(r.commandsRefused, 0),
     ]);
     const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] ?? '').length)));
@@ -102,6 +118,7 @@ export class FleetView {
       ...rows.filter((r) => r.lastSwapError !== null).map((r) => `${r.robot}: last swap refused: ${r.lastSwapError}`),
       ...rows.filter((r) => r.armed === false).map((r) => `${r.robot}: DISARMED${r.armedBy !== null ? ` by ${r.armedBy}` : ''}`),
       ...rows.filter((r) => r.lastCommandRefusal !== null).map((r) => `${r.robot}: last command refused: ${r.lastCommandRefusal}`),
+      ...rows.filter((r) => r.pinned !== null).map((r) => `${r.robot}: PINNED at ${r.pinned}: model updates refused until rshield cmd unpin`),
     ];
     return [line(head), ...body.map(line), ...errors].join('\n');
   }

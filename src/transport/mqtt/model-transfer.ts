@@ -79,8 +79,11 @@ export interface ModelReceiverOptions extends ManifestExpectations {
   readonly startSequence?: number;
   /** Names the start sequence's version in refusals (default 'the start model'). */
   readonly startVersion?: string;
-  /** Called when a version's sequence becomes the newest (persist it: ShieldState). */
-  readonly onAccepted?: (sequence: number, version: string) => void;
+  /**
+   * Called when a version's sequence becomes the newest (persist it: ShieldState); awaited
+   * before the version is handed on, so it never runs before its sequence is on disk.
+   */
+  readonly onAccepted?: (sequence: number, version: string) => void | Promise<void>;
 }
 
 /** A verified version written to disk, ready for the shield's prepare step. */
@@ -237,7 +240,7 @@ export class ModelReceiver {
     const bundle = checkFiles(m, files);
     this.#checkFresh(m.version, m.sequence); // a newer version may have completed meanwhile
     this.#newest = { sequence: m.sequence, version: m.version };
-    this.#opts.onAccepted?.(m.sequence, m.version);
+    await this.#opts.onAccepted?.(m.sequence, m.version);
     const dir = join(await this.#stagingRoot(), id);
     await writeModelDir(dir, bundle);
     return { version: m.version, sequence: m.sequence, dir, card: bundle.card, bundle };

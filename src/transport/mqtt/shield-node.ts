@@ -8,6 +8,7 @@ import { TokenBucket } from '../../core/token-bucket.js';
 import { CommandGuard, type CommandRefusal } from '../../models/command-guard.js';
 import type { Controller, Env } from '../../core/types.js';
 import type { SwappableShieldPort } from '../../core/shield-port.js';
+import type { Decision } from '../../core/shield-core.js';
 import type { CmdPayload, StatusPayload, TelemetryPayload } from '../../config/mqtt-payloads.js';
 import type { ModelReceiver, ReceivedModel } from './model-transfer.js';
 import type { Transport } from '../transport.js';
@@ -18,6 +19,12 @@ import { systemClock, systemTimer, type Clock, type Timer } from '../../core/clo
 import { robotTopics, type RobotTopics } from './topics.js';
 import { TransitionBatcher } from './transition-batcher.js';
 
+/** Transition batches in flight at once by default (ShieldNodeOptions.sendWindow). */
+export const DEFAULT_SEND_WINDOW = 8;
+
+/** A version the node can swap in: received, or the start model (no bundle: read from its folder). */
+type SwapModel = Pick<ReceivedModel, 'version' | 'dir'> & { readonly bundle?: ReceivedModel['bundle'] };
+
 export interface ShieldNodeOptions<P> {
   readonly robot: string;
   readonly env: Env;
@@ -26,6 +33,15 @@ export interface ShieldNodeOptions<P> {
   readonly transport: Transport;
   readonly spool: TransitionSpool;
   readonly receiver: ModelReceiver;
+  /** The start model's folder, so an operator can roll back to it after the first swap. */
+  readonly startModelDir?: string;
+  /**
+   * Transition batches awaiting the broker's acknowledgement at once (default 8): one at a time,
+   * the spool drains at one round trip per batch, slower than an unpaced loop fills it.
+   */
+  readonly sendWindow?: number;
+  /** Each shielded tick's state, proposal and decision, before the robot steps (a live view). Arrays are reused: copy what you keep. */
+  readonly onDecision?: (obs: Float32Array, proposed: Float32Array, d: Decision) => void;
   /** Wall clock of telemetry, status and commands (default: the process clock). */
   readonly clock?: Clock;
   /** The telemetry beat's interval timer. */
@@ -102,7 +118,12 @@ export class ShieldNode<P = unknown> extends EventEmitter<ShieldNodeEvents> {
   #seq = 0;
   #episode = 0;
   #step = 0;
-  #pendingSwap: { prepared: P; model: ReceivedModel } | undefined;
+  #pendingSwap: { prepared: P; model: SwapModel } | undefined;
+  /** The running version and the one before it (rollback's target; the start model before any swap). */
+  #running: SwapModel | undefined;
+  #previous: SwapModel | undefined;
+  /** The version an operator pinned: model updates are refused until `unpin`. */
+  pinned: string | undefined;
   #currentDir: string | undefined;
   #modelChain: Promise<void> = Promise.resolve();
   #draining: Promise<void> | undefined;
@@ -125,6 +146,7 @@ export class ShieldNode<P = unknown> extends EventEmitter<ShieldNodeEvents> {
     this.#batcher = new TransitionBatcher({ capacity: options.batchSize ?? 64, obsDim, actDim });
     this.#session = (options.session ?? Math.floor(Math.random() * 0xffffffff)) >>> 0;
     this.#startedAt = this.#clock.nowMs();
+    if (options.startModelDir !== undefined) this.#running = { version: options.shield.modelVersion, dir: options.startModelDir };
     this.#obs = new Float32Array(obsDim);
     this.commands = options.commands ?? new CommandGuard({ robot: options.robot, operatorKeys: [], clock: this.#clock });
     const rate = options.statusRate ?? { perSecond: 2, burst: 5 };
@@ -177,7 +199,12 @@ export class ShieldNode<P = unknown> extends EventEmitter<ShieldNodeEvents> {
     if (controller.prepare !== undefined) await controller.prepare(this.#obs);
     const proposed = controller.act(this.#obs);
     if (this.recording) this.#batcher.setNextAct(this.#episode, this.#step, proposed);
-    const action = this.armed ? (await shield.decide(this.#obs, proposed)).action : proposed;
+    let action = proposed;
+    if (this.armed) {
+      const d = await shield.decide(this.#obs, proposed);
+      this.o.onDecision?.(this.#obs, proposed, d);
+      action = d.action;
+    }
     const r = env.step(action);
     if (this.recording) {
       this.#batcher.add(this.#obs, action, r.violation ? 1 : 0, r.obs, r.done, this.#episode, this.#step);
@@ -226,6 +253,7 @@ export class ShieldNode<P = unknown> extends EventEmitter<ShieldNodeEvents> {
       tickP99Us: s.tickUs.p99,
       interventions: s.interventions,
       failsafes: s.failsafes,
+      failsafesByReason: Object.fromEntries(Object.entries(s.failsafesByReason).filter(([, n]) => n > 0)),
       provider: this.o.shield.provider,
       modelVersion: this.o.shield.modelVersion,
       armed: this.armed,
@@ -264,6 +292,7 @@ export class ShieldNode<P = unknown> extends EventEmitter<ShieldNodeEvents> {
       ...(this.armedBy !== undefined ? { armedBy: this.armedBy.slice(0, 200) } : {}),
       commandsRefused: this.commands.refusedTotal,
       ...(this.commands.lastRefusal !== undefined ? { lastCommandRefusal: this.commands.lastRefusal.slice(0, 1000) } : {}),
+      ...(this.pinned !== undefined ? { pinned: this.pinned.slice(0, 128) } : {}),
     };
   }
 
@@ -301,7 +330,7 @@ export class ShieldNode<P = unknown> extends EventEmitter<ShieldNodeEvents> {
     }
   }
 
-  async #applySwap(pending: { prepared: P; model: ReceivedModel }): Promise<void> {
+  async #applySwap(pending: { prepared: P; model: SwapModel }): Promise<void> {
     this.#pendingSwap = undefined;
     const w = this.o.shield.watchdogStats?.() ?? null;
     try {
@@ -319,6 +348,8 @@ export class ShieldNode<P = unknown> extends EventEmitter<ShieldNodeEvents> {
     }
     this.lastSwapError = undefined;
     this.#currentDir = pending.model.dir;
+    this.#previous = this.#running;
+    this.#running = pending.model;
     this.publishStatus();
     this.emit('swapped', pending.model.version);
   }
@@ -340,7 +371,7 @@ export class ShieldNode<P = unknown> extends EventEmitter<ShieldNodeEvents> {
           const sent = await spool.drain(async (b) => {
             await transport.publish(this.topics.transitions, b, { qos: 1 });
             this.batchesSent++;
-          }, () => transport.connected);
+          }, () => transport.connected, this.o.sendWindow ?? DEFAULT_SEND_WINDOW);
           if (sent > 0) this.emit('sent', sent);
           if (sent === 0 || !transport.connected || spool.pending === 0) break;
         }
@@ -368,6 +399,14 @@ export class ShieldNode<P = unknown> extends EventEmitter<ShieldNodeEvents> {
       if (!v) this.node.flushBatch();
       this.node.recording = v;
     },
+    pin: () => {
+      this.pinned = this.o.shield.modelVersion;
+      this.#dropPending();
+    },
+    unpin: () => {
+      this.pinned = undefined;
+    },
+    rollback: () => this.#rollback(),
     invalid: (topic: string, reason: string) => this.#countInvalid(topic, reason),
     refused: (why: CommandRefusal, reason: string) => {
       this.emit('cmdRefused', why, reason);
@@ -397,21 +436,53 @@ export class ShieldNode<P = unknown> extends EventEmitter<ShieldNodeEvents> {
     invalid: (topic: string, reason: string) => this.#countInvalid(topic, reason),
     refused: (version: string, reason: string) => this.#swapFailed(version, reason),
     received: (model: ReceivedModel) => {
+      if (this.pinned !== undefined) return this.#swapFailed(model.version, `refused: pinned at ${this.pinned} by an operator (rshield cmd unpin)`);
       // Preparing (session creation, check batch) runs while ticks go on; the swap waits for a tick boundary.
       this.#modelChain = this.#modelChain.then(async () => {
         try {
           const prepared = await this.o.shield.prepare(model.dir, model.bundle);
+          // Pinned while it was being prepared: it is not swapped in.
+          if (this.pinned !== undefined) {
+            this.o.shield.release(prepared);
+            return this.#swapFailed(model.version, `refused: pinned at ${this.pinned} by an operator (rshield cmd unpin)`);
+          }
           // A newer version overtakes one still waiting for its tick boundary.
           if (this.#pendingSwap !== undefined) this.o.shield.release(this.#pendingSwap.prepared);
           this.#pendingSwap = { prepared, model };
           this.emit('prepared', model.version);
-          await this.o.receiver.prune([model.dir, ...(this.#currentDir !== undefined ? [this.#currentDir] : [])]);
+          // The running version, the one before it (rollback) and this one stay staged.
+          await this.o.receiver.prune([model.dir, ...[this.#currentDir, this.#previous?.dir].filter((d): d is string => d !== undefined)]);
         } catch (err) {
           this.#swapFailed(model.version, err instanceof Error ? err.message : String(err));
         }
       });
     },
   };
+
+  /** A prepared version still waiting for its tick boundary is not swapped in. */
+  #dropPending(): void {
+    if (this.#pendingSwap === undefined) return;
+    this.o.shield.release(this.#pendingSwap.prepared);
+    this.#pendingSwap = undefined;
+  }
+
+  /** Prepares the version that ran before this one, swaps it in at the next tick and pins it. */
+  #rollback(): void {
+    const target = this.#previous;
+    if (target === undefined) return this.#swapFailed('rollback', 'no earlier version to roll back to (none swapped out yet, or no start model folder)');
+    this.pinned = target.version;
+    this.#dropPending();
+    this.#modelChain = this.#modelChain.then(async () => {
+      try {
+        const prepared = await this.o.shield.prepare(target.dir, target.bundle);
+        this.#dropPending();
+        this.#pendingSwap = { prepared, model: target };
+        this.emit('prepared', target.version);
+      } catch (err) {
+        this.#swapFailed(target.version, `rollback: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    });
+  }
 
   #countInvalid(topic: string, reason: string): void {
     this.invalidByTopic.set(topic, (this.invalidByTopic.get(topic) ?? 0) + 1);

@@ -157,34 +157,62 @@ export class TransitionSpool extends EventEmitter<SpoolEvents> {
   }
 
   /**
-   * Sends waiting batches oldest first while `canSend()` holds; each is deleted only after
-   * `send` resolves. Returns the number sent; stops at the first failed send (the batch stays).
+   * Sends waiting batches oldest first while `canSend()` holds, up to `window` of them awaiting
+   * their acknowledgement at once (QoS 1 round trips overlap; `send` is called in spool order);
+   * each is deleted only after its `send` resolves. Returns the number sent. A failed send stops
+   * the drain and its batch stays; with a window above 1, later batches already sent may have
+   * been acknowledged meanwhile (the trainer does not depend on order).
    */
-  async drain(send: (batch: Uint8Array) => Promise<void>, canSend: () => boolean): Promise<number> {
+  async drain(send: (batch: Uint8Array) => Promise<void>, canSend: () => boolean, window = 1): Promise<number> {
     let sent = 0;
+    let failed = false;
+    const inFlight = new Set<Promise<void>>();
+    const done = async (e: Entry): Promise<void> => {
+      e.sending = false;
+      if (this.entries.includes(e)) {
+        this.remove(e);
+        await this.fs.unlink(join(this.dir, e.name)).catch(() => undefined);
+      }
+    };
     await this.io;
-    while (canSend()) {
-      const head = this.entries.find((e) => e.written && !e.sending);
-      if (head === undefined) break;
-      head.sending = true;
-      try {
-        const bytes = await this.fs.readFile(join(this.dir, head.name));
+    for (;;) {
+      while (!failed && inFlight.size < window && canSend()) {
+        const head = this.entries.find((e) => e.written && !e.sending);
+        if (head === undefined) break;
+        head.sending = true;
+        let bytes: Uint8Array;
+        try {
+          bytes = await this.fs.readFile(join(this.dir, head.name));
+        } catch {
+          head.sending = false;
+          failed = true;
+          break;
+        }
         if (bytes.byteLength !== head.bytes || bytes.byteLength === 0) {
           this.emptySkipped++; // truncated on disk: never sent as a batch
-        } else {
-          await send(bytes);
-          sent++;
+          await done(head);
+          continue;
         }
-      } catch {
-        head.sending = false;
-        break;
+        const p: Promise<void> = send(bytes).then(
+          async () => {
+            sent++;
+            await done(head);
+          },
+          () => {
+            head.sending = false;
+            failed = true;
+          },
+        ).finally(() => inFlight.delete(p));
+        inFlight.add(p);
       }
-      head.sending = false;
-      if (this.entries.includes(head)) {
-        this.remove(head);
-        await this.fs.unlink(join(this.dir, head.name)).catch(() => undefined);
+      if (inFlight.size > 0) {
+        await Promise.race(inFlight);
+        continue;
       }
-      if (!this.entries.some((e) => e.written)) await this.io;
+      // Nothing in flight: batches still being written may be sent in this drain too.
+      if (failed || !canSend() || !this.entries.some((e) => !e.written)) break;
+      await this.io;
+      if (!this.entries.some((e) => e.written && !e.sending)) break;
     }
     return sent;
   }

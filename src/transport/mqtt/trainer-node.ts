@@ -1,14 +1,15 @@
 /**
  * The trainer's MQTT side (`rshield trainer`): receives transition batches, drops repeats
- * (at-least-once delivery), and hands the columns to the learning schedule
- * (src/learn/online-schedule.ts: updates, a version every K, the quality gate). Each version the
- * schedule releases is signed and published here; each verdict, with both scores, goes out in
- * the retained trainer status (`topics.trainer`), so a lab sees why a version was held back.
+ * (at-least-once delivery), and hands the columns to the learning schedule through a port
+ * (src/learn/online-schedule.ts implements it: updates, a version every K, the quality gate;
+ * src/app/trainer.ts wires the two). Each version the schedule releases is signed and published
+ * here; each verdict, with both scores, goes out in the retained trainer status
+ * (`topics.trainer`), so a lab sees why a version was held back.
  */
 import { EventEmitter } from 'node:events';
 import type { KeyObject } from 'node:crypto';
 import { systemClock, type Clock } from '../../core/clock.js';
-import { OnlineSchedule, type GateRecord, type OnlineScheduleEvents, type OnlineScheduleOptions } from '../../learn/online-schedule.js';
+import type { TransitionColumnsView } from '../../data/transition-columns.js';
 import { readModelDir, storeByHash } from '../../models/model-dir.js';
 import { buildModelMessages } from './model-transfer.js';
 import type { Transport } from '../transport.js';
@@ -16,13 +17,37 @@ import { handleTransitions } from './handlers/transitions.js';
 import { robotTopics, type RobotTopics } from './topics.js';
 import type { TransitionBatch } from './transition-codec.js';
 
-export type { GateRecord, OnlineTrainerPort } from '../../learn/online-schedule.js';
+/** What the node needs of the learning schedule (src/learn/online-schedule.ts OnlineSchedule). */
+export interface LearningPort {
+  /** One received, de-duplicated batch. */
+  add(columns: TransitionColumnsView): void;
+  readonly stopped: boolean;
+  readonly updates: number;
+  readonly published: number;
+  readonly refused: number;
+  readonly rejected: number;
+  /** The gate's last verdict (JSON), undefined before the first. */
+  readonly lastGate: unknown;
+  idle(): Promise<void>;
+  stop(): Promise<void>;
+  /** Gates, exports, validates and releases the current model now. */
+  publishVersion(): Promise<string | undefined>;
+}
 
-/** The schedule's options (src/learn/online-schedule.ts) and the wire's. */
-export interface TrainerNodeOptions extends Omit<OnlineScheduleOptions, 'release' | 'afterVerdict'> {
+/** What the node gives the schedule: where released versions go, and when the status changed. */
+export interface LearningHooks {
+  /** Signs and publishes one released version. */
+  release(dir: string, version: string): Promise<void>;
+  /** Publishes the retained trainer status. */
+  afterVerdict(): Promise<void>;
+}
+
+export interface TrainerNodeOptions {
   readonly robot: string;
   readonly obsDim: number;
   readonly actDim: number;
+  /** Builds the learning schedule, given where its versions go (src/app/trainer.ts). */
+  readonly learning: (hooks: LearningHooks) => LearningPort;
   readonly transport: Transport;
   /** Signs every published version; without it versions go out unsigned. */
   readonly signer?: KeyObject;
@@ -36,7 +61,7 @@ export interface TrainerNodeOptions extends Omit<OnlineScheduleOptions, 'release
   readonly clock?: Pick<Clock, 'nowMs'>;
 }
 
-export interface TrainerNodeEvents extends OnlineScheduleEvents {
+export interface TrainerNodeEvents {
   invalid: [topic: string, reason: string];
   batch: [batch: TransitionBatch];
 }
@@ -68,7 +93,8 @@ export class TrainerNode extends EventEmitter<TrainerNodeEvents> {
   /** @internal */
   readonly o: TrainerNodeOptions;
   readonly #seen = new SeenBatches(4096);
-  readonly #schedule: OnlineSchedule;
+  /** The learning schedule: its events (published, refused, …) are its own. */
+  readonly learning: LearningPort;
   /** Signed sequence of the last published version. */
   #sequence = 0;
 
@@ -76,36 +102,7 @@ export class TrainerNode extends EventEmitter<TrainerNodeEvents> {
     super();
     this.o = options;
     this.topics = robotTopics(options.robot);
-    this.#schedule = new OnlineSchedule({
-      ...options,
-      release: (dir) => this.#release(dir),
-      afterVerdict: () => this.#publishStatus(),
-    });
-    for (const name of ['published', 'rejected', 'refused', 'gated'] as const) {
-      this.#schedule.on(name, (...args: unknown[]) => this.emit(name, ...(args as [never, never])));
-    }
-  }
-
-  get published(): number {
-    return this.#schedule.published;
-  }
-
-  get rejected(): number {
-    return this.#schedule.rejected;
-  }
-
-  /** Versions the quality gate held back. */
-  get refused(): number {
-    return this.#schedule.refused;
-  }
-
-  /** The gate's last verdict; undefined before the first version or with the gate off. */
-  get lastGate(): GateRecord | undefined {
-    return this.#schedule.lastGate;
-  }
-
-  get lastLoss(): { criticLoss: number; recoveryLoss: number } {
-    return this.#schedule.lastLoss;
+    this.learning = options.learning({ release: (dir) => this.#release(dir), afterVerdict: () => this.#publishStatus() });
   }
 
   async start(): Promise<void> {
@@ -114,28 +111,20 @@ export class TrainerNode extends EventEmitter<TrainerNodeEvents> {
 
   /** Resolves when every update owed so far has run and any due version is published. */
   async idle(): Promise<void> {
-    await this.#schedule.idle();
+    await this.learning.idle();
   }
 
   async stop(): Promise<void> {
-    await this.#schedule.stop();
-  }
-
-  /**
-   * Gates, exports, validates, signs and publishes the current model as version
-   * `${prefix}.${n}`. Undefined when the gate refused it or validation failed.
-   */
-  async publishVersion(): Promise<string | undefined> {
-    return this.#schedule.publishVersion();
+    await this.learning.stop();
   }
 
   /** The retained trainer status: counters and the gate's last verdict (docs/mqtt.md). */
   status(): Record<string, unknown> {
     return {
-      v: 1, robot: this.o.robot, updates: this.o.trainer.updates, transitionsReceived: this.transitionsReceived,
-      published: this.published, refused: this.refused, rejected: this.rejected,
+      v: 1, robot: this.o.robot, updates: this.learning.updates, transitionsReceived: this.transitionsReceived,
+      published: this.learning.published, refused: this.learning.refused, rejected: this.learning.rejected,
       // JSON writes an undefined AUROC (NaN) as null.
-      lastGate: this.lastGate ?? null,
+      lastGate: this.learning.lastGate ?? null,
     };
   }
 
@@ -167,13 +156,13 @@ export class TrainerNode extends EventEmitter<TrainerNodeEvents> {
       this.emit('invalid', topic, reason);
     },
     batch: (batch: TransitionBatch) => {
-      if (this.#schedule.stopped) return;
+      if (this.learning.stopped) return;
       if (!this.#seen.add(batch.session, batch.seq)) {
         this.duplicates++;
         return;
       }
       this.transitionsReceived += batch.columns.size;
-      this.#schedule.add(batch.columns);
+      this.learning.add(batch.columns);
       this.emit('batch', batch);
     },
   };

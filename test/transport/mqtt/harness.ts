@@ -12,7 +12,9 @@ import { ShieldNode, offlineStatus } from '../../../src/transport/mqtt/shield-no
 import { TransitionSpool, type SpoolFs } from '../../../src/transport/mqtt/spool.js';
 import { systemClock, type Clock, type Timer } from '../../../src/core/clock.js';
 import { robotTopics } from '../../../src/transport/mqtt/topics.js';
-import { TrainerNode } from '../../../src/transport/mqtt/trainer-node.js';
+import type { TrainerNode } from '../../../src/transport/mqtt/trainer-node.js';
+import type { OnlineSchedule } from '../../../src/learn/online-schedule.js';
+import { trainerNode as wireTrainer } from '../../../src/app/trainer.js';
 import { FakeShield, FakeTrainer, LineEnv, PushController } from './fakes.js';
 
 /** A clock and timers the test drives: intervals fire only when `fire()` is called. */
@@ -83,7 +85,7 @@ export interface ShieldSetup {
   timers: ManualTimers;
 }
 
-export async function shieldNode(t: Teardown, url: string, o: { allowUnsigned?: boolean; batchSize?: number; trusted?: string[]; spoolFs?: SpoolFs; commands?: CommandGuard; shield?: FakeShield } = {}): Promise<ShieldSetup> {
+export async function shieldNode(t: Teardown, url: string, o: { allowUnsigned?: boolean; batchSize?: number; trusted?: string[]; spoolFs?: SpoolFs; commands?: CommandGuard; shield?: FakeShield; startModelDir?: string } = {}): Promise<ShieldSetup> {
   const dir = await tempDir(t, 'rshield-shield-');
   const transport = client(t, url, { clientId: `shield-${process.pid}-${Math.floor(Math.random() * 1e9)}`, will: { topic: topics.status, payload: offlineStatus(ROBOT), retain: true, qos: 1 } });
   const spool = await TransitionSpool.open({ dir: join(dir, 'spool'), maxBatches: 10_000, maxBytes: 1e9, ...(o.spoolFs !== undefined ? { fs: o.spoolFs } : {}) });
@@ -97,7 +99,7 @@ export async function shieldNode(t: Teardown, url: string, o: { allowUnsigned?: 
     allowUnsigned: o.allowUnsigned ?? false,
     stagingDir: join(dir, 'staging'),
   });
-  const node = new ShieldNode({ robot: ROBOT, env: new LineEnv(), controller: new PushController(), shield, transport, spool, receiver, clock: timers, timer: timers, batchSize: o.batchSize ?? 16, session: 42, commands: o.commands ?? operatorGuard() });
+  const node = new ShieldNode({ robot: ROBOT, env: new LineEnv(), controller: new PushController(), shield, transport, spool, receiver, clock: timers, timer: timers, batchSize: o.batchSize ?? 16, session: 42, commands: o.commands ?? operatorGuard(), ...(o.startModelDir !== undefined ? { startModelDir: o.startModelDir } : {}) });
   t.teardown(() => node.stop());
   await transport.waitConnected();
   await node.start();
@@ -106,6 +108,8 @@ export async function shieldNode(t: Teardown, url: string, o: { allowUnsigned?: 
 
 export interface TrainerSetup {
   node: TrainerNode;
+  /** The learning schedule the node feeds: published, refused, rejected events. */
+  schedule: OnlineSchedule;
   trainer: FakeTrainer;
   transport: MqttTransport;
 }
@@ -114,7 +118,7 @@ export async function trainerNode(t: Teardown, url: string, o: { every?: number;
   const dir = await tempDir(t, 'rshield-trainer-');
   const transport = client(t, url, o.clientId !== undefined ? { clientId: o.clientId, clean: false } : {});
   const trainer = new FakeTrainer();
-  const node = new TrainerNode({
+  const { node, schedule } = wireTrainer({
     robot: ROBOT,
     obsDim: 2,
     actDim: 1,
@@ -129,7 +133,7 @@ export async function trainerNode(t: Teardown, url: string, o: { every?: number;
   t.teardown(() => node.stop());
   await transport.waitConnected();
   await node.start();
-  return { node, trainer, transport };
+  return { node, schedule, trainer, transport };
 }
 
 /** Resolves with the args of the next `event` of `emitter`. */

@@ -107,3 +107,27 @@ void t.test('a file list that differs from the files the card names, or an unsaf
   t.notOk(modelMessage.safeParse({ ...announce, files: [{ ...announce.files[0], name: '../x.onnx' }] }).success, 'the message schema refuses a climbing file name');
   t.ok(modelMessage.safeParse({ ...announce, files: [{ ...announce.files[0], name: 'onnx/q.onnx' }] }).success, 'and takes a plain relative one');
 });
+
+void t.test('a version is handed on only after its sequence is persisted (onAccepted is awaited)', async (t) => {
+  const { dir, receiver } = await setup(t);
+  const bundle = await readModelDir(join(dir, 'src'));
+  const msgs = buildModelMessages(bundle, { robot: 'line', sequence: 42, signer, transfer: 'inline' });
+  const order: string[] = [];
+  let persist!: () => void;
+  const r = receiver({
+    onAccepted: (sequence) => new Promise<void>((resolve) => {
+      order.push(`accepted ${sequence}`);
+      persist = () => {
+        order.push('persisted');
+        resolve();
+      };
+    }),
+  });
+  const got = feed(r, msgs).then((m) => order.push(`handed on ${m?.version}`));
+  for (let i = 0; i < 50 && order.length === 0; i++) await new Promise((res) => setTimeout(res, 5));
+  await new Promise((res) => setTimeout(res, 20));
+  t.same(order, ['accepted 42'], 'nothing handed on while the state write is pending');
+  persist();
+  await got;
+  t.same(order, ['accepted 42', 'persisted', 'handed on line-7']);
+});

@@ -45,3 +45,33 @@ void t.test('beyond the bound the oldest batches are dropped and counted', async
   for (let i = 1; i <= 4; i++) small.push(batch(i));
   t.equal(small.dropped, 2, 'the byte bound holds too');
 });
+
+void t.test('with a window, several batches await their acknowledgement at once, sent in spool order, each deleted on its own ack', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'rshield-spool-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const s = await TransitionSpool.open({ dir, maxBatches: 100, maxBytes: 1e6 });
+  for (let i = 1; i <= 10; i++) s.push(batch(i));
+  await s.flushed();
+  const order: number[] = [];
+  const acks: (() => void)[] = [];
+  let most = 0;
+  const draining = s.drain((x) => {
+    order.push(x[0] ?? 0);
+    most = Math.max(most, acks.length + 1);
+    return new Promise<void>((resolve) => acks.push(resolve));
+  }, () => true, 4);
+  for (let i = 0; i < 20 && acks.length < 4; i++) await new Promise((r) => setTimeout(r, 5));
+  t.equal(acks.length, 4, 'four sent before any acknowledgement');
+  t.equal(s.pending, 10, 'none deleted before its acknowledgement');
+  acks.shift()!();
+  for (let i = 0; i < 20 && acks.length < 4; i++) await new Promise((r) => setTimeout(r, 5));
+  t.equal(s.pending, 9, 'the acknowledged one is deleted');
+  while (order.length < 10 || acks.length > 0) {
+    acks.shift()?.();
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  t.equal(await draining, 10);
+  t.same(order, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 'sent oldest first');
+  t.equal(most, 4, 'never more than the window in flight');
+  t.same(await readdir(dir), []);
+});

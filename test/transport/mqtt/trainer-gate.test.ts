@@ -5,7 +5,9 @@ import t from 'tap';
 import type { Transport } from '../../../src/transport/transport.js';
 import type { ValidationScore } from '../../../src/learn/held-out.js';
 import type { GateScores } from '../../../src/learn/quality-gate.js';
-import { TrainerNode, type GateRecord } from '../../../src/transport/mqtt/trainer-node.js';
+import { trainerNode } from '../../../src/app/trainer.js';
+import type { GateRecord, OnlineSchedule } from '../../../src/learn/online-schedule.js';
+import { robotTopics } from '../../../src/transport/mqtt/topics.js';
 import { FakeTrainer } from './fakes.js';
 import { tempDir } from './harness.js';
 
@@ -47,11 +49,14 @@ function recordingTransport(): Transport & { topics: string[]; payloads: string[
   };
 }
 
-async function node(t: Parameters<typeof tempDir>[0], trainer: FakeTrainer, o: { gate?: boolean; gateTolerance?: number } = {}): Promise<{ node: TrainerNode; transport: ReturnType<typeof recordingTransport>; dir: string }> {
+const topics = robotTopics('line');
+
+/** The MQTT trainer node and its schedule, wired as `rshield trainer` does; the schedule is returned. */
+async function node(t: Parameters<typeof tempDir>[0], trainer: FakeTrainer, o: { gate?: boolean; gateTolerance?: number } = {}): Promise<{ node: OnlineSchedule; transport: ReturnType<typeof recordingTransport>; dir: string }> {
   const dir = await tempDir(t, 'rshield-trainer-gate-');
   const transport = recordingTransport();
-  const n = new TrainerNode({ robot: 'line', obsDim: 2, actDim: 1, trainer, transport, every: 10, exportDir: dir, validate: async () => {}, versionPrefix: 'line-online', ...o });
-  return { node: n, transport, dir };
+  const { schedule } = trainerNode({ robot: 'line', obsDim: 2, actDim: 1, trainer, transport, every: 10, exportDir: dir, validate: async () => {}, versionPrefix: 'line-online', ...o });
+  return { node: schedule, transport, dir };
 }
 
 void t.test('a version whose AUROC drops more than the tolerance is refused, counted and not published', async (t) => {
@@ -62,7 +67,7 @@ void t.test('a version whose AUROC drops more than the tolerance is refused, cou
 
   t.equal(await n.publishVersion(), 'line-online.1', 'NaN AUROC (no positives yet) passes');
   t.equal(await n.publishVersion(), 'line-online.2', 'no reference yet: passes');
-  const models = (): number => transport.topics.filter((x) => x === n.topics.model).length;
+  const models = (): number => transport.topics.filter((x) => x === topics.model).length;
   const sent = models();
   t.equal(await n.publishVersion(), undefined, '0.88 < 0.9 − 0.005: refused');
   t.equal(models(), sent, 'no model message went out for the refused version');
@@ -134,8 +139,8 @@ void t.test('a version better online but worse on the offline violation demos is
   t.equal(g.sets?.online.candidate.auroc, 0.97);
   t.match(g.note, /^worse on the offline violation demos\./);
   t.match(g.note, /caught 0\.8600 < 0\.9100 − 0\.005/);
-  const status = JSON.parse(transport.payloads[transport.topics.lastIndexOf(n.topics.trainer)]!) as { refused: number; published: number; lastGate: GateRecord };
-  t.equal(n.topics.trainer, 'rshield/v1/line/trainer');
+  const status = JSON.parse(transport.payloads[transport.topics.lastIndexOf(topics.trainer)]!) as { refused: number; published: number; lastGate: GateRecord };
+  t.equal(topics.trainer, 'rshield/v1/line/trainer');
   t.equal(status.refused, 1);
   t.equal(status.lastGate.publish, false);
   t.equal(status.lastGate.sets?.offline.candidate.caught, 0.86, 'the retained trainer status carries both scores');

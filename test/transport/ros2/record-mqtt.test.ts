@@ -71,6 +71,7 @@ void t.test('signed record-start / record-stop on rshield/v1/<robot>/cmd start a
     out,
     broker: { url: broker.url },
     operatorKeyFiles: [operatorPub],
+    stateDir: join(dir, 'state'),
     clock: fakeClock(rcl.ros),
     signal: abort.signal,
     log,
@@ -163,6 +164,7 @@ void t.test('with the broker down the recorder still records from the ROS topic'
     profile: 'dvrk-reacher',
     out: join(dir, 'demos.mcap'),
     broker: { url: 'mqtt://127.0.0.1:1' },
+    stateDir: join(dir, 'state'),
     clock: fakeClock(rcl.ros),
     signal: abort.signal,
     log,
@@ -183,4 +185,47 @@ void t.test('with the broker down the recorder still records from the ROS topic'
   t.ok(lines.includes('episode 0 started'), 'started from the ROS episode topic');
   abort.abort();
   t.equal(await done, 0);
+});
+
+void t.test('a command the recorder obeyed is refused as replayed by the next run (nonces kept in --state)', async (t) => {
+  const broker = await startBroker();
+  t.teardown(() => broker.stop());
+  const dir = t.testdir({});
+  const operatorPub = join(dir, 'operator.pub');
+  writeFileSync(operatorPub, operatorKey.publicKeyPem);
+  const start = signedCmd('record-start', { robot: 'dvrk-reacher', id: 'op-7' });
+  const operatorConsole = client(t, broker.url);
+  await operatorConsole.waitConnected();
+  const recordOnce = async (file: string): Promise<{ lines: string[]; replayed: number; transitions: number }> => {
+    const rcl = createFakeRclnodejs();
+    const abort = new AbortController();
+    const { lines, log } = logLines();
+    t.teardown(() => abort.abort());
+    let started!: (s: RecordSession) => void;
+    const whenStarted = new Promise<RecordSession>((resolve) => (started = resolve));
+    const done = runRecord({
+      rcl, profile: 'dvrk-reacher', out: join(dir, file), broker: { url: broker.url }, operatorKeyFiles: [operatorPub], stateDir: join(dir, 'state'),
+      clock: fakeClock(rcl.ros), signal: abort.signal, log, nodeLog: () => undefined,
+      onStarted: (s) => {
+        started(s);
+        startSimPsm(rcl, s, 7);
+      },
+    });
+    const session = await whenStarted;
+    await session.subscribed;
+    const cmds = session.commands!;
+    await operatorConsole.publish(robotTopics('dvrk-reacher').cmd, start, { qos: 1 });
+    for (let i = 0; i < 400 && cmds.applied + cmds.invalid === 0; i++) await new Promise((r) => setTimeout(r, 5));
+    await rcl.ros.advance(500);
+    const result = { lines, replayed: lines.filter((l) => /replayed nonce/.test(l)).length, transitions: session.recording.tap.transitionCount };
+    abort.abort();
+    t.equal(await done, 0, `${file}: exits 0`);
+    return result;
+  };
+  const first = await recordOnce('first.mcap');
+  t.ok(first.lines.some((l) => /record-start from .* \(id op-7\)/.test(l)), 'the first run obeys record-start');
+  t.ok(first.transitions > 0, `and records (${first.transitions} transitions)`);
+  const second = await recordOnce('second.mcap');
+  t.equal(second.replayed, 1, 'the restarted recorder refuses the same signed command as replayed');
+  t.equal(second.transitions, 0, 'and records nothing from it');
 });

@@ -6,6 +6,11 @@ export interface CmdTarget {
   readonly guard: CommandGuard;
   armed: boolean;
   recording: boolean;
+  /** `pin`: updates are refused until `unpin`. */
+  pin(): void;
+  unpin(): void;
+  /** Swap back to the version that ran before this one, and pin it. */
+  rollback(): void;
   /** A payload that is not a command at all (schema). */
   invalid(topic: string, reason: string): void;
   /** A command refused by the guard (retained, unsigned, stale, replayed, ...). */
@@ -34,6 +39,15 @@ export function handleCmd(target: CmdTarget, topic: string, payload: Uint8Array,
       break;
     case 'record-stop':
       target.recording = false;
+      break;
+    case 'pin':
+      target.pin();
+      break;
+    case 'unpin':
+      target.unpin();
+      break;
+    case 'rollback':
+      target.rollback();
       break;
   }
   target.applied(r.cmd, r.keyId);
