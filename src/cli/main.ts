@@ -12,6 +12,7 @@ interface CommandEntry {
 const commands: Record<string, CommandEntry> = {
   demo: { summary: 'run a simulated robot unshielded and shielded, print the comparison', load: async () => (await import('./commands/demo.js')).demo },
   collect: { summary: 'generate controlled constraint-violation data into an MCAP file', load: async () => (await import('./commands/collect.js')).collect },
+  import: { summary: 'convert reference-format pickles of offline data (Recovery RL, MESA) into an MCAP dataset', load: async () => (await import('./commands/import.js')).importData },
   train: { summary: 'train a safety critic and recovery policy from MCAP data', load: async () => (await import('./commands/train.js')).train },
   calibrate: { summary: 'choose ε_risk from held-out data and rollouts, write a new card version', load: async () => (await import('./commands/calibrate.js')).calibrate },
   inspect: { summary: 'card summary and Q_risk map of a model directory', load: async () => (await import('./commands/inspect.js')).inspect },
@@ -19,7 +20,7 @@ const commands: Record<string, CommandEntry> = {
   trainer: { summary: 'companion trainer: learn online from streamed transitions, publish signed models', load: async () => (await import('./commands/trainer.js')).trainer },
   experiment: { summary: 'compare algorithms over seeds (resumable, shardable), summary and plots as the thesis', load: async () => (await import('./commands/experiment.js')).experiment },
   keys: { summary: 'generate an Ed25519 key pair for signing models', load: async () => (await import('./commands/keys.js')).keys },
-  cmd: { summary: 'send a signed operator command (arm, disarm, record-start, record-stop) to a shield', load: async () => (await import('./commands/cmd.js')).cmd },
+  cmd: { summary: 'send a signed operator command (arm, disarm, record-start/stop, pin, unpin, rollback) to a shield', load: async () => (await import('./commands/cmd.js')).cmd },
   status: { summary: 'live view of the shields on an MQTT broker', load: async () => (await import('./commands/status.js')).status },
   sim: { summary: 'serve a simulated robot over ROS 2 with the dVRK topic names', load: async () => (await import('./commands/sim.js')).sim },
   record: { summary: 'record demos: pass-through shield with hard limits, MCAP output', load: async () => (await import('./commands/record.js')).record },
