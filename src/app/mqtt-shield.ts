@@ -140,6 +140,7 @@ export async function runMqttShield(o: MqttShieldOptions): Promise<number> {
   const view = live;
   const node = new ShieldNode({
     robot, env, controller, shield, transport, spool, receiver, batchSize, seed, commands, startModelDir: modelDir,
+    drift: { gammaRisk: shield.card.gammaRisk },
     ...(view !== undefined ? { onDecision: (obs: Float32Array, proposed: Float32Array, d: Decision) => view.publish(obs, proposed, d, shield.modelVersion) } : {}),
   });
   node.on('swapped', (v) => console.log(`model ${v} swapped in`));

@@ -61,6 +61,13 @@ export const telemetryPayload = z.object({
   commandsRefused: count.optional(),
   /** The inference watchdog (docs/shield.md "Watchdog"), cumulative over swaps; absent in-thread. */
   watchdog: z.object({ late: count, busy: count, replacements: count, stuck: z.boolean() }).optional(),
+  /**
+   * Does the critic still fit the robot (src/core/drift-monitor.ts), since the running model was
+   * installed: violations right after a task action it rated safe, RMS TD error of its decisions.
+   */
+  drift: z
+    .object({ transitions: count, violations: count, missedViolations: count, tdErrorRms: z.number().nonnegative().nullable(), suspected: z.boolean() })
+    .optional(),
 });
 export type TelemetryPayload = z.infer<typeof telemetryPayload>;
 

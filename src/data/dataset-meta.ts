@@ -27,6 +27,15 @@ export interface DatasetMeta {
   readonly units: string;
   /** Robot parameters the data was generated with (e.g. nav `B`, cartpole `length`); MESA tells datasets apart by them. */
   readonly params: Readonly<Record<string, unknown>>;
+  /** The MESA task the data belongs to, when it was collected as part of a task family. */
+  readonly task?: DatasetTask;
+}
+
+/** Which member of a task family (src/envs/task-family.ts) a dataset was collected on. */
+export interface DatasetTask {
+  readonly family: string;
+  readonly index: number;
+  readonly split: 'train' | 'test';
 }
 
 /** Encodes the metadata as MCAP's string map: numbers in decimal, vectors as JSON arrays. */
@@ -46,6 +55,7 @@ export function encodeDatasetMeta(meta: DatasetMeta): Record<string, string> {
     requested_transitions: String(meta.requested),
     rshield_version: meta.version,
     created: meta.created,
+    ...(meta.task === undefined ? {} : { task: JSON.stringify(meta.task) }),
   };
 }
 
@@ -71,6 +81,16 @@ const jsonStrings = z.string().transform((s, ctx) => {
   return z.NEVER;
 });
 
+const taskSchema = z.object({ family: z.string().min(1), index: z.number().int().nonnegative(), split: z.enum(['train', 'test']) });
+
+function safeJson(s: string): unknown {
+  try {
+    return JSON.parse(s);
+  } catch {
+    return undefined;
+  }
+}
+
 const schema = z.object({
   format: z.literal(DATASET_FORMAT),
   robot: z.string().min(1),
@@ -95,6 +115,12 @@ const schema = z.object({
   requested_transitions: intString.pipe(z.number().int().nonnegative()),
   rshield_version: z.string(),
   created: z.string(),
+  task: z.string().transform((s, ctx) => {
+    const parsed = taskSchema.safeParse(safeJson(s));
+    if (parsed.success) return parsed.data;
+    ctx.addIssue({ code: 'custom', message: 'expected a JSON object {family, index, split: train|test}' });
+    return z.NEVER;
+  }).optional(),
 });
 
 /** Validates a file's `rshield` metadata record; errors name the file and every bad key. */
@@ -125,5 +151,6 @@ export function decodeDatasetMeta(values: ReadonlyMap<string, string>, file: str
     obsNames: m.obs_names ?? [],
     units: m.units ?? '',
     params: m.params ?? {},
+    ...(m.task === undefined ? {} : { task: m.task }),
   };
 }

@@ -29,3 +29,4 @@ export { cartpoleConstants, cartpoleViolation } from './cartpole/dynamics.js';
 export { halfCheetahTasks, antTasks } from './mujoco/locomotion/locomotion-env.js';
 export { loadMujoco } from './mujoco/runtime.js';
 export { isMujocoBacked, type GeomView, type MujocoBacked, type MujocoSim } from './mujoco/mujoco-sim.js';
+export { registerTaskFamily, taskFamily, taskFamilyNames, type TaskFamily } from './task-family.js';

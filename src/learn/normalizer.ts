@@ -38,3 +38,9 @@ export function normalizerFromData(data: Pick<TransitionColumnsView, 'size' | 'o
   }
   return { obsMean, obsStd, actCenter, actHalfRange };
 }
+
+/** A card's `training.normalizer` as written by the trainers (JSON: plain number arrays). */
+export function isNormalizer(x: unknown): x is Normalizer {
+  const n = x as Partial<Normalizer> | undefined;
+  return n !== undefined && [n.obsMean, n.obsStd, n.actCenter, n.actHalfRange].every((a) => Array.isArray(a) && a.every((v) => typeof v === 'number'));
+}

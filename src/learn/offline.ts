@@ -12,7 +12,7 @@ import type { PlannerSettingsInput } from '../config/planner-settings.js';
 import { DYNAMICS_FILE, DynamicsEnsemble, type DynamicsCardPart, type DynamicsSizes, type DynamicsEpoch } from './dynamics-ensemble.js';
 import { auroc } from './auroc.js';
 import { BatchSampler } from './batch-sampler.js';
-import { normalizerFromData } from './normalizer.js';
+import { normalizerFromData, type Normalizer } from './normalizer.js';
 import { SafetyLearner, CRITIC_FILE } from './safety-learner.js';
 import { splitByEpisode, violationWithin } from './validation.js';
 import type { TrainDefaults } from './defaults.js';
@@ -29,6 +29,11 @@ export interface OfflineTrainOptions extends TrainDefaults {
   readonly nextAction?: string;
   /** Share of episodes held out for validation (default 0.1). */
   readonly validationShare?: number;
+  /**
+   * Start from trained networks instead of fresh ones (MESA phase 2, `rshield adapt`): their
+   * weights, the normaliser they were trained with (baked into the graphs) and where they came from.
+   */
+  readonly init?: OfflineInit;
   /** Called every few steps with the step count and the latest losses. */
   readonly onProgress?: (step: number, criticLoss: number, recoveryLoss: number) => void;
   /**
@@ -46,10 +51,28 @@ export interface OfflineTrainOptions extends TrainDefaults {
   };
 }
 
+export interface OfflineInit {
+  readonly critic: ReadonlyMap<string, ArrayLike<number>>;
+  readonly policy: ReadonlyMap<string, ArrayLike<number>>;
+  readonly normalizer: Normalizer;
+  /** The model version the weights are from (written into the card). */
+  readonly from: string;
+}
+
 export interface OfflineTrainResult {
   readonly card: ModelCardInput;
   readonly seconds: number;
   readonly auroc: number;
+}
+
+/** What every trained card starts with: robot, version, time, ε_risk, the zero fail-safe (hold), no hysteresis. */
+export function cardHead(robot: string, version: string, epsRisk: number, actDim: number): Pick<ModelCardInput, 'robot' | 'version' | 'createdAt' | 'epsRisk' | 'failsafe' | 'hysteresis'> {
+  return { robot, version, createdAt: new Date().toISOString(), epsRisk, failsafe: new Array<number>(actDim).fill(0), hysteresis: 0 };
+}
+
+/** The card's `data` entries: each file's name, SHA-256 and transitions read. */
+export function dataEntries(files: readonly { path: string; transitions: number }[]): Promise<{ file: string; sha256: string; transitions: number }[]> {
+  return Promise.all(files.map(async (f) => ({ file: basename(f.path), sha256: await sha256File(f.path), transitions: f.transitions })));
 }
 
 async function sha256File(path: string): Promise<string> {
@@ -61,7 +84,7 @@ export async function trainOffline(data: Dataset, opts: OfflineTrainOptions): Pr
   const rng = new Rng(opts.seed);
   const meta = data.meta;
   const split = splitByEpisode(data.episode, opts.validationShare ?? 0.1, rng.fork());
-  const normalizer = normalizerFromData(data, meta.actLow, meta.actHigh);
+  const normalizer = opts.init?.normalizer ?? normalizerFromData(data, meta.actLow, meta.actHigh);
   const learner = await SafetyLearner.create({
     obsDim: data.obsDim,
     actDim: data.actDim,
@@ -76,6 +99,7 @@ export async function trainOffline(data: Dataset, opts: OfflineTrainOptions): Pr
     ...(opts.threads === undefined ? {} : { threads: opts.threads }),
     ...(opts.sizes === undefined ? {} : { sizes: opts.sizes }),
   });
+  if (opts.init !== undefined) learner.loadWeights(opts.init.critic, opts.init.policy);
   try {
     const sampler = new BatchSampler(learner.opts.batch, opts.violationShare, data.obsDim, data.actDim);
     const batchRng = rng.fork();
@@ -101,7 +125,7 @@ export async function trainOffline(data: Dataset, opts: OfflineTrainOptions): Pr
     const score = auroc(scores, labels);
     const positives = labels.reduce((n, l) => n + l, 0);
 
-    const data_ = await Promise.all(data.files.map(async (f) => ({ file: basename(f.path), sha256: await sha256File(f.path), transitions: f.transitions })));
+    const data_ = await dataEntries(data.files);
     const onnx = learner.exportOnnx();
     const mb = opts.modelBased === undefined ? null : await trainDynamics(data, split, opts.modelBased, rng.nextUint32(), opts);
     const hash = createHash('sha256').update(onnx.critic).update(onnx.recovery);
@@ -113,12 +137,7 @@ export async function trainOffline(data: Dataset, opts: OfflineTrainOptions): Pr
     }
     const seconds = (performance.now() - t0) / 1000;
     const card = await learner.writeModelDir(opts.outDir, {
-      robot: opts.robot,
-      version,
-      createdAt: new Date().toISOString(),
-      epsRisk: opts.epsRisk,
-      failsafe: new Array<number>(data.actDim).fill(0),
-      hysteresis: 0,
+      ...cardHead(opts.robot, version, opts.epsRisk, data.actDim),
       ...(mb === null ? {} : { recoveryMode: 'model-based' as const, dynamics: mb.card, planner: mb.planner }),
       data: data_,
       metrics: {
@@ -141,6 +160,7 @@ export async function trainOffline(data: Dataset, opts: OfflineTrainOptions): Pr
         violationShare: opts.violationShare,
         seed: opts.seed,
         nextAction: opts.nextAction ?? 'logged',
+        ...(opts.init === undefined ? {} : { initFrom: opts.init.from }),
         seconds: Number(seconds.toFixed(1)),
         normalizer,
         files: { critic: CRITIC_FILE },

@@ -13,7 +13,7 @@ import { BatchSampler, MixedBatchSampler, type BatchCounts, type BatchMix } from
 import { HeldOutSet, type ValidationScore } from './held-out.js';
 import type { GateScores } from './quality-gate.js';
 import { defaultsFor } from './defaults.js';
-import { normalizerFromData, type Normalizer } from './normalizer.js';
+import { isNormalizer, normalizerFromData, type Normalizer } from './normalizer.js';
 import { readOnnxWeights } from './onnx-weights.js';
 import { SafetyLearner, type UpdateResult } from './safety-learner.js';
 import { defaultSizes } from './networks.js';
@@ -79,11 +79,6 @@ export interface OnlineTrainer {
   /** Rows drawn into online batches since the last call, by kind (violating, from D_offline). */
   takeBatchCounts(): BatchCounts;
   release(): Promise<void>;
-}
-
-function isNormalizer(x: unknown): x is Normalizer {
-  const n = x as Partial<Normalizer> | undefined;
-  return n !== undefined && [n.obsMean, n.obsStd, n.actCenter, n.actHalfRange].every((a) => Array.isArray(a) && a.every((v) => typeof v === 'number'));
 }
 
 interface RobotSpec {

@@ -105,6 +105,16 @@ export class SafetyLearner {
     return this.result;
   }
 
+  /**
+   * One recovery update alone on `obs` [batch, obsDim], against the critic as it is: MESA's
+   * meta-training moves the critic through its own program and trains π_rec this way.
+   */
+  async updateRecovery(obs: Float32Array): Promise<number> {
+    this.recoveryFeed.obs.set(obs);
+    const r = await this.recoveryStep.step(this.recoveryFeed);
+    return r.loss ?? Number.NaN;
+  }
+
   /** critic(obs [N,S], act [N,A]) → q_risk [N,1] and recovery(obs [N,S]) → action [N,A] as ONNX bytes. */
   exportOnnx(): { critic: Uint8Array; recovery: Uint8Array } {
     const { obsDim: S, actDim: A, normalizer: n } = this.opts;

@@ -1,7 +1,10 @@
 import { existsSync, statSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { RShieldError } from '../../core/errors.js';
 import { TransitionWriter, specMeta } from '../../data/transition-writer.js';
-import { createEnv, generateOfflineData, generatorInfo, robotNames, prepareRobot } from '../../envs/index.js';
+import type { DatasetTask } from '../../data/index.js';
+import { createEnv, generateOfflineData, generatorInfo, robotNames, prepareRobot, taskFamily, taskFamilyNames, type EnvOptions } from '../../envs/index.js';
 import { intOption, parseCommandArgs, stringOption, stringsOption, type OptionTable } from '../args.js';
 import { createProgress } from '../progress.js';
 
@@ -12,12 +15,16 @@ const options: OptionTable = {
   out: { type: 'string' },
   param: { type: 'string', multiple: true },
   force: { type: 'boolean' },
+  'task-family': { type: 'string' },
+  tasks: { type: 'string' },
+  'test-transitions': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 };
 
 function help(): string {
   return [
     'usage: rshield collect --robot R --transitions N --out FILE.mcap [--seed S] [--param K=V ...] [--force]',
+    '       rshield collect --task-family F --tasks N --transitions T --out DIR [--test-transitions M] [--seed S] [--force]',
     '',
     'Generates the robot\'s controlled constraint-violation data (D_offline) and writes it as an',
     'MCAP dataset (docs/datasets.md). A generator may yield fewer transitions than asked for',
@@ -31,6 +38,11 @@ function help(): string {
     '  --param K=V       robot parameter, repeatable: --param length=1.2, --param B=0.8,1.2',
     '  --force           overwrite FILE if it exists',
     '',
+    'task families (MESA, docs/datasets.md): one file per task with its dynamics in the metadata',
+    `  --task-family F   ${taskFamilyNames().join(', ')}`,
+    '  --tasks N         training tasks: DIR/task-000.mcap … (T transitions each)',
+    "  --test-transitions M  also the test robot's small dataset DIR/test.mcap (e.g. 200-400)",
+    '',
     'Progress goes to stderr (a bar on a terminal); the summary line to stdout.',
   ].join('\n');
 }
@@ -43,16 +55,90 @@ export async function collect(argv: string[]): Promise<number> {
     return 0;
   }
   if (positionals.length > 0) throw new RShieldError('E_USAGE', `unexpected argument '${positionals[0]}' (see rshield collect --help)`);
+  const familyName = stringOption(values, 'task-family');
+  if (familyName !== undefined) return collectFamily(values, familyName);
+  for (const name of ['tasks', 'test-transitions']) {
+    if (stringOption(values, name) !== undefined) throw new RShieldError('E_USAGE', `--${name} needs --task-family`, { option: name });
+  }
   const robot = required(stringOption(values, 'robot'), 'robot');
-  const info = generatorInfo(robot); // E_UNKNOWN_ROBOT lists the known robots
+  generatorInfo(robot); // E_UNKNOWN_ROBOT lists the known robots
   const requested = intOption('transitions', required(stringOption(values, 'transitions'), 'transitions'), 0, 1);
   const seed = intOption('seed', stringOption(values, 'seed'), 0);
   const out = required(stringOption(values, 'out'), 'out');
   const params = parseParams(stringsOption(values, 'param'));
-  if (existsSync(out) && values.force !== true) {
+  refuseExisting(out, values.force === true);
+  const r = await writeDataset({ out, robot, seed, requested, params });
+  console.log(
+    `collect: wrote ${r.count} transitions (${r.violations} violations, ${r.episodes} episodes) of ${robot} to ${out}, ` +
+      `${formatBytes(r.bytes)} in ${r.seconds.toFixed(1)} s${r.interrupted ? ' (interrupted)' : ''}`,
+  );
+  return 0;
+}
+
+/**
+ * `--task-family F --tasks N`: one file per training task (`task-000.mcap` …) and, with
+ * `--test-transitions M`, the test robot's small dataset (`test.mcap`), each with its
+ * dynamics parameters and task in the metadata (docs/datasets.md, "Task families").
+ */
+async function collectFamily(values: Parameters<typeof stringOption>[0], name: string): Promise<number> {
+  const family = taskFamily(name); // lists the known families
+  const robotOpt = stringOption(values, 'robot');
+  if (robotOpt !== undefined && robotOpt !== family.robot) {
+    throw new RShieldError('E_USAGE', `--robot ${robotOpt} does not match task family '${name}' (robot ${family.robot}); leave --robot out`, { option: 'robot' });
+  }
+  if (stringsOption(values, 'param').length > 0) throw new RShieldError('E_USAGE', `--param cannot be combined with --task-family: the family draws each task's parameters`, { option: 'param' });
+  const tasks = intOption('tasks', required(stringOption(values, 'tasks'), 'tasks'), 0, 1);
+  const requested = intOption('transitions', required(stringOption(values, 'transitions'), 'transitions'), 0, 1);
+  const testRequested = intOption('test-transitions', stringOption(values, 'test-transitions'), 0, 0);
+  const seed = intOption('seed', stringOption(values, 'seed'), 0);
+  const dir = required(stringOption(values, 'out'), 'out');
+  if (existsSync(dir) && !statSync(dir).isDirectory()) throw new RShieldError('E_IO', `--out '${dir}' is a file; with --task-family it names a directory`, { path: dir });
+  const jobs: { file: string; params: EnvOptions; task: DatasetTask; requested: number }[] = [];
+  for (let i = 0; i < tasks; i++) jobs.push({ file: join(dir, `task-${String(i).padStart(3, '0')}.mcap`), params: family.train(seed, i), task: { family: name, index: i, split: 'train' }, requested });
+  if (testRequested > 0) jobs.push({ file: join(dir, 'test.mcap'), params: family.test(seed), task: { family: name, index: 0, split: 'test' }, requested: testRequested });
+  for (const j of jobs) refuseExisting(j.file, values.force === true);
+  await mkdir(dir, { recursive: true });
+  let total = 0;
+  for (const [k, j] of jobs.entries()) {
+    // Each task's generator gets its own seed, so adding tasks leaves the earlier files as they were.
+    const r = await writeDataset({ out: j.file, robot: family.robot, seed: seed * 1000 + k, requested: j.requested, params: j.params, task: j.task });
+    total += r.count;
+    console.log(`collect: ${j.task.split} task ${j.task.index} ${JSON.stringify(j.params)}: ${r.count} transitions (${r.violations} violations) → ${j.file}`);
+    if (r.interrupted) return 130;
+  }
+  console.log(`collect: wrote ${jobs.length} files (${total} transitions) of task family ${name} to ${dir}`);
+  return 0;
+}
+
+function refuseExisting(out: string, force: boolean): void {
+  if (existsSync(out) && !force) {
     const what = statSync(out).isDirectory() ? 'is a directory' : 'exists (pass --force to overwrite it)';
     throw new RShieldError('E_IO', `--out '${out}' ${what}`, { path: out });
   }
+}
+
+interface WriteJob {
+  readonly out: string;
+  readonly robot: string;
+  readonly seed: number;
+  readonly requested: number;
+  readonly params: EnvOptions;
+  readonly task?: DatasetTask;
+}
+
+interface WriteResult {
+  readonly count: number;
+  readonly violations: number;
+  readonly episodes: number;
+  readonly bytes: number;
+  readonly seconds: number;
+  readonly interrupted: boolean;
+}
+
+/** Runs the robot's generator into one MCAP file, with a progress bar; stops cleanly on SIGINT/SIGTERM. */
+async function writeDataset(job: WriteJob): Promise<WriteResult> {
+  const { out, robot, seed, requested, params } = job;
+  const info = generatorInfo(robot);
   // Resolve the robot (and check its parameters) before creating the file.
   await prepareRobot(robot);
   const probe = createEnv(robot, { ...params, seed });
@@ -67,6 +153,7 @@ export async function collect(argv: string[]): Promise<number> {
     seed,
     requested,
     params,
+    ...(job.task === undefined ? {} : { task: job.task }),
   });
   const progress = createProgress({ label: `collect ${robot}`, total: requested, unit: 'transitions' });
   let violations = 0;
@@ -103,13 +190,7 @@ export async function collect(argv: string[]): Promise<number> {
     writer.close();
     progress.stop(writer.count, { violations });
   }
-  const seconds = (performance.now() - started) / 1000;
-  const size = statSync(out).size;
-  console.log(
-    `collect: wrote ${writer.count} transitions (${violations} violations, ${episodes} episodes) of ${robot} to ${out}, ` +
-      `${formatBytes(size)} in ${seconds.toFixed(1)} s${interrupted ? ' (interrupted)' : ''}`,
-  );
-  return 0;
+  return { count: writer.count, violations, episodes, bytes: statSync(out).size, seconds: (performance.now() - started) / 1000, interrupted };
 }
 
 function required(value: string | undefined, name: string): string {

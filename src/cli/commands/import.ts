@@ -44,6 +44,7 @@ export async function importData(argv: string[]): Promise<number> {
   const out = required(stringOption(values, 'out'), 'out');
   const formatText = stringOption(values, 'format');
   if (formatText !== undefined && formatText !== 'rrl' && formatText !== 'mesa') throw new RShieldError('E_USAGE', `--format must be rrl or mesa, got '${formatText}'`, { option: 'format' });
+  let format: 'rrl' | 'mesa' | undefined = formatText;
   if (positionals.length === 0) throw new RShieldError('E_USAGE', 'give one or more pickle files to import (see rshield import --help)');
   if (existsSync(out) && values.force !== true) throw new RShieldError('E_IO', `--out '${out}' ${statSync(out).isDirectory() ? 'is a directory' : 'exists (pass --force to overwrite it)'}`, { path: out });
   // Loaded here: only this command reads pickles.
@@ -54,7 +55,6 @@ export async function importData(argv: string[]): Promise<number> {
   probe.close?.();
   // Every file is read and checked before the output is created: a bad one leaves nothing half-written.
   const files: { path: string; rows: ReturnType<typeof parseReferencePickle>['rows'] }[] = [];
-  let format: 'rrl' | 'mesa' | undefined = formatText;
   for (const path of positionals) {
     const size = statSync(path, { throwIfNoEntry: false });
     if (size === undefined || !size.isFile()) throw new RShieldError('E_IO', `${path}: not a file`, { path });

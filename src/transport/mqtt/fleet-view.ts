@@ -29,6 +29,8 @@ export interface FleetRow {
   readonly armedBy: string | null;
   readonly commandsRefused: number | null;
   readonly lastCommandRefusal: string | null;
+  /** Critic drift since the running model was installed (null: not reported). */
+  readonly drift: NonNullable<TelemetryPayload['drift']> | null;
   /** The version an operator pinned (updates refused until unpin). */
   readonly pinned: string | null;
 }
@@ -95,6 +97,7 @@ export class FleetView {
           armedBy: s?.state === 'online' ? (s.armedBy ?? null) : null,
           commandsRefused: last?.commandsRefused ?? (s?.state === 'online' ? (s.commandsRefused ?? null) : null),
           lastCommandRefusal: s?.state === 'online' ? (s.lastCommandRefusal ?? null) : null,
+          drift: last?.drift ?? null,
           pinned: s?.state === 'online' ? (s.pinned ?? null) : null,
         };
       });
@@ -105,21 +108,28 @@ export class FleetView {
     const rows = this.rows();
     if (rows.length === 0) return 'no shields seen yet';
     const fmt = (v: number | null, digits: number): string => (v === null ? '-' : v.toFixed(digits));
-    const head = ['robot', 'state', 'model', 'armed', 'tick/s', 'p99 µs', 'interv.', 'interv./min', 'failsafes', 'swaps', 'late', 'busy', 'workers↻', 'cmd refused'];
+    const head = ['robot', 'state', 'model', 'armed', 'tick/s', 'p99 µs', 'interv.', 'interv./min', 'failsafes', 'swaps', 'late', 'busy', 'workers↻', 'cmd refused', 'drift'];
     const wd = (r: FleetRow, k: 'late' | 'busy' | 'replacements'): string => (r.watchdog === null ? '-' : `${r.watchdog[k]}`);
     const body = rows.map((r) => [
       r.robot, r.state, r.modelVersion, r.armed === null ? '-' : r.armed ? 'yes' : 'no', fmt(r.tickRateHz, 1), fmt(r.tickP99Us, 0),
       r.interventionRate === null ? '-' : `${(100 * r.interventionRate).toFixed(1)}%`, fmt(r.interventionsPerMin, 0), failsafeCell(r), fmt(r.swaps, 0),
       wd(r, 'late'), wd(r, 'busy'), r.watchdog?.stuck === true ? `${wd(r, 'replacements')} STUCK` : wd(r, 'replacements'), fmt(r.commandsRefused, 0),
+      r.drift === null ? '-' : r.drift.suspected ? 'SUSPECTED' : 'ok',
     ]);
     const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] ?? '').length)));
     const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ');
     const errors = [
       ...rows.filter((r) => r.lastSwapError !== null).map((r) => `${r.robot}: last swap refused: ${r.lastSwapError}`),
       ...rows.filter((r) => r.armed === false).map((r) => `${r.robot}: DISARMED${r.armedBy !== null ? ` by ${r.armedBy}` : ''}`),
+      ...rows.filter((r) => r.drift?.suspected === true).map((r) => `${r.robot}: critic drift suspected: ${driftText(r.drift!)}`),
       ...rows.filter((r) => r.lastCommandRefusal !== null).map((r) => `${r.robot}: last command refused: ${r.lastCommandRefusal}`),
       ...rows.filter((r) => r.pinned !== null).map((r) => `${r.robot}: PINNED at ${r.pinned}: model updates refused until rshield cmd unpin`),
     ];
     return [line(head), ...body.map(line), ...errors].join('\n');
   }
+}
+
+function driftText(d: NonNullable<FleetRow['drift']>): string {
+  const td = d.tdErrorRms === null ? '' : `, TD error RMS ${d.tdErrorRms.toFixed(3)}`;
+  return `${d.missedViolations} of ${d.violations} violations came right after an action it rated safe${td} (${d.transitions} transitions since the model was installed); adapt it (rshield adapt) from recent transitions`;
 }

@@ -5,6 +5,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { TokenBucket } from '../../core/token-bucket.js';
+import { DriftMonitor, type DriftOptions } from '../../core/drift-monitor.js';
 import { CommandGuard, type CommandRefusal } from '../../models/command-guard.js';
 import type { Controller, Env } from '../../core/types.js';
 import type { SwappableShieldPort } from '../../core/shield-port.js';
@@ -57,6 +58,8 @@ export interface ShieldNodeOptions<P> {
   readonly commands?: CommandGuard;
   /** Retained status publishes: at most `burst` at once, then `perSecond` (default 5, 2/s); later changes wait for a token. */
   readonly statusRate?: { readonly perSecond: number; readonly burst: number };
+  /** Critic drift detection (src/core/drift-monitor.ts); γ_risk of the model enables the TD-error sign. */
+  readonly drift?: DriftOptions;
 }
 
 /** Watchdog counters, cumulative over the models the node has run (SwappableShieldPort.watchdogStats). */
@@ -112,6 +115,7 @@ export class ShieldNode<P = unknown> extends EventEmitter<ShieldNodeEvents> {
   readonly #clock: Clock;
   readonly #timer: Timer;
   readonly #batcher: TransitionBatcher;
+  readonly #drift: DriftMonitor;
   readonly #session: number;
   readonly #startedAt: number;
   readonly #obs: Float32Array;
@@ -143,6 +147,7 @@ export class ShieldNode<P = unknown> extends EventEmitter<ShieldNodeEvents> {
     this.#clock = options.clock ?? systemClock;
     this.#timer = options.timer ?? systemTimer;
     const { obsDim, actDim } = options.env.spec;
+    this.#drift = new DriftMonitor(options.drift);
     this.#batcher = new TransitionBatcher({ capacity: options.batchSize ?? 64, obsDim, actDim });
     this.#session = (options.session ?? Math.floor(Math.random() * 0xffffffff)) >>> 0;
     this.#startedAt = this.#clock.nowMs();
@@ -200,12 +205,17 @@ export class ShieldNode<P = unknown> extends EventEmitter<ShieldNodeEvents> {
     const proposed = controller.act(this.#obs);
     if (this.recording) this.#batcher.setNextAct(this.#episode, this.#step, proposed);
     let action = proposed;
+    let qRisk = Number.NaN;
+    let ratedSafe = false;
     if (this.armed) {
       const d = await shield.decide(this.#obs, proposed);
       this.o.onDecision?.(this.#obs, proposed, d);
       action = d.action;
+      qRisk = d.qRisk;
+      ratedSafe = d.source === 'task';
     }
     const r = env.step(action);
+    if (this.armed) this.#drift.observe(qRisk, ratedSafe, r.violation, r.done);
     if (this.recording) {
       this.#batcher.add(this.#obs, action, r.violation ? 1 : 0, r.obs, r.done, this.#episode, this.#step);
       if (this.#batcher.full) this.flushBatch();
@@ -265,6 +275,7 @@ export class ShieldNode<P = unknown> extends EventEmitter<ShieldNodeEvents> {
       invalidMessages: this.invalidMessages,
       commandsRefused: this.commands.refusedTotal,
       ...(this.watchdogStats() !== null ? { watchdog: this.watchdogStats()! } : {}),
+      drift: this.#drift.snapshot(),
     };
   }
 
@@ -340,6 +351,7 @@ export class ShieldNode<P = unknown> extends EventEmitter<ShieldNodeEvents> {
       return;
     }
     this.swaps++;
+    this.#drift.reset();
     if (w !== null) {
       // The old model's watchdog goes with it: keep its counts.
       this.#watchdogBase.late += w.late;

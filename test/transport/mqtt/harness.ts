@@ -1,4 +1,5 @@
 /** Builds a shield node and a trainer node on a test broker, with fakes behind them, and cleans up. */
+import type { DriftOptions } from '../../../src/core/drift-monitor.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -85,7 +86,7 @@ export interface ShieldSetup {
   timers: ManualTimers;
 }
 
-export async function shieldNode(t: Teardown, url: string, o: { allowUnsigned?: boolean; batchSize?: number; trusted?: string[]; spoolFs?: SpoolFs; commands?: CommandGuard; shield?: FakeShield; startModelDir?: string } = {}): Promise<ShieldSetup> {
+export async function shieldNode(t: Teardown, url: string, o: { allowUnsigned?: boolean; batchSize?: number; trusted?: string[]; spoolFs?: SpoolFs; commands?: CommandGuard; shield?: FakeShield; startModelDir?: string; drift?: DriftOptions } = {}): Promise<ShieldSetup> {
   const dir = await tempDir(t, 'rshield-shield-');
   const transport = client(t, url, { clientId: `shield-${process.pid}-${Math.floor(Math.random() * 1e9)}`, will: { topic: topics.status, payload: offlineStatus(ROBOT), retain: true, qos: 1 } });
   const spool = await TransitionSpool.open({ dir: join(dir, 'spool'), maxBatches: 10_000, maxBytes: 1e9, ...(o.spoolFs !== undefined ? { fs: o.spoolFs } : {}) });
@@ -99,7 +100,7 @@ export async function shieldNode(t: Teardown, url: string, o: { allowUnsigned?: 
     allowUnsigned: o.allowUnsigned ?? false,
     stagingDir: join(dir, 'staging'),
   });
-  const node = new ShieldNode({ robot: ROBOT, env: new LineEnv(), controller: new PushController(), shield, transport, spool, receiver, clock: timers, timer: timers, batchSize: o.batchSize ?? 16, session: 42, commands: o.commands ?? operatorGuard(), ...(o.startModelDir !== undefined ? { startModelDir: o.startModelDir } : {}) });
+  const node = new ShieldNode({ robot: ROBOT, env: new LineEnv(), controller: new PushController(), shield, transport, spool, receiver, clock: timers, timer: timers, batchSize: o.batchSize ?? 16, session: 42, commands: o.commands ?? operatorGuard(), ...(o.startModelDir !== undefined ? { startModelDir: o.startModelDir } : {}), ...(o.drift === undefined ? {} : { drift: o.drift }) });
   t.teardown(() => node.stop());
   await transport.waitConnected();
   await node.start();
