@@ -13,7 +13,7 @@ import type { FoxgloveLive } from './foxglove-live.js';
 import { RShieldError } from '../core/errors.js';
 import type { RecoveryMode } from '../core/recovery-mode.js';
 import { TickLoop } from '../core/tick-loop.js';
-import { createController, createEnv } from '../envs/index.js';
+import { createController, createEnv, prepareRobot } from '../envs/index.js';
 import { OnnxPolicyController } from '../inference/policy-controller.js';
 import { Shield } from '../inference/shield.js';
 import { exitProcess } from '../inference/watchdog.js';
@@ -92,6 +92,7 @@ export async function runMqttShield(o: MqttShieldOptions): Promise<number> {
   if (trust.keys.length === 0 && !trust.allowUnsigned) console.warn(`rshield run: no trusted key (--trust-key, or models.trustedKeys in the profile): every model update will be refused`);
   else console.log(`model updates: ${trust.keys.length > 0 ? `signed by ${trust.keyIds.join(', ')}` : 'no trusted key'}, unsigned ${trust.allowUnsigned ? 'accepted' : 'refused'} (from ${sources.join(', ')})`);
 
+  await prepareRobot(robot);
   const env = createEnv(robot, { seed });
   const controller = o.policyFile === undefined ? createController(robot, { seed }) : await OnnxPolicyController.load(o.policyFile, env.spec);
   // The shipped model sits in the package (models/R), wherever the command is run from.

@@ -34,6 +34,8 @@ export interface Env {
   reset(seed?: number): Float32Array;
   /** Applies an action (clipped to the action bounds). Throws RShieldError E_BAD_ACTION on a wrong length or a non-finite value. */
   step(action: ArrayLike<number>): StepResult;
+  /** Releases what the robot holds outside the JavaScript heap (a MuJoCo model); later calls throw. */
+  close?(): void;
 }
 
 /** A scripted "existing controller" that proposes actions. */

@@ -10,6 +10,8 @@ export {
   knownRobot,
   goalOf,
   cameraOf,
+  prepareRobot,
+  isMujocoRobot,
   type RobotGoal,
   type OfflineDataOptions,
   type ControllerOptions,
@@ -30,4 +32,7 @@ export { renderFrame, type Camera } from './render/camera.js';
 export { CameraEnv, hasCamera } from './render/camera-env.js';
 export { mazeCamera, MAZE_CAMERA_SIZE } from './render/maze-camera.js';
 export { dvrkCamera, DVRK_CAMERA_WIDTH, DVRK_CAMERA_HEIGHT } from './render/dvrk-camera.js';
+export { halfCheetahTasks, antTasks } from './mujoco/locomotion/locomotion-env.js';
+export { loadMujoco } from './mujoco/runtime.js';
+export { isMujocoBacked, type GeomView, type MujocoBacked, type MujocoSim } from './mujoco/mujoco-sim.js';
 export { registerTaskFamily, taskFamily, taskFamilyNames, type TaskFamily } from './task-family.js';

@@ -45,6 +45,12 @@ export class OptionReader {
     return v;
   }
 
+  integer(key: string, fallback: number, range: readonly [number, number]): number {
+    const v = this.number(key, fallback, range);
+    if (!Number.isInteger(v)) throw this.bad(key, v, `an integer in [${range[0]}, ${range[1]}]`);
+    return v;
+  }
+
   boolean(key: string, fallback: boolean): boolean {
     const v = this.opts[key];
     if (v === undefined) return fallback;

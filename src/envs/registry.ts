@@ -22,6 +22,14 @@ import type { Camera } from './render/camera.js';
 import { CameraEnv } from './render/camera-env.js';
 import { mazeCamera } from './render/maze-camera.js';
 import { dvrkCamera } from './render/dvrk-camera.js';
+import { MazeMujocoEnv } from './mujoco/maze/maze-mujoco-env.js';
+import { loadMujoco } from './mujoco/runtime.js';
+import { ExtractionEnv, extraction, extractionDynamic } from './mujoco/extraction/extraction-env.js';
+import { ExtractionExpertController } from './mujoco/extraction/extraction-expert.js';
+import { extractionOffline } from './mujoco/extraction/extraction-offline.js';
+import { createAnt, createHalfCheetah } from './mujoco/locomotion/locomotion-env.js';
+import { GaitController, antGait, cheetahGait } from './mujoco/locomotion/gait-controller.js';
+import { locomotionOffline } from './mujoco/locomotion/locomotion-offline.js';
 
 export interface OfflineDataOptions {
   seed: number;
@@ -49,6 +57,8 @@ interface Robot {
   goal?: RobotGoal;
   /** The robot's simulated camera; its env is a CameraEnv. */
   camera?: Camera;
+  /** Runs on MuJoCo (mujoco-js): prepareRobot loads the runtime before createEnv. */
+  mujoco?: true;
 }
 
 /** Where a robot's task ends: observation coordinates `dims` at `target`. */
@@ -98,6 +108,73 @@ const robots: Record<string, Robot> = {
         'Recovery RL maze offline data: N/2 uniform random then N/2 expert steps in 20-step segments from e/m/h starts (0.3/0.3/0.4), continuing after contact',
     },
     actDim: 2,
+  },
+  'maze-mujoco': {
+    env: (o) => new MazeMujocoEnv(o),
+    controller: () => new MazeExpertController(),
+    offline: (n, seed, p) => mazeOffline(n, seed, (s) => new MazeMujocoEnv({ ...p, seed: s })),
+    goal: { dims: [0, 1], target: mazeGeometry.goal },
+    generator: {
+      name: 'maze-mujoco-random-expert',
+      description:
+        'Recovery RL maze offline data on MuJoCo contacts: N/2 uniform random then N/2 expert steps in 20-step segments from e/m/h starts (0.3/0.3/0.4), continuing after contact',
+    },
+    actDim: 2,
+    mujoco: true,
+  },
+  'object-extraction': {
+    env: (o) => new ExtractionEnv(extraction, o),
+    controller: () => new ExtractionExpertController(extraction.maxMove),
+    offline: (n, seed, p) => {
+      if (Object.keys(p).length > 0) new ExtractionEnv(extraction, p).close(); // validates the options
+      return extractionOffline(extraction, n, seed);
+    },
+    generator: {
+      name: 'extraction-noisy-expert',
+      description:
+        'Recovery RL Object Extraction constraint demos: the scripted expert with Gaussian action noise (σ 0.1 of the range for 4 steps, then 0.25), <=25-step episodes ending at a topple or a lift',
+    },
+    actDim: 4,
+    mujoco: true,
+  },
+  'object-extraction-dynamic': {
+    env: (o) => new ExtractionEnv(extractionDynamic, o),
+    controller: () => new ExtractionExpertController(extractionDynamic.maxMove),
+    offline: (n, seed, p) => {
+      if (Object.keys(p).length > 0) new ExtractionEnv(extractionDynamic, p).close();
+      return extractionOffline(extractionDynamic, n, seed);
+    },
+    generator: {
+      name: 'extraction-dynamic-noisy-expert',
+      description:
+        'Recovery RL Object Extraction with a dynamic obstacle: the noisy expert (σ 0.1 then 0.25) while a second gripper sweeps across the row for 15 steps; a topple or any contact with it violates',
+    },
+    actDim: 4,
+    mujoco: true,
+  },
+  'halfcheetah-disabled': {
+    env: (o) => createHalfCheetah(o),
+    controller: () => new GaitController(cheetahGait),
+    offline: (n, seed, p) => locomotionOffline(createHalfCheetah, cheetahGait, n, seed, p),
+    generator: {
+      name: 'halfcheetah-gait-and-wild',
+      description:
+        'MESA HalfCheetah-Disabled stand-in data (the SAC replays are not public): <=200-step rollouts of a randomised noisy bounding gait (70%) or held random ±1 actions (30%), ending at the first head-floor contact',
+    },
+    actDim: 6,
+    mujoco: true,
+  },
+  'ant-disabled': {
+    env: (o) => createAnt(o),
+    controller: () => new GaitController(antGait),
+    offline: (n, seed, p) => locomotionOffline(createAnt, antGait, n, seed, p),
+    generator: {
+      name: 'ant-gait-and-wild',
+      description:
+        'MESA Ant-Disabled stand-in data (the SAC replays are not public): <=200-step rollouts of a randomised noisy trot (70%) or held random ±1 actions (30%), ending at the first torso-floor contact',
+    },
+    actDim: 8,
+    mujoco: true,
   },
   'cartpole-length': {
     env: (o) => new CartpoleEnv(o),
@@ -159,6 +236,19 @@ function robot(name: string): Robot {
     });
   }
   return r;
+}
+
+/**
+ * Loads what the robot needs before createEnv can build it synchronously: the MuJoCo runtime for
+ * a MuJoCo robot (E_UNAVAILABLE when mujoco-js cannot load), nothing for the others.
+ */
+export async function prepareRobot(name: string): Promise<void> {
+  if (robot(name).mujoco === true) await loadMujoco();
+}
+
+/** Whether the robot runs on MuJoCo (and so needs prepareRobot before createEnv). */
+export function isMujocoRobot(name: string): boolean {
+  return robot(name).mujoco === true;
 }
 
 /** A simulated robot, deterministic under `seed`; other keys are the robot's parameters (docs/robots.md). */

@@ -49,14 +49,15 @@ export function sceneOf(robot: string): Scene | null {
       return navScene(robot, nav1Geometry, [-85, 10], [-10, 10]);
     case 'nav2':
       return navScene(robot, nav2Geometry, [-60, 10], [-20, 20]);
-    case 'maze': {
+    case 'maze':
+    case 'maze-mujoco': {
       const g = mazeGeometry;
       const h = g.arenaHalfWidth;
       return {
         robot, x: [-h, h], y: [-h, h], axes: ['x', 'y'], unit: 'm', boundaryIsConstraint: true,
         constraints: g.walls.map((w) => ({ kind: 'rect', x: w.x, y: w.y })),
         goal: g.goal, goalRadius: g.goalThreshold,
-        note: `the tool is a disc of radius ${g.toolRadius} m: it touches a wall before its centre does`,
+        note: `the tool is a disc of radius ${g.toolRadius} m: it touches a wall before its centre does${robot === 'maze-mujoco' ? ' (MuJoCo contacts)' : ''}`,
         point: planar,
         observationAt: (px, py) => Float32Array.of(px, py),
       };

@@ -24,7 +24,14 @@ export const trainDefaults: Readonly<Record<string, TrainDefaults>> = {
   nav1: { ...base, gammaRisk: 0.8, epsRisk: 0.3, tau: 0.005 },
   nav2: { ...base, gammaRisk: 0.65, epsRisk: 0.2, tau: 0.005 },
   maze: { ...base, gammaRisk: 0.5, epsRisk: 0.15, violationShare: 0.3, tau: 0.005 },
+  'maze-mujoco': { ...base, gammaRisk: 0.5, epsRisk: 0.15, violationShare: 0.3, tau: 0.005 },
   'cartpole-length': { ...base, gammaRisk: 0.8, epsRisk: 0.1, tau: 0.005 },
+  // Object Extraction: the paper's MF recovery setting (γ 0.75, ε 0.25); its data is ~2–9% violating.
+  'object-extraction': { ...base, gammaRisk: 0.75, epsRisk: 0.25, violationShare: 0.3, tau: 0.005 },
+  'object-extraction-dynamic': { ...base, gammaRisk: 0.85, epsRisk: 0.35, violationShare: 0.3, tau: 0.005 },
+  // MESA §6.1: HC 0.8 / 0.1 with pos_fraction 0.3; Ant 0.8 / 0.3.
+  'halfcheetah-disabled': { ...base, gammaRisk: 0.8, epsRisk: 0.1, violationShare: 0.3, tau: 0.005 },
+  'ant-disabled': { ...base, gammaRisk: 0.8, epsRisk: 0.3, tau: 0.005 },
   // dvrk-reacher: the paper's dVRK MF setting is (0.55, 0.05). Our simulated arm moves up to
   // 5 mm per tick toward a zone a few cm away, so risk must be seen a few ticks ahead.
   'dvrk-reacher': { ...base, gammaRisk: 0.7, epsRisk: 0.2, violationShare: 0.3, tau: 0.005 },
@@ -60,7 +67,12 @@ const planner: Readonly<Record<string, PlannerDefaults>> = {
   nav1: { horizon: 5, taskWeight: 0.1, goalWeight: 0.3, riskPenalty: 100 },
   nav2: { horizon: 5, taskWeight: 0.1, goalWeight: 0.3, riskPenalty: 100 },
   maze: { horizon: 15, taskWeight: 0.1, goalWeight: 1, riskPenalty: 100 },
+  'maze-mujoco': { horizon: 15, taskWeight: 0.1, goalWeight: 1, riskPenalty: 100 },
   'cartpole-length': { horizon: 5, taskWeight: 0.1, goalWeight: 0, riskPenalty: 0 },
+  'object-extraction': { horizon: 15, taskWeight: 0.1, goalWeight: 0, riskPenalty: 0 },
+  'object-extraction-dynamic': { horizon: 15, taskWeight: 0.1, goalWeight: 0, riskPenalty: 0 },
+  'halfcheetah-disabled': { horizon: 5, taskWeight: 0.1, goalWeight: 0, riskPenalty: 0 },
+  'ant-disabled': { horizon: 5, taskWeight: 0.1, goalWeight: 0, riskPenalty: 0 },
   'dvrk-reacher': { horizon: 5, taskWeight: 0.1, goalWeight: 10, riskPenalty: 100 },
 };
 

@@ -9,6 +9,12 @@ import { rosParamsSchema } from '../../src/config/ros-params.js';
 import { Rng } from '../../src/core/rng.js';
 import { cartpoleViolation, dvrkReacherViolation, mazeContact, mazeGeometry, nav1Geometry, nav2Geometry, navInObstacle, robotNames, type NavGeometry } from '../../src/envs/index.js';
 import { ConstraintLabeler } from '../../src/transport/ros2/constraints.js';
+import { prepareRobot } from '../../src/envs/index.js';
+import { MazeMujocoEnv } from '../../src/envs/mujoco/maze/maze-mujoco-env.js';
+import { createAnt, createHalfCheetah } from '../../src/envs/mujoco/locomotion/locomotion-env.js';
+import { TARGET_BOUNDS } from '../../src/envs/mujoco/extraction/extraction-env.js';
+
+await prepareRobot('maze-mujoco');
 
 const root = packageRoot();
 
@@ -100,6 +106,24 @@ void t.test('nav1 and nav2: the profile boxes are the env obstacles (planar, z =
   t.end();
 });
 
+/**
+ * Points on rings just inside and outside the tool radius around every maze wall corner, where
+ * a plain inflated box would be wrong.
+ */
+function* cornerRings(rng: Rng, perCorner: number): Generator<[number, number]> {
+  const r = mazeGeometry.toolRadius;
+  for (const w of mazeGeometry.walls) {
+    for (const cx of w.x) {
+      for (const cy of w.y) {
+        for (let i = 0; i < perCorner; i++) {
+          const phi = rng.uniform(0, 2 * Math.PI);
+          for (const d of [r - 1e-4, r + 1e-4]) yield [cx + d * Math.cos(phi), cy + d * Math.sin(phi)];
+        }
+      }
+    }
+  }
+}
+
 void t.test('maze: walls inflated by the tool radius with rounded corners, and the arena planes', (t) => {
   const p = loadRobotProfile('maze');
   const label = labelAt(p);
@@ -108,18 +132,7 @@ void t.test('maze: walls inflated by the tool radius with rounded corners, and t
   function* points(): Generator<[number, number]> {
     const a = mazeGeometry.arenaHalfWidth;
     for (let i = 0; i < 20_000; i++) yield [rng.uniform(-a, a), rng.uniform(-a, a)];
-    // Rings just inside and outside the tool radius around every wall corner, where a plain
-    // inflated box would be wrong.
-    for (const w of mazeGeometry.walls) {
-      for (const cx of w.x) {
-        for (const cy of w.y) {
-          for (let i = 0; i < 40; i++) {
-            const phi = rng.uniform(0, 2 * Math.PI);
-            for (const d of [r - 1e-4, r + 1e-4]) yield [cx + d * Math.cos(phi), cy + d * Math.sin(phi)];
-          }
-        }
-      }
-    }
+    yield* cornerRings(rng, 40);
     for (const d of [-1e-4, 1e-4]) {
       const lim = a - r + d;
       yield [lim, 0];
@@ -181,5 +194,73 @@ void t.test('a camera profile: image topic with its encoding and imageStaleAfter
   t.equal(parseRobotProfile(doc).topics.image?.encoding, 'bgr8');
   delete doc.imageStaleAfterMs;
   t.throws(() => parseRobotProfile(doc), { code: 'E_CONFIG', message: /imageStaleAfterMs.*required when topics\.image is set/ });
+  t.end();
+});
+
+void t.test('maze-mujoco: the maze profile\'s walls and planes are where MuJoCo finds contacts', (t) => {
+  const p = loadRobotProfile('maze-mujoco');
+  const label = labelAt(p);
+  const env = new MazeMujocoEnv({ seed: 1 });
+  const rng = new Rng(15);
+  const a = mazeGeometry.arenaHalfWidth;
+  function* points(): Generator<[number, number]> {
+    for (let i = 0; i < 5000; i++) yield [rng.uniform(-a, a), rng.uniform(-a, a)];
+    yield* cornerRings(rng, 20);
+  }
+  const res = disagreements(points(), ([x, y]) => label(x!, y!, 0), ([x, y]) => env.contactAt(x!, y!));
+  env.close();
+  t.equal(res.n, 0, `no disagreement ${res.first.join('; ')}`);
+  t.ok(res.violating > 300, `${res.violating} sampled points in contact`);
+  t.end();
+});
+
+void t.test('halfcheetah-disabled and ant-disabled: the floor slab is where the head (torso) touches the floor', (t) => {
+  for (const [robot, make] of [
+    ['halfcheetah-disabled', createHalfCheetah],
+    ['ant-disabled', createAnt],
+  ] as const) {
+    const label = labelAt(loadRobotProfile(robot));
+    const env = make({ seed: 1 });
+    const rng = new Rng(16);
+    let n = 0;
+    let violating = 0;
+    const first: string[] = [];
+    for (let i = 0; i < 1500; i++) {
+      // Random poses from upright to upside down, low enough that many touch the floor.
+      const q = Array.from({ length: env.nq }, () => rng.uniform(-1, 1));
+      if (robot === 'halfcheetah-disabled') {
+        q[1] = rng.uniform(-0.6, 0.4);
+        q[2] = rng.uniform(-Math.PI, Math.PI);
+      } else {
+        q[2] = rng.uniform(0.1, 0.5);
+        const n4 = Math.hypot(q[3]!, q[4]!, q[5]!, q[6]!);
+        for (let k = 3; k < 7; k++) q[k] = q[k]! / n4;
+      }
+      const e = env.violatedAt(q);
+      const [x, y, z] = env.lastPoint;
+      if (e) violating++;
+      if (Math.abs(z - (robot === 'ant-disabled' ? 0.25 : 0.046)) < 1e-9) continue; // on the boundary
+      if (label(x, y, z) !== e) {
+        n++;
+        if (first.length < 3) first.push(`(${x.toFixed(4)}, ${y.toFixed(4)}, ${z.toFixed(4)}): env ${e}`);
+      }
+    }
+    env.close();
+    t.equal(n, 0, `${robot}: no disagreement ${first.join('; ')}`);
+    t.ok(violating > 100, `${robot}: ${violating} sampled poses touch the floor`);
+  }
+  t.end();
+});
+
+void t.test('object-extraction(-dynamic): a topple is not a Cartesian region; the profile holds the palm\'s reachable box', (t) => {
+  for (const robot of ['object-extraction', 'object-extraction-dynamic']) {
+    const label = labelAt(loadRobotProfile(robot));
+    const rng = new Rng(17);
+    const b = TARGET_BOUNDS;
+    let flagged = 0;
+    for (let i = 0; i < 2000; i++) if (label(rng.uniform(b.x[0], b.x[1]), rng.uniform(b.y[0], b.y[1]), rng.uniform(b.z[0], b.z[1]))) flagged++;
+    t.equal(flagged, 0, `${robot}: no palm position the env allows is labelled a violation`);
+    t.ok(label(0, 0, 0.05), `${robot}: a palm in the floor is outside the workspace`);
+  }
   t.end();
 });

@@ -6,11 +6,16 @@ import {
   failsafeAction,
   generateOfflineData,
   generatorInfo,
+  prepareRobot,
   robotNames,
 } from '../../src/envs/index.js';
 
-void t.test('the seven robots are registered with consistent specs', (t) => {
-  t.same([...robotNames], ['nav1', 'nav2', 'maze', 'cartpole-length', 'dvrk-reacher', 'image-maze', 'dvrk-reacher-image']);
+for (const name of robotNames) await prepareRobot(name);
+
+const ALL = 'nav1, nav2, maze, maze-mujoco, object-extraction, object-extraction-dynamic, halfcheetah-disabled, ant-disabled, cartpole-length, dvrk-reacher, image-maze, dvrk-reacher-image';
+
+void t.test('the twelve robots are registered with consistent specs', (t) => {
+  t.same([...robotNames], ALL.split(', '));
   for (const name of robotNames) {
     const env = createEnv(name, { seed: 1 });
     t.equal(env.spec.name, name);
@@ -34,7 +39,7 @@ void t.test('unknown robot names list the known ones', (t) => {
     () => generateOfflineData('nav3', { seed: 1, transitions: 10 }),
     () => failsafeAction('nav3'),
   ]) {
-    t.throws(call, { code: 'E_UNKNOWN_ROBOT', message: "unknown robot 'nav3' (known: nav1, nav2, maze, cartpole-length, dvrk-reacher, image-maze, dvrk-reacher-image)" }, 'nav3');
+    t.throws(call, { code: 'E_UNKNOWN_ROBOT', message: `unknown robot 'nav3' (known: ${ALL})` }, 'nav3');
   }
   // Names of Object.prototype members are not robots either.
   t.throws(() => createEnv('toString'), { code: 'E_UNKNOWN_ROBOT' });

@@ -6,7 +6,7 @@
  */
 import { episodeResultSchema, parseRecord } from '../../config/experiment-records.js';
 import type { AlgorithmRun, RunSpec } from '../../learn/algorithm.js';
-import { simulatedRobot } from '../../envs/index.js';
+import { prepareRobot, simulatedRobot } from '../../envs/index.js';
 import { findAlgorithm, loadAlgorithms } from './registry.js';
 import { RunWriter, type RunFiles } from './run-store.js';
 
@@ -39,6 +39,7 @@ async function execute(spec: RunSpec, files: RunFiles, modules: readonly string[
   let run: AlgorithmRun | undefined;
   let finished = false;
   try {
+    await prepareRobot(spec.robot);
     run = await algo.start(spec, simulatedRobot(spec.robot));
     for (let e = 0; e < spec.episodes && !stopping; e++) {
       const raw = await run.episode();

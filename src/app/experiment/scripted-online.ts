@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { runEpisode } from '../../core/episode-runner.js';
 import type { Transition } from '../../core/types.js';
 import { TransitionColumns, TransitionWriter, specMeta } from '../../data/index.js';
-import { createController, createEnv, generateOfflineData, generatorInfo } from '../../envs/index.js';
+import { createController, createEnv, generateOfflineData, generatorInfo, prepareRobot } from '../../envs/index.js';
 import { Shield } from '../../inference/shield.js';
 import { shippedModelDir } from '../../models/shipped-models.js';
 import { createOnlineTrainer } from '../../learn/online.js';
@@ -25,7 +25,9 @@ const EXPORT_EVERY = 500;
 const DEFAULT_OFFLINE_SIZE = 10_000;
 
 function writeOffline(path: string, robot: string, n: number, seed: number): void {
-  const { spec } = createEnv(robot, { seed });
+  const probe = createEnv(robot, { seed });
+  const { spec } = probe;
+  probe.close?.();
   const w = TransitionWriter.open(path, { ...specMeta(spec), generator: generatorInfo(robot).name, seed, requested: n, params: {} });
   try {
     for (const t of generateOfflineData(robot, { seed, transitions: n })) w.write(t);
@@ -41,6 +43,7 @@ async function startOnline(spec: RunSpec): Promise<AlgorithmRun> {
   // which was pretrained on its own data; no-pretraining: start from untrained networks.
   const fromShipped = !has('no-pretraining') && ablationValue(spec.ablations, 'offline-size') === undefined;
   const learn = !has('no-online');
+  await prepareRobot(spec.robot);
   const tmp = await mkdtemp(join(tmpdir(), 'rshield-experiment-'));
   try {
     const offlinePath = join(tmp, 'offline.mcap');
@@ -91,6 +94,7 @@ async function startOnline(spec: RunSpec): Promise<AlgorithmRun> {
       },
       async close() {
         try {
+          env.close?.();
           await shield.close();
           await trainer.release();
         } finally {

@@ -4,7 +4,7 @@
  * Nothing learns; they are the reference lines a learning algorithm is compared against.
  */
 import { runEpisode, type EpisodeOutcome } from '../../core/episode-runner.js';
-import { createController, createEnv } from '../../envs/index.js';
+import { createController, createEnv, prepareRobot } from '../../envs/index.js';
 import { Shield } from '../../inference/shield.js';
 import { shippedModelDir } from '../../models/shipped-models.js';
 import type { Algorithm, AlgorithmRun, EpisodeResult, RunSpec } from '../../learn/algorithm.js';
@@ -30,6 +30,7 @@ export function episodeResult(episode: number, e: EpisodeOutcome): EpisodeResult
 }
 
 async function startScripted(spec: RunSpec, shielded: boolean): Promise<AlgorithmRun> {
+  await prepareRobot(spec.robot);
   const env = createEnv(spec.robot, { seed: spec.seed });
   const controller = createController(spec.robot, { seed: spec.seed });
   const shield = shielded ? await Shield.load({ modelDir: shippedModelDir(spec.robot), robot: spec.robot, threads: spec.threads, deadlineUs: EXPERIMENT_DEADLINE_US }) : undefined;
@@ -39,7 +40,10 @@ async function startScripted(spec: RunSpec, shielded: boolean): Promise<Algorith
       const ep = next++;
       return episodeResult(ep, await runEpisode({ env, controller, seed: spec.seed, ...(shield === undefined ? {} : { shield }) }, ep));
     },
-    close: async () => shield?.close(),
+    close: async () => {
+      env.close?.();
+      await shield?.close();
+    },
   };
 }
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { runEpisodes } from '../../core/episode-runner.js';
 import { RShieldError } from '../../core/errors.js';
 import { readDataset } from '../../data/index.js';
-import { createController, createEnv, robotNames } from '../../envs/index.js';
+import { createController, createEnv, robotNames, prepareRobot } from '../../envs/index.js';
 import { signModelDir } from '../../inference/local-model-trust.js';
 import { criticScores } from '../../inference/critic-scores.js';
 import { readModelSource } from '../../inference/model-source.js';
@@ -96,11 +96,14 @@ function parseTarget(values: ParsedArgs['values']): CalibrationTarget | null {
 }
 
 async function rolloutAt(modelDir: string, robot: string, eps: number, episodes: number, seed: number): Promise<RolloutPoint> {
+  await prepareRobot(robot);
   const shield = await Shield.load({ modelDir, robot, epsRisk: eps, deadlineUs: DEFAULT_DEADLINE_US });
+  const env = createEnv(robot, { seed });
   try {
-    const t = await runEpisodes({ env: createEnv(robot, { seed }), controller: createController(robot, { seed }), episodes, seed, shield });
+    const t = await runEpisodes({ env, controller: createController(robot, { seed }), episodes, seed, shield });
     return { episodes: t.episodes, successes: t.successes, violations: t.violations, interventions: t.interventions, ticks: t.ticks };
   } finally {
+    env.close?.();
     await shield.close();
   }
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { RShieldError } from '../../core/errors.js';
 import { TransitionWriter, specMeta } from '../../data/transition-writer.js';
 import type { DatasetTask } from '../../data/index.js';
-import { cameraOf, createEnv, generateOfflineData, generatorInfo, renderFrame, robotNames, taskFamily, taskFamilyNames, type EnvOptions } from '../../envs/index.js';
+import { cameraOf, createEnv, generateOfflineData, generatorInfo, prepareRobot, renderFrame, robotNames, taskFamily, taskFamilyNames, type EnvOptions } from '../../envs/index.js';
 import { FramedTransitionWriter } from '../../transport/ros2/image-frames.js';
 import { intOption, parseCommandArgs, stringOption, stringsOption, type OptionTable } from '../args.js';
 import { createProgress } from '../progress.js';
@@ -143,7 +143,10 @@ async function writeDataset(job: WriteJob): Promise<WriteResult> {
   const { out, robot, seed, requested, params } = job;
   const info = generatorInfo(robot);
   // Resolve the robot (and check its parameters) before creating the file.
-  const { spec } = createEnv(robot, { ...params, seed });
+  await prepareRobot(robot);
+  const probe = createEnv(robot, { ...params, seed });
+  const { spec } = probe;
+  probe.close?.();
   const source = generateOfflineData(robot, { seed, transitions: requested, params });
 
   const started = performance.now();

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { RShieldError } from '../../core/errors.js';
 import { RECOVERY_MODES, isRecoveryMode } from '../../core/recovery-mode.js';
 import { PLANNER_PRESETS, type PlannerPreset } from '../../config/planner-settings.js';
-import { cameraOf, createController, createEnv, hasCamera, knownRobot, robotNames } from '../../envs/index.js';
+import { cameraOf, createController, createEnv, hasCamera, knownRobot, prepareRobot, robotNames } from '../../envs/index.js';
 import { DEFAULT_DEADLINE_US, Shield } from '../../inference/shield.js';
 import { ImageShield } from '../../inference/image-shield.js';
 import { loadRobotProfile } from '../../config/profile.js';
@@ -137,6 +137,7 @@ export async function demo(argv: string[]): Promise<number> {
   if (!(rateHz >= 0)) throw new RShieldError('E_USAGE', `--rate must be ≥ 0 ticks/s, got ${rateText}`, { option: 'rate' });
   const t0 = performance.now();
 
+  await prepareRobot(robot);
   const camera = cameraOf(robot);
   const epsRisk = epsText === undefined ? {} : { epsRisk: numberOption('eps', epsText, 0) };
   if (camera !== null && (recovery !== undefined || planner !== undefined || provider !== 'cpu')) {
@@ -204,6 +205,7 @@ export async function demo(argv: string[]): Promise<number> {
     } finally {
       recording.close();
       await live?.close();
+      env.close?.();
     }
     progress.stop(2 * episodes);
 

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { RShieldError } from '../../core/errors.js';
 import { TransitionWriter, specMeta } from '../../data/transition-writer.js';
-import { createEnv, knownRobot, robotNames } from '../../envs/index.js';
+import { createEnv, knownRobot, prepareRobot, robotNames } from '../../envs/index.js';
 import { parseCommandArgs, stringOption, type OptionTable } from '../args.js';
 
 const options: OptionTable = {
@@ -49,7 +49,10 @@ export async function importData(argv: string[]): Promise<number> {
   if (existsSync(out) && values.force !== true) throw new RShieldError('E_IO', `--out '${out}' ${statSync(out).isDirectory() ? 'is a directory' : 'exists (pass --force to overwrite it)'}`, { path: out });
   // Loaded here: only this command reads pickles.
   const { parseReferencePickle, referenceTransitions } = await import('../../data/reference-pickle.js');
-  const { spec } = createEnv(robot);
+  await prepareRobot(robot);
+  const probe = createEnv(robot);
+  const { spec } = probe;
+  probe.close?.();
   // Every file is read and checked before the output is created: a bad one leaves nothing half-written.
   const files: { path: string; rows: ReturnType<typeof parseReferencePickle>['rows'] }[] = [];
   for (const path of positionals) {

@@ -34,16 +34,7 @@ export class MazeEnv implements Env {
     this.rng = new Rng(r.seed());
     this.mode = r.oneOf('mode', mazeModes, 'h');
     this.checkStart = r.boolean('checkStart', true);
-    this.spec = {
-      name: 'maze',
-      obsDim: 2,
-      actDim: 2,
-      actLow: Float32Array.from([-MAZE_MAX_ACTION, -MAZE_MAX_ACTION]),
-      actHigh: Float32Array.from([MAZE_MAX_ACTION, MAZE_MAX_ACTION]),
-      horizon: MAZE_HORIZON,
-      units: 'm',
-      obsNames: ['x', 'y'],
-    };
+    this.spec = mazeSpec('maze');
     // Start in the state the first reset() returns: re-seed after drawing it.
     this.place(this.mode, this.checkStart);
     this.rng = new Rng(r.seed());
@@ -97,6 +88,20 @@ export class MazeEnv implements Env {
     } while (checkStart && this.contact);
     this.t = 0;
   }
+}
+
+/** The maze's spaces (kinematic or MuJoCo): the tool centre (x, y), a ∈ [-0.1, 0.1]², 100 steps. */
+export function mazeSpec(name: string): EnvSpec {
+  return {
+    name,
+    obsDim: 2,
+    actDim: 2,
+    actLow: Float32Array.from([-MAZE_MAX_ACTION, -MAZE_MAX_ACTION]),
+    actHigh: Float32Array.from([MAZE_MAX_ACTION, MAZE_MAX_ACTION]),
+    horizon: MAZE_HORIZON,
+    units: 'm',
+    obsNames: ['x', 'y'],
+  };
 }
 
 /** The reference's distance score: the RMS over the two coordinates, ||goal - s|| / √2. */

@@ -1,5 +1,6 @@
 import { Rng } from '../../core/rng.js';
 import type { RawTransition } from '../raw-transition.js';
+import type { Env } from '../../core/types.js';
 import { MAZE_MAX_ACTION, MazeEnv } from './maze-env.js';
 import { mazeExpertAction } from './maze-expert.js';
 import type { MazeMode } from './geometry.js';
@@ -15,11 +16,29 @@ function pickMode(u: number): MazeMode {
  * expert actions, in 20-step segments that each restart in mode e/m/h (0.3/0.3/0.4) without
  * the start-contact check. As in the reference, a segment keeps stepping after a violation
  * (the frozen tool yields more violating transitions) and after reaching the goal; `done`
- * is the env's done, which the critic uses as its mask.
+ * is the env's done, which the critic uses as its mask. `makeEnv` picks the maze (kinematic or
+ * MuJoCo); the generator closes it when it ends.
  */
-export function* mazeOffline(n: number, seed: number): Generator<RawTransition> {
+export function* mazeOffline(
+  n: number,
+  seed: number,
+  makeEnv: (seed: number) => MazeLike = (s) => new MazeEnv({ seed: s }),
+): Generator<RawTransition> {
   const rng = new Rng(seed);
-  const env = new MazeEnv({ seed: rng.nextUint32() });
+  const env = makeEnv(rng.nextUint32());
+  try {
+    yield* segments(env, rng, n);
+  } finally {
+    env.close?.();
+  }
+}
+
+/** A maze that can start an episode in a chosen difficulty. */
+export interface MazeLike extends Env {
+  resetMode(mode: MazeMode, checkStart: boolean): Float32Array;
+}
+
+function* segments(env: MazeLike, rng: Rng, n: number): Generator<RawTransition> {
   const act = new Float64Array(2);
   const half = Math.floor(n / 2);
   let episode = -1;

@@ -293,6 +293,7 @@ export class OnlineLoop implements AlgorithmRun {
   }
 
   async close(): Promise<void> {
+    this.#env.close?.();
     await this.#sac.release();
     await this.#filter?.close();
     if (this.#core !== undefined) await this.#core.close().close();
