@@ -95,11 +95,15 @@ export async function runRecord(opts: RunRecordOptions): Promise<number> {
           const cmds = new EpisodeCommands({ transport, robot: p.name, onEpisode: (c) => rec.tap.onEpisode(c), guard, log });
           commands = cmds;
           // The nonces obeyed before a restart are loaded before the topic is subscribed, so a
-          // command the last run obeyed is refused as replayed.
+          // command the last run obeyed is refused as replayed. The subscription is made once
+          // connected, so `subscribed` means acknowledged by the broker (mqtt.js renews it on
+          // every reconnect); a broker that refuses the connection turns commands off.
+          const client = transport;
           subscribed = (async () => {
             state = await ShieldState.open(opts.stateDir ?? join(defaultStateDir(p.name), 'record'), p.name);
             const s = state;
             guard.restore(s.data.commandNonces, (seen) => void s.update({ commandNonces: [...seen] }));
+            await client.waitConnected();
             await cmds.start();
           })();
           subscribed.catch((err: unknown) => log(`${cmds.topic}: commands off (recording goes on from the ROS topic): ${err instanceof Error ? err.message : String(err)}`));

@@ -39,6 +39,16 @@ async function connect(t: { teardown(fn: () => unknown): void }, url: string): P
   return { channels, got };
 }
 
+/** Connects once a server answers on `port` (retrying for 30 s). */
+async function connectWhenUp(t: { teardown(fn: () => unknown): void }, port: number): Promise<Awaited<ReturnType<typeof connect>>> {
+  for (const end = Date.now() + 30_000; Date.now() < end; ) {
+    const view = await connect(t, `ws://127.0.0.1:${port}`).catch(() => undefined);
+    if (view !== undefined) return view;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`no live view on port ${port}`);
+}
+
 const until = async (cond: () => boolean, ms: number): Promise<boolean> => {
   const end = Date.now() + ms;
   while (!cond() && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
@@ -104,16 +114,8 @@ void t.test('rshield demo --foxglove streams the shielded run, paced, and closes
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const port = await freePort();
   const run = runCli(t, 'demo', '--episodes', '3', '--out', dir, '--foxglove', String(port), '--rate', '200', '--json');
-  let view: Awaited<ReturnType<typeof connect>> | undefined;
-  // The server comes up after the model loads and the unshielded run: retry until it answers.
-  for (const end = Date.now() + 30_000; view === undefined && Date.now() < end; ) {
-    view = await connect(t, `ws://127.0.0.1:${port}`).catch(async () => {
-      await new Promise((r) => setTimeout(r, 50));
-      return undefined;
-    });
-  }
-  if (view === undefined) throw new Error('no live view');
-  const got = view.got;
+  // The server comes up after the model loads and the unshielded run.
+  const { got } = await connectWhenUp(t, port);
   const r = await run;
   t.equal(r.code, 0, r.err);
   t.match(r.err, new RegExp(`Foxglove live view on ws://127.0.0.1:${port} \\(200 ticks/s\\)`));
@@ -131,14 +133,7 @@ void t.test('rshield run --sim --foxglove: the MQTT shield streams its decisions
   const port = await freePort();
   const run = runCli(t, 'run', '--robot', 'dvrk-reacher', '--sim', '--broker', 'mqtt://127.0.0.1:1', '--allow-unsigned', '--ticks', '500', '--rate', '200',
     '--spool', join(dir, 'spool'), '--state', join(dir, 'state'), '--foxglove', String(port));
-  let view: Awaited<ReturnType<typeof connect>> | undefined;
-  for (const end = Date.now() + 30_000; view === undefined && Date.now() < end; ) {
-    view = await connect(t, `ws://127.0.0.1:${port}`).catch(async () => {
-      await new Promise((r) => setTimeout(r, 50));
-      return undefined;
-    });
-  }
-  if (view === undefined) throw new Error('no live view');
+  const view = await connectWhenUp(t, port);
   const r = await run;
   t.equal(r.code, 0, r.err);
   t.match(r.out, new RegExp(`Foxglove live view on ws://127.0.0.1:${port}`));
