@@ -2,10 +2,11 @@
 // the robots' start states (4× upscaled PNG).
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cameraOf, createEnv, hasCamera } from '../src/envs/index.js';
+import { cameraOf, createEnv, hasCamera, prepareRobot } from '../src/envs/index.js';
 import { encodePng } from '../src/envs/render/png.js';
 
-for (const robot of ['image-maze', 'dvrk-reacher-image']) {
+for (const robot of ['image-maze', 'image-maze-mujoco', 'dvrk-reacher-image']) {
+  await prepareRobot(robot);
   const env = createEnv(robot, { seed: 1 });
   const camera = cameraOf(robot);
   if (!hasCamera(env) || camera === null) throw new Error(`${robot} has no camera`);

@@ -22,6 +22,7 @@ import type { Camera } from './render/camera.js';
 import { CameraEnv } from './render/camera-env.js';
 import { mazeCamera } from './render/maze-camera.js';
 import { dvrkCamera } from './render/dvrk-camera.js';
+import { mazeMujocoCamera } from './render/maze-mujoco-camera.js';
 import { MazeMujocoEnv } from './mujoco/maze/maze-mujoco-env.js';
 import { loadMujoco } from './mujoco/runtime.js';
 import { ExtractionEnv, extraction, extractionDynamic } from './mujoco/extraction/extraction-env.js';
@@ -209,6 +210,19 @@ const robots: Record<string, Robot> = {
     },
     actDim: 2,
     camera: mazeCamera,
+  },
+  'image-maze-mujoco': {
+    env: (o) => new CameraEnv('image-maze-mujoco', new MazeMujocoEnv(o), mazeMujocoCamera),
+    controller: () => new MazeExpertController(),
+    offline: (n, seed, p) => mazeOffline(n, seed, (s) => new MazeMujocoEnv({ ...p, seed: s })),
+    goal: { dims: [0, 1], target: mazeGeometry.goal },
+    generator: {
+      name: 'maze-mujoco-random-expert',
+      description: 'the maze-mujoco generator (random then expert 20-step segments on MuJoCo contacts); frames are the 64x64 top-down camera drawn from the MuJoCo geoms',
+    },
+    actDim: 2,
+    camera: mazeMujocoCamera,
+    mujoco: true,
   },
   'dvrk-reacher-image': {
     env: (o) => new CameraEnv('dvrk-reacher-image', new DvrkReacherEnv(o), dvrkCamera),

@@ -43,6 +43,9 @@ function navScene(robot: string, g: NavGeometry, x: [number, number], y: [number
   };
 }
 
+/** The low-dimensional robot each camera robot sees. */
+const CAMERA_BASES: Readonly<Record<string, string>> = { 'image-maze': 'maze', 'image-maze-mujoco': 'maze-mujoco', 'dvrk-reacher-image': 'dvrk-reacher' };
+
 export function sceneOf(robot: string): Scene | null {
   switch (robot) {
     case 'nav1':
@@ -75,9 +78,10 @@ export function sceneOf(robot: string): Scene | null {
       };
     }
     case 'image-maze':
+    case 'image-maze-mujoco':
     case 'dvrk-reacher-image': {
       // The camera robots move exactly as their low-dimensional bases.
-      const base = sceneOf(robot === 'image-maze' ? 'maze' : 'dvrk-reacher');
+      const base = sceneOf(CAMERA_BASES[robot] ?? robot);
       return base === null ? null : { ...base, robot };
     }
     default:

@@ -39,6 +39,7 @@ export const trainDefaults: Readonly<Record<string, TrainDefaults>> = {
   // smaller batches so a CPU trains the conv encoder in minutes (the reference pretrains Image
   // Maze for 30000 steps of 256 on a GPU).
   'image-maze': { ...base, gammaRisk: 0.5, epsRisk: 0.15, violationShare: 0.3, tau: 0.005, steps: 8000, batch: 128 },
+  'image-maze-mujoco': { ...base, gammaRisk: 0.5, epsRisk: 0.15, violationShare: 0.3, tau: 0.005, steps: 8000, batch: 128 },
   'dvrk-reacher-image': { ...base, gammaRisk: 0.7, epsRisk: 0.2, violationShare: 0.3, tau: 0.005, steps: 3000, batch: 128 },
 };
 

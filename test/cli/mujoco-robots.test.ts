@@ -33,6 +33,24 @@ void t.test('maze-mujoco: collect D_offline, train a critic on it, run the demo 
   t.match(readFileSync(join(out, 'trajectories.svg'), 'utf8'), /^<svg/, 'the maze picture is drawn');
 });
 
+void t.test('image-maze-mujoco: collect frames drawn from the MuJoCo geoms, train an image critic on them, run the demo', async (t) => {
+  const data = join(dir, 'image-maze-mujoco.mcap');
+  const c = await runCli(t, 'collect', '--robot', 'image-maze-mujoco', '--transitions', '200', '--seed', '2', '--out', data);
+  t.equal(c.code, 0, c.err);
+  t.match(c.out, /^collect: wrote 200 transitions \(\d+ violations, 10 episodes\) and \d+ camera frames of image-maze-mujoco/);
+  const model = join(dir, 'image-maze-mujoco-model');
+  const tr = await runCli(t, 'train', '--robot', 'image-maze-mujoco', '--data', data, '--out', model, '--steps', '20');
+  t.equal(tr.code, 0, tr.err);
+  t.match(tr.err, /with recorded 64×64 rgb8 frames/, 'the critic trains on the recorded frames');
+  const out = join(dir, 'image-maze-mujoco-demo');
+  const r = await runCli(t, 'demo', '--robot', 'image-maze-mujoco', '--models', model, '--episodes', '2', '--out', out, '--json');
+  t.equal(r.code, 0, r.err);
+  const s = JSON.parse(r.out) as { robot: string; episodes: number; unshielded: { successes: number; violations: number } };
+  t.equal(s.robot, 'image-maze-mujoco');
+  t.equal(s.episodes, 2);
+  t.ok(s.unshielded.successes >= 1, `the expert reaches the goal: ${s.unshielded.successes} of 2`);
+});
+
 void t.test('the other MuJoCo robots collect their data through the CLI', async (t) => {
   for (const [robot, n] of [
     ['object-extraction-dynamic', 60],

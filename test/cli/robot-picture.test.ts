@@ -2,17 +2,18 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { packageRoot } from '../../src/config/profile.js';
-import { createEnv, isMujocoBacked, isMujocoRobot, prepareRobot, robotNames } from '../../src/envs/index.js';
+import { createEnv, hasCamera, isMujocoBacked, isMujocoRobot, prepareRobot, robotNames } from '../../src/envs/index.js';
 import { robotPicture } from '../../src/cli/plots/robot-picture.js';
 
 void t.test('every MuJoCo robot is drawn from its geoms, top and side, and docs/robots.md shows it', async (t) => {
   const robots = robotNames.filter(isMujocoRobot);
-  t.same(robots, ['maze-mujoco', 'object-extraction', 'object-extraction-dynamic', 'halfcheetah-disabled', 'ant-disabled']);
+  t.same(robots, ['maze-mujoco', 'object-extraction', 'object-extraction-dynamic', 'halfcheetah-disabled', 'ant-disabled', 'image-maze-mujoco']);
   for (const robot of robots) {
     const svg = await robotPicture(robot);
     t.match(svg, new RegExp(`^<svg[\\s\\S]*${robot}[\\s\\S]*top \\(x right, y up\\)[\\s\\S]*side \\(x right, z up\\)[\\s\\S]*</svg>\\n$`));
     await prepareRobot(robot);
-    const env = createEnv(robot);
+    const made = createEnv(robot);
+    const env = hasCamera(made) ? made.base : made;
     if (!isMujocoBacked(env)) throw new Error(robot);
     const geoms = env.simulation.geoms();
     const solid = geoms.filter((g) => g.type !== 'plane').length;

@@ -9,7 +9,7 @@ import { rosParamsSchema } from '../../src/config/ros-params.js';
 import { Rng } from '../../src/core/rng.js';
 import { cartpoleViolation, dvrkReacherViolation, mazeContact, mazeGeometry, nav1Geometry, nav2Geometry, navInObstacle, robotNames, type NavGeometry } from '../../src/envs/index.js';
 import { ConstraintLabeler } from '../../src/transport/ros2/constraints.js';
-import { prepareRobot } from '../../src/envs/index.js';
+import { createEnv, hasCamera, prepareRobot } from '../../src/envs/index.js';
 import { MazeMujocoEnv } from '../../src/envs/mujoco/maze/maze-mujoco-env.js';
 import { createAnt, createHalfCheetah } from '../../src/envs/mujoco/locomotion/locomotion-env.js';
 import { TARGET_BOUNDS } from '../../src/envs/mujoco/extraction/extraction-env.js';
@@ -187,6 +187,8 @@ void t.test('a camera profile: image topic with its encoding and imageStaleAfter
   t.match(p.topics.image, { topic: '/rshield/camera/image_raw', type: 'sensor_msgs/msg/Image', encoding: 'rgb8' });
   t.equal(p.imageStaleAfterMs, 100);
   t.equal(loadRobotProfile('image-maze').imageStaleAfterMs, 50);
+  t.equal(loadRobotProfile('image-maze-mujoco').imageStaleAfterMs, 50);
+  t.match(loadRobotProfile('image-maze-mujoco').topics.image, { topic: '/IMAZE_MUJOCO/camera/image_raw', encoding: 'rgb8' });
   const doc = parseYaml(readFileSync(resolveProfilePath('dvrk-reacher-image'), 'utf8')) as { topics: { image: Record<string, unknown> }; imageStaleAfterMs?: number };
   doc.topics.image.encoding = 'yuv422';
   t.throws(() => parseRobotProfile(doc), { code: 'E_CONFIG', message: /topics\.image\.encoding.*yuv422/ });
@@ -197,22 +199,26 @@ void t.test('a camera profile: image topic with its encoding and imageStaleAfter
   t.end();
 });
 
-void t.test('maze-mujoco: the maze profile\'s walls and planes are where MuJoCo finds contacts', (t) => {
-  const p = loadRobotProfile('maze-mujoco');
-  const label = labelAt(p);
-  const env = new MazeMujocoEnv({ seed: 1 });
-  const rng = new Rng(15);
-  const a = mazeGeometry.arenaHalfWidth;
-  function* points(): Generator<[number, number]> {
-    for (let i = 0; i < 5000; i++) yield [rng.uniform(-a, a), rng.uniform(-a, a)];
-    yield* cornerRings(rng, 20);
-  }
-  const res = disagreements(points(), ([x, y]) => label(x!, y!, 0), ([x, y]) => env.contactAt(x!, y!));
-  env.close();
-  t.equal(res.n, 0, `no disagreement ${res.first.join('; ')}`);
-  t.ok(res.violating > 300, `${res.violating} sampled points in contact`);
-  t.end();
-});
+for (const robot of ['maze-mujoco', 'image-maze-mujoco']) {
+  void t.test(`${robot}: the maze profile's walls and planes are where MuJoCo finds contacts`, (t) => {
+    const p = loadRobotProfile(robot);
+    const label = labelAt(p);
+    const made = createEnv(robot, { seed: 1 });
+    const env = hasCamera(made) ? made.base : made;
+    if (!(env instanceof MazeMujocoEnv)) throw new Error(`${robot} is not on MazeMujocoEnv`);
+    const rng = new Rng(15);
+    const a = mazeGeometry.arenaHalfWidth;
+    function* points(): Generator<[number, number]> {
+      for (let i = 0; i < 5000; i++) yield [rng.uniform(-a, a), rng.uniform(-a, a)];
+      yield* cornerRings(rng, 20);
+    }
+    const res = disagreements(points(), ([x, y]) => label(x!, y!, 0), ([x, y]) => env.contactAt(x!, y!));
+    env.close();
+    t.equal(res.n, 0, `no disagreement ${res.first.join('; ')}`);
+    t.ok(res.violating > 300, `${res.violating} sampled points in contact`);
+    t.end();
+  });
+}
 
 void t.test('halfcheetah-disabled and ant-disabled: the floor slab is where the head (torso) touches the floor', (t) => {
   for (const [robot, make] of [

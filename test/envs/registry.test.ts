@@ -12,9 +12,9 @@ import {
 
 for (const name of robotNames) await prepareRobot(name);
 
-const ALL = 'nav1, nav2, maze, maze-mujoco, object-extraction, object-extraction-dynamic, halfcheetah-disabled, ant-disabled, cartpole-length, dvrk-reacher, image-maze, dvrk-reacher-image';
+const ALL = 'nav1, nav2, maze, maze-mujoco, object-extraction, object-extraction-dynamic, halfcheetah-disabled, ant-disabled, cartpole-length, dvrk-reacher, image-maze, image-maze-mujoco, dvrk-reacher-image';
 
-void t.test('the twelve robots are registered with consistent specs', (t) => {
+void t.test('the thirteen robots are registered with consistent specs', (t) => {
   t.same([...robotNames], ALL.split(', '));
   for (const name of robotNames) {
     const env = createEnv(name, { seed: 1 });

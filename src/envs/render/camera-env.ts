@@ -35,6 +35,11 @@ export class CameraEnv implements Env {
     return r;
   }
 
+  /** Closes the base (a MuJoCo robot gives its simulation back). */
+  close(): void {
+    this.base.close?.();
+  }
+
   /** The camera image of the current state, in a new buffer. */
   frame(stampMs = 0): ImageFrame {
     return renderFrame(this.camera, this.#obs, stampMs);
