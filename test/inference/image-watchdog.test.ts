@@ -8,10 +8,11 @@ import { ImageShield } from '../../src/inference/image-shield.js';
 import { obsLoopingFor } from './helpers/looping-critic.js';
 import { writeLoopingImageModel } from './helpers/looping-image-model.js';
 
-const SAFE_OBS = [0.06, 0.07, -0.13];
-const PROPOSED = [0.001, 0, 0];
+const SAFE_OBS = Float32Array.of(0.06, 0.07, -0.13);
+const PROPOSED = Float32Array.of(0.001, 0, 0);
+const loopingObs = (seconds: number): Float32Array => Float32Array.from(obsLoopingFor(seconds));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const frame = (): ImageFrame => renderFrame(dvrkCamera, Float32Array.from(SAFE_OBS), Date.now());
+const frame = (): ImageFrame => renderFrame(dvrkCamera, SAFE_OBS, Date.now());
 const white = (): ImageFrame => ({ ...frame(), data: new Uint8Array(dvrkCamera.width * dvrkCamera.height * 3).fill(255) });
 
 async function timed<T>(f: () => Promise<T>): Promise<{ value: T; ms: number }> {
@@ -43,7 +44,7 @@ void t.test('heads that loop: fail-safe within one tick of the deadline, at once
   t.not((await shield.decide(SAFE_OBS, PROPOSED)).source, 'failsafe', 'outside the looping region the heads decide');
 
   // One heads run would take ~3 s: the tick gives up at the deadline instead.
-  const first = await timed(() => shield.decide(obsLoopingFor(3), PROPOSED));
+  const first = await timed(() => shield.decide(loopingObs(3), PROPOSED));
   t.equal(first.value.source, 'failsafe');
   t.equal(first.value.failsafeReason, 'deadline');
   t.same(Array.from(first.value.action), [0, 0, 0], 'the robot gets the fail-safe action');
@@ -77,7 +78,7 @@ void t.test('slow heads: the fail-safe comes at the deadline, not when the graph
   const shield = await ImageShield.load({ modelDir: m.dir, robot: 'dvrk-reacher-image', imageStaleAfterMs: 10_000, deadlineUs: 20_000, stuckAfterMs: 5_000 });
   t.teardown(() => shield.close());
   await shield.pushFrame(frame());
-  const slow = await timed(() => shield.decide(obsLoopingFor(0.3), PROPOSED));
+  const slow = await timed(() => shield.decide(loopingObs(0.3), PROPOSED));
   t.equal(slow.value.failsafeReason, 'deadline');
   t.ok(slow.ms < 60, `fail-safe after ${slow.ms.toFixed(1)} ms, not after the ~300 ms run`);
   t.not(await untilDecides(shield), 'failsafe', 'once the late run returned, the same worker decides');
