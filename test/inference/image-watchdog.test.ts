@@ -88,7 +88,8 @@ void t.test('slow heads: the fail-safe comes at the deadline, not when the graph
 void t.test('an encoder that loops on a frame: ticks keep deciding on the previous latent, then stale-image; the encoder worker is replaced', async (t) => {
   const m = await writeLoopingImageModel('encoder', { whiteSeconds: 3 });
   t.teardown(m.cleanup);
-  const shield = await ImageShield.load({ modelDir: m.dir, robot: 'dvrk-reacher-image', imageStaleAfterMs: 150, deadlineUs: 20_000, stuckAfterMs: 200 });
+  const shield = await ImageShield.load({ modelDir: m.dir, robot: 'dvrk-reacher-image', imageStaleAfterMs: 150, deadlineUs: 200_000, stuckAfterMs: 200 });
+  // A loose deadline: this test is about the encoder; no tick should be late even on a loaded machine.
   t.teardown(() => shield.close());
   await shield.pushFrame(frame());
   t.not((await shield.decide(SAFE_OBS, PROPOSED)).source, 'failsafe');
@@ -97,7 +98,7 @@ void t.test('an encoder that loops on a frame: ticks keep deciding on the previo
   const pushed = shield.pushFrame(white());
   const tick = await timed(() => shield.decide(SAFE_OBS, PROPOSED));
   t.not(tick.value.source, 'failsafe', 'a tick during the stuck encode decides on the previous latent');
-  t.ok(tick.ms < 20, `and takes ${tick.ms.toFixed(2)} ms (the heads run in their own worker)`);
+  t.ok(tick.ms < 100, `and takes ${tick.ms.toFixed(2)} ms, not the encoder's ~3 s (the heads run in their own worker)`);
   let timerFired = false;
   setTimeout(() => (timerFired = true), 0);
   await sleep(5);
