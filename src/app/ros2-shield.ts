@@ -1,5 +1,6 @@
 import { loadRobotProfile, resolveProfilePath, type RobotProfile } from '../config/profile.js';
 import { profileModelTrust } from '../models/trust.js';
+import type { LocalModelTrust } from '../inference/local-model-trust.js';
 import type { RosParams } from '../config/ros-params.js';
 import type { Clock } from '../core/clock.js';
 import { RShieldError } from '../core/errors.js';
@@ -45,18 +46,16 @@ interface ClosableShield extends ShieldPort {
   readonly epsRisk?: number;
 }
 
-/** The shield of an image model (docs/images.md): needs the profile's camera; unsigned sim models only, for now. */
-async function loadImageShield(params: RosParams, profile: RobotProfile, requireSigned: boolean): Promise<ClosableShield> {
+/** The shield of an image model (docs/images.md): needs the profile's camera; trusted like any other model. */
+async function loadImageShield(params: RosParams, profile: RobotProfile, trust: LocalModelTrust): Promise<ClosableShield> {
   const { ImageShield } = await import('../inference/image-shield.js');
   const { deadlineForRate } = await import('../inference/shield.js');
   const cam = profile.topics.image;
   if (cam === undefined || profile.imageStaleAfterMs === undefined) {
     throw new RShieldError('E_CONFIG', `${params.model_dir} is an image model, but profile ${profile.name} has no topics.image (and imageStaleAfterMs): the shield needs the camera`, { robot: profile.name });
   }
-  if (requireSigned) {
-    throw new RShieldError('E_MODEL', `${params.model_dir}: image models cannot be signature-checked yet; profile ${profile.name} (kind ${profile.kind}) or require_signed needs a signed model`, { robot: profile.name });
-  }
   return ImageShield.load({
+    trust,
     modelDir: params.model_dir,
     robot: profile.env,
     imageStaleAfterMs: profile.imageStaleAfterMs,
@@ -102,8 +101,8 @@ async function loadShield(params: RosParams, profile: RobotProfile): Promise<Clo
   const requireSigned = params.require_signed || profile.kind !== 'sim';
   // An unreadable card is Shield.load's to report, with its trust checks first.
   const card = await loadModelCard(params.model_dir).catch(() => null);
-  if (card?.image !== undefined) return loadImageShield(params, profile, requireSigned);
   const keys = profileModelTrust(profile, resolveProfilePath(params.profile)).keys;
+  if (card?.image !== undefined) return loadImageShield(params, profile, { requireSigned, keys });
   return Shield.load({
     trust: { requireSigned, keys },
     modelDir: params.model_dir,

@@ -42,11 +42,13 @@ export interface Handoff {
   readonly q: Float32Array;
   /** π_rec(s) (RISK on a fused graph, RECOVERY) or the chosen action (NEAREST, PLAN). */
   readonly out: Float32Array;
+  /** An image model's heads: the newest frame's latent, written by the I/O side before RISK (empty otherwise). */
+  readonly latent: Float32Array;
 }
 
-/** Views over `buffer`, or over a new buffer sized for obsDim/actDim. */
-export function handoff(obsDim: number, actDim: number, buffer?: SharedArrayBuffer): Handoff {
-  const floats = obsDim + 3 * actDim + 2;
+/** Views over `buffer`, or over a new buffer sized for obsDim/actDim (and an image model's latentDim). */
+export function handoff(obsDim: number, actDim: number, buffer?: SharedArrayBuffer, latentDim = 0): Handoff {
+  const floats = obsDim + 3 * actDim + 2 + latentDim;
   const buf = buffer ?? new SharedArrayBuffer(4 * (CTRL_WORDS + floats));
   const f = new Float32Array(buf, 4 * CTRL_WORDS, floats);
   let at = 0;
@@ -64,5 +66,10 @@ export function handoff(obsDim: number, actDim: number, buffer?: SharedArrayBuff
     threshold: slot(1),
     q: slot(1),
     out: slot(actDim),
+    latent: slot(latentDim),
   };
 }
+
+/** Atomics.waitAsync (Node ≥ 16; not yet in TypeScript's ES2022 lib). */
+type WaitAsync = (a: Int32Array, i: number, v: number) => { async: false; value: string } | { async: true; value: Promise<string> };
+export const waitAsync = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync;

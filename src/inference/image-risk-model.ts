@@ -1,25 +1,23 @@
 /**
- * An image model on ONNX Runtime (DESIGN.md decision 10: encode once per frame, decide every
- * tick). `pushFrame` checks a camera frame and runs the encoder on it when it arrives; each
- * tick runs only the heads, on the newest latent. While a frame is being encoded the previous
+ * The I/O side of an image model (DESIGN.md decisions 8 and 10: encode once per frame, decide
+ * every tick, inference off the thread that owns the robot's I/O). `pushFrame` checks a camera
+ * frame and hands it to the encoder's worker (watched-encoder.ts); each tick hands the newest
+ * latent, obs and act to the heads' worker behind the watchdog (watchdog.ts): a late answer is
+ * the 'deadline' fail-safe, a stuck worker is replaced. While a frame is being encoded the previous
  * latent keeps serving ticks; frames that arrive meanwhile replace each other (only the newest
  * is encoded next). A frame that cannot be read, or no recent frame, is reported to the core
  * through `inputFault` ('bad-frame', 'stale-image'), which answers with the fail-safe.
  */
-import * as ort from 'onnxruntime-node';
 import { checkFrame, FRAME_FAULTS, toRgb, type FrameFault, type ImageFrame } from '../core/image-frame.js';
 import { isStale, type FailsafeReason } from '../core/failsafe.js';
 import type { RiskModel } from '../core/risk-model.js';
+import type { WatchedRiskModel } from './watchdog.js';
+import type { WatchedEncoder } from './watched-encoder.js';
 
 export interface ImageWiring {
   readonly obsDim: number;
   readonly actDim: number;
   readonly latentDim: number;
-  /** Encoder input (uint8 [N, H, W, 3]) and output names. */
-  readonly image: string;
-  readonly latent: string;
-  /** Heads inputs and outputs. */
-  readonly heads: { readonly latent: string; readonly obs: string; readonly act: string; readonly qRisk: string; readonly action: string };
   /** The newest encoded frame may be this old (by its stamp) before ticks fail safe. */
   readonly imageStaleAfterMs: number;
 }
@@ -33,8 +31,11 @@ export interface FrameStats {
   readonly dropped: number;
   /** Unreadable frames by kind. */
   readonly bad: Readonly<Record<FrameFault['kind'], number>>;
-  /** Encoder runs that threw (the latent stays as it was and ages). */
+  /** Encoder runs that threw or were given up as stuck (the latent stays as it was and ages). */
   readonly encoderErrors: number;
+  /** Encodes given up after stuckAfterMs, and encoder workers replaced after one. */
+  readonly encoderStuck: number;
+  readonly encoderReplacements: number;
   /** Why the last unreadable frame was refused, with the numbers; null if none was. */
   readonly lastFault: string | null;
 }
@@ -48,20 +49,10 @@ export class ImageRiskModel implements RiskModel {
   readonly obsDim: number;
   readonly actDim: number;
   readonly #w: ImageWiring;
-  readonly #encoder: ort.InferenceSession;
-  readonly #heads: ort.InferenceSession;
-  readonly #obs: Float32Array;
-  readonly #act: Float32Array;
+  readonly #encoder: WatchedEncoder;
+  readonly #heads: WatchedRiskModel;
   readonly #latent: Float32Array;
-  readonly #nextLatent: Float32Array;
-  readonly #q = new Float32Array(1);
-  readonly #rec: Float32Array;
-  readonly #feeds: Record<string, ort.Tensor>;
-  readonly #fetches: Record<string, ort.Tensor>;
-  readonly #encFetches: Record<string, ort.Tensor>;
   #rgb = new Uint8Array(0);
-  #rgbTensor: ort.Tensor | null = null;
-  #rgbSize = '';
   #seq = 0;
   #latentSeq = 0;
   #latentStampMs = 0;
@@ -77,25 +68,20 @@ export class ImageRiskModel implements RiskModel {
   /** The last error the encoder threw (for logs). */
   lastError: unknown = null;
 
-  constructor(encoder: ort.InferenceSession, heads: ort.InferenceSession, w: ImageWiring) {
+  constructor(encoder: WatchedEncoder, heads: WatchedRiskModel, w: ImageWiring) {
     this.#w = w;
     this.#encoder = encoder;
     this.#heads = heads;
     this.obsDim = w.obsDim;
     this.actDim = w.actDim;
-    this.#obs = new Float32Array(w.obsDim);
-    this.#act = new Float32Array(w.actDim);
     this.#latent = new Float32Array(w.latentDim);
-    this.#nextLatent = new Float32Array(w.latentDim);
-    this.#rec = new Float32Array(w.actDim);
-    const h = w.heads;
-    this.#feeds = {
-      [h.latent]: new ort.Tensor('float32', this.#latent, [1, w.latentDim]),
-      [h.obs]: new ort.Tensor('float32', this.#obs, [1, w.obsDim]),
-      [h.act]: new ort.Tensor('float32', this.#act, [1, w.actDim]),
-    };
-    this.#fetches = { [h.qRisk]: new ort.Tensor('float32', this.#q, [1, 1]), [h.action]: new ort.Tensor('float32', this.#rec, [1, w.actDim]) };
-    this.#encFetches = { [w.latent]: new ort.Tensor('float32', this.#nextLatent, [1, w.latentDim]) };
+    // Every tick's hand-off carries the newest latent; it changes only between ticks.
+    heads.feedLatent(this.#latent);
+  }
+
+  /** The heads' inference watchdog: late hand-offs, busy refusals, worker replacements. */
+  get heads(): WatchedRiskModel {
+    return this.#heads;
   }
 
   /**
@@ -131,16 +117,14 @@ export class ImageRiskModel implements RiskModel {
     return null;
   }
 
-  async risk(obs: ArrayLike<number>, act: ArrayLike<number>): Promise<number> {
-    for (let i = 0; i < this.#obs.length; i++) this.#obs[i] = obs[i] as number;
-    for (let i = 0; i < this.#act.length; i++) this.#act[i] = act[i] as number;
-    await this.#heads.run(this.#feeds, this.#fetches);
-    return this.#q[0] as number;
+  /** A hand-off to the heads' worker, waiting at most until the tick's deadline (LateInference after). */
+  risk(obs: ArrayLike<number>, act: ArrayLike<number>): number | Promise<number> {
+    return this.#heads.risk(obs, act);
   }
 
-  /** Computed by risk() in the same heads run. */
+  /** Computed by risk() in the same heads run (handed over with its answer). */
   recovery(): Float32Array {
-    return this.#rec;
+    return this.#heads.recovery();
   }
 
   frameStats(): FrameStats {
@@ -150,13 +134,15 @@ export class ImageRiskModel implements RiskModel {
       dropped: this.#dropped,
       bad: { ...this.#bad },
       encoderErrors: this.#encoderErrors,
+      encoderStuck: this.#encoder.stats().stuck,
+      encoderReplacements: this.#encoder.stats().replacements,
       lastFault: this.#lastFault,
     };
   }
 
   async close(): Promise<void> {
     await this.#encoding;
-    await Promise.all([this.#encoder.release(), this.#heads.release()]);
+    await Promise.all([this.#encoder.close(), this.#heads.close()]);
   }
 
   async #encodeLoop(first: Pending): Promise<void> {
@@ -164,9 +150,9 @@ export class ImageRiskModel implements RiskModel {
     while (next !== null) {
       const { frame, seq } = next;
       try {
-        await this.#encoder.run({ [this.#w.image]: this.#rgbOf(frame) }, this.#encFetches);
+        const latent = await this.#encoder.encode(this.#rgbOf(frame), frame.width, frame.height);
         // Ticks read #latent between awaits only: the copy is never seen half done.
-        this.#latent.set(this.#nextLatent);
+        this.#latent.set(latent);
         this.#latentSeq = seq;
         this.#latentStampMs = frame.stampMs;
         this.#encoded++;
@@ -179,16 +165,12 @@ export class ImageRiskModel implements RiskModel {
     }
   }
 
-  /** The frame as packed RGB in a tensor reused while the camera's size stays the same. */
-  #rgbOf(f: ImageFrame): ort.Tensor {
-    const size = `${f.width}x${f.height}`;
-    if (this.#rgbTensor === null || size !== this.#rgbSize) {
-      this.#rgb = new Uint8Array(f.width * f.height * 3);
-      this.#rgbTensor = new ort.Tensor('uint8', this.#rgb, [1, f.height, f.width, 3]);
-      this.#rgbSize = size;
-    }
+  /** The frame as packed RGB in a buffer reused while the camera's size stays the same (posting copies it). */
+  #rgbOf(f: ImageFrame): Uint8Array {
+    const n = f.width * f.height * 3;
+    if (this.#rgb.length !== n) this.#rgb = new Uint8Array(n);
     toRgb(f, this.#rgb);
-    return this.#rgbTensor;
+    return this.#rgb;
   }
 }
 

@@ -1,11 +1,12 @@
 /**
  * The shield for an image model (docs/images.md): the core's rule on Q_risk(frame, s, a),
  * with the model split as DESIGN.md decision 10 says — the encoder runs when a frame arrives
- * (`pushFrame`), each tick runs the heads on the newest latent (`decide`). A frame older than
- * `imageStaleAfterMs`, or an unreadable one, gives the fail-safe with its own counted reason.
+ * (`pushFrame`), each tick runs the heads on the newest latent (`decide`). Both run in inference
+ * workers, never on the calling thread (decision 8): the heads behind the same watchdog as
+ * Shield's model (a late answer is the 'deadline' fail-safe, a stuck worker is replaced), the
+ * encoder in a worker of its own so that a frame's encoding never delays a tick. A frame older
+ * than `imageStaleAfterMs`, or an unreadable one, gives the fail-safe with its own counted reason.
  */
-import { join } from 'node:path';
-import * as ort from 'onnxruntime-node';
 import { RShieldError } from '../core/errors.js';
 import type { Clock } from '../core/clock.js';
 import type { ImageFrame } from '../core/image-frame.js';
@@ -13,9 +14,14 @@ import { ShieldCore, type DecideOptions, type Decision } from '../core/shield-co
 import type { ShieldPort } from '../core/shield-port.js';
 import type { ShieldStats } from '../core/shield-stats.js';
 import type { ModelCard } from '../config/model-card.js';
-import { loadModelCard } from '../models/model-dir.js';
 import { ImageRiskModel, type FrameStats } from './image-risk-model.js';
-import { DEFAULT_DEADLINE_US } from './shield.js';
+import { checkLocalModel, type LocalModelTrust } from './local-model-trust.js';
+import { readModelSource } from './model-source.js';
+import type { Logger } from './session-factory.js';
+import type { WorkerLoad } from './inference-worker.js';
+import { InferenceWorker, WatchedRiskModel, retire, type WatchdogStats } from './watchdog.js';
+import { WatchedEncoder } from './watched-encoder.js';
+import { DEFAULT_DEADLINE_US, watchdogOptions } from './shield.js';
 
 export interface ImageShieldOptions {
   readonly modelDir: string;
@@ -24,27 +30,21 @@ export interface ImageShieldOptions {
   /** The profile's `imageStaleAfterMs`: the newest encoded frame may be this old. */
   readonly imageStaleAfterMs: number;
   readonly staleAfterMs?: number;
+  /** As Shield's: a heads answer later than this (µs) is the 'deadline' fail-safe. Default DEFAULT_DEADLINE_US. */
   readonly deadlineUs?: number;
+  /** As Shield's: a worker busy this long (a tick's heads, or one frame's encoding) is replaced. Default max(100 ms, 10 deadlines). */
+  readonly stuckAfterMs?: number;
+  /** Time limit for loading and checking each part in its worker (quarantine). Default 20 000 ms. */
+  readonly prepareTimeoutMs?: number;
+  /** Spin this long on the heads' answer before sleeping. Default DEFAULT_SPIN_US. */
+  readonly spinUs?: number;
+  /** Refuse a model directory not signed by one of these keys (model.sig.json over every file the card names). */
+  readonly trust?: LocalModelTrust;
   readonly epsRisk?: number;
   readonly clock?: Clock;
   /** Intra-op threads of each session (default 1: the tick's heads are tiny). */
   readonly threads?: number;
-}
-
-async function session(path: string, threads: number): Promise<ort.InferenceSession> {
-  try {
-    return await ort.InferenceSession.create(path, { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
-  } catch (err) {
-    throw new RShieldError('E_MODEL', `${path}: ONNX Runtime cannot load it: ${(err as Error).message}`, { path }, { cause: err });
-  }
-}
-
-function requireNames(s: ort.InferenceSession, path: string, inputs: readonly string[], outputs: readonly string[]): void {
-  for (const [kind, want, have] of [['input', inputs, s.inputNames], ['output', outputs, s.outputNames]] as const) {
-    for (const n of want) {
-      if (!have.includes(n)) throw new RShieldError('E_MODEL', `${path}: the card names ${kind} '${n}', the graph has ${have.join(', ')}`, { path, [kind]: n });
-    }
-  }
+  readonly logger?: Logger;
 }
 
 export class ImageShield implements ShieldPort {
@@ -63,7 +63,9 @@ export class ImageShield implements ShieldPort {
   }
 
   static async load(o: ImageShieldOptions): Promise<ImageShield> {
-    const card = await loadModelCard(o.modelDir);
+    // The bytes are read once: the signature check and both workers see the same ones.
+    const source = await readModelSource(o.modelDir);
+    const { card } = source;
     const label = `${card.robot} model ${card.version} (${o.modelDir})`;
     if (o.robot !== undefined && card.robot !== o.robot) throw new RShieldError('E_MODEL', `${label}: model is for robot '${card.robot}', not '${o.robot}'`, { robot: o.robot });
     const { image, encoder, heads } = card;
@@ -71,24 +73,21 @@ export class ImageShield implements ShieldPort {
       throw new RShieldError('E_MODEL', `${label}: not an image model (its card has no 'image', 'encoder' and 'heads' parts); load it with Shield`, { robot: card.robot });
     }
     if (!(o.imageStaleAfterMs > 0)) throw new RShieldError('E_CONFIG', `imageStaleAfterMs must be > 0 ms, got ${o.imageStaleAfterMs}`);
-    const threads = o.threads ?? 1;
-    const encPath = join(o.modelDir, encoder.file);
-    const headsPath = join(o.modelDir, heads.file);
-    const [enc, hs] = await Promise.all([session(encPath, threads), session(headsPath, threads)]);
-    try {
-      requireNames(enc, encPath, [image.tensor], [encoder.output]);
-      requireNames(hs, headsPath, [heads.inputs.latent, heads.inputs.obs, heads.inputs.act], [heads.outputs.qRisk, heads.outputs.action]);
-    } catch (err) {
-      await Promise.all([enc.release(), hs.release()]);
-      throw err;
+    if (o.trust !== undefined) await checkLocalModel(source, o.trust);
+    const wd = watchdogOptions(o);
+    const base = { fuse: false, provider: 'cpu', requireCuda: false, threads: o.threads ?? 1, spinning: false } as const;
+    const headsLoad: WorkerLoad = { ...base, image: 'heads' };
+    const encoderLoad: WorkerLoad = { ...base, image: 'encoder' };
+    const started = await Promise.allSettled([InferenceWorker.start(source, headsLoad, wd), InferenceWorker.start(source, encoderLoad, wd)]);
+    const [hw, ew] = started;
+    if (hw.status === 'rejected' || ew.status === 'rejected') {
+      for (const s of started) if (s.status === 'fulfilled') await retire(s.value.worker, s.value.h, null);
+      throw (hw.status === 'rejected' ? hw.reason : (ew as PromiseRejectedResult).reason) as Error;
     }
-    const model = new ImageRiskModel(enc, hs, {
+    const model = new ImageRiskModel(new WatchedEncoder(ew.value, source, encoderLoad, wd), new WatchedRiskModel(hw.value, source, headsLoad, wd), {
       obsDim: card.obsDim,
       actDim: card.actDim,
       latentDim: image.latentDim,
-      image: image.tensor,
-      latent: encoder.output,
-      heads: { ...heads.inputs, ...heads.outputs },
       imageStaleAfterMs: o.imageStaleAfterMs,
     });
     const core = new ShieldCore(
@@ -136,6 +135,11 @@ export class ImageShield implements ShieldPort {
 
   frameStats(): FrameStats {
     return this.model.frameStats();
+  }
+
+  /** The heads' inference watchdog: late hand-offs, busy refusals, worker replacements (encoder: frameStats). */
+  watchdogStats(): WatchdogStats {
+    return this.model.heads.stats();
   }
 
   /** Image models have no nearest-safe search or planner (the demo's summary asks). */

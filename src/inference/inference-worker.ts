@@ -8,13 +8,15 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { isRShieldError } from '../core/errors.js';
 import type { RecoveryMode } from '../core/recovery-mode.js';
 import type { RiskModel } from '../core/risk-model.js';
-import { CMD, CMD_NEAREST, CMD_PLAN, CMD_RECOVERY, CMD_RISK, CMD_STOP, DONE, MB_INVALID, MB_PLANS, NS_FALLBACKS, NS_SEARCHES, REC_OF, REQ, STATUS, handoff, type Handoff } from './handoff.js';
+import { CMD, CMD_NEAREST, CMD_PLAN, CMD_RECOVERY, CMD_RISK, CMD_STOP, DONE, MB_INVALID, MB_PLANS, NS_FALLBACKS, NS_SEARCHES, REC_OF, REQ, STATUS, handoff, waitAsync, type Handoff } from './handoff.js';
 import type { PlannerPreset } from '../config/planner-settings.js';
 import { PlannerRiskModel } from './planner-model.js';
 import { loadModel } from './model-loader.js';
 import type { ModelSource } from './model-source.js';
 import { NearestSafeRiskModel } from './nearest-safe-model.js';
 import { SessionFactory, type Provider } from './session-factory.js';
+import { ImageHeadsModel } from './image-heads-model.js';
+import { ImageEncoder } from './image-encoder.js';
 
 /** How the worker loads its model: the Shield's options, resolved. */
 export interface WorkerLoad {
@@ -26,6 +28,20 @@ export interface WorkerLoad {
   readonly requireCuda: boolean;
   readonly threads: number;
   readonly spinning: boolean;
+  /**
+   * An image model (its card has 'image') is served by two workers: 'heads' answers the tick's
+   * hand-off on the latent the I/O side writes into it; 'encoder' encodes the frames posted to it.
+   */
+  readonly image?: 'heads' | 'encoder';
+}
+
+/** What the I/O side posts to an image model's encoder worker: one frame, packed RGB. */
+export interface EncodeRequest {
+  readonly type: 'encode';
+  readonly seq: number;
+  readonly width: number;
+  readonly height: number;
+  readonly rgb: Uint8Array;
 }
 
 export interface WorkerInit {
@@ -39,7 +55,9 @@ export type WorkerMessage =
   | { readonly type: 'ready'; readonly fused: boolean; readonly fuseNote: string | null; readonly recoveryMode: RecoveryMode; readonly provider: Provider }
   | { readonly type: 'refused'; readonly code: string; readonly message: string }
   | { readonly type: 'warning'; readonly message: string }
-  | { readonly type: 'inference-error'; readonly message: string };
+  | { readonly type: 'inference-error'; readonly message: string }
+  | { readonly type: 'latent'; readonly seq: number; readonly latent: Float32Array }
+  | { readonly type: 'encode-error'; readonly seq: number; readonly message: string };
 
 const post = (m: WorkerMessage): void => parentPort?.postMessage(m);
 
@@ -92,9 +110,65 @@ async function serve(model: RiskModel, h: Handoff, fused: boolean): Promise<void
   await model.close();
 }
 
+const messageOf = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+const refuse = (err: unknown): void => post({ type: 'refused', code: isRShieldError(err) ? err.code : 'E_MODEL', message: messageOf(err) });
+
+/** Encodes posted frames until told to stop through the hand-off (the stop waits for a running encode). */
+function serveEncoder(encoder: ImageEncoder, h: Handoff): void {
+  const port = parentPort;
+  if (port === null) return;
+  port.on('message', (m: EncodeRequest) => {
+    encoder.encode(m.rgb, m.width, m.height).then(
+      (latent) => post({ type: 'latent', seq: m.seq, latent: latent.slice() }),
+      (err: unknown) => post({ type: 'encode-error', seq: m.seq, message: messageOf(err) }),
+    );
+  });
+  const stop = waitAsync(h.ctrl, REQ, 0);
+  void (stop.async ? stop.value : Promise.resolve()).then(async () => {
+    port.removeAllListeners('message');
+    port.close();
+    await encoder.close();
+  });
+}
+
+/** An image model's worker: its heads (served on the hand-off) or its encoder, checked first. */
+async function startImage(init: WorkerInit, sessions: SessionFactory, part: 'heads' | 'encoder'): Promise<void> {
+  const { source } = init;
+  const { card } = source;
+  const { image, encoder, heads } = card;
+  const h = handoff(card.obsDim, card.actDim, init.buffer, image?.latentDim ?? 0);
+  const file = part === 'heads' ? source.heads : source.encoder;
+  if (image === undefined || encoder === undefined || heads === undefined || file === undefined) {
+    return refuse(new Error(`${source.dir}: not an image model (its card has no 'image', 'encoder' and 'heads' parts)`));
+  }
+  let session;
+  try {
+    session = await sessions.create(file.bytes, file.path);
+  } catch (err) {
+    return refuse(err);
+  }
+  try {
+    if (part === 'encoder') {
+      const enc = new ImageEncoder(session, { image: image.tensor, latent: encoder.output, latentDim: image.latentDim }, file.path);
+      await enc.check(image.camera.width, image.camera.height);
+      post({ type: 'ready', fused: false, fuseNote: null, recoveryMode: 'policy', provider: sessions.provider });
+      return serveEncoder(enc, h);
+    }
+    const model = new ImageHeadsModel(session, { obsDim: card.obsDim, actDim: card.actDim, latentDim: image.latentDim, ...heads.inputs, ...heads.outputs }, h.latent, file.path);
+    const q = await model.risk(h.obs, h.act);
+    if (!(q >= 0 && q <= 1)) throw new Error(`${file.path}: on a zero latent and state the heads give Q_risk ${q}, outside [0, 1]`);
+    post({ type: 'ready', fused: true, fuseNote: null, recoveryMode: 'policy', provider: sessions.provider });
+    await serve(model, h, true);
+  } catch (err) {
+    await session.release();
+    refuse(err);
+  }
+}
+
 async function start(init: WorkerInit): Promise<void> {
   const { source, load } = init;
   const sessions = new SessionFactory({ ...load, logger: { warn: (message) => post({ type: 'warning', message }) } });
+  if (load.image !== undefined) return startImage(init, sessions, load.image);
   let loaded;
   try {
     loaded = await loadModel({

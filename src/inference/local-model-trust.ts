@@ -26,12 +26,9 @@ function fields(src: ModelSource): SignedModelFields {
     // A directory on disk is not a published update: no sequence to order it against.
     sequence: 0,
     card: JSON.parse(src.cardText) as unknown,
-    files: [
-      { name: src.card.critic.file, sha256: sha256Hex(src.critic.bytes) },
-      { name: src.card.recovery.file, sha256: sha256Hex(src.recovery.bytes) },
-      // A signed model-based directory covers its dynamics too: a swapped dynamics.onnx fails the check.
-      ...(src.dynamics === undefined || src.card.dynamics === undefined ? [] : [{ name: src.card.dynamics.file, sha256: sha256Hex(src.dynamics.bytes) }]),
-    ],
+    // Every file the card names (critic, recovery, dynamics, an image model's encoder and heads):
+    // a swapped file of any of them fails the check.
+    files: [...src.files].map(([name, bytes]) => ({ name, sha256: sha256Hex(bytes) })),
   };
 }
 

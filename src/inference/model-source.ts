@@ -10,7 +10,7 @@ import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RShieldError } from '../core/errors.js';
 import { MODEL_CARD_FILE, parseModelCard, type ModelCard } from '../config/model-card.js';
-import type { ModelBundle } from '../models/model-dir.js';
+import { cardFileNames, type ModelBundle } from '../models/model-dir.js';
 
 /** Larger files are refused: a shield model is a few MB (shipped: 0.8 MB). */
 export const MAX_MODEL_FILE_BYTES = 256 * 1024 * 1024;
@@ -29,6 +29,27 @@ export interface ModelSource {
   readonly recovery: ModelFile;
   /** dynamics.onnx, when the card declares a dynamics ensemble (model-based recovery). */
   readonly dynamics?: ModelFile;
+  /** Image models: the frame encoder and the per-tick heads. */
+  readonly encoder?: ModelFile;
+  readonly heads?: ModelFile;
+  /** Every file the card names (model-dir.ts cardFileNames), by that name: what a signature covers. */
+  readonly files: ReadonlyMap<string, Uint8Array>;
+}
+
+/** The parts of a source a card names, from its files by name. */
+function partsOf(dir: string, card: ModelCard, files: ReadonlyMap<string, Uint8Array>, missing: (path: string, role: string) => never): Omit<ModelSource, 'dir' | 'card' | 'cardText' | 'files'> {
+  const file = (name: string, role: string): ModelFile => {
+    const path = join(dir, name);
+    const bytes = files.get(name);
+    return bytes === undefined ? missing(path, role) : { path, bytes };
+  };
+  return {
+    critic: file(card.critic.file, 'critic model'),
+    recovery: file(card.recovery.file, 'recovery model'),
+    ...(card.dynamics === undefined ? {} : { dynamics: file(card.dynamics.file, 'dynamics model') }),
+    ...(card.encoder === undefined ? {} : { encoder: file(card.encoder.file, 'image encoder') }),
+    ...(card.heads === undefined ? {} : { heads: file(card.heads.file, 'image heads') }),
+  };
 }
 
 /** Reads one regular file; E_MODEL names the path and why (missing, not a regular file, too large). */
@@ -51,7 +72,7 @@ export async function readRegularFile(path: string, role: string, maxBytes = MAX
   }
 }
 
-/** Reads and validates `<dir>/model.json` and the two ONNX files it names. */
+/** Reads and validates `<dir>/model.json` and every file it names. */
 export async function readModelSource(dir: string): Promise<ModelSource> {
   const cardPath = join(dir, MODEL_CARD_FILE);
   const cardText = Buffer.from(await readRegularFile(cardPath, 'model card', 1024 * 1024)).toString('utf8');
@@ -62,15 +83,17 @@ export async function readModelSource(dir: string): Promise<ModelSource> {
     throw new RShieldError('E_MODEL', `${cardPath}: not valid JSON: ${(err as Error).message}`, { path: cardPath }, { cause: err });
   }
   const card = parseModelCard(json, cardPath);
-  const file = async (name: string, role: string): Promise<ModelFile> => {
-    const path = join(dir, name);
-    return { path, bytes: await readRegularFile(path, role) };
-  };
-  const dynamics = card.dynamics === undefined ? undefined : await file(card.dynamics.file, 'the dynamics model');
-  return {
-    dir, card, cardText, critic: await file(card.critic.file, 'the critic model'), recovery: await file(card.recovery.file, 'the recovery model'),
-    ...(dynamics === undefined ? {} : { dynamics }),
-  };
+  // Every file the card names is read (and so signed and checked), not only the ones this shield runs.
+  const files = new Map<string, Uint8Array>();
+  const roles = new Map<string, string>([
+    [card.critic.file, 'the critic model'],
+    [card.recovery.file, 'the recovery model'],
+    ...(card.dynamics === undefined ? [] : [[card.dynamics.file, 'the dynamics model'] as const]),
+    ...(card.encoder === undefined ? [] : [[card.encoder.file, 'the image encoder'] as const]),
+    ...(card.heads === undefined ? [] : [[card.heads.file, 'the image heads'] as const]),
+  ]);
+  for (const name of cardFileNames(json as Record<string, unknown>, cardPath)) files.set(name, await readRegularFile(join(dir, name), roles.get(name) ?? `${name} (named by the card)`));
+  return { dir, card, cardText, files, ...partsOf(dir, card, files, () => { throw new Error('unreachable: every named file was read'); }) };
 }
 
 /**
@@ -80,16 +103,12 @@ export async function readModelSource(dir: string): Promise<ModelSource> {
 export function modelSourceFromBundle(dir: string, bundle: ModelBundle): ModelSource {
   const cardPath = join(dir, MODEL_CARD_FILE);
   const card = parseModelCard(bundle.card, cardPath);
-  const file = (name: string, role: string): ModelFile => {
-    const path = join(dir, name);
-    const bytes = bundle.files.get(name);
-    if (bytes === undefined) throw new RShieldError('E_MODEL', `${path}: the ${role} is not among the verified files`, { path });
-    return { path, bytes };
+  const missing = (path: string, role: string): never => {
+    throw new RShieldError('E_MODEL', `${path}: the ${role} is not among the verified files`, { path });
   };
-  return {
-    dir, card, cardText: JSON.stringify(bundle.card), critic: file(card.critic.file, 'critic model'), recovery: file(card.recovery.file, 'recovery model'),
-    ...(card.dynamics === undefined ? {} : { dynamics: file(card.dynamics.file, 'dynamics model') }),
-  };
+  const files = new Map<string, Uint8Array>();
+  for (const name of cardFileNames(bundle.card, cardPath)) files.set(name, bundle.files.get(name) ?? missing(join(dir, name), `file ${name} named by the card`));
+  return { dir, card, cardText: JSON.stringify(bundle.card), files, ...partsOf(dir, card, files, missing) };
 }
 
 /** The bytes of a load: the verified bundle when there is one, else the directory. */

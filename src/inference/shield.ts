@@ -168,6 +168,20 @@ function stuckAfterFor(deadlineUs: number): number {
   return Math.max(100, deadlineUs / 100);
 }
 
+/** The watchdog options a shield's options resolve to (Shield and ImageShield alike). */
+export function watchdogOptions(opts: Pick<ShieldOptions, 'deadlineUs' | 'stuckAfterMs' | 'prepareTimeoutMs' | 'spinUs' | 'logger' | 'clock'>): WatchdogOptions {
+  const deadlineUs = opts.deadlineUs ?? DEFAULT_DEADLINE_US;
+  return {
+    deadlineUs,
+    stuckAfterMs: opts.stuckAfterMs ?? stuckAfterFor(deadlineUs),
+    startTimeoutMs: opts.prepareTimeoutMs ?? 20_000,
+    spinUs: opts.spinUs ?? DEFAULT_SPIN_US,
+    resourceLimits: WORKER_RESOURCE_LIMITS,
+    logger: opts.logger ?? consoleLogger,
+    ...(opts.clock === undefined ? {} : { clock: opts.clock }),
+  };
+}
+
 /** Sessions on this thread (the 'in-thread' option). */
 async function loadInThread(opts: ShieldOptions, load: WorkerLoad): Promise<LoadedModel & { provider: Provider }> {
   const sessions = new SessionFactory({ ...load, logger: opts.logger ?? consoleLogger });
@@ -185,16 +199,7 @@ async function loadInThread(opts: ShieldOptions, load: WorkerLoad): Promise<Load
 async function loadInWorker(opts: ShieldOptions, load: WorkerLoad): Promise<LoadedModel & { provider: Provider }> {
   const source = await modelSourceOf(opts.modelDir, opts.bundle);
   if (opts.trust !== undefined) await checkLocalModel(source, opts.trust);
-  const deadlineUs = opts.deadlineUs ?? DEFAULT_DEADLINE_US;
-  const wd: WatchdogOptions = {
-    deadlineUs,
-    stuckAfterMs: opts.stuckAfterMs ?? stuckAfterFor(deadlineUs),
-    startTimeoutMs: opts.prepareTimeoutMs ?? 20_000,
-    spinUs: opts.spinUs ?? DEFAULT_SPIN_US,
-    resourceLimits: WORKER_RESOURCE_LIMITS,
-    logger: opts.logger ?? consoleLogger,
-    ...(opts.clock === undefined ? {} : { clock: opts.clock }),
-  };
+  const wd = watchdogOptions(opts);
   const worker = await InferenceWorker.start(source, load, wd);
   const model = new WatchedRiskModel(worker, source, load, wd);
   const { info } = worker;

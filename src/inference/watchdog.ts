@@ -16,7 +16,7 @@ import { Worker, type ResourceLimits } from 'node:worker_threads';
 import { RShieldError } from '../core/errors.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { LateInference, type RiskModel } from '../core/risk-model.js';
-import { CMD, CMD_NEAREST, CMD_PLAN, CMD_RECOVERY, CMD_RISK, CMD_STOP, DONE, MB_INVALID, MB_PLANS, NS_FALLBACKS, NS_SEARCHES, REC_OF, REQ, STATUS, handoff, type Handoff } from './handoff.js';
+import { CMD, CMD_NEAREST, CMD_PLAN, CMD_RECOVERY, CMD_RISK, CMD_STOP, DONE, MB_INVALID, MB_PLANS, NS_FALLBACKS, NS_SEARCHES, REC_OF, REQ, STATUS, handoff, waitAsync, type Handoff } from './handoff.js';
 import type { Logger } from './session-factory.js';
 import type { WorkerInit, WorkerLoad, WorkerMessage } from './inference-worker.js';
 import type { ModelSource } from './model-source.js';
@@ -95,9 +95,6 @@ function workerEntry(): { entry: URL | string; eval: boolean } {
   return { entry: `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(url.href)}); })`, eval: true };
 }
 
-/** Atomics.waitAsync (Node ≥ 16; not yet in TypeScript's ES2022 lib). */
-type WaitAsync = (a: Int32Array, i: number, v: number) => { async: false; value: string } | { async: true; value: Promise<string> };
-const waitAsync = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync;
 
 /** Asks an idle serving worker to stop: it closes its sessions and ends by itself. */
 function sendStop(h: Handoff): void {
@@ -111,7 +108,7 @@ function sendStop(h: Handoff): void {
  * run returns (which, for a graph stuck for good, is never: it stays counted). Resolves when
  * the worker exited, or false after EXIT_GRACE_MS.
  */
-function retire(w: Worker, h: Handoff, busySeq: number | null): Promise<boolean> {
+export function retire(w: Worker, h: Handoff, busySeq: number | null): Promise<boolean> {
   retiring.add(w);
   w.ref(); // close() awaits the exit: the event loop must wait for it too
   const exited = new Promise<boolean>((resolve) => {
@@ -159,7 +156,7 @@ export class InferenceWorker {
    */
   static start(source: ModelSource, load: WorkerLoad, o: WorkerStartOptions): Promise<InferenceWorker> {
     const label = `${source.card.robot} model ${source.card.version} (${source.dir})`;
-    const h = handoff(source.card.obsDim, source.card.actDim);
+    const h = handoff(source.card.obsDim, source.card.actDim, undefined, source.card.image?.latentDim ?? 0);
     const { entry, eval: isEval } = workerEntry();
     const init: WorkerInit = { source, load, buffer: h.buffer };
     const worker = new Worker(entry, { eval: isEval, workerData: init, resourceLimits: o.resourceLimits, stdout: false, stderr: false });
@@ -184,6 +181,9 @@ export class InferenceWorker {
           case 'inference-error':
             if (started !== null) started.lastError = m.message;
             return;
+          case 'latent':
+          case 'encode-error':
+            return; // an encoder worker's answers: its WatchedEncoder listens for them
           case 'refused':
             return fail(m.message, m.code === 'E_UNAVAILABLE' ? 'E_UNAVAILABLE' : 'E_MODEL');
           case 'ready':
@@ -230,6 +230,7 @@ export class WatchedRiskModel implements RiskModel {
   #mbBase = { plans: 0, invalid: 0 };
   #replacing = false;
   #closed = false;
+  #latentIn: Float32Array | null = null;
 
   constructor(first: InferenceWorker, source: ModelSource, load: WorkerLoad, o: WatchdogOptions) {
     this.#w = first;
@@ -246,6 +247,11 @@ export class WatchedRiskModel implements RiskModel {
   /** The message of the last request that threw in the worker. */
   get lastError(): string | null {
     return this.#w?.lastError ?? null;
+  }
+
+  /** An image model's heads: `latent` (the newest frame's) goes into the hand-off with every tick. */
+  feedLatent(latent: Float32Array): void {
+    this.#latentIn = latent;
   }
 
   /** The shield that installs this model sets its own deadline and stuck limit on it. */
@@ -286,6 +292,7 @@ export class WatchedRiskModel implements RiskModel {
     const h = this.#ready();
     for (let i = 0; i < this.obsDim; i++) h.obs[i] = obs[i] as number;
     for (let i = 0; i < this.actDim; i++) h.act[i] = act[i] as number;
+    if (this.#latentIn !== null) h.latent.set(this.#latentIn);
     this.#call(h, CMD_RISK);
     const q = h.q[0] as number;
     // The hand-off answers synchronously. A caller that awaits ticks back to back would then

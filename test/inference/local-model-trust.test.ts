@@ -26,3 +26,31 @@ void t.test('require-signed: an unsigned, foreign-signed or altered directory is
   t.equal(off.epsRisk, 0.99, 'not required: loads as before');
   await off.close();
 });
+
+void t.test('an image model: the signature covers every file its card names; a signed one loads, a tampered encoder or heads is refused', async (t) => {
+  const { ImageShield } = await import('../../src/inference/image-shield.js');
+  const { writeImageModelDir } = await import('./helpers/image-model.js');
+  const { readFile } = await import('node:fs/promises');
+  const ours = generateSigningKeys();
+  const trust = { requireSigned: true, keys: [parsePublicKey(ours.publicKeyPem)] };
+  const m = await writeImageModelDir();
+  t.teardown(m.cleanup);
+  const load = () => ImageShield.load({ modelDir: m.dir, robot: 'dvrk-reacher-image', imageStaleAfterMs: 100, trust });
+  await t.rejects(load(), { code: 'E_SIGNATURE', message: /unsigned model refused .*no model\.sig\.json/ });
+  await signModelDir(m.dir, parsePrivateKey(ours.privateKeyPem));
+  const shield = await load();
+  t.equal(shield.modelVersion, 'dvrk-reacher-image-test', 'signed by a trusted key: loaded');
+  await shield.close();
+  for (const file of ['encoder.onnx', 'heads.onnx']) {
+    const path = join(m.dir, file);
+    const good = await readFile(path);
+    const bad = Uint8Array.from(good);
+    bad[bad.length - 1] = (bad.at(-1) ?? 0) ^ 1;
+    await writeFile(path, bad);
+    await t.rejects(load(), { code: 'E_SIGNATURE', message: /signature does not verify/ }, `a changed ${file} is refused`);
+    await writeFile(path, good);
+  }
+  const again = await load();
+  t.equal(again.modelVersion, 'dvrk-reacher-image-test', 'the original bytes verify again');
+  await again.close();
+});

@@ -61,3 +61,43 @@ void t.test('signed with rshield keys sign and trusted by the profile, it runs; 
   abort.abort();
   t.equal(await done, 0);
 });
+
+void t.test('an image model on a profile that requires signatures: refused unsigned, runs once signed by a key the profile trusts', async (t) => {
+  const { writeImageModelDir } = await import('../../inference/helpers/image-model.js');
+  const dir = t.testdir({});
+  const m = await writeImageModelDir();
+  t.teardown(m.cleanup);
+  const pair = generateSigningKeys();
+  writeFileSync(join(dir, 'trainer.key'), pair.privateKeyPem);
+  writeFileSync(join(dir, 'trainer.pub'), pair.publicKeyPem);
+  // The camera robot's profile as a real arm's: kind dvrk-psm (a real PSM) requires signed models.
+  const profile = parseYaml(readFileSync(join(packageRoot(), 'hardware/sim/dvrk-reacher-image.yaml'), 'utf8')) as Record<string, unknown>;
+  profile['kind'] = 'dvrk-psm';
+  profile['models'] = { trustedKeys: ['trainer.pub'] };
+  const profileFile = join(dir, 'camera-arm.yaml');
+  writeFileSync(profileFile, stringify(profile));
+  const params = { profile: profileFile, model_dir: m.dir };
+
+  await t.rejects(runRos2Shield({ rcl: createFakeRclnodejs(), params, log: () => undefined }), { code: 'E_SIGNATURE', message: /unsigned model refused \(signed models are required\): no model\.sig\.json/ });
+
+  t.capture(console, 'log');
+  t.equal(await keys(['sign', '--key', join(dir, 'trainer.key'), m.dir]), 0);
+  const abort = new AbortController();
+  const lines: string[] = [];
+  let node: ShieldNode | undefined;
+  const done = runRos2Shield({ rcl: createFakeRclnodejs(), params, signal: abort.signal, log: (l) => lines.push(l), onStarted: (n) => (node = n) });
+  let over = false;
+  done.then(() => (over = true), () => (over = true));
+  while (node === undefined && !over) await settle();
+  if (node === undefined) await done; // it ended before starting: its error fails the test
+  t.ok(lines.some((l) => /^rshield: shielding .*camera \/rshield\/camera\/image_raw \(rgb8\)/.test(l)), 'the signed image model runs, with the camera');
+  abort.abort();
+  t.equal(await done, 0);
+
+  // A tampered encoder no longer verifies: refused again.
+  const enc = join(m.dir, 'encoder.onnx');
+  const bytes = readFileSync(enc);
+  bytes[bytes.length - 1] = (bytes.at(-1) ?? 0) ^ 1;
+  writeFileSync(enc, bytes);
+  await t.rejects(runRos2Shield({ rcl: createFakeRclnodejs(), params, log: () => undefined }), { code: 'E_SIGNATURE', message: /signature does not verify/ });
+});
