@@ -25,6 +25,19 @@ export const PlannerSettingsSchema = z.object({
   iterations: count,
   /** Plan length H (reference: nav 5, maze and extraction 15). */
   horizon: count,
+  /**
+   * Action repeat: each of the H planned actions is held for this many model steps, so a plan
+   * looks H·repeat ticks ahead with the same number of decision variables (1: the reference).
+   * The rollout and its cost cover every model step; its cost grows with H·repeat.
+   */
+  repeat: count.default(1),
+  /**
+   * Where the critic scores a rollout: 'every-step' (Σ over all H·repeat model steps, the
+   * reference's sum) or 'action-start' (once per planned action, at the model step where it
+   * starts: H terms, about repeat× fewer critic rows; the dynamics still runs every step).
+   * The same when repeat is 1.
+   */
+  riskAt: z.enum(['every-step', 'action-start']).default('every-step'),
   /** TS-∞ particles per sequence, a multiple of the ensemble size (reference 20). */
   particles: count,
   /** Smoothing: mean ← α·mean + (1 − α)·elite mean (reference 0.1). */

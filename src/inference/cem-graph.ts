@@ -7,9 +7,10 @@
  *
  * Cost of a sequence (a_0 … a_{H−1}), averaged over its particles (reference: the sum of
  * max(Q1, Q2)(ŝ_t, a_t) with ŝ_0 = s; NaN → 1e6):
- *     Σ_t [Q_t + C·max(0, Q_t − ε_risk)] + λ·‖(a_0 − a_task)/half‖² + μ·‖ŝ_{H−1}[goal dims] − goal‖
- * with Q_t = Q_risk(ŝ_t, a_t). C = λ = μ = 0 is the reference; λ, μ > 0 ask for the plan that
- * serves the controller best while C keeps its steps at or below ε_risk.
+ *     Σ_t [Q_t + C·max(0, Q_t − ε_risk)] + λ·‖(a_0 − a_task)/half‖² + μ·‖ŝ_{T−1}[goal dims] − goal‖
+ * with Q_t = Q_risk(ŝ_t, a_t), t over the T = H·repeat model steps of the rollout (each planned
+ * action held for `repeat` steps; 1 is the reference). C = λ = μ = 0 is the reference; λ, μ > 0
+ * ask for the plan that serves the controller best while C keeps its steps at or below ε_risk.
  *
  * Inputs:  obs [1, S], proposed [1, A] (a_task, clamped), init_mean [H, A] (warm start).
  * Outputs: action [1, A] (first action of the final mean), plan [H, A] (the final mean),
@@ -79,6 +80,10 @@ export function cemGraph(card: ModelCard, critic: ModelProto, dynamics: ModelPro
   const E = dyn.ensemble;
   const P = p.population;
   const H = p.horizon;
+  const r = p.repeat;
+  const T = H * r; // model steps of a rollout: each planned action is held for `repeat` of them
+  const sparse = p.riskAt === 'action-start' && r > 1;
+  const L = sparse ? H - 1 : T - 1; // later steps the critic scores, after ŝ_0
   const Ne = p.elites;
   if (p.particles % E !== 0) throw new RShieldError('E_MODEL', `planner particles ${p.particles} is not a multiple of the ensemble size ${E}`);
   if (Ne > P) throw new RShieldError('E_MODEL', `planner elites ${Ne} is more than the population ${P}`);
@@ -161,16 +166,18 @@ export function cemGraph(card: ModelCard, critic: ModelProto, dynamics: ModelPro
     const samples = op('Max', [op('Min', [op('Add', [mean, op('Mul', [std, z])]), ub]), lb]); // [P, H, A]
 
     // ŝ_0 = s for every particle: Q_risk(s, a_0) is scored once per sample. Later steps are scored
-    // per particle: actions [H−1, E, R, A], particle (e, p, j) follows sample p.
+    // per particle: actions [T−1, E, R, A], particle (e, p, j) follows sample p; model step t holds
+    // the sample's action floor(t / repeat).
     const a0 = op('Gather', [samples, ci(`zero_${it}`, [0], [])], { ints: { axis: 1 } }); // [P, A]
     const states: string[] = [];
     let rows0Obs = op('Expand', [CEM_OBS, ci(`p_obs_shape_${it}`, [P, S])]);
     let rowsAct = a0;
-    if (H > 1) {
+    if (T > 1) {
       const byT = op('Transpose', [samples], { ints: { perm: [1, 0, 2] } });
-      const acts = reshape(op('Expand', [reshape(byT, [H, 1, P, 1, A]), ci(`acts_shape_${it}`, [H, E, P, k, A])]), [H, E, R, A]);
+      const byMember = reshape(op('Expand', [reshape(byT, [H, 1, P, 1, A]), ci(`acts_shape_${it}`, [H, E, P, k, A])]), [H, E, R, A]);
+      const acts = r > 1 ? op('Gather', [byMember, ci(`held_${it}`, Array.from({ length: T }, (_, t) => Math.floor(t / r)))], { ints: { axis: 0 } }) : byMember; // [T, E, R, A]
       let s = s0;
-      for (let t = 0; t < H - 1; t++) {
+      for (let t = 0; t < T - 1; t++) {
         const a = op('Gather', [acts, ci(`t_${it}_${t}`, [t], [])], { ints: { axis: 0 } });
         const m = v('dyn_mean');
         const lv = v('dyn_logvar');
@@ -179,19 +186,23 @@ export function cemGraph(card: ModelCard, critic: ModelProto, dynamics: ModelPro
         s = op('Add', [m, op('Mul', [op('Exp', [op('Mul', [lv, half2])]), normal([E, R, S])])]);
         states.push(s);
       }
-      const later = reshape(states.length === 1 ? states[0]! : op('Concat', states, { ints: { axis: 0 } }), [(H - 1) * E * R, S]);
-      const laterActs = reshape(op('Slice', [acts, ci(`from1_${it}`, [1]), ci(`toH_${it}`, [H]), ci(`axis0_${it}`, [0])]), [(H - 1) * E * R, A]);
+      // Scored later steps: every model step, or (riskAt 'action-start') the first step of each held action.
+      const scored = states.filter((_, i) => sparse ? (i + 1) % r === 0 : true);
+      const later = reshape(scored.length === 1 ? scored[0]! : op('Concat', scored, { ints: { axis: 0 } }), [L * E * R, S]);
+      const laterActs = sparse
+        ? reshape(op('Slice', [byMember, ci(`from1_${it}`, [1]), ci(`toH_${it}`, [H]), ci(`axis0_${it}`, [0])]), [L * E * R, A])
+        : reshape(op('Slice', [acts, ci(`from1_${it}`, [1]), ci(`toT_${it}`, [T]), ci(`axis0_${it}`, [0])]), [L * E * R, A]);
       rows0Obs = op('Concat', [rows0Obs, later], { ints: { axis: 0 } });
       rowsAct = op('Concat', [a0, laterActs], { ints: { axis: 0 } });
     }
     const qRaw = v('q');
     nodes.push(...critEmb.copy(new Map([[card.critic.inputs.obs, rows0Obs], [card.critic.inputs.act, rowsAct], [card.critic.output, qRaw]])));
-    let q = reshape(qRaw, [P + (H - 1) * E * R]);
+    let q = reshape(qRaw, [P + L * E * R]);
     if (p.riskPenalty > 0) q = op('Add', [q, op('Mul', [op('Relu', [op('Sub', [q, epsRisk])]), riskPenalty])]);
     // Σ_t Q_risk(ŝ_t, a_t), the later steps averaged over the particles of each sample.
     let risk = op('Slice', [q, ci(`q0_from_${it}`, [0]), ci(`q0_to_${it}`, [P])]);
-    if (H > 1) {
-      const qLater = reshape(op('Slice', [q, ci(`ql_from_${it}`, [P]), ci(`ql_to_${it}`, [P + (H - 1) * E * R])]), [H - 1, E, P, k]);
+    if (L > 0) {
+      const qLater = reshape(op('Slice', [q, ci(`ql_from_${it}`, [P]), ci(`ql_to_${it}`, [P + L * E * R])]), [L, E, P, k]);
       risk = op('Add', [risk, reshape(reduce('ReduceMean', reduce('ReduceSum', qLater, [0], 0), [0, 2], 0), [P])]);
     }
     let cost = risk;
@@ -200,7 +211,7 @@ export function cemGraph(card: ModelCard, critic: ModelProto, dynamics: ModelPro
       cost = op('Add', [cost, op('Mul', [reduce('ReduceSum', op('Mul', [d, d]), [1], 0), c(`task_w_${it}`, [], [p.taskWeight])])]);
     }
     if (p.goal !== undefined) {
-      // The last state scored, ŝ_{H−1} (s itself when H = 1), mean over the particles.
+      // The last state scored, ŝ_{T−1} (s itself when T = 1), mean over the particles.
       const end = states.at(-1);
       const last = end === undefined ? op('Expand', [CEM_OBS, ci(`p_obs_end_${it}`, [P, S])]) : reduce('ReduceMean', reshape(end, [E, P, k, S]), [0, 2], 0); // [P, S]
       const at = op('Gather', [last, ci(`goal_dims_${it}`, p.goal.dims)], { ints: { axis: 1 } });

@@ -118,7 +118,7 @@ export async function loadModel(o: LoadModelOptions): Promise<LoadedModel> {
         await check.release();
       }
       const session = await o.sessions.create(prepped.planner.bytes, `${label}, CEM planner`);
-      const pm = new PlannerRiskModel(model, session, { horizon: prepped.planner.settings.horizon, mid: actionMid(card) });
+      const pm = new PlannerRiskModel(model, session, { horizon: prepped.planner.settings.horizon, repeat: prepped.planner.settings.repeat, mid: actionMid(card) });
       model = pm;
       await checkPlanner(pm, bounds);
     }

@@ -24,6 +24,8 @@ export class PlannerRiskModel implements RiskModel {
   readonly obsDim: number;
   readonly actDim: number;
   readonly horizon: number;
+  /** Ticks each planned action covers (the planner's `repeat`). */
+  readonly repeat: number;
   readonly #base: RiskModel;
   readonly #session: ort.InferenceSession;
   readonly #mid: Float32Array;
@@ -41,12 +43,13 @@ export class PlannerRiskModel implements RiskModel {
   #plans = 0;
   #invalid = 0;
 
-  constructor(base: RiskModel, session: ort.InferenceSession, o: { horizon: number; mid: Float32Array }) {
+  constructor(base: RiskModel, session: ort.InferenceSession, o: { horizon: number; repeat?: number; mid: Float32Array }) {
     this.#base = base;
     this.#session = session;
     this.obsDim = base.obsDim;
     this.actDim = base.actDim;
     this.horizon = o.horizon;
+    this.repeat = o.repeat ?? 1;
     const S = base.obsDim;
     const A = base.actDim;
     const H = o.horizon;
@@ -82,9 +85,11 @@ export class PlannerRiskModel implements RiskModel {
     const A = this.actDim;
     for (let i = 0; i < this.#obs.length; i++) this.#obs[i] = obs[i] as number;
     this.#proposed.set(proposed);
-    // Shift the last plan by the ticks since it was made (a few task ticks in between keep it).
-    const age = this.#tick - this.#plannedAt;
-    const keep = age >= 1 && age < this.horizon ? this.horizon - age : 0;
+    // Shift the last plan by the steps since it was made (a few task ticks in between keep it);
+    // with action repeat a step is `repeat` ticks, and a step partly done is kept.
+    const ticks = this.#tick - this.#plannedAt;
+    const age = Math.floor(ticks / this.repeat);
+    const keep = ticks >= 1 && age < this.horizon ? this.horizon - age : 0;
     for (let t = 0; t < this.horizon; t++) {
       if (t < keep) this.#init.set(this.#plan.subarray((t + age) * A, (t + age + 1) * A), t * A);
       else this.#init.set(this.#mid, t * A);

@@ -140,6 +140,33 @@ void t.test('the task term pulls the plan toward the controller', async (t) => {
   t.ok(Math.abs(a[0]! - 0.588) < 0.05 && Math.abs(a[1]! - 0.588) < 0.05, `a_0 ${Array.from(a).join(', ')} near 0.588`);
 });
 
+void t.test('action repeat holds each planned action for several model steps', async (t) => {
+  // H = 1, repeat 3: a is held for 3 steps, s_t = t·a, cost ∝ Σ_{t<3} (a − c)² + (t·a)² per axis
+  // → 3(a − c)² + 5a², minimised at a = 3c/8; without repeat (H = 1) it would be a = c.
+  const aStar = [0.5, -0.3];
+  const m = await planner(await writeDir(join(await tmp(), 'm'), { aStar, planner: { ...PLANNER, horizon: 1, repeat: 3 } }));
+  t.teardown(() => m.close());
+  const obs = Float32Array.from([0, 0]);
+  await m.risk(obs, obs);
+  const a = await m.plan(obs, Float32Array.from([0, 0]));
+  const want = aStar.map((c) => (3 * c) / 8);
+  t.ok(Math.abs(a[0]! - want[0]!) < 0.05 && Math.abs(a[1]! - want[1]!) < 0.05, `a_0 ${Array.from(a).map((v) => v.toFixed(3)).join(', ')} near ${want.join(', ')}`);
+  t.equal(m.repeat, 3);
+});
+
+void t.test("riskAt 'action-start' scores each held action once, where it starts", async (t) => {
+  // H = 2, repeat 2: scored (s_0, a_0) and (s_2, a_1) with s_2 = 2·a_0, so per axis
+  // (a_0 − c)² + (a_1 − c)² + 4·a_0² → a_0 = c/5, a_1 = c. Scoring every step instead gives
+  // a_0 = 2c/29 (0.06 for c = 0.9), so the two are told apart.
+  const aStar = [0.9, -0.9];
+  const m = await planner(await writeDir(join(await tmp(), 'm'), { aStar, planner: { ...PLANNER, horizon: 2, repeat: 2, riskAt: 'action-start' } }));
+  t.teardown(() => m.close());
+  const obs = Float32Array.from([0, 0]);
+  await m.risk(obs, obs);
+  const a = await m.plan(obs, Float32Array.from([0, 0]));
+  t.ok(Math.abs(a[0]! - 0.18) < 0.05 && Math.abs(a[1]! + 0.18) < 0.05, `a_0 ${Array.from(a).map((v) => v.toFixed(3)).join(', ')} near 0.18, -0.18`);
+});
+
 void t.test('the card: model-based needs dynamics and planner; bad planner settings are named', async (t) => {
   const base = cardFor({ obsDim: S, actDim: A });
   t.throws(() => parseModelCard({ ...base, recoveryMode: 'model-based' }, 'card'), /dynamics: is required by recoveryMode 'model-based'/);

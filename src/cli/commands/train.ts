@@ -35,6 +35,7 @@ const options: OptionTable = {
   'dynamics-epochs': { type: 'string' },
   planner: { type: 'string' },
   horizon: { type: 'string' },
+  repeat: { type: 'string' },
   'task-weight': { type: 'string' },
   'goal-weight': { type: 'string' },
   'risk-penalty': { type: 'string' },
@@ -77,6 +78,8 @@ function help(): string {
     '  --dynamics-epochs N    epochs over the data (reference: 50)',
     `  --planner P            sampling preset written into the card: ${PLANNER_PRESETS.join(', ')} (default cpu)`,
     '  --horizon H            plan length (default per robot; reference nav 5, maze 15)',
+    '  --repeat R             ticks each planned action is held: a plan looks H·R ticks ahead',
+    '                         (default per robot: nav2 5, others 1 as the reference)',
     '  --task-weight λ        weight of ‖a_0 − a_task‖² (0: the reference\'s pure-risk cost)',
     '  --goal-weight μ        weight of the plan end\'s distance to the robot\'s goal (0: none)',
     '  --risk-penalty C       C·max(0, Q_risk − ε) added per plan step (0: the reference\'s Σ Q_risk)',
@@ -98,8 +101,10 @@ function modelBasedOptions(robot: string, values: Parameters<typeof stringOption
   return {
     epochs: intOption('dynamics-epochs', stringOption(values, 'dynamics-epochs'), 50, 1),
     planner: {
-      ...(preset === 'cpu' ? CPU_PLANNER : REFERENCE_PLANNER),
+      ...pd.extra,
+      ...(preset === 'cpu' ? { ...CPU_PLANNER, ...pd.cpu } : REFERENCE_PLANNER),
       horizon: intOption('horizon', stringOption(values, 'horizon'), pd.horizon, 1),
+      repeat: intOption('repeat', stringOption(values, 'repeat'), pd.extra?.repeat ?? 1, 1),
       taskWeight,
       riskPenalty,
       ...(goal === null || goalWeight === 0 ? {} : { goal: { dims: [...goal.dims], target: [...goal.target], weight: goalWeight } }),
