@@ -37,6 +37,11 @@ export interface RiskModel {
    * Returns a model-owned array that is overwritten by the next call.
    */
   plan?(obs: ArrayLike<number>, proposed: Float32Array): Float32Array | Promise<Float32Array>;
+  /**
+   * A new episode (optional): forget what carries from tick to tick, such as a planner's warm
+   * start (an old episode's last plan must not seed the first plan of the next).
+   */
+  resetEpisode?(): void;
   /** Releases native resources. The model is unusable afterwards. */
   close(): Promise<void>;
 }

@@ -159,6 +159,7 @@ export class ShieldCore {
   /** Back to task mode, e.g. at an episode start. */
   resetEpisode(): void {
     this.#cur.rule.reset();
+    this.#cur.model.resetEpisode?.();
   }
 
   /**

@@ -39,6 +39,8 @@ export const CEM_MIN_OPSET = 11;
 export const NAN_COST = 1e6;
 /** Truncation of the sampling normal, in standard deviations (reference: ±2σ). */
 const TRUNC = 2;
+/** Share of the action range a mean is taken to be inside the box at least when σ is capped. */
+const CAP_MARGIN = 0.1;
 
 function defaultOpset(m: ModelProto): number {
   return Number((m.opsetImport ?? []).find((o) => (o.domain ?? '') === '')?.version ?? 0);
@@ -131,6 +133,7 @@ export function cemGraph(card: ModelCard, critic: ModelProto, dynamics: ModelPro
 
   const lb = c('low', [A], low);
   const ub = c('high', [A], high);
+  const margin = c('cap_margin', [A], low.map((l, i) => CAP_MARGIN * (high[i]! - l)));
   const half2 = c('half2', [], [0.5]);
   const two = c('trunc', [], [TRUNC]);
   const negTwo = c('neg_trunc', [], [-TRUNC]);
@@ -149,8 +152,11 @@ export function cemGraph(card: ModelCard, critic: ModelProto, dynamics: ModelPro
   for (let it = 0; it < p.iterations; it++) {
     // Variance capped so ±2σ stays inside the bounds (PETS), then ±2σ truncated normal samples
     // by rejection: a draw outside is replaced by the next one, twice, then clamped (p ≈ 1e-4).
-    const toLow = op('Div', [op('Sub', [mean, lb]), two]);
-    const toHigh = op('Div', [op('Sub', [ub, mean]), two]);
+    // The cap is measured from at least CAP_MARGIN of the range inside the box: a mean on a
+    // bound (a warm start from a saturated plan) would otherwise get σ = 0 and never move off it;
+    // its samples beyond the bound are clamped onto it.
+    const toLow = op('Div', [op('Max', [op('Sub', [mean, lb]), margin]), two]);
+    const toHigh = op('Div', [op('Max', [op('Sub', [ub, mean]), margin]), two]);
     const cap = op('Min', [op('Mul', [toLow, toLow]), op('Mul', [toHigh, toHigh])]);
     const std = op('Sqrt', [op('Min', [cap, variance])]);
     const truncated = (dims: readonly number[]): string => {

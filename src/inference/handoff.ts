@@ -20,6 +20,8 @@ export const NS_FALLBACKS = 6;
 /** Model-based counters, kept by the worker: plans run, plans with no finite cost. */
 export const MB_PLANS = 7;
 export const MB_INVALID = 8;
+/** Episodes started, bumped by the I/O side: the worker's planner drops its warm start when it changes. */
+export const EPISODE = 9;
 const CTRL_WORDS = 10;
 
 export const CMD_RISK = 1;

@@ -8,7 +8,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { isRShieldError } from '../core/errors.js';
 import type { RecoveryMode } from '../core/recovery-mode.js';
 import type { RiskModel } from '../core/risk-model.js';
-import { CMD, CMD_NEAREST, CMD_PLAN, CMD_RECOVERY, CMD_RISK, CMD_STOP, DONE, MB_INVALID, MB_PLANS, NS_FALLBACKS, NS_SEARCHES, REC_OF, REQ, STATUS, handoff, waitAsync, type Handoff } from './handoff.js';
+import { CMD, CMD_NEAREST, CMD_PLAN, CMD_RECOVERY, CMD_RISK, CMD_STOP, DONE, EPISODE, MB_INVALID, MB_PLANS, NS_FALLBACKS, NS_SEARCHES, REC_OF, REQ, STATUS, handoff, waitAsync, type Handoff } from './handoff.js';
 import type { PlannerPreset } from '../config/planner-settings.js';
 import { PlannerRiskModel } from './planner-model.js';
 import { loadModel } from './model-loader.js';
@@ -67,6 +67,7 @@ async function serve(model: RiskModel, h: Handoff, fused: boolean): Promise<void
   const planner = model instanceof PlannerRiskModel ? model : null;
   // Sequence 0 is "no request yet": the I/O side may send the first one before this line runs.
   let last = 0;
+  let episode = Atomics.load(ctrl, EPISODE);
   for (;;) {
     Atomics.wait(ctrl, REQ, last);
     const seq = Atomics.load(ctrl, REQ);
@@ -87,6 +88,11 @@ async function serve(model: RiskModel, h: Handoff, fused: boolean): Promise<void
         h.out.set(r instanceof Float32Array ? r : await r);
       } else if (cmd === CMD_PLAN && planner !== null) {
         // The plan runs here, in the worker: the I/O thread only waits, up to the tick's deadline.
+        const ep = Atomics.load(ctrl, EPISODE);
+        if (ep !== episode) {
+          episode = ep;
+          planner.resetPlan();
+        }
         h.out.set(await planner.plan(h.obs, h.act));
         const s = planner.stats();
         ctrl[MB_PLANS] = s.plans;

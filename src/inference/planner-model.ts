@@ -1,9 +1,9 @@
 /**
  * A RiskModel with model-based recovery: the tick's model answers Q_risk(s, a_task) as before,
  * and on recovery ticks only the planner session (cem-graph.ts) runs one whole CEM plan. The
- * plan is warm-started from the previous one shifted by the ticks since it was made, when that
- * is less than the horizon (reference: PETS shifts its solution each step), else from the
- * middle of the box.
+ * plan is warm-started from the previous one, shifted by the steps since it was made, when that
+ * was the tick before (reference: PETS shifts its solution each step) or within the action it
+ * holds; else, and at a new episode, from the middle of the box.
  * Tensors are created once over model-owned arrays; ORT writes in place.
  */
 import * as ort from 'onnxruntime-node';
@@ -39,9 +39,10 @@ export class PlannerRiskModel implements RiskModel {
   readonly #fetches: Record<string, ort.Tensor>;
   /** risk() calls so far: the tick count, to tell whether the last plan is one tick old. */
   #tick = 0;
-  #plannedAt = -2;
+  #plannedAt = Number.NEGATIVE_INFINITY;
   #plans = 0;
   #invalid = 0;
+  #warm = false;
 
   constructor(base: RiskModel, session: ort.InferenceSession, o: { horizon: number; repeat?: number; mid: Float32Array }) {
     this.#base = base;
@@ -85,11 +86,14 @@ export class PlannerRiskModel implements RiskModel {
     const A = this.actDim;
     for (let i = 0; i < this.#obs.length; i++) this.#obs[i] = obs[i] as number;
     this.#proposed.set(proposed);
-    // Shift the last plan by the steps since it was made (a few task ticks in between keep it);
-    // with action repeat a step is `repeat` ticks, and a step partly done is kept.
+    // Continue the last plan only from the tick after it (PETS shifts its solution each step),
+    // or within the action it holds (repeat): after task ticks in between the robot has left
+    // the plan's path, and a stale plan — its actions often on the bounds, where CEM's σ is
+    // smallest — would pin the new one to a way that no longer fits. Otherwise start afresh.
     const ticks = this.#tick - this.#plannedAt;
     const age = Math.floor(ticks / this.repeat);
-    const keep = ticks >= 1 && age < this.horizon ? this.horizon - age : 0;
+    const keep = ticks >= 1 && ticks <= this.repeat && age < this.horizon ? this.horizon - age : 0;
+    this.#warm = keep > 0;
     for (let t = 0; t < this.horizon; t++) {
       if (t < keep) this.#init.set(this.#plan.subarray((t + age) * A, (t + age + 1) * A), t * A);
       else this.#init.set(this.#mid, t * A);
@@ -99,10 +103,15 @@ export class PlannerRiskModel implements RiskModel {
     this.#plannedAt = this.#tick;
     if (!((this.#cost[0] as number) < NAN_COST)) {
       this.#invalid++;
-      this.#plannedAt = -2;
+      this.#plannedAt = Number.NEGATIVE_INFINITY;
       this.#action.fill(Number.NaN);
     }
     return this.#action;
+  }
+
+  /** Whether the last plan was warm-started from the one before. */
+  get lastWarmStarted(): boolean {
+    return this.#warm;
   }
 
   /** Lowest plan cost of the last plan's final iteration. */
@@ -112,7 +121,11 @@ export class PlannerRiskModel implements RiskModel {
 
   /** Forgets the warm start (a new episode). */
   resetPlan(): void {
-    this.#plannedAt = -2;
+    this.#plannedAt = Number.NEGATIVE_INFINITY;
+  }
+
+  resetEpisode(): void {
+    this.resetPlan();
   }
 
   stats(): PlannerStats {

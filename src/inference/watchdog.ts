@@ -16,7 +16,7 @@ import { Worker, type ResourceLimits } from 'node:worker_threads';
 import { RShieldError } from '../core/errors.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { LateInference, type RiskModel } from '../core/risk-model.js';
-import { CMD, CMD_NEAREST, CMD_PLAN, CMD_RECOVERY, CMD_RISK, CMD_STOP, DONE, MB_INVALID, MB_PLANS, NS_FALLBACKS, NS_SEARCHES, REC_OF, REQ, STATUS, handoff, waitAsync, type Handoff } from './handoff.js';
+import { CMD, CMD_NEAREST, CMD_PLAN, CMD_RECOVERY, CMD_RISK, CMD_STOP, DONE, EPISODE, MB_INVALID, MB_PLANS, NS_FALLBACKS, NS_SEARCHES, REC_OF, REQ, STATUS, handoff, waitAsync, type Handoff } from './handoff.js';
 import type { Logger } from './session-factory.js';
 import type { WorkerInit, WorkerLoad, WorkerMessage } from './inference-worker.js';
 import type { ModelSource } from './model-source.js';
@@ -327,6 +327,12 @@ export class WatchedRiskModel implements RiskModel {
     h.threshold[0] = threshold;
     this.#call(h, CMD_NEAREST);
     return h.out;
+  }
+
+  /** A new episode: the worker's planner sees the bumped word before its next plan (no round trip). */
+  resetEpisode(): void {
+    const c = this.#w?.h.ctrl;
+    if (c !== undefined) Atomics.add(c, EPISODE, 1);
   }
 
   plan(_obs: ArrayLike<number>, proposed: Float32Array): Float32Array {

@@ -247,3 +247,29 @@ void t.test('a worker plan within the deadline is the recovery action', async (t
   t.ok(Math.abs(d.action[0]! - 0.5 / 5) < 0.08, `planned a_0[0] ${d.action[0]}`);
   t.same(shield.plannerStats(), { plans: 1, invalid: 0 });
 });
+
+void t.test('a plan is continued only from the tick after it (or within its held action), never across episodes', async (t) => {
+  const m = await planner(await writeDir(join(await tmp(), 'm'), { planner: { ...PLANNER, repeat: 2 } }));
+  t.teardown(() => m.close());
+  const obs = Float32Array.from([0, 0]);
+  const prop = Float32Array.from([0, 0]);
+  const tick = async (plan: boolean): Promise<void> => {
+    await m.risk(obs, prop);
+    if (plan) await m.plan(obs, prop);
+  };
+  await tick(true);
+  t.equal(m.lastWarmStarted, false, 'the first plan starts from the middle of the box');
+  await tick(true);
+  t.equal(m.lastWarmStarted, true, 'the next tick continues it');
+  await tick(false);
+  await tick(true);
+  t.equal(m.lastWarmStarted, true, 'two ticks later, still within the held action (repeat 2)');
+  await tick(false);
+  await tick(false);
+  await tick(true);
+  t.equal(m.lastWarmStarted, false, 'after task ticks in between, a fresh plan');
+  await tick(true);
+  m.resetEpisode();
+  await tick(true);
+  t.equal(m.lastWarmStarted, false, 'a new episode drops the warm start');
+});
