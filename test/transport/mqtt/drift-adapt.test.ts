@@ -87,6 +87,7 @@ void t.test('drift reported → adaptation on the last N transitions → a signe
   const prepared = next<[string]>(sh.node, 'prepared');
   sh.node.publishTelemetry();
   const [record] = await adapted;
+  t.comment(record.note);
   t.equal(trainer.adaptedOn.length, 1, 'one adaptation');
   t.same(trainer.adaptedOn[0], trainer.received.slice(-N), `on the last ${N} transitions received`);
   const first = trainer.adaptedOn[0]?.[0];
@@ -134,6 +135,7 @@ void t.test('an adaptation the gate refuses is counted with its reason, nothing 
   let adapted = next<[AdaptationRecord]>(tr.schedule, 'adapted');
   sh.node.publishTelemetry();
   let [record] = await adapted;
+  t.comment(record.note);
   t.match(record, { outcome: 'refused', version: null, rows: N, steps: 300 }, 'default 300 steps');
   t.match(record.note, /; refused by the quality gate: AUROC 0\.8000 < 0\.9000 − 0\.005/);
   t.same(tr.schedule.adaptations, { runs: 1, published: 0, refused: 1, rejected: 0, failed: 0 });
