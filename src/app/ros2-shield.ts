@@ -44,6 +44,8 @@ interface ClosableShield extends ShieldPort {
   pushFrame?(frame: ImageFrame): Promise<void>;
   readonly modelVersion?: string;
   readonly epsRisk?: number;
+  /** The running model's card: its γ_risk turns on the TD-error sign of drift. */
+  readonly card?: { readonly gammaRisk: number };
 }
 
 /** The shield of an image model (docs/images.md): needs the profile's camera; trusted like any other model. */
@@ -138,6 +140,7 @@ export async function runRos2Shield(opts: RunRos2ShieldOptions = {}): Promise<nu
       live = await FoxgloveLive.start({ port: params.foxglove_port, host: params.foxglove_host, robot: profile.name, epsRisk: port.epsRisk ?? Number.NaN, scene: profileScene(profile) });
       log(`rshield: Foxglove live view on ${live.url} (open docs/foxglove-layout.json)`);
     }
+    const running = port;
     const tap = bothTaps(opts.makeTap?.(profile, params), live === undefined ? undefined : liveTap(live, port));
     shield = new ShieldNode({
       rcl,
@@ -153,6 +156,8 @@ export async function runRos2Shield(opts: RunRos2ShieldOptions = {}): Promise<nu
       ...(tap !== undefined ? { tap } : {}),
       ...(port.pushFrame !== undefined ? { frames: { pushFrame: port.pushFrame.bind(port) } } : {}),
       log,
+      ...(port.card !== undefined ? { drift: { gammaRisk: port.card.gammaRisk } } : {}),
+      modelVersion: () => running.modelVersion ?? '',
     });
     const stopped = untilStopped(rcl, opts.signal);
     node.spin();

@@ -34,6 +34,8 @@ export interface TrainerOptions {
   readonly gate: boolean;
   readonly gateTolerance: number;
   readonly exportDir?: string | undefined;
+  /** Adapt when the shield reports drift: from the last `transitions` received, `steps` steps (default 300). */
+  readonly adaptOnDrift?: { readonly transitions: number; readonly steps?: number };
   /** Shows pretraining progress (the CLI passes its terminal progress bar). */
   readonly pretrainProgress?: (label: string, total: number) => { update(step: number): void; stop(total: number): void };
 }
@@ -80,6 +82,7 @@ export async function runTrainer(o: TrainerOptions): Promise<number> {
         ...(data.length > 0 ? { data } : {}),
         ...(modelDir !== undefined ? { modelDir } : {}),
         ...(steps !== undefined ? { steps } : {}),
+        ...(o.adaptOnDrift !== undefined ? { recentTransitions: o.adaptOnDrift.transitions } : {}),
         onPretrainProgress: (step) => {
           // Thrown out of the pretraining loop; the process exits right after, freeing the learner.
           if (stopRequested) throw new Interrupted();
@@ -97,7 +100,7 @@ export async function runTrainer(o: TrainerOptions): Promise<number> {
     if (pretraining) console.error(`trainer ${robot}: pretrained in ${((performance.now() - t0) / 1000).toFixed(1)} s; ${learner.bufferSize} transitions in the replay buffer`);
     try {
       if (stopRequested) return 0;
-      return await serve(learner, { robot, obsDim: learner.obsDim, actDim: learner.actDim, broker, every, transfer, storeDir, signer, gate, gateTolerance, exportDir: o.exportDir }, (resolve) => {
+      return await serve(learner, { robot, obsDim: learner.obsDim, actDim: learner.actDim, broker, every, transfer, storeDir, signer, gate, gateTolerance, exportDir: o.exportDir, adaptOnDrift: o.adaptOnDrift }, (resolve) => {
         onStop = resolve;
         if (stopRequested) resolve();
       });
@@ -131,6 +134,7 @@ interface ServeContext {
   readonly exportDir: string | undefined;
   readonly gate: boolean;
   readonly gateTolerance: number;
+  readonly adaptOnDrift: TrainerOptions['adaptOnDrift'];
 }
 
 /** Connects, trains on what arrives and publishes versions until `onStop` fires. */
@@ -153,6 +157,7 @@ async function serve(learner: OnlineTrainer, c: ServeContext, onStop: (resolve: 
     versionPrefix: `${robot}-online-${stamp}`,
     gate: c.gate,
     gateTolerance: c.gateTolerance,
+    ...(c.adaptOnDrift !== undefined ? { adaptOnDrift: c.adaptOnDrift } : {}),
     validate: async (dir) => {
       const prepared = await Shield.prepare({ modelDir: dir, robot });
       await prepared.close();
@@ -165,6 +170,7 @@ async function serve(learner: OnlineTrainer, c: ServeContext, onStop: (resolve: 
   });
   schedule.on('rejected', (v, why) => console.warn(`version ${v} failed validation, not published: ${why}`));
   schedule.on('gated', (v, g) => console.log(`version ${v} passed the quality gate: ${g.note} (${g.rows} held-out transitions, ${g.positives} positive)`));
+  schedule.on('adapted', (a) => (a.outcome === 'published' ? console.log : console.warn)(`adaptation to drift: ${a.note}`));
   schedule.on('refused', (v, g) => console.warn(`version ${v} refused by the quality gate, not published: ${g.note} (${g.rows} held-out transitions, ${g.positives} positive; ${schedule.refused} refused so far)`));
   const stopped = new Promise<void>(onStop);
   let connected = false;
@@ -173,6 +179,9 @@ async function serve(learner: OnlineTrainer, c: ServeContext, onStop: (resolve: 
     if (connected) {
       await node.start();
       console.log(`training ${robot} online from ${broker.url}; a version every ${every} updates; exports in ${exportDir}`);
+      if (c.adaptOnDrift !== undefined) {
+        console.log(`adapting on drift: when ${node.topics.telemetry} reports critic drift, from the last ${c.adaptOnDrift.transitions} transitions received, then through the gate (${learner.metaTrained ? 'MESA adaptation: the start model is meta-trained' : 'fine-tune steps'})`);
+      }
       console.log(
         c.gate
           ? `quality gate on: on the offline violation demos and on the online episodes apart, held-out AUROC and the share of violations caught at ε may each drop at most ${c.gateTolerance} (${learner.validationRows} held-out transitions so far; verdicts in ${node.topics.trainer})`

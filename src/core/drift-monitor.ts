@@ -79,6 +79,23 @@ export class DriftMonitor {
     }
   }
 
+  /** The (s, a, s′) chain broke (a hold, a stop): no TD target spans the gap. */
+  interrupt(): void {
+    this.#pendingQ = Number.NaN;
+  }
+
+  /**
+   * The signs behind a suspicion, in words ("missed violations 3", "TD-error RMS 0.4100 > 0.25");
+   * empty when `snapshot().suspected` is false.
+   */
+  signs(): string[] {
+    const signs: string[] = [];
+    if (this.#missed >= this.#missedLimit) signs.push(`missed violations ${this.#missed}`);
+    const rms = Math.sqrt(this.#meanSq);
+    if (this.#tdDrift()) signs.push(`TD-error RMS ${rms.toFixed(4)} > ${this.#tdLimit}`);
+    return signs;
+  }
+
   /** A new model: its fit is judged afresh. */
   reset(): void {
     this.#transitions = this.#violations = this.#missed = this.#meanSq = this.#targets = 0;
@@ -87,14 +104,17 @@ export class DriftMonitor {
 
   snapshot(): DriftStats {
     const rms = this.#targets === 0 ? null : Math.sqrt(this.#meanSq);
-    const tdDrift = rms !== null && this.#targets >= this.#window && rms > this.#tdLimit;
     return {
       transitions: this.#transitions,
       violations: this.#violations,
       missedViolations: this.#missed,
       tdErrorRms: rms === null ? null : Number(rms.toFixed(4)),
-      suspected: this.#missed >= this.#missedLimit || tdDrift,
+      suspected: this.#missed >= this.#missedLimit || this.#tdDrift(),
     };
+  }
+
+  #tdDrift(): boolean {
+    return this.#targets > 0 && this.#targets >= this.#window && Math.sqrt(this.#meanSq) > this.#tdLimit;
   }
 
   #add(err: number): void {

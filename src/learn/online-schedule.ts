@@ -8,7 +8,10 @@
  */
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
+import type { DriftStats } from '../core/drift-monitor.js';
 import type { TransitionColumnsView } from '../data/transition-columns.js';
+import { DriftTrigger } from './drift-trigger.js';
+import type { AdaptationResult } from './online.js';
 import { DEFAULT_GATE_TOLERANCE, gateDecision, gateVerdict, type GateScores } from './quality-gate.js';
 
 /** What the schedule needs of the online learner (src/learn/online.ts). */
@@ -29,6 +32,23 @@ export interface OnlineTrainerPort {
   evaluate?(): Promise<{ auroc: number; positives: number; rows: number; reference?: number } & Partial<GateScores>>;
   /** The current weights were released: they become the gate's reference. */
   acceptCurrent?(): void;
+  /** Adapts the current weights from the last `transitions` received (src/learn/online.ts); needed by adaptOnDrift. */
+  adapt?(o: { readonly transitions: number; readonly steps?: number }): Promise<AdaptationResult>;
+}
+
+/** One adaptation to a drift report, and what became of its version. */
+export interface AdaptationRecord {
+  /** The model the shield ran when it reported drift, and the report. */
+  readonly model: string;
+  readonly drift: DriftStats;
+  readonly method: AdaptationResult['method'] | null;
+  readonly rows: number;
+  readonly violations: number;
+  readonly steps: number;
+  /** published: signed and sent; refused: held back by the quality gate; rejected: failed validation; failed: the adaptation threw. */
+  readonly outcome: 'published' | 'refused' | 'rejected' | 'failed';
+  readonly version: string | null;
+  readonly note: string;
 }
 
 /** The gate's verdict on the last version it judged. */
@@ -66,6 +86,11 @@ export interface OnlineScheduleOptions {
   readonly release: (dir: string, version: string) => Promise<void>;
   /** Awaited after each verdict that changes what a status shows (refused, released). */
   readonly afterVerdict?: () => Promise<void>;
+  /**
+   * Adapt when a shield reports drift (driftReported): from the last `transitions` received,
+   * `steps` adaptation steps (default the learner's), then the usual gate and release.
+   */
+  readonly adaptOnDrift?: { readonly transitions: number; readonly steps?: number };
 }
 
 export interface OnlineScheduleEvents {
@@ -75,6 +100,14 @@ export interface OnlineScheduleEvents {
   refused: [version: string, gate: GateRecord];
   /** Passed the quality gate (emitted before it is released). */
   gated: [version: string, gate: GateRecord];
+  /** An adaptation to reported drift ran; its version's fate is in the record. */
+  adapted: [record: AdaptationRecord];
+}
+
+/** The drift report in words. */
+function driftNote(model: string, d: DriftStats): string {
+  const td = d.tdErrorRms === null ? '' : `, TD-error RMS ${d.tdErrorRms.toFixed(4)}`;
+  return `drift reported on ${model}: missed violations ${d.missedViolations} of ${d.violations}${td} over ${d.transitions} transitions`;
 }
 
 const finite = (x: number | undefined): number | null => (x !== undefined && Number.isFinite(x) ? Number(x.toFixed(4)) : null);
@@ -99,6 +132,11 @@ export class OnlineSchedule extends EventEmitter<OnlineScheduleEvents> {
   /** The gate's last verdict; undefined before the first version or with the gate off. */
   lastGate: GateRecord | undefined;
   lastLoss = { criticLoss: Number.NaN, recoveryLoss: Number.NaN };
+  /** Adaptations to reported drift, by outcome. */
+  readonly adaptations = { runs: 0, published: 0, refused: 0, rejected: 0, failed: 0 };
+  lastAdaptation: AdaptationRecord | undefined;
+  /** Transitions received in all. */
+  received = 0;
 
   readonly #o: OnlineScheduleOptions;
   #owed = 0;
@@ -107,11 +145,16 @@ export class OnlineSchedule extends EventEmitter<OnlineScheduleEvents> {
   #stopped = false;
   /** AUROC of the last released version, for learners whose evaluate() gives no reference. */
   #publishedAuroc: number | undefined;
+  readonly #trigger: DriftTrigger | undefined;
+  #adaptDue: { model: string; drift: DriftStats } | undefined;
 
   constructor(options: OnlineScheduleOptions) {
     super();
     this.#o = options;
     this.#nextPublishAt = options.trainer.updates + options.every;
+    const a = options.adaptOnDrift;
+    if (a !== undefined && options.trainer.adapt === undefined) throw new Error('adaptOnDrift needs a learner that can adapt()');
+    this.#trigger = a === undefined ? undefined : new DriftTrigger(a.transitions);
   }
 
   get updates(): number {
@@ -122,11 +165,29 @@ export class OnlineSchedule extends EventEmitter<OnlineScheduleEvents> {
     return this.#stopped;
   }
 
+  get adaptsOnDrift(): boolean {
+    return this.#trigger !== undefined;
+  }
+
   /** One received batch: its rows go to the learner and owe their updates. */
   add(columns: TransitionColumnsView): void {
     if (this.#stopped) return;
     this.#o.trainer.addTransitions(columns);
+    this.received += columns.size;
     this.#owed += columns.size * (this.#o.updatesPerTransition ?? 1);
+    this.#kick();
+  }
+
+  /**
+   * A shield's drift report (its telemetry) while it runs `model`. With adaptOnDrift, the
+   * trigger (src/learn/drift-trigger.ts) decides whether to adapt now; the adaptation runs
+   * between update slices and its version goes through publishVersion: gate, export, validate,
+   * release — the path of every version.
+   */
+  driftReported(model: string, drift: DriftStats): void {
+    if (this.#stopped || this.#trigger === undefined) return;
+    if (!this.#trigger.report(model, drift.suspected, this.received)) return;
+    this.#adaptDue = { model, drift };
     this.#kick();
   }
 
@@ -144,7 +205,7 @@ export class OnlineSchedule extends EventEmitter<OnlineScheduleEvents> {
    * Gates, exports, validates and releases the current model as version `${prefix}.${n}`.
    * Undefined when the gate refused it or validation failed.
    */
-  async publishVersion(): Promise<string | undefined> {
+  async publishVersion(extraMetrics?: Readonly<Record<string, unknown>>): Promise<string | undefined> {
     const { trainer, versionPrefix } = this.#o;
     const version = `${versionPrefix}.${this.published + this.rejected + this.refused + 1}`;
     const dir = join(this.#o.exportDir, version);
@@ -161,7 +222,8 @@ export class OnlineSchedule extends EventEmitter<OnlineScheduleEvents> {
         }
         this.emit('gated', version, gate);
       }
-      await (gate === undefined ? trainer.exportModel(dir, version) : trainer.exportModel(dir, version, gateMetrics(gate)));
+      const metrics = gate === undefined ? extraMetrics : { ...gateMetrics(gate), ...extraMetrics };
+      await (metrics === undefined ? trainer.exportModel(dir, version) : trainer.exportModel(dir, version, metrics));
       await this.#o.validate(dir);
     } catch (err) {
       this.rejected++;
@@ -199,7 +261,13 @@ export class OnlineSchedule extends EventEmitter<OnlineScheduleEvents> {
       try {
         const slice = this.#o.sliceUpdates ?? 32;
         const { trainer } = this.#o;
-        while (this.#owed > 0 && !this.#stopped) {
+        while ((this.#owed > 0 || this.#adaptDue !== undefined) && !this.#stopped) {
+          const due = this.#adaptDue;
+          if (due !== undefined) {
+            this.#adaptDue = undefined;
+            await this.#adapt(due.model, due.drift);
+            continue;
+          }
           const toNext = this.#nextPublishAt - trainer.updates;
           const n = Math.max(1, Math.min(slice, this.#owed, toNext));
           this.lastLoss = { ...(await trainer.update(n)) };
@@ -214,5 +282,31 @@ export class OnlineSchedule extends EventEmitter<OnlineScheduleEvents> {
         this.#work = undefined;
       }
     })();
+  }
+
+  /** Adapts, then gates and releases the result as any version; the trigger learns the outcome. */
+  async #adapt(model: string, drift: DriftStats): Promise<void> {
+    const { trainer } = this.#o;
+    const a = this.#o.adaptOnDrift!;
+    this.adaptations.runs++;
+    const why = driftNote(model, drift);
+    let record: AdaptationRecord;
+    try {
+      const r = await trainer.adapt!({ transitions: a.transitions, ...(a.steps !== undefined ? { steps: a.steps } : {}) });
+      const before = { refused: this.refused, rejected: this.rejected };
+      const adaptation = { reason: why, method: r.method, transitions: r.rows, violations: r.violations, steps: r.steps };
+      const version = await this.publishVersion({ adaptation });
+      const outcome = version !== undefined ? 'published' : this.refused > before.refused ? 'refused' : 'rejected';
+      const verdict = outcome === 'refused' ? `; refused by the quality gate: ${this.lastGate?.note ?? ''}` : outcome === 'rejected' ? '; failed validation' : `; published ${version}`;
+      record = { model, drift, method: r.method, rows: r.rows, violations: r.violations, steps: r.steps, outcome, version: version ?? null, note: `${why}; ${r.method} on the last ${r.rows} transitions (${r.violations} violations), ${r.steps} steps${verdict}` };
+    } catch (err) {
+      record = { model, drift, method: null, rows: 0, violations: 0, steps: 0, outcome: 'failed', version: null, note: `${why}; adaptation failed: ${err instanceof Error ? err.message : String(err)}` };
+    }
+    this.adaptations[record.outcome]++;
+    this.lastAdaptation = record;
+    this.#trigger!.settled(record.outcome === 'published', this.received);
+    this.#nextPublishAt = trainer.updates + this.#o.every;
+    this.emit('adapted', record);
+    await this.#o.afterVerdict?.();
   }
 }

@@ -10,6 +10,7 @@ import { RShieldError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
 import { createReplayBuffer, readDataset, TransitionColumns, type Dataset, type TransitionColumnsView } from '../data/index.js';
 import { BatchSampler, MixedBatchSampler, type BatchCounts, type BatchMix } from './batch-sampler.js';
+import { adaptDefaults } from './meta/meta-defaults.js';
 import { HeldOutSet, type ValidationScore } from './held-out.js';
 import type { GateScores } from './quality-gate.js';
 import { defaultsFor } from './defaults.js';
@@ -46,6 +47,23 @@ export interface OnlineTrainerOptions {
    * either: uniform over D_offline ∪ online, as before (the share then falls as the buffer grows).
    */
   readonly mix?: Partial<BatchMix>;
+  /** How many of the latest training transitions are remembered for `adapt()` (default 2000). */
+  readonly recentTransitions?: number;
+}
+
+/** What `adapt()` did. */
+export interface AdaptationResult {
+  /**
+   * 'mesa': the start model was meta-trained (MESA phase 2: fresh Adam at lr 1e-3 on the new
+   * data, as `rshield adapt`); 'fine-tune': more of the online learner's own steps.
+   */
+  readonly method: 'mesa' | 'fine-tune';
+  /** Transitions adapted on (the last ones received, held-out episodes excepted) and their violations. */
+  readonly rows: number;
+  readonly violations: number;
+  readonly steps: number;
+  readonly criticLoss: number;
+  readonly recoveryLoss: number;
 }
 
 /** Share of each online batch's safe rows drawn from D_offline (docs/training.md "Online"). */
@@ -78,6 +96,15 @@ export interface OnlineTrainer {
   readonly mix: BatchMix;
   /** Rows drawn into online batches since the last call, by kind (violating, from D_offline). */
   takeBatchCounts(): BatchCounts;
+  /**
+   * Adapts the critic and π_rec to the robot as it is now, from the last `transitions`
+   * transitions received for training (src/learn/meta/adapt.ts's recipe for a meta-trained
+   * start model, else fine-tune steps with the online batches' violation share). The result
+   * is the current weights: publish them through the gate like any other version.
+   */
+  adapt(o: { readonly transitions: number; readonly steps?: number }): Promise<AdaptationResult>;
+  /** True when the start model was meta-trained (MESA), directly or through online versions of it. */
+  readonly metaTrained: boolean;
   release(): Promise<void>;
 }
 
@@ -158,6 +185,16 @@ export async function createOnlineTrainer(o: OnlineTrainerOptions): Promise<Onli
   }
   const rng = new Rng(o.seed ^ 0x5eed);
   let online = 0;
+  // A meta-trained start (meta-train writes algorithm 'mesa-maml'), or an online version of one.
+  const metaTrained = card?.training?.['algorithm'] === 'mesa-maml' || card?.training?.['metaTrained'] === true;
+  // The latest training rows' slots in the replay ring, oldest overwritten first.
+  const recentCap = o.recentTransitions ?? 2000;
+  if (!Number.isInteger(recentCap) || recentCap < 1 || recentCap > buffer.capacity) {
+    throw new RShieldError('E_USAGE', `recentTransitions must be an integer in [1, ${buffer.capacity}], got ${recentCap}`);
+  }
+  const recent = new Uint32Array(recentCap);
+  let recentCount = 0;
+  let adaptations = 0;
   if (o.modelDir === undefined) {
     const pretrainSampler = new BatchSampler(d.batch, d.violationShare, spec.obsDim, spec.actDim);
     const steps = o.steps ?? d.steps;
@@ -212,7 +249,11 @@ export async function createOnlineTrainer(o: OnlineTrainerOptions): Promise<Onli
           if (holdingOut) heldKey = nextKey++;
         }
         if (holdingOut) heldOut.addRow(c, i, heldKey, 'online');
-        else sampler.noteOnlineRow(buffer, buffer.pushRow(c, i));
+        else {
+          const row = buffer.pushRow(c, i);
+          sampler.noteOnlineRow(buffer, row);
+          recent[recentCount++ % recentCap] = row;
+        }
       }
       online += c.size;
     },
@@ -236,6 +277,39 @@ export async function createOnlineTrainer(o: OnlineTrainerOptions): Promise<Onli
       for (let i = 0; i < n; i++) last = await learner.update(sampler.sample(buffer, rng));
       return last;
     },
+    metaTrained,
+    async adapt(a) {
+      if (!Number.isInteger(a.transitions) || a.transitions < 1 || a.transitions > recentCap) {
+        throw new RShieldError('E_USAGE', `adapt: transitions must be an integer in [1, ${recentCap}] (recentTransitions), got ${a.transitions}`);
+      }
+      const n = Math.min(a.transitions, recentCount);
+      if (n === 0) throw new RShieldError('E_DATA', 'adapt: no online transitions received yet');
+      const rows = new Uint32Array(n);
+      let violations = 0;
+      for (let k = 0; k < n; k++) {
+        rows[k] = recent[(recentCount - n + k) % recentCap]!;
+        if ((buffer.cost[rows[k]!] ?? 0) > 0) violations++;
+      }
+      const steps = a.steps ?? adaptDefaults.steps;
+      const adaptRng = new Rng((o.seed ^ 0xada97) + ++adaptations);
+      let result: UpdateResult = { criticLoss: Number.NaN, recoveryLoss: Number.NaN };
+      if (metaTrained) {
+        // MESA phase 2 (reference notes §6.1): plain Adam from the current weights at lr 1e-3 on
+        // the new robot's data only, with the robot's violation share, as `rshield adapt` does.
+        const adapter = await learner.withLearningRate(adaptDefaults.lr, adaptRng.nextUint32());
+        try {
+          const s = new BatchSampler(d.batch, d.violationShare, spec.obsDim, spec.actDim);
+          for (let k = 0; k < steps; k++) result = { ...(await adapter.update(s.sample(buffer, adaptRng, rows))) };
+        } finally {
+          await adapter.release();
+        }
+      } else {
+        const s = new BatchSampler(d.batch, mix.violationShare ?? 0, spec.obsDim, spec.actDim);
+        for (let k = 0; k < steps; k++) result = { ...(await learner.update(s.sample(buffer, adaptRng, rows))) };
+      }
+      last = result;
+      return { method: metaTrained ? 'mesa' : 'fine-tune', rows: n, violations, steps, criticLoss: result.criticLoss, recoveryLoss: result.recoveryLoss };
+    },
     async exportModel(dir, version, metrics) {
       return learner.writeModelDir(dir, {
         robot: o.robot,
@@ -245,7 +319,7 @@ export async function createOnlineTrainer(o: OnlineTrainerOptions): Promise<Onli
         failsafe: card?.failsafe ?? new Array<number>(spec.actDim).fill(0),
         hysteresis: card?.hysteresis ?? 0,
         metrics: { onlineUpdates: learner.updates - pretrainUpdates, onlineTransitions: online, bufferSize: offline.size + buffer.size, criticLoss: last.criticLoss, recoveryLoss: last.recoveryLoss, validationRows: heldOut.rows, ...metrics },
-        training: { engine: 'rshield/nn on onnxruntime-node', mode: 'online', hidden: [...sizes.hidden], startedFrom: o.modelDir ?? 'data', seed: o.seed, normalizer },
+        training: { engine: 'rshield/nn on onnxruntime-node', mode: 'online', hidden: [...sizes.hidden], startedFrom: o.modelDir ?? 'data', seed: o.seed, normalizer, ...(metaTrained ? { metaTrained: true } : {}) },
       });
     },
     release: () => learner.release(),

@@ -83,11 +83,24 @@ export class SafetyLearner {
   }
 
   static async create(opts: SafetyLearnerOptions): Promise<SafetyLearner> {
-    const { obsDim: S, actDim: A, batch: B, normalizer: n } = opts;
-    const sizes = opts.sizes ?? defaultSizes;
     const rng = new Rng(opts.seed);
     const criticParams = ParamSet.create({ rng: rng.fork() });
     const policyParams = ParamSet.create({ rng: rng.fork() });
+    return SafetyLearner.#compile(opts, criticParams, undefined, policyParams, rng);
+  }
+
+  /**
+   * A learner on the same networks (the updates of either move both) with its own Adam at
+   * `lr`, moments fresh: MESA phase 2's adaptation steps (lr 1e-3, reference `update_parameters`)
+   * beside the online learner's. Release it when done; the networks stay.
+   */
+  async withLearningRate(lr: number, seed: number): Promise<SafetyLearner> {
+    return SafetyLearner.#compile({ ...this.opts, lr, seed }, this.criticParams, this.targetParams, this.policyParams, new Rng(seed));
+  }
+
+  static async #compile(opts: SafetyLearnerOptions, criticParams: ParamSet, existingTarget: ParamSet | undefined, policyParams: ParamSet, rng: Rng): Promise<SafetyLearner> {
+    const { obsDim: S, actDim: A, batch: B, normalizer: n } = opts;
+    const sizes = opts.sizes ?? defaultSizes;
 
     // Critic step: y = c + (1 − done)·γ_risk·max(Q1′, Q2′)(s′, a′); L = MSE(Q1, y) + MSE(Q2, y).
     const g = new GraphBuilder('critic_step');
@@ -98,7 +111,7 @@ export class SafetyLearner {
     const nextAct = g.input('next_act', [B, A]);
     const done = g.input('done', [B, 1]);
     const q = critic(g, criticParams, obs, act, n, sizes);
-    const target = criticParams.copy('target');
+    const target = existingTarget ?? criticParams.copy('target');
     const qNext = critic(g, target, nextObs, nextAct, n, sizes);
     criticUpdate(g, criticParams, target, q, qNext.max, cost, done, opts);
 

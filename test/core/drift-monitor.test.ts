@@ -46,3 +46,25 @@ void t.test('the TD error alone raises drift once a window of targets is seen; f
   none.observe(0.1, true, true, true);
   t.same(none.snapshot(), { transitions: 1, violations: 1, missedViolations: 1, tdErrorRms: null, suspected: true }, 'without γ_risk only missed violations count');
 });
+
+void t.test('signs() names what raised the suspicion; interrupt() keeps a TD target from spanning a gap', async (t) => {
+  const m = new DriftMonitor({ gammaRisk: 0.5, window: 2, tdErrorLimit: 0.25, missedLimit: 2 });
+  m.observe(0.9, true, false, false);
+  t.same(m.signs(), [], 'no target yet, no missed violation');
+  m.observe(0.9, true, false, false);
+  m.observe(0.9, true, false, false);
+  t.same(m.signs(), ['TD-error RMS 0.4500 > 0.25'], '0.9 − 0.5·0.9 over 2 targets');
+  m.observe(0.1, true, true, true);
+  t.equal(m.snapshot().missedViolations, 1);
+  t.same(m.signs().length, 1, 'one missed violation is under the limit of 2');
+  m.observe(0.1, true, true, true);
+  t.match(m.signs(), ['missed violations 2', /^TD-error RMS/]);
+  t.equal(m.snapshot().suspected, true);
+
+  const g = new DriftMonitor({ gammaRisk: 0.5, window: 1 });
+  g.observe(0.4, true, false, false);
+  g.interrupt();
+  g.observe(0.4, true, false, false);
+  t.equal(g.snapshot().tdErrorRms, null, 'the pending step never met its s′: no target');
+  t.same(g.signs(), []);
+});

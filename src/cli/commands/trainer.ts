@@ -24,9 +24,16 @@ trained on) is at least the last published version's (or the start model's) minu
   --model-store DIR  content-addressed store shared with the shields (--transfer hash)
   --gate-tolerance X allowed held-out AUROC drop (default ${DEFAULT_GATE_TOLERANCE})
   --no-gate          publish every valid version, whatever its AUROC
+  --adapt-on-drift N when the shield's telemetry reports critic drift, adapt from the last N
+                     transitions received (MESA phase 2 for a meta-trained model, else fine-tune
+                     steps) and publish the result through the same gate and signature
+  --adapt-steps N    steps of each such adaptation (default 300)
   --steps N          offline pretraining steps before going online
   --threads N        ONNX Runtime threads of the learner (default 2)
   --seed N           default 1`;
+
+/** The replay ring holds a million rows; the adaptation window is far below it. */
+const MAX_ADAPT_TRANSITIONS = 100_000;
 
 /** `rshield trainer`: learns online from streamed transitions and publishes signed model versions. */
 export async function trainer(argv: string[]): Promise<number> {
@@ -43,6 +50,8 @@ export async function trainer(argv: string[]): Promise<number> {
     steps: { type: 'string' },
     'gate-tolerance': { type: 'string' },
     'no-gate': { type: 'boolean' },
+    'adapt-on-drift': { type: 'string' },
+    'adapt-steps': { type: 'string' },
     seed: { type: 'string' },
     threads: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
@@ -69,9 +78,16 @@ export async function trainer(argv: string[]): Promise<number> {
   const gate = values['no-gate'] !== true;
   const gateTolerance = numberOption('gate-tolerance', stringOption(values, 'gate-tolerance'), DEFAULT_GATE_TOLERANCE);
   if (gateTolerance < 0) throw new RShieldError('E_USAGE', `--gate-tolerance must be ≥ 0, got ${gateTolerance}`);
+  const adaptText = stringOption(values, 'adapt-on-drift');
+  const adaptOnDrift = adaptText !== undefined ? intOption('adapt-on-drift', adaptText, 0, 1) : undefined;
+  if (adaptOnDrift !== undefined && adaptOnDrift > MAX_ADAPT_TRANSITIONS) throw new RShieldError('E_USAGE', `--adapt-on-drift must be at most ${MAX_ADAPT_TRANSITIONS} transitions, got ${adaptOnDrift}`, { option: 'adapt-on-drift' });
+  const adaptStepsText = stringOption(values, 'adapt-steps');
+  if (adaptStepsText !== undefined && adaptOnDrift === undefined) throw new RShieldError('E_USAGE', '--adapt-steps needs --adapt-on-drift N', { option: 'adapt-steps' });
+  const adaptSteps = adaptStepsText !== undefined ? intOption('adapt-steps', adaptStepsText, 0, 1) : undefined;
 
   return runTrainer({
     robot, data, modelDir, broker, every, seed, threads, steps, transfer, storeDir, gate, gateTolerance,
+    ...(adaptOnDrift !== undefined ? { adaptOnDrift: { transitions: adaptOnDrift, ...(adaptSteps !== undefined ? { steps: adaptSteps } : {}) } } : {}),
     keyPath: stringOption(values, 'key'),
     exportDir: stringOption(values, 'out'),
     pretrainProgress: (label, total) => createProgress({ label, total, unit: 'steps' }),

@@ -131,5 +131,5 @@ export class FleetView {
 
 function driftText(d: NonNullable<FleetRow['drift']>): string {
   const td = d.tdErrorRms === null ? '' : `, TD error RMS ${d.tdErrorRms.toFixed(3)}`;
-  return `${d.missedViolations} of ${d.violations} violations came right after an action it rated safe${td} (${d.transitions} transitions since the model was installed); adapt it (rshield adapt) from recent transitions`;
+  return `${d.missedViolations} of ${d.violations} violations came right after an action it rated safe${td} (${d.transitions} transitions since the model was installed); adapt it (rshield adapt, or a trainer with --adapt-on-drift N) from recent transitions`;
 }

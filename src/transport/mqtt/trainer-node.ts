@@ -10,9 +10,11 @@ import { EventEmitter } from 'node:events';
 import type { KeyObject } from 'node:crypto';
 import { systemClock, type Clock } from '../../core/clock.js';
 import type { TransitionColumnsView } from '../../data/transition-columns.js';
+import type { DriftStats } from '../../core/drift-monitor.js';
 import { readModelDir, storeByHash } from '../../models/model-dir.js';
 import { buildModelMessages } from './model-transfer.js';
 import type { Transport } from '../transport.js';
+import { handleTelemetry } from './handlers/telemetry.js';
 import { handleTransitions } from './handlers/transitions.js';
 import { robotTopics, type RobotTopics } from './topics.js';
 import type { TransitionBatch } from './transition-codec.js';
@@ -32,6 +34,13 @@ export interface LearningPort {
   stop(): Promise<void>;
   /** Gates, exports, validates and releases the current model now. */
   publishVersion(): Promise<string | undefined>;
+  /** The shield's drift report (telemetry); the schedule may adapt (OnlineSchedule adaptOnDrift). */
+  driftReported?(modelVersion: string, drift: DriftStats): void;
+  /** Adaptations to drift by outcome, and the last one (JSON); absent without adaptOnDrift. */
+  readonly adaptations?: Readonly<Record<string, number>>;
+  readonly lastAdaptation?: unknown;
+  /** Whether drift reports are acted on. */
+  readonly adaptsOnDrift?: boolean;
 }
 
 /** What the node gives the schedule: where released versions go, and when the status changed. */
@@ -107,6 +116,8 @@ export class TrainerNode extends EventEmitter<TrainerNodeEvents> {
 
   async start(): Promise<void> {
     await this.o.transport.subscribe(this.topics.transitions, (topic, payload) => handleTransitions(this.#target, topic, payload));
+    // The shield's telemetry carries its critic-drift report; only a schedule that adapts reads it.
+    if (this.learning.adaptsOnDrift === true) await this.o.transport.subscribe(this.topics.telemetry, (topic, payload) => handleTelemetry(this.#target, topic, payload));
   }
 
   /** Resolves when every update owed so far has run and any due version is published. */
@@ -125,6 +136,7 @@ export class TrainerNode extends EventEmitter<TrainerNodeEvents> {
       published: this.learning.published, refused: this.learning.refused, rejected: this.learning.rejected,
       // JSON writes an undefined AUROC (NaN) as null.
       lastGate: this.learning.lastGate ?? null,
+      ...(this.learning.adaptsOnDrift === true ? { adaptations: this.learning.adaptations ?? {}, lastAdaptation: this.learning.lastAdaptation ?? null } : {}),
     };
   }
 
@@ -145,6 +157,10 @@ export class TrainerNode extends EventEmitter<TrainerNodeEvents> {
 
   readonly #target = {
     node: this as TrainerNode,
+    get robot(): string {
+      return this.node.o.robot;
+    },
+    drift: (modelVersion: string, drift: DriftStats) => this.learning.driftReported?.(modelVersion, drift),
     get obsDim(): number {
       return this.node.o.obsDim;
     },

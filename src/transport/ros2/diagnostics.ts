@@ -1,3 +1,4 @@
+import type { DriftStats } from '../../core/drift-monitor.js';
 import type { RosTime } from './rclnodejs-api.js';
 
 /** diagnostic_msgs/DiagnosticStatus levels. */
@@ -40,14 +41,18 @@ export interface DiagnosticsInput {
   /** Lifecycle activations and deactivations so far, and the last one in words. */
   readonly armChanges?: number;
   readonly lastArmChange?: string;
+  /** Does the critic still fit the robot (src/core/drift-monitor.ts): its counts and the signs that hold (empty: fits). */
+  readonly drift?: { readonly stats: DriftStats; readonly signs: readonly string[] };
 }
 
 /** A diagnostic_msgs/DiagnosticArray for /diagnostics (rqt_robot_monitor, Foxglove). Sent at 1 Hz, off the tick path. */
 export function diagnosticsMessage(stamp: RosTime, d: DiagnosticsInput): object {
   const faults = d.faults ?? [];
+  const drift = d.drift;
+  const driftNote = drift !== undefined && drift.signs.length > 0 ? [`critic drift suspected: ${drift.signs.join(', ')}`] : [];
   const state = !d.active ? DIAG_LEVEL.warn : d.holding ? DIAG_LEVEL.error : DIAG_LEVEL.ok;
-  const level = faults.length > 0 ? Math.max(state, DIAG_LEVEL.warn) : state;
-  const message = [!d.active ? 'inactive (lifecycle)' : d.holding ? `holding: ${d.holdReason}` : 'shielding', ...faults].join('; ');
+  const level = faults.length > 0 || driftNote.length > 0 ? Math.max(state, DIAG_LEVEL.warn) : state;
+  const message = [!d.active ? 'inactive (lifecycle)' : d.holding ? `holding: ${d.holdReason}` : 'shielding', ...faults, ...driftNote].join('; ');
   const values = [
     ['operating_state', d.operatingState],
     ['last_q_risk', Number.isFinite(d.lastQRisk) ? d.lastQRisk.toFixed(4) : 'n/a'],
@@ -57,6 +62,15 @@ export function diagnosticsMessage(stamp: RosTime, d: DiagnosticsInput): object 
     ['arm_changes', String(d.armChanges ?? 0)],
     ['last_arm_change', d.lastArmChange ?? 'none'],
     ...Object.entries(d.counters).map(([k, v]) => [k, String(v)]),
+    ...(drift === undefined
+      ? []
+      : [
+          ['drift_suspected', drift.stats.suspected ? 'yes' : 'no'],
+          ['drift_transitions', String(drift.stats.transitions)],
+          ['drift_violations', String(drift.stats.violations)],
+          ['drift_missed_violations', String(drift.stats.missedViolations)],
+          ['drift_td_error_rms', drift.stats.tdErrorRms === null ? 'n/a' : drift.stats.tdErrorRms.toFixed(4)],
+        ]),
   ].map(([key, value]) => ({ key: key!, value: value! }));
   return { header: { stamp, frame_id: '' }, status: [{ level, name: d.name, message, hardware_id: d.hardwareId, values }] };
 }

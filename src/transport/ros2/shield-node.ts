@@ -1,10 +1,12 @@
 import type { RobotProfile } from '../../config/profile.js';
 import { systemClock, type Clock } from '../../core/clock.js';
+import { DriftMonitor, type DriftOptions, type DriftStats } from '../../core/drift-monitor.js';
 import { checkInputs, isStale, type FailsafeReason } from '../../core/failsafe.js';
 import type { ActionSource, Decision } from '../../core/shield-core.js';
 import type { ShieldPort } from '../../core/shield-port.js';
 import type { ImageFrame } from '../../core/image-frame.js';
 import { frameOfMessage, type ImageMessage } from './msgs/image-message.js';
+import { ConstraintLabeler } from './constraints.js';
 import { diagnosticsMessage, zeroCounters, type ShieldCounters } from './diagnostics.js';
 import { clampStepNorm, clampToBox } from './limits.js';
 import type { RosMsgType } from './msgs/definitions.js';
@@ -77,6 +79,10 @@ export interface ShieldNodeOptions {
   readonly frames?: { pushFrame(frame: ImageFrame): Promise<void> };
   /** Lines about arm-state changes (lifecycle activate / deactivate); default: none. */
   readonly log?: (line: string) => void;
+  /** Critic drift detection (src/core/drift-monitor.ts); γ_risk of the model enables the TD-error sign. */
+  readonly drift?: DriftOptions;
+  /** The running model's version: drift is judged afresh when it changes (default: never changes). */
+  readonly modelVersion?: () => string;
 }
 
 const DIAGNOSTICS_PERIOD_NS = 1_000_000_000n;
@@ -153,6 +159,20 @@ export class ShieldNode {
   #lastArmChange = 'none';
   readonly #log: (line: string) => void;
 
+  /**
+   * Drift: each executed step from a state out of violation is one transition, labelled as
+   * `rshield record` labels it (episode-labeler.ts): s′ is the tip at the next tick, c = C(s′)
+   * from the profile's constraints, a violation ends it. Pending until that next tick.
+   */
+  readonly #drift: DriftMonitor;
+  readonly #constraints: ConstraintLabeler;
+  readonly #modelVersion: () => string;
+  #driftVersion: string;
+  #driftPending = false;
+  #driftQ = Number.NaN;
+  #driftRatedSafe = false;
+  #tickFromSafeState = false;
+
   readonly #onDecision = (d: Decision): void => this.#apply(d);
   readonly #onDecideError = (err: unknown): void => {
     this.#inFlight = false;
@@ -171,6 +191,10 @@ export class ShieldNode {
     this.#tap = options.tap ?? {};
     this.#frames = options.frames;
     this.#log = options.log ?? (() => undefined);
+    this.#drift = new DriftMonitor(options.drift);
+    this.#constraints = new ConstraintLabeler(options.profile.constraints);
+    this.#modelVersion = options.modelVersion ?? (() => '');
+    this.#driftVersion = this.#modelVersion();
     this.settings = {
       tickMode: options.settings?.tickMode ?? options.profile.tick.mode,
       rateHz: options.settings?.rateHz ?? options.profile.tick.rateHz,
@@ -231,7 +255,9 @@ export class ShieldNode {
     });
     sub(t.episode, (m: { data: string }) => {
       this.#tap.onMessage?.(t.episode.topic, t.episode.type, m);
-      this.#tap.onEpisode?.(m.data.trim().toLowerCase());
+      const command = m.data.trim().toLowerCase();
+      if (command === 'start' || command === 'stop') this.#breakDriftChain();
+      this.#tap.onEpisode?.(command);
     });
     const tap = this.#tap.onMessage?.bind(this.#tap);
     if (tap !== undefined) sub(t.measuredJs, (m: object) => tap(t.measuredJs.topic, t.measuredJs.type, m));
@@ -372,6 +398,7 @@ export class ShieldNode {
       this.#failsafe(bad);
       return;
     }
+    this.#observeDrift();
     this.#decideOpts.stateStampMs = this.#stateStampMs;
     this.#inFlight = true;
     let result: Promise<Decision> | Decision;
@@ -417,6 +444,11 @@ export class ShieldNode {
     this.#holding = false;
     this.#holdReason = '';
     this.#lastQRisk = d.qRisk;
+    if (this.#tickFromSafeState) {
+      this.#driftPending = true;
+      this.#driftQ = d.qRisk;
+      this.#driftRatedSafe = d.source === 'task';
+    }
     this.#qRiskMsg.data = d.qRisk;
     this.#qRiskPub!.publish(this.#qRiskMsg);
     this.#interventionMsg.data = d.source !== 'task';
@@ -435,10 +467,48 @@ export class ShieldNode {
   }
 
   /**
+   * Labels the step decided at the last tick with the state this tick decides on (s′), and
+   * notes whether this tick's step starts out of violation (a step from inside one is not a
+   * transition, as in `rshield record`). A new model version starts the judgement afresh.
+   */
+  #observeDrift(): void {
+    this.#checkModelVersion();
+    const p = this.#tickPos;
+    const violated = this.#constraints.violated(p[0]!, p[1]!, p[2]!) !== null;
+    if (this.#driftPending) {
+      this.#driftPending = false;
+      this.#drift.observe(this.#driftQ, this.#driftRatedSafe, violated, violated);
+    }
+    this.#tickFromSafeState = !violated;
+  }
+
+  #checkModelVersion(): void {
+    const version = this.#modelVersion();
+    if (version === this.#driftVersion) return;
+    this.#driftVersion = version;
+    this.#drift.reset();
+    this.#driftPending = false;
+  }
+
+  /** A hold, an episode start or stop: the arm did not (or no longer) execute the pending step. */
+  #breakDriftChain(): void {
+    this.#driftPending = false;
+    this.#tickFromSafeState = false;
+    this.#drift.interrupt();
+  }
+
+  /** Drift since the running model was installed (the same numbers /diagnostics shows). */
+  drift(): { stats: DriftStats; signs: string[] } {
+    this.#checkModelVersion();
+    return { stats: this.#drift.snapshot(), signs: this.#drift.signs() };
+  }
+
+  /**
    * Publishes hold once per entry into the fail-safe; commands are not forwarded while holding.
    * While holding, the reason follows the latest cause (a deadline miss, then stale state: stale).
    */
   #failsafe(reason: HoldReason): void {
+    this.#breakDriftChain();
     if (this.#holding) {
       this.#holdReason = reason;
       return;
@@ -469,6 +539,7 @@ export class ShieldNode {
         faults: this.#tap.faults?.() ?? [],
         armChanges: this.#armChanges,
         lastArmChange: this.#lastArmChange,
+        drift: this.drift(),
       }),
     );
   }

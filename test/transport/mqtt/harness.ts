@@ -115,10 +115,14 @@ export interface TrainerSetup {
   transport: MqttTransport;
 }
 
-export async function trainerNode(t: Teardown, url: string, o: { every?: number; signWith?: string; clientId?: string } = {}): Promise<TrainerSetup> {
+export async function trainerNode<T extends FakeTrainer = FakeTrainer>(
+  t: Teardown,
+  url: string,
+  o: { every?: number; signWith?: string; clientId?: string; trainer?: T; adaptOnDrift?: { transitions: number; steps?: number } } = {},
+): Promise<Omit<TrainerSetup, 'trainer'> & { trainer: T }> {
   const dir = await tempDir(t, 'rshield-trainer-');
   const transport = client(t, url, o.clientId !== undefined ? { clientId: o.clientId, clean: false } : {});
-  const trainer = new FakeTrainer();
+  const trainer = o.trainer ?? (new FakeTrainer() as T);
   const { node, schedule } = wireTrainer({
     robot: ROBOT,
     obsDim: 2,
@@ -130,6 +134,7 @@ export async function trainerNode(t: Teardown, url: string, o: { every?: number;
     exportDir: join(dir, 'export'),
     validate: async () => {},
     versionPrefix: 'line-online',
+    ...(o.adaptOnDrift !== undefined ? { adaptOnDrift: o.adaptOnDrift } : {}),
   });
   t.teardown(() => node.stop());
   await transport.waitConnected();

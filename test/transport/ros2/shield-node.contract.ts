@@ -8,6 +8,7 @@
 import type { Test } from 'tap';
 import type { RobotProfile } from '../../../src/config/profile.js';
 import type { Clock } from '../../../src/core/clock.js';
+import type { DriftOptions } from '../../../src/core/drift-monitor.js';
 import type { ActionSource, Decision } from '../../../src/core/shield-core.js';
 import { PassThroughShield, type ShieldPort } from '../../../src/core/shield-port.js';
 import { StatsCounter } from '../../../src/core/shield-stats.js';
@@ -33,12 +34,17 @@ interface Rig {
 
 let nodeCount = 0;
 
-async function rig(h: Ros2Harness, opts: { shield?: ShieldPort; profile?: RobotProfile; tap?: ShieldNodeTap; start?: boolean } = {}): Promise<Rig> {
+async function rig(h: Ros2Harness, opts: { shield?: ShieldPort; profile?: RobotProfile; tap?: ShieldNodeTap; start?: boolean; drift?: DriftOptions; modelVersion?: () => string } = {}): Promise<Rig> {
   const profile = opts.profile ?? testProfile();
   const t = profile.topics;
   const node = h.lifecycleNode(`rshield_contract_${++nodeCount}`);
   const clock: Clock = { nowMs: () => h.clock(), monotonicUs: () => h.clock() * 1000 };
-  const shield = new ShieldNode({ rcl: h.rcl, node, profile, shield: opts.shield ?? new PassThroughShield(3), clock, ...(opts.tap ? { tap: opts.tap } : {}) });
+  const shield = new ShieldNode({
+    rcl: h.rcl, node, profile, shield: opts.shield ?? new PassThroughShield(3), clock,
+    ...(opts.tap ? { tap: opts.tap } : {}),
+    ...(opts.drift ? { drift: opts.drift } : {}),
+    ...(opts.modelVersion ? { modelVersion: opts.modelVersion } : {}),
+  });
   node.spin();
   if (opts.start !== false) shield.start();
   const peer = new Peer(h, `rshield_contract_peer_${nodeCount}`);
@@ -300,5 +306,70 @@ export function shieldNodeContract(t: Test, makeHarness: () => Promise<Ros2Harne
     for (const topic of [tp.measuredCp.topic, tp.commandIn.topic, tp.commandOut.topic, tp.qRisk.topic, tp.intervention.topic]) {
       t.ok(topics.has(topic), `tap saw ${topic}`);
     }
+  });
+
+  // Drift (src/core/drift-monitor.ts) as the node can see it: q_risk of each proposed step and
+  // the profile's constraints at the next tick. staleAfterMs is long so that the 1 Hz
+  // diagnostics find the arm shielding, not holding on state that aged while the test waited.
+  const patient = (): RobotProfile => testProfile((doc) => (doc['staleAfterMs'] = 5000));
+  type Diag = Rig['diagnostics'][number]['status'][number];
+  const value = (s: Diag | undefined, key: string): string | undefined => s?.values.find((v) => v.key === key)?.value;
+  /** The next /diagnostics message published after now. */
+  const nextDiagnostics = async (r: Rig): Promise<Diag | undefined> => {
+    const n = r.diagnostics.length;
+    await h.advance(1100);
+    await h.until(() => r.diagnostics.length > n, 2500);
+    return r.diagnostics.at(-1)?.status[0];
+  };
+
+  void t.test('drift: a violation right after a step the critic rated safe → /diagnostics WARN naming the missed violation', async (t) => {
+    const r = await rig(h, { shield: fixed('task', [0.001, 0, 0], 0.05), profile: patient(), drift: { gammaRisk: 0.7 } });
+    await r.state(0.05, 0.05, -0.1);
+    await r.command(0.051, 0.05, -0.1);
+    await h.until(() => r.servo.length >= 1);
+    let s = await nextDiagnostics(r);
+    t.equal(s?.level, 0, 'one step, no violation: OK');
+    t.equal(value(s, 'drift_suspected'), 'no');
+    t.equal(value(s, 'drift_transitions'), '0', 'the step is pending until the next tick sees where the tip went');
+    // The tip left the constraint box (x < 0.03) though the critic rated the step safe (q_risk 0.05).
+    await r.state(0.029, 0.05, -0.1);
+    await r.command(0.03, 0.05, -0.1);
+    await h.until(() => r.servo.length >= 2);
+    s = await nextDiagnostics(r);
+    t.equal(s?.level, 1, 'WARN');
+    t.match(s?.message, /^shielding; critic drift suspected: missed violations 1$/);
+    t.equal(value(s, 'drift_suspected'), 'yes');
+    t.equal(value(s, 'drift_transitions'), '1');
+    t.equal(value(s, 'drift_violations'), '1');
+    t.equal(value(s, 'drift_missed_violations'), '1');
+    // A step taken from inside the violation is no transition: nothing more is counted.
+    await r.state(0.029, 0.05, -0.1);
+    await r.command(0.03, 0.05, -0.1);
+    await h.until(() => r.servo.length >= 3);
+    s = await nextDiagnostics(r);
+    t.equal(value(s, 'drift_transitions'), '1');
+  });
+
+  void t.test('drift: TD-error RMS of the decisions above the limit → WARN; a new model version is judged afresh', async (t) => {
+    // q_risk 0.9 at every step, no violation, γ 0.5: TD error 0.9 − 0.5·0.9 = 0.45 > 0.25 once 3 targets are in.
+    let version = 'v1';
+    const r = await rig(h, { shield: fixed('task', [0.001, 0, 0], 0.9), profile: patient(), drift: { gammaRisk: 0.5, window: 3, tdErrorLimit: 0.25 }, modelVersion: () => version });
+    for (let i = 0; i < 5; i++) {
+      await r.state(0.05, 0.05, -0.1);
+      await r.command(0.051, 0.05, -0.1);
+      await h.until(() => r.servo.length >= i + 1);
+    }
+    let s = await nextDiagnostics(r);
+    t.equal(s?.level, 1, 'WARN');
+    t.match(s?.message, /critic drift suspected: TD-error RMS 0\.4500 > 0\.25$/);
+    t.equal(value(s, 'drift_td_error_rms'), '0.4500');
+    t.equal(value(s, 'drift_missed_violations'), '0');
+    t.equal(value(s, 'drift_transitions'), '4');
+    version = 'v2';
+    s = await nextDiagnostics(r);
+    t.equal(s?.level, 0, 'the new model has not been judged yet: OK');
+    t.equal(value(s, 'drift_suspected'), 'no');
+    t.equal(value(s, 'drift_transitions'), '0');
+    t.equal(value(s, 'drift_td_error_rms'), 'n/a');
   });
 }
