@@ -20,7 +20,7 @@ export {
   type TransitionWriterOptions,
 } from './data/index.js';
 export { Shield, PreparedModel, type ShieldOptions } from './inference/shield.js';
-export { ImageShield, type ImageShieldOptions } from './inference/image-shield.js';
+export { ImageShield, PreparedImageModel, type ImageShieldOptions } from './inference/image-shield.js';
 export type { FrameStats } from './inference/image-risk-model.js';
 export { IMAGE_ENCODINGS, checkFrame, type ImageFrame, type ImageEncoding, type FrameFault } from './core/image-frame.js';
 export type { Decision, DecideOptions, ActionSource } from './core/shield-core.js';

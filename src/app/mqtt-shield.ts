@@ -15,7 +15,14 @@ import type { RecoveryMode } from '../core/recovery-mode.js';
 import { TickLoop } from '../core/tick-loop.js';
 import { createController, createEnv, prepareRobot } from '../envs/index.js';
 import { OnnxPolicyController } from '../inference/policy-controller.js';
-import { Shield } from '../inference/shield.js';
+import { Shield, type PreparedModel } from '../inference/shield.js';
+import { ImageShield, type PreparedImageModel } from '../inference/image-shield.js';
+import type { LocalModelTrust } from '../inference/local-model-trust.js';
+import type { SwappableShieldPort } from '../core/shield-port.js';
+import type { Env } from '../core/types.js';
+import { hasCamera } from '../envs/index.js';
+import { loadModelCard, type ModelBundle } from '../models/model-dir.js';
+import type { RobotProfile } from '../config/profile.js';
 import { exitProcess } from '../inference/watchdog.js';
 import { CommandGuard } from '../models/command-guard.js';
 import { ShieldState, defaultStateDir } from '../models/shield-state.js';
@@ -76,6 +83,20 @@ function simProfileTrust(robot: string, given: string | undefined): ReturnType<t
   return loaded;
 }
 
+/** The shield `rshield run` drives: Shield, or ImageShield for an image model; every version received later is prepared by the same one. */
+type MqttShieldPort = (Shield | ImageShield) & SwappableShieldPort<PreparedModel | PreparedImageModel, ModelBundle>;
+
+/** The image shield of a camera robot: the frame age from its profile, the deadline and trust as Shield's. */
+async function loadImageShield(robot: string, env: Env, modelDir: string, o: MqttShieldOptions, trust: LocalModelTrust, profile: RobotProfile | undefined): Promise<ImageShield> {
+  if (o.recovery !== undefined && o.recovery !== 'policy') {
+    throw new RShieldError('E_USAGE', `--recovery ${o.recovery} is not available for the image model in ${modelDir} (image models: policy recovery)`, { robot });
+  }
+  if (!hasCamera(env)) throw new RShieldError('E_CONFIG', `${modelDir} is an image model, but the simulated robot ${robot} has no camera`, { robot });
+  const imageStaleAfterMs = profile?.imageStaleAfterMs;
+  if (imageStaleAfterMs === undefined) throw new RShieldError('E_CONFIG', `${modelDir} is an image model: the robot's profile needs imageStaleAfterMs (how old a camera frame may be); pass --profile`, { robot });
+  return ImageShield.load({ modelDir, robot, imageStaleAfterMs, deadlineUs: o.deadlineUs, trust });
+}
+
 /** Runs the shield until maxTicks or a signal; resolves with the exit code. */
 export async function runMqttShield(o: MqttShieldOptions): Promise<number> {
   const { robot, broker, seed, batchSize } = o;
@@ -103,10 +124,13 @@ export async function runMqttShield(o: MqttShieldOptions): Promise<number> {
   // Every model version received later is prepared with the same options as this one.
   // The starting model is trusted like an update: signed, when asked or on a real robot's profile.
   const requireSigned = o.requireSigned || (fromProfile !== undefined && fromProfile.profile.kind !== 'sim');
-  const shield = await Shield.load({
-    modelDir, robot, deadlineUs: o.deadlineUs, trust: { requireSigned, keys: trust.keys },
-    ...(o.recovery === undefined ? {} : { recoveryMode: o.recovery }),
-  });
+  const localTrust = { requireSigned, keys: trust.keys };
+  // An unreadable card is the loaders' to report, with their trust checks first.
+  const card = await loadModelCard(modelDir).catch(() => null);
+  const camera = card?.image !== undefined;
+  const shield: MqttShieldPort = camera
+    ? await loadImageShield(robot, env, modelDir, o, localTrust, fromProfile?.profile)
+    : await Shield.load({ modelDir, robot, deadlineUs: o.deadlineUs, trust: localTrust, ...(o.recovery === undefined ? {} : { recoveryMode: o.recovery }) });
   const spoolDir = o.spoolDir ?? join(tmpdir(), 'rshield-spool', robot);
   const spool = await TransitionSpool.open({ dir: spoolDir, maxBatches: o.spoolMax, maxBytes: 512 * 1024 * 1024 });
   const receiver = new ModelReceiver({
@@ -141,6 +165,8 @@ export async function runMqttShield(o: MqttShieldOptions): Promise<number> {
   const node = new ShieldNode({
     robot, env, controller, shield, transport, spool, receiver, batchSize, seed, commands, startModelDir: modelDir,
     drift: { gammaRisk: shield.card.gammaRisk },
+    // A camera robot: each tick's state is pictured and encoded before the decision (docs/images.md).
+    ...(shield instanceof ImageShield && hasCamera(env) ? { beforeDecide: () => shield.pushFrame(env.frame(Date.now())) } : {}),
     ...(view !== undefined ? { onDecision: (obs: Float32Array, proposed: Float32Array, d: Decision) => view.publish(obs, proposed, d, shield.modelVersion) } : {}),
   });
   node.on('swapped', (v) => console.log(`model ${v} swapped in`));

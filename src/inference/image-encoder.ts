@@ -6,7 +6,7 @@
  */
 import * as ort from 'onnxruntime-node';
 import { RShieldError } from '../core/errors.js';
-import { requireNames } from './image-heads-model.js';
+import { requireWiring } from './image-heads-model.js';
 
 export interface EncoderWiring {
   readonly image: string;
@@ -22,7 +22,7 @@ export class ImageEncoder {
   readonly #out: Float32Array;
 
   constructor(session: ort.InferenceSession, w: EncoderWiring, label: string) {
-    requireNames(session, label, [w.image], [w.latent]);
+    requireWiring(session, label, [{ name: w.image }], [{ name: w.latent, width: { values: w.latentDim, field: 'image.latentDim' } }]);
     this.#session = session;
     this.#w = w;
     this.#label = label;

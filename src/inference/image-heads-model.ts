@@ -7,6 +7,7 @@
 import * as ort from 'onnxruntime-node';
 import { RShieldError } from '../core/errors.js';
 import type { RiskModel } from '../core/risk-model.js';
+import { copyInto } from './copy-into.js';
 
 export interface HeadsWiring {
   readonly obsDim: number;
@@ -19,11 +20,26 @@ export interface HeadsWiring {
   readonly action: string;
 }
 
-/** E_MODEL when the graph lacks an input or output the card names. */
-export function requireNames(s: ort.InferenceSession, label: string, inputs: readonly string[], outputs: readonly string[]): void {
-  for (const [kind, want, have] of [['input', inputs, s.inputNames], ['output', outputs, s.outputNames]] as const) {
-    for (const n of want) {
-      if (!have.includes(n)) throw new RShieldError('E_MODEL', `${label}: the card names ${kind} '${n}', the graph has ${have.join(', ')}`, { path: label, [kind]: n });
+/** What the card says a graph input or output is: its name, and its width (values per row) with the card field that gives it. */
+export interface WiredTensor {
+  readonly name: string;
+  readonly width?: { readonly values: number; readonly field: string };
+}
+
+/**
+ * E_MODEL when the graph lacks an input or output the card names, or declares one with another
+ * width (its last dimension) than the card gives it: a card that does not match its graphs is
+ * refused with both numbers, not left to fail inside ONNX Runtime on the first run.
+ */
+export function requireWiring(s: ort.InferenceSession, label: string, inputs: readonly WiredTensor[], outputs: readonly WiredTensor[]): void {
+  for (const [kind, want, have, meta] of [['input', inputs, s.inputNames, s.inputMetadata], ['output', outputs, s.outputNames, s.outputMetadata]] as const) {
+    for (const { name, width } of want) {
+      if (!have.includes(name)) throw new RShieldError('E_MODEL', `${label}: the card names ${kind} '${name}', the graph has ${have.join(', ')}`, { path: label, [kind]: name });
+      const m = meta.find((x) => x.name === name);
+      const last = m?.isTensor === true ? m.shape[m.shape.length - 1] : undefined;
+      if (width !== undefined && typeof last === 'number' && last !== width.values) {
+        throw new RShieldError('E_MODEL', `${label}: ${kind} '${name}' has ${last} values per row, the card's ${width.field} is ${width.values}`, { path: label, [kind]: name, field: width.field });
+      }
     }
   }
 }
@@ -43,7 +59,16 @@ export class ImageHeadsModel implements RiskModel {
 
   /** `latentIn`: where the newest latent is found at each tick (the hand-off's latent slot). */
   constructor(session: ort.InferenceSession, w: HeadsWiring, latentIn: Float32Array, label: string) {
-    requireNames(session, label, [w.latent, w.obs, w.act], [w.qRisk, w.action]);
+    requireWiring(
+      session,
+      label,
+      [
+        { name: w.latent, width: { values: w.latentDim, field: 'image.latentDim' } },
+        { name: w.obs, width: { values: w.obsDim, field: 'obsDim' } },
+        { name: w.act, width: { values: w.actDim, field: 'actDim' } },
+      ],
+      [{ name: w.qRisk }, { name: w.action, width: { values: w.actDim, field: 'actDim' } }],
+    );
     if (latentIn.length !== w.latentDim) throw new RShieldError('E_MODEL', `${label}: latent slot has ${latentIn.length} values, the card's latentDim is ${w.latentDim}`);
     this.#session = session;
     this.obsDim = w.obsDim;
@@ -64,8 +89,8 @@ export class ImageHeadsModel implements RiskModel {
   async risk(obs: ArrayLike<number>, act: ArrayLike<number>): Promise<number> {
     // Copied out of shared memory: ONNX Runtime reads its own buffers, never the hand-off's.
     this.#latent.set(this.#latentIn);
-    for (let i = 0; i < this.#obs.length; i++) this.#obs[i] = obs[i] as number;
-    for (let i = 0; i < this.#act.length; i++) this.#act[i] = act[i] as number;
+    copyInto(this.#obs, obs);
+    copyInto(this.#act, act);
     await this.#session.run(this.#feeds, this.#fetches);
     return this.#q[0] as number;
   }

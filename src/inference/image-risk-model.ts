@@ -6,9 +6,12 @@
  * the 'deadline' fail-safe, a stuck worker is replaced. While a frame is being encoded the previous
  * latent keeps serving ticks; frames that arrive meanwhile replace each other (only the newest
  * is encoded next). A frame that cannot be read, or no recent frame, is reported to the core
- * through `inputFault` ('bad-frame', 'stale-image'), which answers with the fail-safe.
+ * through `inputFault` ('bad-frame', 'stale-image'), which answers with the fail-safe. On a
+ * hot-swap the incoming model first encodes the frame the running one decides on (`takeOver`),
+ * so the first tick after the swap has a latent of its own encoder.
  */
 import { checkFrame, FRAME_FAULTS, toRgb, type FrameFault, type ImageFrame } from '../core/image-frame.js';
+import { RShieldError } from '../core/errors.js';
 import { isStale, type FailsafeReason } from '../core/failsafe.js';
 import type { RiskModel } from '../core/risk-model.js';
 import type { WatchedRiskModel } from './watchdog.js';
@@ -52,7 +55,12 @@ export class ImageRiskModel implements RiskModel {
   readonly #encoder: WatchedEncoder;
   readonly #heads: WatchedRiskModel;
   readonly #latent: Float32Array;
+  /** The frame being encoded, packed RGB (reused while the camera's size stays the same). */
   #rgb = new Uint8Array(0);
+  /** The frame whose latent serves ticks (what a swapped-in model encodes first): the other buffer. */
+  #latentRgb = new Uint8Array(0);
+  #latentWidth = 0;
+  #latentHeight = 0;
   #seq = 0;
   #latentSeq = 0;
   #latentStampMs = 0;
@@ -140,6 +148,48 @@ export class ImageRiskModel implements RiskModel {
     };
   }
 
+  /** The running shield's deadline and stuck limit, for a model swapped in beside it. */
+  setDeadline(deadlineUs: number, stuckAfterMs: number): void {
+    this.#heads.setDeadline(deadlineUs, stuckAfterMs);
+    this.#encoder.setStuckAfter(stuckAfterMs);
+  }
+
+  /**
+   * Before this model replaces `prev` (a hot-swap): encodes, with this model's encoder, the frame
+   * whose latent serves prev's ticks, and keeps that frame's stamp, so the first tick after the
+   * swap decides on the same picture (and ages it as prev would) instead of failing safe with
+   * 'stale-image'; an unreadable newest frame stays 'bad-frame'. Rejects with E_MODEL when the
+   * encoder fails on that frame or gives a non-finite latent (the swap is then refused). Call it
+   * before any pushFrame of this model.
+   */
+  async takeOver(prev: ImageRiskModel, label: string): Promise<void> {
+    if (prev.#latentSeq > 0) {
+      const w = prev.#latentWidth;
+      const h = prev.#latentHeight;
+      // Copied before the await: prev's buffers move on with its next frame.
+      const rgb = prev.#latentRgb.slice();
+      const stampMs = prev.#latentStampMs;
+      let latent: Float32Array;
+      try {
+        latent = await this.#encoder.encode(rgb, w, h);
+      } catch (err) {
+        throw new RShieldError('E_MODEL', `${label}: refused: its encoder failed on the running camera frame (${w}×${h}): ${(err as Error).message}`, { path: label }, { cause: err });
+      }
+      const bad = latent.findIndex((v) => !Number.isFinite(v));
+      if (bad >= 0) throw new RShieldError('E_MODEL', `${label}: refused: on the running camera frame (${w}×${h}) its encoder gives latent[${bad}] = ${latent[bad]}, not a finite number`, { path: label });
+      this.#latent.set(latent);
+      this.#latentRgb = rgb;
+      this.#latentWidth = w;
+      this.#latentHeight = h;
+      this.#latentSeq = ++this.#seq;
+      this.#latentStampMs = stampMs;
+    }
+    if (prev.#faultSeq > prev.#latentSeq) {
+      this.#faultSeq = ++this.#seq;
+      this.#lastFault = prev.#lastFault;
+    }
+  }
+
   async close(): Promise<void> {
     await this.#encoding;
     await Promise.all([this.#encoder.close(), this.#heads.close()]);
@@ -155,6 +205,7 @@ export class ImageRiskModel implements RiskModel {
         this.#latent.set(latent);
         this.#latentSeq = seq;
         this.#latentStampMs = frame.stampMs;
+        this.#keepLatentFrame(frame.width, frame.height);
         this.#encoded++;
       } catch (err) {
         this.#encoderErrors++;
@@ -163,6 +214,15 @@ export class ImageRiskModel implements RiskModel {
       next = this.#pending;
       this.#pending = null;
     }
+  }
+
+  /** The frame just encoded becomes the latent's frame: the two buffers trade places (no copy, no allocation). */
+  #keepLatentFrame(width: number, height: number): void {
+    const done = this.#rgb;
+    this.#rgb = this.#latentRgb;
+    this.#latentRgb = done;
+    this.#latentWidth = width;
+    this.#latentHeight = height;
   }
 
   /** The frame as packed RGB in a buffer reused while the camera's size stays the same (posting copies it). */

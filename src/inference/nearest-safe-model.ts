@@ -7,6 +7,7 @@
 import * as ort from 'onnxruntime-node';
 import { RShieldError } from '../core/errors.js';
 import type { RiskModel } from '../core/risk-model.js';
+import { copyInto } from './copy-into.js';
 import { Rng } from '../core/rng.js';
 import { NS_ACTION, NS_FALLBACK, NS_INDEX, NS_OBS, NS_PROPOSED, NS_Q, NS_THRESHOLD } from './nearest-safe-graph.js';
 
@@ -70,7 +71,7 @@ export class NearestSafeRiskModel implements RiskModel {
   }
 
   async nearestSafe(obs: ArrayLike<number>, proposed: Float32Array, fallback: Float32Array, threshold: number): Promise<Float32Array> {
-    for (let i = 0; i < this.#obs.length; i++) this.#obs[i] = obs[i] as number;
+    copyInto(this.#obs, obs);
     this.#proposed.set(proposed);
     this.#fallback.set(fallback);
     this.#threshold[0] = threshold;

@@ -6,10 +6,7 @@
 import * as ort from 'onnxruntime-node';
 import type { RiskModel } from '../core/risk-model.js';
 import { FUSED_ACT, FUSED_OBS, FUSED_Q, FUSED_RECOVERY } from './merge.js';
-
-function copyInto(dst: Float32Array, src: ArrayLike<number>): void {
-  for (let i = 0; i < dst.length; i++) dst[i] = src[i] as number;
-}
+import { copyInto } from './copy-into.js';
 
 export interface TensorWiring {
   readonly obsDim: number;

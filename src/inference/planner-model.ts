@@ -9,6 +9,7 @@
 import * as ort from 'onnxruntime-node';
 import { RShieldError } from '../core/errors.js';
 import type { RiskModel } from '../core/risk-model.js';
+import { copyInto } from './copy-into.js';
 import { Rng } from '../core/rng.js';
 import type { ModelCard } from '../config/model-card.js';
 import { CEM_ACTION, CEM_COST, CEM_INIT, CEM_OBS, CEM_PLAN, CEM_PROPOSED, NAN_COST } from './cem-graph.js';
@@ -84,7 +85,7 @@ export class PlannerRiskModel implements RiskModel {
   /** The first action of a CEM plan from `obs`; NaN values when no sample had a finite cost. */
   async plan(obs: ArrayLike<number>, proposed: Float32Array): Promise<Float32Array> {
     const A = this.actDim;
-    for (let i = 0; i < this.#obs.length; i++) this.#obs[i] = obs[i] as number;
+    copyInto(this.#obs, obs);
     this.#proposed.set(proposed);
     // Continue the last plan only from the tick after it (PETS shifts its solution each step),
     // or within the action it holds (repeat): after task ticks in between the robot has left

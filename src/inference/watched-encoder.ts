@@ -26,7 +26,7 @@ interface Waiting {
 export class WatchedEncoder {
   readonly #source: ModelSource;
   readonly #load: WorkerLoad;
-  readonly #o: WatchdogOptions;
+  #o: WatchdogOptions;
   #w: InferenceWorker | null = null;
   #seq = 0;
   #waiting: Waiting | null = null;
@@ -39,6 +39,11 @@ export class WatchedEncoder {
     this.#load = load;
     this.#o = o;
     this.#attach(first);
+  }
+
+  /** The shield that installs this encoder sets its own stuck limit on it. */
+  setStuckAfter(stuckAfterMs: number): void {
+    this.#o = { ...this.#o, stuckAfterMs };
   }
 
   stats(): EncoderWatchStats {

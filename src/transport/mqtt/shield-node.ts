@@ -41,6 +41,12 @@ export interface ShieldNodeOptions<P> {
    * the spool drains at one round trip per batch, slower than an unpaced loop fills it.
    */
   readonly sendWindow?: number;
+  /**
+   * Awaited before each tick's decision with the state it is made on: a camera robot hands the
+   * image shield the frame of that state here (ImageShield.pushFrame). Also while disarmed, so the
+   * latent is fresh when the shield is armed again.
+   */
+  readonly beforeDecide?: (obs: Float32Array) => Promise<void> | void;
   /** Each shielded tick's state, proposal and decision, before the robot steps (a live view). Arrays are reused: copy what you keep. */
   readonly onDecision?: (obs: Float32Array, proposed: Float32Array, d: Decision) => void;
   /** Wall clock of telemetry, status and commands (default: the process clock). */
@@ -207,6 +213,7 @@ export class ShieldNode<P = unknown> extends EventEmitter<ShieldNodeEvents> {
     let action = proposed;
     let qRisk = Number.NaN;
     let ratedSafe = false;
+    if (this.o.beforeDecide !== undefined) await this.o.beforeDecide(this.#obs);
     if (this.armed) {
       const d = await shield.decide(this.#obs, proposed);
       this.o.onDecision?.(this.#obs, proposed, d);
