@@ -16,13 +16,15 @@ void t.test('train --recovery model-based writes dynamics.onnx and its card; dem
   t.match(r.err, /dynamics epoch 2\/2, NLL -?\d/);
   t.ok(existsSync(join(out, 'dynamics.onnx')));
   const card = JSON.parse(readFileSync(join(out, 'model.json'), 'utf8')) as {
-    recoveryMode: string; dynamics: { file: string; ensemble: number }; planner: { population: number; horizon: number; goal: { target: number[] } };
+    recoveryMode: string; dynamics: { file: string; ensemble: number }; planner: { population: number; horizon: number; repeat: number; returns: string; goal: { target: number[] } };
     metrics: { dynamics: { heldOutMse: number; heldOutStillMse: number } };
   };
   t.equal(card.recoveryMode, 'model-based');
   t.same(card.dynamics, { file: 'dynamics.onnx', inputs: { obs: 'obs', act: 'act' }, outputs: { mean: 'mean', logvar: 'logvar' }, ensemble: 5 });
   t.equal(card.planner.horizon, 3);
-  t.equal(card.planner.population, 64, 'the cpu preset by default');
+  t.equal(card.planner.population, 24, "nav2's own cpu preset by default");
+  t.equal(card.planner.repeat, 5, "nav2's action repeat");
+  t.equal(card.planner.returns, 'best');
   t.same(card.planner.goal.target, [0, 0], "nav2's goal");
   t.ok(card.metrics.dynamics.heldOutMse < card.metrics.dynamics.heldOutStillMse / 5, `held-out MSE ${card.metrics.dynamics.heldOutMse} vs standing still ${card.metrics.dynamics.heldOutStillMse}`);
 
