@@ -217,7 +217,7 @@ export function cemGraph(card: ModelCard, critic: ModelProto, dynamics: ModelPro
       cost = op('Add', [cost, op('Mul', [reduce('ReduceSum', op('Mul', [d, d]), [1], 0), c(`task_w_${it}`, [], [p.taskWeight])])]);
     }
     if (p.goal !== undefined) {
-      // The last state scored, ŝ_{T−1} (s itself when T = 1), mean over the particles.
+      // The rollout's last state, ŝ_{T−1} (s itself when T = 1), mean over the particles.
       const end = states.at(-1);
       const last = end === undefined ? op('Expand', [CEM_OBS, ci(`p_obs_end_${it}`, [P, S])]) : reduce('ReduceMean', reshape(end, [E, P, k, S]), [0, 2], 0); // [P, S]
       const at = op('Gather', [last, ci(`goal_dims_${it}`, p.goal.dims)], { ints: { axis: 1 } });
