@@ -30,6 +30,7 @@ export interface RclPubSubOptions {
 }
 
 export interface RclPublisher {
+  /** A Buffer is published as is: serialized CDR with its encapsulation header (msgs/cdr-out.ts). */
   publish(message: object): void;
   readonly topic: string;
   /** Subscriptions DDS has matched to this publisher (0 until discovery completes). */

@@ -8,6 +8,7 @@ import { frameOfMessage, type ImageMessage } from './msgs/image-message.js';
 import { diagnosticsMessage, zeroCounters, type ShieldCounters } from './diagnostics.js';
 import { clampStepNorm, clampToBox } from './limits.js';
 import type { RosMsgType } from './msgs/definitions.js';
+import { BoolCdr, Float64Cdr, PoseStampedCdr } from './msgs/cdr-out.js';
 import { toRclQos } from './qos.js';
 import {
   CALLBACK_RETURN,
@@ -125,11 +126,14 @@ export class ShieldNode {
   readonly #decideOpts = { stateStampMs: 0 };
   readonly #tickInfo: { obs: Float32Array; proposed: Float32Array; executed: Float32Array; source: ActionSource; qRisk: number };
 
-  // Outgoing messages, reused.
+  // Outgoing messages, reused: the objects for taps, their CDR bytes for the wire (published raw).
   readonly #servoMsg: PoseStampedMsg;
   readonly #qRiskMsg = { data: 0 };
   readonly #interventionMsg = { data: false };
   readonly #holdMsg = {};
+  readonly #servoCdr: PoseStampedCdr;
+  readonly #qRiskCdr = new Float64Cdr();
+  readonly #interventionCdr = new BoolCdr();
 
   #servoPub: RclLifecyclePublisher | undefined;
   #qRiskPub: RclLifecyclePublisher | undefined;
@@ -181,6 +185,7 @@ export class ShieldNode {
       header: { stamp: { sec: 0, nanosec: 0 }, frame_id: options.profile.frames.base },
       pose: { position: { x: 0, y: 0, z: 0 }, orientation: { x: 0, y: 0, z: 0, w: 1 } },
     };
+    this.#servoCdr = new PoseStampedCdr(options.profile.frames.base);
     const ok = (): number => CALLBACK_RETURN.success;
     this.node.registerOnConfigure(() => (this.#configure(), ok()));
     this.node.registerOnActivate(() => (this.#activate(), ok()));
@@ -320,6 +325,8 @@ export class ShieldNode {
     out.pose.orientation.w = o.w;
     out.header.stamp.sec = m.header.stamp.sec;
     out.header.stamp.nanosec = m.header.stamp.nanosec;
+    this.#servoCdr.orientation(o.x, o.y, o.z, o.w);
+    this.#servoCdr.stamp(m.header.stamp.sec, m.header.stamp.nanosec);
     this.#tap.onMessage?.(this.profile.topics.commandIn.topic, this.profile.topics.commandIn.type, m);
     if (this.settings.tickMode === 'command') this.#tick();
   }
@@ -413,14 +420,17 @@ export class ShieldNode {
     pos.y = target[1]!;
     pos.z = target[2]!;
     for (let i = 0; i < 3; i++) this.#executed[i] = target[i]! - this.#tickPos[i]!;
-    this.#servoPub!.publish(this.#servoMsg);
+    this.#servoCdr.position(pos.x, pos.y, pos.z);
+    this.#servoPub!.publish(this.#servoCdr.buffer);
     this.#holding = false;
     this.#holdReason = '';
     this.#lastQRisk = d.qRisk;
     this.#qRiskMsg.data = d.qRisk;
-    this.#qRiskPub!.publish(this.#qRiskMsg);
+    this.#qRiskCdr.set(d.qRisk);
+    this.#qRiskPub!.publish(this.#qRiskCdr.buffer);
     this.#interventionMsg.data = d.source !== 'task';
-    this.#interventionPub!.publish(this.#interventionMsg);
+    this.#interventionCdr.set(this.#interventionMsg.data);
+    this.#interventionPub!.publish(this.#interventionCdr.buffer);
     const t = this.profile.topics;
     if (this.#tap.onMessage !== undefined) {
       this.#tap.onMessage(t.commandOut.topic, t.commandOut.type, this.#servoMsg);

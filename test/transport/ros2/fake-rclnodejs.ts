@@ -162,8 +162,10 @@ class FakePublisher implements RclPublisher {
     if (!isRosMsgType(this.type)) throw new TypeError(`fake rclnodejs: no definition for ${this.type}`);
     // The round trip both checks the message against its definition (as rclnodejs's
     // serialization would fail) and reshapes it the way rclnodejs delivers it.
+    // A Buffer is a message serialized by the caller (rclnodejs publishes it raw): decoding it
+    // here checks the caller's CDR against the definition. Copied: callers reuse theirs.
     const codec = cdrCodec(this.type);
-    const bytes = codec.encode(message);
+    const bytes = message instanceof Uint8Array ? Uint8Array.from(message) : codec.encode(message);
     this.ros.published.push({ topic: this.topic, type: this.type, message: codec.decode(bytes) });
     for (const sub of this.ros.subs.get(this.topic) ?? []) {
       if (!matches(this, sub)) continue;
