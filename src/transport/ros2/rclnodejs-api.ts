@@ -27,6 +27,8 @@ export interface RclPubSubOptions {
   qos?: RclQoS | string;
   /** rclnodejs default true: numeric arrays arrive as typed arrays. */
   enableTypedArray?: boolean;
+  /** The callback receives the serialized CDR (a Buffer) instead of a message object. */
+  isRaw?: boolean;
 }
 
 export interface RclPublisher {

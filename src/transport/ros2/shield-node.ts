@@ -9,6 +9,8 @@ import { diagnosticsMessage, zeroCounters, type ShieldCounters } from './diagnos
 import { clampStepNorm, clampToBox } from './limits.js';
 import type { RosMsgType } from './msgs/definitions.js';
 import { BoolCdr, Float64Cdr, PoseStampedCdr } from './msgs/cdr-out.js';
+import { cdrCodec } from './msgs/cdr-codec.js';
+import { PoseStampedReader } from './msgs/pose-stamped-reader.js';
 import { toRclQos } from './qos.js';
 import {
   CALLBACK_RETURN,
@@ -103,6 +105,9 @@ export class ShieldNode {
   readonly #clock: Clock;
   readonly #tap: ShieldNodeTap;
   readonly #frames: ShieldNodeOptions['frames'];
+
+  /** measured_cp and servo_cp arrive serialized (raw subscriptions) and are read in place here. */
+  readonly #poseIn = new PoseStampedReader();
 
   // Latest state (measured_cp).
   readonly #pos = new Float64Array(3);
@@ -228,8 +233,12 @@ export class ShieldNode {
     const sub = (spec: typeof t.measuredCp | typeof t.measuredJs | typeof t.operatingState | typeof t.episode, cb: (m: never) => void): void => {
       node.createSubscription(spec.type, spec.topic, { qos: toRclQos(rcl, spec.qos) }, cb);
     };
-    sub(t.measuredCp, (m: PoseStampedMsg) => this.#onState(m));
-    sub(t.commandIn, (m: PoseStampedMsg) => this.#onCommand(m));
+    // The two per-tick inputs are taken raw: no rclnodejs message objects per message.
+    const raw = (spec: typeof t.measuredCp, cb: (b: Buffer) => void): void => {
+      node.createSubscription(spec.type, spec.topic, { qos: toRclQos(rcl, spec.qos), isRaw: true }, cb);
+    };
+    raw(t.measuredCp, (b) => this.#onState(b));
+    raw(t.commandIn, (b) => this.#onCommand(b));
     sub(t.operatingState, (m: { state: string }) => {
       this.#operatingState = m.state;
       this.#tap.onMessage?.(t.operatingState.topic, t.operatingState.type, m);
@@ -295,22 +304,37 @@ export class ShieldNode {
     this.#timers.length = 0;
   }
 
-  #onState(m: PoseStampedMsg): void {
-    const p = m.pose.position;
+  /** Whether `b` is a PoseStamped (read into #poseIn); a message that is not one is counted and ignored. */
+  #readPose(b: Buffer): boolean {
+    if (this.#poseIn.read(b)) return true;
+    this.counters.malformed++;
+    return false;
+  }
+
+  /** The message as rclnodejs would have delivered it, for a tap (recording); decoded only then. */
+  #tapPose(spec: { topic: string; type: RosMsgType }, b: Buffer): void {
+    this.#tap.onMessage?.(spec.topic, spec.type, cdrCodec(spec.type).decode<object>(b));
+  }
+
+  #onState(b: Buffer): void {
+    if (!this.#readPose(b)) return;
+    const m = this.#poseIn;
+    const p = m.position;
     this.#pos[0] = p.x;
     this.#pos[1] = p.y;
     this.#pos[2] = p.z;
     this.#stateRxMs = this.#nowMs();
     this.counters.states++;
-    const s = m.header.stamp;
     // The dVRK sends a zero stamp for invalid data (e.g. no instrument): never act on it.
-    this.#stateValid = s.sec !== 0 || s.nanosec !== 0;
-    this.#stateStampMs = s.sec * 1e3 + s.nanosec / 1e6;
-    this.#tap.onMessage?.(this.profile.topics.measuredCp.topic, this.profile.topics.measuredCp.type, m);
+    this.#stateValid = m.sec !== 0 || m.nanosec !== 0;
+    this.#stateStampMs = m.sec * 1e3 + m.nanosec / 1e6;
+    if (this.#tap.onMessage !== undefined) this.#tapPose(this.profile.topics.measuredCp, b);
   }
 
-  #onCommand(m: PoseStampedMsg): void {
-    const p = m.pose.position;
+  #onCommand(b: Buffer): void {
+    if (!this.#readPose(b)) return;
+    const m = this.#poseIn;
+    const p = m.position;
     this.#goal[0] = p.x;
     this.#goal[1] = p.y;
     this.#goal[2] = p.z;
@@ -318,16 +342,16 @@ export class ShieldNode {
     this.counters.commands++;
     // The controller's orientation and stamp pass through; the shield decides on position only.
     const out = this.#servoMsg;
-    const o = m.pose.orientation;
+    const o = m.orientation;
     out.pose.orientation.x = o.x;
     out.pose.orientation.y = o.y;
     out.pose.orientation.z = o.z;
     out.pose.orientation.w = o.w;
-    out.header.stamp.sec = m.header.stamp.sec;
-    out.header.stamp.nanosec = m.header.stamp.nanosec;
+    out.header.stamp.sec = m.sec;
+    out.header.stamp.nanosec = m.nanosec;
     this.#servoCdr.orientation(o.x, o.y, o.z, o.w);
-    this.#servoCdr.stamp(m.header.stamp.sec, m.header.stamp.nanosec);
-    this.#tap.onMessage?.(this.profile.topics.commandIn.topic, this.profile.topics.commandIn.type, m);
+    this.#servoCdr.stamp(m.sec, m.nanosec);
+    if (this.#tap.onMessage !== undefined) this.#tapPose(this.profile.topics.commandIn, b);
     if (this.settings.tickMode === 'command') this.#tick();
   }
 

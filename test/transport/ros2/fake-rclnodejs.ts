@@ -63,6 +63,8 @@ interface SubEntry {
   readonly node: FakeNode;
   readonly type: string;
   readonly qos: FakeQoS;
+  /** isRaw: the callback gets the serialized CDR, as rclnodejs delivers it. */
+  readonly raw: boolean;
   readonly callback: (m: never) => void;
   readonly publisherCount: number;
 }
@@ -170,7 +172,7 @@ class FakePublisher implements RclPublisher {
     for (const sub of this.ros.subs.get(this.topic) ?? []) {
       if (!matches(this, sub)) continue;
       this.ros.enqueue(() => {
-        if (sub.node.spinning && !sub.node.destroyed) sub.callback(codec.decode<never>(bytes));
+        if (sub.node.spinning && !sub.node.destroyed) sub.callback((sub.raw ? Buffer.from(bytes) : codec.decode(bytes)) as never);
       });
     }
   }
@@ -232,6 +234,7 @@ class FakeNode implements RclNode {
       node: this,
       type: typeClass,
       qos: qosOf(opts),
+      raw: opts?.isRaw === true,
       callback: cb,
       get publisherCount() {
         return (ros.pubs.get(name) ?? []).filter((p) => matches(p, entry)).length;
