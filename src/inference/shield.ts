@@ -36,10 +36,12 @@ export const DEFAULT_SPIN_US = 0;
 /**
  * The inference worker's wait between requests (request-wait.ts; measured in bench/shield.ts,
  * docs/shield.md "Watchdog"): spin 50 µs after each answer (a tick's next request, back-to-back
- * ticks), and wake 200 µs before a paced tick is due, then spin until it comes.
+ * ticks: ~1 µs of worker CPU a tick when the next request comes at once, 50 µs when it does
+ * not). Predictive wake is off by default: on the shared 2-core machine it did not lower paced
+ * tick latency and took 2–3× the worker's CPU time per tick; set wakeLeadUs to try it on yours.
  */
 export const DEFAULT_WORKER_SPIN_US = 50;
-export const DEFAULT_WAKE_LEAD_US = 200;
+export const DEFAULT_WAKE_LEAD_US = 0;
 
 /**
  * The tick deadline for a control rate: half a period. The late tick still ends inside its own
