@@ -168,9 +168,16 @@ class FakePublisher implements RclPublisher {
     // here checks the caller's CDR against the definition. Copied: callers reuse theirs.
     const codec = cdrCodec(this.type);
     const bytes = message instanceof Uint8Array ? Uint8Array.from(message) : codec.encode(message);
-    this.ros.published.push({ topic: this.topic, type: this.type, message: codec.decode(bytes) });
+    // Bytes that are not this type reach raw subscriptions only (rmw cannot deserialize them).
+    let decoded: object | null = null;
+    try {
+      decoded = codec.decode<object>(bytes);
+    } catch {
+      decoded = null;
+    }
+    if (decoded !== null) this.ros.published.push({ topic: this.topic, type: this.type, message: decoded });
     for (const sub of this.ros.subs.get(this.topic) ?? []) {
-      if (!matches(this, sub)) continue;
+      if (!matches(this, sub) || (decoded === null && !sub.raw)) continue;
       this.ros.enqueue(() => {
         if (sub.node.spinning && !sub.node.destroyed) sub.callback((sub.raw ? Buffer.from(bytes) : codec.decode(bytes)) as never);
       });
