@@ -7,10 +7,12 @@
 // the controller's own /rshield/PSM1/servo_cp (same stamp: the shield passes it through), so
 // the one DDS hop both share cancels and what remains is the shield's receive → decide →
 // publish plus one hop. Also the controller publish → shield-output latency from the header
-// stamp. Prints one JSON object; without ROS 2 sourced prints {"skipped": …} and exits 0.
-import { spawn } from 'node:child_process';
+// stamp. The controller is its own process (helpers/ros2-controller.ts) pacing each goal at its
+// due time on a high-resolution clock, as a fixed-rate controller does (none back to back).
+// Prints one JSON object; without ROS 2 sourced prints {"skipped": …} and exits 0.
+import { fork, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -18,6 +20,7 @@ import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { packageRoot } from '../src/config/profile.js';
 import { loadRclnodejs } from '../src/transport/ros2/load-rclnodejs.js';
 import type { RclModule } from '../src/transport/ros2/rclnodejs-api.js';
+import type { ControllerReport, ControllerRun } from './helpers/ros2-controller.js';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '5' }, rates: { type: 'string', default: '200,1000' }, 'cpu-prof': { type: 'string' }, 'command-depth': { type: 'string' } } });
 const SECONDS = Number(values.seconds);
@@ -81,7 +84,16 @@ await rcl.init();
 const node = new rcl.Node('bench_controller');
 const qos = (depth: number): unknown => new rcl.QoS(1, depth, 1, 2); // keep_last, reliable, volatile
 const statePub = node.createPublisher('geometry_msgs/msg/PoseStamped', '/PSM1/measured_cp', { qos: qos(1) } as never);
-const cmdPub = node.createPublisher('geometry_msgs/msg/PoseStamped', '/rshield/PSM1/servo_cp', { qos: qos(1) } as never);
+// The controller: its own process, started once the shield is up (below).
+const controller = fork(join(import.meta.dirname, `helpers/ros2-controller.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`));
+const replies: unknown[] = [];
+controller.on('message', (m) => replies.push(m));
+async function ask<T>(m: ControllerRun | { matched: true }, timeoutMs: number): Promise<T> {
+  const n = replies.length;
+  controller.send(m);
+  await until(() => replies.length > n, timeoutMs, 'the controller process');
+  return replies[n] as T;
+}
 
 const key = (s: { sec: number; nanosec: number }): number => s.sec * 1e9 + s.nanosec;
 /** Receive times by stamp: the controller's own topic (one hop) and the shield's output. */
@@ -116,7 +128,6 @@ node.spin();
 // A fixed tip inside the workspace, away from the stay-out post; goals 1 mm from it (safe).
 const tip = { x: 0.05, y: 0.05, z: -0.1 };
 const state = { header: { stamp: { sec: 0, nanosec: 0 }, frame_id: 'PSM1_base' }, pose: { position: tip, orientation: { x: 0, y: 0, z: 0, w: 1 } } };
-const goal = { header: { stamp: { sec: 0, nanosec: 0 }, frame_id: 'PSM1_base' }, pose: { position: { x: tip.x + 0.001, y: tip.y, z: tip.z }, orientation: { x: 0, y: 0, z: 0, w: 1 } } };
 const stamp = (h: { stamp: { sec: number; nanosec: number } }, ms: number): void => {
   h.stamp.sec = Math.floor(ms / 1000);
   h.stamp.nanosec = Math.round((ms - h.stamp.sec * 1000) * 1e6);
@@ -131,8 +142,12 @@ interface RateResult {
   seconds: number;
   sent: number;
   sendRateHz: number;
-  /** Goals sent < 0.25 ms after the previous one (a late timer wake sends the backlog): a depth-1 input keeps only the newer. */
+  /** Goals sent < 0.25 ms after the previous one: a depth-1 input keeps only the newer. */
   sentBackToBack: number;
+  /** How late the controller sent each goal after its due time. */
+  sendLateMs: ControllerReport['lateMs'];
+  /** Goals the controller sent more than half a period late (descheduled); it did not catch up with a burst. */
+  sendSlipped: number;
   receivedDirect: number;
   delivered: number;
   deliveredRateHz: number;
@@ -147,32 +162,8 @@ async function run(rateHz: number, seconds: number): Promise<RateResult> {
   inAt = new Map();
   outAt = new Map();
   stampLatency = [];
-  let sent = 0;
-  let backToBack = 0;
   const before = await freshCounters();
-  const t0 = performance.now();
-  const total = Math.round(rateHz * seconds);
-  // Wakes every millisecond and publishes every goal that is due (a late wake sends the backlog).
-  await new Promise<void>((resolve) => {
-    const timer = setInterval(() => {
-      const due = Math.min(total, Math.floor(((performance.now() - t0) / 1000) * rateHz) + 1);
-      while (sent < due) {
-        let ms = nowMs();
-        // Stamps must be unique: they are the key that matches a goal to the shield's output.
-        if (sent > 0 && ms <= lastStampMs) ms = lastStampMs + 0.001;
-        if (sent > 0 && ms - lastStampMs < 0.25) backToBack++;
-        lastStampMs = ms;
-        stamp(goal.header, ms);
-        cmdPub.publish(goal);
-        sent++;
-      }
-      if (sent >= total) {
-        clearInterval(timer);
-        resolve();
-      }
-    }, 1);
-  });
-  const elapsed = (performance.now() - t0) / 1000;
+  const c = await ask<ControllerReport>({ rateHz, seconds }, seconds * 1000 + 30_000);
   const after = await freshCounters(); // also lets the last goals in flight land
   const shieldCounts = Object.fromEntries(SHIELD_COUNTERS.map((k) => [k, (after.get(k) ?? 0) - (before.get(k) ?? 0)])) as RateResult['shield'];
   const added: number[] = [];
@@ -182,23 +173,30 @@ async function run(rateHz: number, seconds: number): Promise<RateResult> {
   }
   return {
     rateHz,
-    seconds: round(elapsed, 2),
-    sent,
-    sendRateHz: round(sent / elapsed, 1),
-    sentBackToBack: backToBack,
+    seconds: c.seconds,
+    sent: c.sent,
+    sendRateHz: round(c.sent / c.seconds, 1),
+    sentBackToBack: c.sentBackToBack,
+    sendLateMs: c.lateMs,
+    sendSlipped: c.slipped,
     receivedDirect: inAt.size,
     delivered: outAt.size,
-    deliveredRateHz: round(outAt.size / elapsed, 1),
-    dropped: sent - outAt.size,
+    deliveredRateHz: round(outAt.size / c.seconds, 1),
+    dropped: c.sent - outAt.size,
     addedLatencyMs: stats(added),
     stampToOutputMs: stats(stampLatency),
     shield: shieldCounts,
   };
 }
-let lastStampMs = 0;
 
 try {
-  await until(() => diagnostics > 0 && cmdPub.subscriptionCount > 0 && outSub.publisherCount > 0 && inSub.publisherCount > 0 && statePub.subscriptionCount > 0, 60_000, 'the shield (diagnostics, matched topics)');
+  await until(() => replies.length > 0, 60_000, 'the controller process');
+  await until(() => diagnostics > 0 && outSub.publisherCount > 0 && inSub.publisherCount > 0 && statePub.subscriptionCount > 0, 60_000, 'the shield (diagnostics, matched topics)');
+  // The controller's goals reach both the shield and this process's direct subscription.
+  for (let i = 0; (await ask<{ subscribers: number }>({ matched: true }, 5000)).subscribers < 2; i++) {
+    if (i > 600) throw new Error('bench ros2: the controller never matched the shield and the bench');
+    await sleep(100);
+  }
   await run(200, 1); // warm-up: JIT, ONNX Runtime, DDS buffers
   const results: RateResult[] = [];
   for (const rate of RATES) results.push(await run(rate, SECONDS));
@@ -208,6 +206,8 @@ try {
     rmw: process.env['RMW_IMPLEMENTATION'] ?? 'default (rmw_cyclonedds_cpp on Humble here)',
     rosDistro: process.env['ROS_DISTRO'],
     shield: 'rshield run --transport ros2, dvrk-reacher model, tick per command, its own process',
+    controller: 'its own process, each goal at its due time (sleep, then spin the last 0.3 ms)',
+    loadAverage: loadavg().map((x) => round(x, 2)),
     commandInDepth: commandDepth === undefined ? 1 : Number(commandDepth),
     results,
     targets: at1k === undefined ? undefined : {
@@ -217,6 +217,7 @@ try {
   }, null, 1));
 } finally {
   clearInterval(stateTimer);
+  controller.disconnect();
   shield.kill('SIGINT');
   const code = await shieldExited;
   node.destroy();

@@ -20,9 +20,13 @@ export const NS_FALLBACKS = 6;
 /** Model-based counters, kept by the worker: plans run, plans with no finite cost. */
 export const MB_PLANS = 7;
 export const MB_INVALID = 8;
+/** How the worker met each request (request-wait.ts): spinning after an answer, spinning at the predicted time, woken from a sleep. */
+export const WAKE_SPUN = 9;
+export const WAKE_PREDICTED = 10;
+export const WAKE_SLEPT = 11;
 /** Episodes started, bumped by the I/O side: the worker's planner drops its warm start when it changes. */
-export const EPISODE = 9;
-const CTRL_WORDS = 10;
+export const EPISODE = 12;
+const CTRL_WORDS = 13;
 
 export const CMD_RISK = 1;
 export const CMD_RECOVERY = 2;

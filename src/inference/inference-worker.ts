@@ -17,6 +17,7 @@ import { NearestSafeRiskModel } from './nearest-safe-model.js';
 import { SessionFactory, type Provider } from './session-factory.js';
 import { ImageHeadsModel } from './image-heads-model.js';
 import { ImageEncoder } from './image-encoder.js';
+import { TickPredictor, waitForRequest, type WakeSettings } from './request-wait.js';
 
 /** How the worker loads its model: the Shield's options, resolved. */
 export interface WorkerLoad {
@@ -48,6 +49,8 @@ export interface WorkerInit {
   readonly source: ModelSource;
   readonly load: WorkerLoad;
   readonly buffer: SharedArrayBuffer;
+  /** How to wait for the next request between ticks. */
+  readonly wake: WakeSettings;
 }
 
 /** What the worker posts: once ready or refused; warnings; what a failed request threw. */
@@ -61,17 +64,16 @@ export type WorkerMessage =
 
 const post = (m: WorkerMessage): void => parentPort?.postMessage(m);
 
-async function serve(model: RiskModel, h: Handoff, fused: boolean): Promise<void> {
+async function serve(model: RiskModel, h: Handoff, fused: boolean, wake: WakeSettings): Promise<void> {
   const { ctrl } = h;
+  const ticks = new TickPredictor();
   const ns = model instanceof NearestSafeRiskModel ? model : null;
   const planner = model instanceof PlannerRiskModel ? model : null;
   // Sequence 0 is "no request yet": the I/O side may send the first one before this line runs.
   let last = 0;
   let episode = Atomics.load(ctrl, EPISODE);
   for (;;) {
-    Atomics.wait(ctrl, REQ, last);
-    const seq = Atomics.load(ctrl, REQ);
-    if (seq === last) continue;
+    const seq = waitForRequest(ctrl, last, wake, ticks);
     last = seq;
     const cmd = ctrl[CMD];
     if (cmd === CMD_STOP) break;
@@ -164,7 +166,7 @@ async function startImage(init: WorkerInit, sessions: SessionFactory, part: 'hea
     const q = await model.risk(h.obs, h.act);
     if (!(q >= 0 && q <= 1)) throw new Error(`${file.path}: on a zero latent and state the heads give Q_risk ${q}, outside [0, 1]`);
     post({ type: 'ready', fused: true, fuseNote: null, recoveryMode: 'policy', provider: sessions.provider });
-    await serve(model, h, true);
+    await serve(model, h, true, init.wake);
   } catch (err) {
     await session.release();
     refuse(err);
@@ -191,7 +193,7 @@ async function start(init: WorkerInit): Promise<void> {
     return;
   }
   post({ type: 'ready', fused: loaded.fused, fuseNote: loaded.fuseNote, recoveryMode: loaded.recoveryMode, provider: sessions.provider });
-  await serve(loaded.model, handoff(source.card.obsDim, source.card.actDim, init.buffer), loaded.fused);
+  await serve(loaded.model, handoff(source.card.obsDim, source.card.actDim, init.buffer), loaded.fused, init.wake);
 }
 
 await start(workerData as WorkerInit);

@@ -16,7 +16,7 @@ import { loadModel, type LoadedModel } from './model-loader.js';
 import { modelSourceOf } from './model-source.js';
 import { checkLocalModel, type LocalModelTrust } from './local-model-trust.js';
 import type { WorkerLoad } from './inference-worker.js';
-import { InferenceWorker, WORKER_RESOURCE_LIMITS, WatchedRiskModel, type WatchdogOptions, type WatchdogStats } from './watchdog.js';
+import { InferenceWorker, WORKER_RESOURCE_LIMITS, WatchedRiskModel, type WakeStats, type WatchdogOptions, type WatchdogStats } from './watchdog.js';
 import { NearestSafeRiskModel, type NearestSafeStats } from './nearest-safe-model.js';
 import { PlannerRiskModel, type PlannerStats } from './planner-model.js';
 import { PLANNER_PRESETS, type PlannerPreset } from '../config/planner-settings.js';
@@ -33,6 +33,15 @@ export const DEFAULT_DEADLINE_US = 50_000;
  * "Watchdog"): on 2 cores a spinning I/O thread takes the core the worker needs (p50 ~2× slower).
  */
 export const DEFAULT_SPIN_US = 0;
+/**
+ * The inference worker's wait between requests (request-wait.ts; measured in bench/shield.ts,
+ * docs/shield.md "Watchdog"): spin 50 µs after each answer (a tick's next request, back-to-back
+ * ticks: ~1 µs of worker CPU a tick when the next request comes at once, 50 µs when it does
+ * not). Predictive wake is off by default: on the shared 2-core machine it did not lower paced
+ * tick latency and took 2–3× the worker's CPU time per tick; set wakeLeadUs to try it on yours.
+ */
+export const DEFAULT_WORKER_SPIN_US = 50;
+export const DEFAULT_WAKE_LEAD_US = 0;
 
 /**
  * The tick deadline for a control rate: half a period. The late tick still ends inside its own
@@ -94,6 +103,15 @@ export interface ShieldOptions {
   readonly prepareTimeoutMs?: number;
   /** Worker: spin this long on an answer before sleeping (Atomics.wait). Default DEFAULT_SPIN_US. */
   readonly spinUs?: number;
+  /** Worker: the worker spins this long (µs) on the next request after each answer before sleeping. Default DEFAULT_WORKER_SPIN_US. */
+  readonly workerSpinUs?: number;
+  /**
+   * Worker: predictive wake — the worker learns the tick period and wakes from a timed sleep this
+   * long (µs, plus twice the period's jitter) before the next tick is due, then spins until it
+   * comes: the tick does not pay the wake-up of a sleeping thread. 0: off (the worker sleeps until
+   * notified). Default DEFAULT_WAKE_LEAD_US.
+   */
+  readonly wakeLeadUs?: number;
   /** Refuse a model directory not signed by one of these keys (model.sig.json). Default: not required. */
   readonly trust?: LocalModelTrust;
   /** A state stamp older than this (ms) yields the fail-safe. Default: only a zero stamp is stale. */
@@ -169,13 +187,14 @@ function stuckAfterFor(deadlineUs: number): number {
 }
 
 /** The watchdog options a shield's options resolve to (Shield and ImageShield alike). */
-export function watchdogOptions(opts: Pick<ShieldOptions, 'deadlineUs' | 'stuckAfterMs' | 'prepareTimeoutMs' | 'spinUs' | 'logger' | 'clock'>): WatchdogOptions {
+export function watchdogOptions(opts: Pick<ShieldOptions, 'deadlineUs' | 'stuckAfterMs' | 'prepareTimeoutMs' | 'spinUs' | 'workerSpinUs' | 'wakeLeadUs' | 'logger' | 'clock'>): WatchdogOptions {
   const deadlineUs = opts.deadlineUs ?? DEFAULT_DEADLINE_US;
   return {
     deadlineUs,
     stuckAfterMs: opts.stuckAfterMs ?? stuckAfterFor(deadlineUs),
     startTimeoutMs: opts.prepareTimeoutMs ?? 20_000,
     spinUs: opts.spinUs ?? DEFAULT_SPIN_US,
+    wake: { spinUs: opts.workerSpinUs ?? DEFAULT_WORKER_SPIN_US, leadUs: opts.wakeLeadUs ?? DEFAULT_WAKE_LEAD_US },
     resourceLimits: WORKER_RESOURCE_LIMITS,
     logger: opts.logger ?? consoleLogger,
     ...(opts.clock === undefined ? {} : { clock: opts.clock }),
@@ -223,7 +242,10 @@ function checkOptions(o: ShieldOptions): void {
   if (o.inference !== undefined && o.inference !== 'worker' && o.inference !== 'in-thread') {
     throw new RShieldError('E_CONFIG', `inference '${String(o.inference)}' is not one of worker, in-thread`);
   }
-  if (o.spinUs !== undefined && !(o.spinUs >= 0)) throw new RShieldError('E_CONFIG', `spinUs must be ≥ 0, got ${o.spinUs}`);
+  for (const k of ['spinUs', 'workerSpinUs', 'wakeLeadUs'] as const) {
+    const v = o[k];
+    if (v !== undefined && !(v >= 0 && v <= 1_000_000)) throw new RShieldError('E_CONFIG', `${k} must be in [0, 1 000 000] µs, got ${v}`);
+  }
   for (const k of ['deadlineUs', 'staleAfterMs', 'stuckAfterMs', 'prepareTimeoutMs'] as const) {
     const v = o[k];
     if (v !== undefined && !(v > 0)) throw new RShieldError('E_CONFIG', `${k} must be > 0, got ${v}`);
@@ -383,6 +405,12 @@ export class Shield implements SwappableShieldPort<PreparedModel, ModelBundle> {
     return m instanceof WatchedRiskModel ? m.stats() : null;
   }
 
+  /** How the inference worker met its requests (spinning, at the predicted time, woken from sleep); null in-thread. */
+  wakeStats(): WakeStats | null {
+    const m = this.#loaded.model;
+    return m instanceof WatchedRiskModel ? m.wakeStats() : null;
+  }
+
   /** ε_risk in use (card value or override). */
   get epsRisk(): number {
     return this.#core.epsRisk;
@@ -423,4 +451,4 @@ export class Shield implements SwappableShieldPort<PreparedModel, ModelBundle> {
   }
 }
 
-export type { Decision, DecideOptions, ShieldStats, RecoveryMode, NearestSafeStats, PlannerStats, PlannerPreset, WatchdogStats };
+export type { Decision, DecideOptions, ShieldStats, RecoveryMode, NearestSafeStats, PlannerStats, PlannerPreset, WakeStats, WatchdogStats };

@@ -16,10 +16,11 @@ import { Worker, type ResourceLimits } from 'node:worker_threads';
 import { RShieldError } from '../core/errors.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { LateInference, type RiskModel } from '../core/risk-model.js';
-import { CMD, CMD_NEAREST, CMD_PLAN, CMD_RECOVERY, CMD_RISK, CMD_STOP, DONE, EPISODE, MB_INVALID, MB_PLANS, NS_FALLBACKS, NS_SEARCHES, REC_OF, REQ, STATUS, handoff, waitAsync, type Handoff } from './handoff.js';
+import { CMD, CMD_NEAREST, CMD_PLAN, CMD_RECOVERY, CMD_RISK, CMD_STOP, DONE, EPISODE, MB_INVALID, MB_PLANS, NS_FALLBACKS, NS_SEARCHES, REC_OF, REQ, STATUS, WAKE_PREDICTED, WAKE_SLEPT, WAKE_SPUN, handoff, waitAsync, type Handoff } from './handoff.js';
 import type { Logger } from './session-factory.js';
 import type { WorkerInit, WorkerLoad, WorkerMessage } from './inference-worker.js';
 import type { ModelSource } from './model-source.js';
+import type { WakeSettings } from './request-wait.js';
 
 export interface WatchdogOptions {
   /** A hand-off answer later than this after the tick's first request is a LateInference. */
@@ -30,6 +31,8 @@ export interface WatchdogOptions {
   readonly startTimeoutMs: number;
   /** Spin about this long on the answer before sleeping in Atomics.wait (bench/shield.ts measures both). */
   readonly spinUs: number;
+  /** How the worker waits for the next request: spin after an answer, predictive wake (request-wait.ts). */
+  readonly wake: WakeSettings;
   /** Heap limits of each worker (V8 only: ONNX Runtime's native memory is not covered). */
   readonly resourceLimits: ResourceLimits;
   /** Receives the workers' warnings (a CUDA fallback). */
@@ -39,7 +42,7 @@ export interface WatchdogOptions {
 
 export type ReadyInfo = Extract<WorkerMessage, { type: 'ready' }>;
 
-export type WorkerStartOptions = Pick<WatchdogOptions, 'startTimeoutMs' | 'resourceLimits' | 'logger'>;
+export type WorkerStartOptions = Pick<WatchdogOptions, 'startTimeoutMs' | 'resourceLimits' | 'logger' | 'wake'>;
 
 /** Defaults: a worker's heap needs the protobuf of its model, a few MB for shipped models. */
 export const WORKER_RESOURCE_LIMITS: ResourceLimits = { maxOldGenerationSizeMb: 256, maxYoungGenerationSizeMb: 32 };
@@ -51,6 +54,16 @@ const SPINS_PER_US = 20;
 const YIELD_AFTER_US = 1000;
 /** How long a stopped worker may take to exit before close() stops waiting for it. */
 const EXIT_GRACE_MS = 500;
+
+/** How the current worker met its requests (request-wait.ts); counted from its start. */
+export interface WakeStats {
+  /** During the spin after its previous answer. */
+  readonly spun: number;
+  /** During the spin around the predicted time of the tick. */
+  readonly predicted: number;
+  /** Woken from a sleep by the request: a thread wake-up paid by the tick. */
+  readonly slept: number;
+}
 
 export interface WatchdogStats {
   /** Hand-offs that missed the deadline, and calls refused because the worker was still busy. */
@@ -158,7 +171,7 @@ export class InferenceWorker {
     const label = `${source.card.robot} model ${source.card.version} (${source.dir})`;
     const h = handoff(source.card.obsDim, source.card.actDim, undefined, source.card.image?.latentDim ?? 0);
     const { entry, eval: isEval } = workerEntry();
-    const init: WorkerInit = { source, load, buffer: h.buffer };
+    const init: WorkerInit = { source, load, buffer: h.buffer, wake: o.wake };
     const worker = new Worker(entry, { eval: isEval, workerData: init, resourceLimits: o.resourceLimits, stdout: false, stderr: false });
     let started: InferenceWorker | null = null;
     return new Promise((resolve, reject) => {
@@ -261,6 +274,12 @@ export class WatchedRiskModel implements RiskModel {
 
   stats(): WatchdogStats {
     return { ...this.#stats, stuck: this.#w === null || this.#outstanding };
+  }
+
+  wakeStats(): WakeStats {
+    const c = this.#w?.h.ctrl;
+    if (c === undefined) return { spun: 0, predicted: 0, slept: 0 };
+    return { spun: c[WAKE_SPUN] as number, predicted: c[WAKE_PREDICTED] as number, slept: c[WAKE_SLEPT] as number };
   }
 
   nearestSafeStats(): { searches: number; fallbacks: number } {

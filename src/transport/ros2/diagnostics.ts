@@ -18,10 +18,12 @@ export interface ShieldCounters {
   decideErrors: number;
   clippedSteps: number;
   clampedToWorkspace: number;
+  /** measured_cp or servo_cp messages whose bytes are not a PoseStamped: ignored. */
+  malformed: number;
 }
 
 export function zeroCounters(): ShieldCounters {
-  return { states: 0, commands: 0, ticks: 0, task: 0, recovery: 0, failsafe: 0, staleState: 0, invalidState: 0, nonFinite: 0, decideErrors: 0, clippedSteps: 0, clampedToWorkspace: 0 };
+  return { states: 0, commands: 0, ticks: 0, task: 0, recovery: 0, failsafe: 0, staleState: 0, invalidState: 0, nonFinite: 0, decideErrors: 0, clippedSteps: 0, clampedToWorkspace: 0, malformed: 0 };
 }
 
 export interface DiagnosticsInput {

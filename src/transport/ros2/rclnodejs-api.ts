@@ -27,9 +27,12 @@ export interface RclPubSubOptions {
   qos?: RclQoS | string;
   /** rclnodejs default true: numeric arrays arrive as typed arrays. */
   enableTypedArray?: boolean;
+  /** The callback receives the serialized CDR (a Buffer) instead of a message object. */
+  isRaw?: boolean;
 }
 
 export interface RclPublisher {
+  /** A Buffer is published as is: serialized CDR with its encapsulation header (msgs/cdr-out.ts). */
   publish(message: object): void;
   readonly topic: string;
   /** Subscriptions DDS has matched to this publisher (0 until discovery completes). */

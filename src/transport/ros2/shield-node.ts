@@ -10,6 +10,9 @@ import { ConstraintLabeler } from './constraints.js';
 import { diagnosticsMessage, zeroCounters, type ShieldCounters } from './diagnostics.js';
 import { clampStepNorm, clampToBox } from './limits.js';
 import type { RosMsgType } from './msgs/definitions.js';
+import { BoolCdr, Float64Cdr, PoseStampedCdr } from './msgs/cdr-out.js';
+import { cdrCodec } from './msgs/cdr-codec.js';
+import { PoseStampedReader } from './msgs/pose-stamped-reader.js';
 import { toRclQos } from './qos.js';
 import {
   CALLBACK_RETURN,
@@ -109,6 +112,9 @@ export class ShieldNode {
   readonly #tap: ShieldNodeTap;
   readonly #frames: ShieldNodeOptions['frames'];
 
+  /** measured_cp and servo_cp arrive serialized (raw subscriptions) and are read in place here. */
+  readonly #poseIn = new PoseStampedReader();
+
   // Latest state (measured_cp).
   readonly #pos = new Float64Array(3);
   #stateRxMs = Number.NEGATIVE_INFINITY;
@@ -131,11 +137,14 @@ export class ShieldNode {
   readonly #decideOpts = { stateStampMs: 0 };
   readonly #tickInfo: { obs: Float32Array; proposed: Float32Array; executed: Float32Array; source: ActionSource; qRisk: number };
 
-  // Outgoing messages, reused.
+  // Outgoing messages, reused: the objects for taps, their CDR bytes for the wire (published raw).
   readonly #servoMsg: PoseStampedMsg;
   readonly #qRiskMsg = { data: 0 };
   readonly #interventionMsg = { data: false };
   readonly #holdMsg = {};
+  readonly #servoCdr: PoseStampedCdr;
+  readonly #qRiskCdr = new Float64Cdr();
+  readonly #interventionCdr = new BoolCdr();
 
   #servoPub: RclLifecyclePublisher | undefined;
   #qRiskPub: RclLifecyclePublisher | undefined;
@@ -205,6 +214,7 @@ export class ShieldNode {
       header: { stamp: { sec: 0, nanosec: 0 }, frame_id: options.profile.frames.base },
       pose: { position: { x: 0, y: 0, z: 0 }, orientation: { x: 0, y: 0, z: 0, w: 1 } },
     };
+    this.#servoCdr = new PoseStampedCdr(options.profile.frames.base);
     const ok = (): number => CALLBACK_RETURN.success;
     this.node.registerOnConfigure(() => (this.#configure(), ok()));
     this.node.registerOnActivate(() => (this.#activate(), ok()));
@@ -247,8 +257,12 @@ export class ShieldNode {
     const sub = (spec: typeof t.measuredCp | typeof t.measuredJs | typeof t.operatingState | typeof t.episode, cb: (m: never) => void): void => {
       node.createSubscription(spec.type, spec.topic, { qos: toRclQos(rcl, spec.qos) }, cb);
     };
-    sub(t.measuredCp, (m: PoseStampedMsg) => this.#onState(m));
-    sub(t.commandIn, (m: PoseStampedMsg) => this.#onCommand(m));
+    // The two per-tick inputs are taken raw: no rclnodejs message objects per message.
+    const raw = (spec: typeof t.measuredCp, cb: (b: Buffer) => void): void => {
+      node.createSubscription(spec.type, spec.topic, { qos: toRclQos(rcl, spec.qos), isRaw: true }, cb);
+    };
+    raw(t.measuredCp, (b) => this.#onState(b));
+    raw(t.commandIn, (b) => this.#onCommand(b));
     sub(t.operatingState, (m: { state: string }) => {
       this.#operatingState = m.state;
       this.#tap.onMessage?.(t.operatingState.topic, t.operatingState.type, m);
@@ -316,22 +330,37 @@ export class ShieldNode {
     this.#timers.length = 0;
   }
 
-  #onState(m: PoseStampedMsg): void {
-    const p = m.pose.position;
+  /** Whether `b` is a PoseStamped (read into #poseIn); a message that is not one is counted and ignored. */
+  #readPose(b: Buffer): boolean {
+    if (this.#poseIn.read(b)) return true;
+    this.counters.malformed++;
+    return false;
+  }
+
+  /** The message as rclnodejs would have delivered it, for a tap (recording); decoded only then. */
+  #tapPose(spec: { topic: string; type: RosMsgType }, b: Buffer): void {
+    this.#tap.onMessage?.(spec.topic, spec.type, cdrCodec(spec.type).decode<object>(b));
+  }
+
+  #onState(b: Buffer): void {
+    if (!this.#readPose(b)) return;
+    const m = this.#poseIn;
+    const p = m.position;
     this.#pos[0] = p.x;
     this.#pos[1] = p.y;
     this.#pos[2] = p.z;
     this.#stateRxMs = this.#nowMs();
     this.counters.states++;
-    const s = m.header.stamp;
     // The dVRK sends a zero stamp for invalid data (e.g. no instrument): never act on it.
-    this.#stateValid = s.sec !== 0 || s.nanosec !== 0;
-    this.#stateStampMs = s.sec * 1e3 + s.nanosec / 1e6;
-    this.#tap.onMessage?.(this.profile.topics.measuredCp.topic, this.profile.topics.measuredCp.type, m);
+    this.#stateValid = m.sec !== 0 || m.nanosec !== 0;
+    this.#stateStampMs = m.sec * 1e3 + m.nanosec / 1e6;
+    if (this.#tap.onMessage !== undefined) this.#tapPose(this.profile.topics.measuredCp, b);
   }
 
-  #onCommand(m: PoseStampedMsg): void {
-    const p = m.pose.position;
+  #onCommand(b: Buffer): void {
+    if (!this.#readPose(b)) return;
+    const m = this.#poseIn;
+    const p = m.position;
     this.#goal[0] = p.x;
     this.#goal[1] = p.y;
     this.#goal[2] = p.z;
@@ -339,14 +368,16 @@ export class ShieldNode {
     this.counters.commands++;
     // The controller's orientation and stamp pass through; the shield decides on position only.
     const out = this.#servoMsg;
-    const o = m.pose.orientation;
+    const o = m.orientation;
     out.pose.orientation.x = o.x;
     out.pose.orientation.y = o.y;
     out.pose.orientation.z = o.z;
     out.pose.orientation.w = o.w;
-    out.header.stamp.sec = m.header.stamp.sec;
-    out.header.stamp.nanosec = m.header.stamp.nanosec;
-    this.#tap.onMessage?.(this.profile.topics.commandIn.topic, this.profile.topics.commandIn.type, m);
+    out.header.stamp.sec = m.sec;
+    out.header.stamp.nanosec = m.nanosec;
+    this.#servoCdr.orientation(o.x, o.y, o.z, o.w);
+    this.#servoCdr.stamp(m.sec, m.nanosec);
+    if (this.#tap.onMessage !== undefined) this.#tapPose(this.profile.topics.commandIn, b);
     if (this.settings.tickMode === 'command') this.#tick();
   }
 
@@ -440,7 +471,8 @@ export class ShieldNode {
     pos.y = target[1]!;
     pos.z = target[2]!;
     for (let i = 0; i < 3; i++) this.#executed[i] = target[i]! - this.#tickPos[i]!;
-    this.#servoPub!.publish(this.#servoMsg);
+    this.#servoCdr.position(pos.x, pos.y, pos.z);
+    this.#servoPub!.publish(this.#servoCdr.buffer);
     this.#holding = false;
     this.#holdReason = '';
     this.#lastQRisk = d.qRisk;
@@ -450,9 +482,11 @@ export class ShieldNode {
       this.#driftRatedSafe = d.source === 'task';
     }
     this.#qRiskMsg.data = d.qRisk;
-    this.#qRiskPub!.publish(this.#qRiskMsg);
+    this.#qRiskCdr.set(d.qRisk);
+    this.#qRiskPub!.publish(this.#qRiskCdr.buffer);
     this.#interventionMsg.data = d.source !== 'task';
-    this.#interventionPub!.publish(this.#interventionMsg);
+    this.#interventionCdr.set(this.#interventionMsg.data);
+    this.#interventionPub!.publish(this.#interventionCdr.buffer);
     const t = this.profile.topics;
     if (this.#tap.onMessage !== undefined) {
       this.#tap.onMessage(t.commandOut.topic, t.commandOut.type, this.#servoMsg);

@@ -63,6 +63,8 @@ interface SubEntry {
   readonly node: FakeNode;
   readonly type: string;
   readonly qos: FakeQoS;
+  /** isRaw: the callback gets the serialized CDR, as rclnodejs delivers it. */
+  readonly raw: boolean;
   readonly callback: (m: never) => void;
   readonly publisherCount: number;
 }
@@ -162,13 +164,22 @@ class FakePublisher implements RclPublisher {
     if (!isRosMsgType(this.type)) throw new TypeError(`fake rclnodejs: no definition for ${this.type}`);
     // The round trip both checks the message against its definition (as rclnodejs's
     // serialization would fail) and reshapes it the way rclnodejs delivers it.
+    // A Buffer is a message serialized by the caller (rclnodejs publishes it raw): decoding it
+    // here checks the caller's CDR against the definition. Copied: callers reuse theirs.
     const codec = cdrCodec(this.type);
-    const bytes = codec.encode(message);
-    this.ros.published.push({ topic: this.topic, type: this.type, message: codec.decode(bytes) });
+    const bytes = message instanceof Uint8Array ? Uint8Array.from(message) : codec.encode(message);
+    // Bytes that are not this type reach raw subscriptions only (rmw cannot deserialize them).
+    let decoded: object | null = null;
+    try {
+      decoded = codec.decode<object>(bytes);
+    } catch {
+      decoded = null;
+    }
+    if (decoded !== null) this.ros.published.push({ topic: this.topic, type: this.type, message: decoded });
     for (const sub of this.ros.subs.get(this.topic) ?? []) {
-      if (!matches(this, sub)) continue;
+      if (!matches(this, sub) || (decoded === null && !sub.raw)) continue;
       this.ros.enqueue(() => {
-        if (sub.node.spinning && !sub.node.destroyed) sub.callback(codec.decode<never>(bytes));
+        if (sub.node.spinning && !sub.node.destroyed) sub.callback((sub.raw ? Buffer.from(bytes) : codec.decode(bytes)) as never);
       });
     }
   }
@@ -230,6 +241,7 @@ class FakeNode implements RclNode {
       node: this,
       type: typeClass,
       qos: qosOf(opts),
+      raw: opts?.isRaw === true,
       callback: cb,
       get publisherCount() {
         return (ros.pubs.get(name) ?? []).filter((p) => matches(p, entry)).length;

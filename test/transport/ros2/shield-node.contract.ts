@@ -182,6 +182,29 @@ export function shieldNodeContract(t: Test, makeHarness: () => Promise<Ros2Harne
     t.equal(r.shield.counters.states, 0, 'no state was received');
   });
 
+  void t.test('bytes on servo_cp or measured_cp that are not a PoseStamped are counted and ignored, never a crash', async (t) => {
+    const r = await rig(h);
+    const tp = r.profile.topics;
+    const cmdRaw = r.peer.publisher(tp.commandIn.type, tp.commandIn.topic);
+    const stateRaw = r.peer.publisher(tp.measuredCp.type, tp.measuredCp.topic);
+    await h.matched({ pubs: [cmdRaw, stateRaw], subs: [] });
+    await r.state(0.05, 0.05, -0.1);
+    // Serialized as rclnodejs sends a Buffer: a std_msgs/Float64's CDR, far too short for a pose.
+    const notAPose = Buffer.from([0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0xf0, 0x3f]);
+    cmdRaw.publish(notAPose);
+    stateRaw.publish(notAPose);
+    await h.until(() => r.shield.counters.malformed >= 2);
+    await h.quiet();
+    t.equal(r.shield.counters.commands, 0, 'not counted as a command');
+    t.equal(r.shield.counters.states, 1, 'not counted as a state');
+    t.equal(r.servo.length + r.hold.length, 0, 'nothing published for it');
+    // The quiet period may have made the state stale: a fresh one, then a goal goes through.
+    await r.state(0.05, 0.05, -0.1);
+    await r.command(0.051, 0.05, -0.1);
+    await h.until(() => r.servo.length >= 1);
+    t.ok(close(r.servo.at(-1)?.pose.position.x ?? 0, 0.051), 'the next goal goes through');
+  });
+
   void t.test('the shield answering failsafe, throwing or rejecting → hold, counted, never a crash', async (t) => {
     const boom = (): never => {
       throw new Error('boom');
