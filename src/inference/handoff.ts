@@ -26,7 +26,9 @@ export const WAKE_PREDICTED = 10;
 export const WAKE_SLEPT = 11;
 /** Episodes started, bumped by the I/O side: the worker's planner drops its warm start when it changes. */
 export const EPISODE = 12;
-const CTRL_WORDS = 13;
+/** Model-based counter, kept by the worker: plans warm-started from the one before. */
+export const MB_WARM = 13;
+const CTRL_WORDS = 14;
 
 export const CMD_RISK = 1;
 export const CMD_RECOVERY = 2;

@@ -8,7 +8,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { isRShieldError } from '../core/errors.js';
 import type { RecoveryMode } from '../core/recovery-mode.js';
 import type { RiskModel } from '../core/risk-model.js';
-import { CMD, CMD_NEAREST, CMD_PLAN, CMD_RECOVERY, CMD_RISK, CMD_STOP, DONE, EPISODE, MB_INVALID, MB_PLANS, NS_FALLBACKS, NS_SEARCHES, REC_OF, REQ, STATUS, handoff, waitAsync, type Handoff } from './handoff.js';
+import { CMD, CMD_NEAREST, CMD_PLAN, CMD_RECOVERY, CMD_RISK, CMD_STOP, DONE, EPISODE, MB_INVALID, MB_PLANS, MB_WARM, NS_FALLBACKS, NS_SEARCHES, REC_OF, REQ, STATUS, handoff, waitAsync, type Handoff } from './handoff.js';
 import type { PlannerPreset } from '../config/planner-settings.js';
 import { PlannerRiskModel } from './planner-model.js';
 import { loadModel } from './model-loader.js';
@@ -99,6 +99,7 @@ async function serve(model: RiskModel, h: Handoff, fused: boolean, wake: WakeSet
         const s = planner.stats();
         ctrl[MB_PLANS] = s.plans;
         ctrl[MB_INVALID] = s.invalid;
+        ctrl[MB_WARM] = s.warmStarts;
       } else if (cmd === CMD_NEAREST && ns !== null) {
         h.out.set(await ns.nearestSafe(h.obs, h.act, h.fallback, h.threshold[0] as number));
         const s = ns.stats();

@@ -19,6 +19,8 @@ export interface PlannerStats {
   readonly plans: number;
   /** Plans whose every sample cost NaN: their action is NaN, so the core answers with the fail-safe. */
   readonly invalid: number;
+  /** Plans warm-started from the one before (the rest start from the middle of the box). */
+  readonly warmStarts: number;
 }
 
 export class PlannerRiskModel implements RiskModel {
@@ -44,6 +46,7 @@ export class PlannerRiskModel implements RiskModel {
   #plans = 0;
   #invalid = 0;
   #warm = false;
+  #warmStarts = 0;
 
   constructor(base: RiskModel, session: ort.InferenceSession, o: { horizon: number; repeat?: number; mid: Float32Array }) {
     this.#base = base;
@@ -95,6 +98,7 @@ export class PlannerRiskModel implements RiskModel {
     const age = Math.floor(ticks / this.repeat);
     const keep = ticks >= 1 && ticks <= this.repeat && age < this.horizon ? this.horizon - age : 0;
     this.#warm = keep > 0;
+    if (this.#warm) this.#warmStarts++;
     for (let t = 0; t < this.horizon; t++) {
       if (t < keep) this.#init.set(this.#plan.subarray((t + age) * A, (t + age + 1) * A), t * A);
       else this.#init.set(this.#mid, t * A);
@@ -130,12 +134,13 @@ export class PlannerRiskModel implements RiskModel {
   }
 
   stats(): PlannerStats {
-    return { plans: this.#plans, invalid: this.#invalid };
+    return { plans: this.#plans, invalid: this.#invalid, warmStarts: this.#warmStarts };
   }
 
   resetStats(): void {
     this.#plans = 0;
     this.#invalid = 0;
+    this.#warmStarts = 0;
   }
 
   async close(): Promise<void> {

@@ -16,7 +16,7 @@ import { Worker, type ResourceLimits } from 'node:worker_threads';
 import { RShieldError } from '../core/errors.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { LateInference, type RiskModel } from '../core/risk-model.js';
-import { CMD, CMD_NEAREST, CMD_PLAN, CMD_RECOVERY, CMD_RISK, CMD_STOP, DONE, EPISODE, MB_INVALID, MB_PLANS, NS_FALLBACKS, NS_SEARCHES, REC_OF, REQ, STATUS, WAKE_PREDICTED, WAKE_SLEPT, WAKE_SPUN, handoff, waitAsync, type Handoff } from './handoff.js';
+import { CMD, CMD_NEAREST, CMD_PLAN, CMD_RECOVERY, CMD_RISK, CMD_STOP, DONE, EPISODE, MB_INVALID, MB_PLANS, MB_WARM, NS_FALLBACKS, NS_SEARCHES, REC_OF, REQ, STATUS, WAKE_PREDICTED, WAKE_SLEPT, WAKE_SPUN, handoff, waitAsync, type Handoff } from './handoff.js';
 import type { Logger } from './session-factory.js';
 import type { WorkerInit, WorkerLoad, WorkerMessage } from './inference-worker.js';
 import type { ModelSource } from './model-source.js';
@@ -240,7 +240,7 @@ export class WatchedRiskModel implements RiskModel {
   #tickStartUs = 0;
   #stats = { late: 0, busy: 0, replacements: 0 };
   #nsBase = { searches: 0, fallbacks: 0 };
-  #mbBase = { plans: 0, invalid: 0 };
+  #mbBase = { plans: 0, invalid: 0, warmStarts: 0 };
   #replacing = false;
   #closed = false;
   #latentIn: Float32Array | null = null;
@@ -293,15 +293,15 @@ export class WatchedRiskModel implements RiskModel {
     this.#nsBase = c === undefined ? { searches: 0, fallbacks: 0 } : { searches: c[NS_SEARCHES] as number, fallbacks: c[NS_FALLBACKS] as number };
   }
 
-  plannerStats(): { plans: number; invalid: number } {
+  plannerStats(): { plans: number; invalid: number; warmStarts: number } {
     const c = this.#w?.h.ctrl;
     if (c === undefined) return { ...this.#mbBase };
-    return { plans: (c[MB_PLANS] as number) - this.#mbBase.plans, invalid: (c[MB_INVALID] as number) - this.#mbBase.invalid };
+    return { plans: (c[MB_PLANS] as number) - this.#mbBase.plans, invalid: (c[MB_INVALID] as number) - this.#mbBase.invalid, warmStarts: (c[MB_WARM] as number) - this.#mbBase.warmStarts };
   }
 
   resetPlannerStats(): void {
     const c = this.#w?.h.ctrl;
-    this.#mbBase = c === undefined ? { plans: 0, invalid: 0 } : { plans: c[MB_PLANS] as number, invalid: c[MB_INVALID] as number };
+    this.#mbBase = c === undefined ? { plans: 0, invalid: 0, warmStarts: 0 } : { plans: c[MB_PLANS] as number, invalid: c[MB_INVALID] as number, warmStarts: c[MB_WARM] as number };
   }
 
   risk(obs: ArrayLike<number>, act: ArrayLike<number>): number | Promise<number> {
@@ -435,7 +435,7 @@ export class WatchedRiskModel implements RiskModel {
         this.#w = w;
         this.#seq = 0;
         this.#nsBase = { searches: 0, fallbacks: 0 };
-        this.#mbBase = { plans: 0, invalid: 0 };
+        this.#mbBase = { plans: 0, invalid: 0, warmStarts: 0 };
         this.#stats.replacements++;
       },
       retry,

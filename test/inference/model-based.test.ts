@@ -106,7 +106,7 @@ void t.test('CEM finds the optimum of a toy cost, and warm starts keep it', asyn
     const b = await m.plan(obs, prop);
     t.ok(Math.abs(b[0]! - opt[0]!) < 0.08, `warm-started plan ${i}: a_0[0] ${b[0]!.toFixed(3)}`);
   }
-  t.same(m.stats(), { plans: 4, invalid: 0 });
+  t.same(m.stats(), { plans: 4, invalid: 0, warmStarts: 3 });
 });
 
 /** First action minimising Σ_{t<3} ‖a_t − a*‖² + ‖s_t‖² (s_0 = 0, s_{t+1} = s_t + a_t). */
@@ -212,7 +212,7 @@ void t.test('NaN at run time gives the fail-safe, never an exception', async (t)
     t.equal(d.source, 'failsafe', `${inference}: fail-safe`);
     t.equal(d.failsafeReason, 'inference-error');
     t.same(Array.from(d.action), [0, 0]);
-    t.same(shield.plannerStats(), { plans: 1, invalid: 1 }, `${inference}: the plan is counted invalid`);
+    t.same(shield.plannerStats(), { plans: 1, invalid: 1, warmStarts: 0 }, `${inference}: the plan is counted invalid`);
     // A state where the model is finite plans normally.
     const ok = await shield.decide([0, 0], [1, 1]);
     t.equal(ok.source, 'recovery', `${inference}: plans again once the rollout is finite (${ok.failsafeReason})`);
@@ -245,7 +245,20 @@ void t.test('a worker plan within the deadline is the recovery action', async (t
   const d = await shield.decide([0, 0], [-1, 1]);
   t.equal(d.source, 'recovery');
   t.ok(Math.abs(d.action[0]! - 0.5 / 5) < 0.08, `planned a_0[0] ${d.action[0]}`);
-  t.same(shield.plannerStats(), { plans: 1, invalid: 0 });
+  t.same(shield.plannerStats(), { plans: 1, invalid: 0, warmStarts: 0 });
+});
+
+void t.test('a new episode reaches the planner wherever it runs: its next plan starts afresh', async (t) => {
+  const dir = await writeDir(join(await tmp(), 'm'));
+  for (const inference of ['in-thread', 'worker'] as const) {
+    const shield = await Shield.load({ modelDir: dir, inference, deadlineUs: 5_000_000 });
+    for (let i = 0; i < 2; i++) t.equal((await shield.decide([0, 0], [-1, 1])).source, 'recovery');
+    t.same(shield.plannerStats(), { plans: 2, invalid: 0, warmStarts: 1 }, `${inference}: the second plan continues the first`);
+    shield.resetEpisode();
+    t.equal((await shield.decide([0, 0], [-1, 1])).source, 'recovery');
+    t.same(shield.plannerStats(), { plans: 3, invalid: 0, warmStarts: 1 }, `${inference}: after resetEpisode the plan is not warm-started`);
+    await shield.close();
+  }
 });
 
 void t.test('a plan is continued only from the tick after it (or within its held action), never across episodes', async (t) => {
