@@ -93,6 +93,9 @@ export async function trainer(argv: string[]): Promise<number> {
 
   const dynamicsEvery = stringOption(values, 'dynamics-every');
   const dynamicsEpochs = stringOption(values, 'dynamics-epochs');
+  if ((dynamicsEvery !== undefined || dynamicsEpochs !== undefined) && modelDir === undefined) {
+    throw new RShieldError('E_USAGE', `--${dynamicsEvery !== undefined ? 'dynamics-every' : 'dynamics-epochs'} needs --models DIR (a model trained with --recovery model-based)`, { option: 'dynamics-every' });
+  }
   const dynamics = dynamicsEvery === undefined && dynamicsEpochs === undefined ? undefined : {
     ...(dynamicsEvery === undefined ? {} : { every: intOption('dynamics-every', dynamicsEvery, 1, 1) }),
     ...(dynamicsEpochs === undefined ? {} : { epochs: intOption('dynamics-epochs', dynamicsEpochs, 5, 1) }),
