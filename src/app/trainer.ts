@@ -36,6 +36,8 @@ export interface TrainerOptions {
   readonly exportDir?: string | undefined;
   /** Adapt when the shield reports drift: from the last `transitions` received, `steps` steps (default 300). */
   readonly adaptOnDrift?: { readonly transitions: number; readonly steps?: number };
+  /** A model-based start model's dynamics retraining: every `every` episodes, `epochs` epochs (defaults: the robot's K, 5). */
+  readonly dynamics?: { readonly every?: number; readonly epochs?: number } | undefined;
   /** Shows pretraining progress (the CLI passes its terminal progress bar). */
   readonly pretrainProgress?: (label: string, total: number) => { update(step: number): void; stop(total: number): void };
 }
@@ -83,6 +85,7 @@ export async function runTrainer(o: TrainerOptions): Promise<number> {
         ...(modelDir !== undefined ? { modelDir } : {}),
         ...(steps !== undefined ? { steps } : {}),
         ...(o.adaptOnDrift !== undefined ? { recentTransitions: o.adaptOnDrift.transitions } : {}),
+        ...(o.dynamics !== undefined ? { dynamics: o.dynamics } : {}),
         onPretrainProgress: (step) => {
           // Thrown out of the pretraining loop; the process exits right after, freeing the learner.
           if (stopRequested) throw new Interrupted();
@@ -179,6 +182,10 @@ async function serve(learner: OnlineTrainer, c: ServeContext, onStop: (resolve: 
     if (connected) {
       await node.start();
       console.log(`training ${robot} online from ${broker.url}; a version every ${every} updates; exports in ${exportDir}`);
+      const dyn = learner.dynamics;
+      if (dyn !== null) {
+        console.log(`model-based start model: the dynamics ensemble (${dyn.initialisedFrom === 'start-model' ? "the start model's weights" : 'trained anew on the offline data'}) is retrained every ${dyn.every} episodes for ${dyn.epochs} epochs on all ${dyn.rows} training transitions so far and more; each version carries it and the planner`);
+      }
       if (c.adaptOnDrift !== undefined) {
         console.log(`adapting on drift: when ${node.topics.telemetry} reports critic drift, from the last ${c.adaptOnDrift.transitions} transitions received, then through the gate (${learner.metaTrained ? 'MESA adaptation: the start model is meta-trained' : 'fine-tune steps'})`);
       }

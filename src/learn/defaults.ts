@@ -69,6 +69,18 @@ export interface PlannerDefaults {
   readonly cpu?: Pick<PlannerSettingsInput, 'population' | 'elites' | 'iterations'>;
 }
 
+/**
+ * K of the online dynamics retraining: every K episodes, 5 epochs on all data so far (reference
+ * §3.2, `recovery_policy_update_freq`: Nav 1, Maze 5, Obj 20). The robots the reference does not
+ * run get the maze's 5.
+ */
+const dynamicsEvery: Readonly<Record<string, number>> = { nav1: 1, nav2: 1, maze: 5, 'maze-mujoco': 5, 'object-extraction': 20, 'object-extraction-dynamic': 20 };
+
+/** Episodes between online retrainings of the dynamics ensemble (see `dynamicsEvery`). */
+export function dynamicsEveryFor(robot: string): number {
+  return dynamicsEvery[robot] ?? 5;
+}
+
 const planner: Readonly<Record<string, PlannerDefaults>> = {
   nav1: { horizon: 5, taskWeight: 0.1, goalWeight: 0.3, riskPenalty: 100 },
   // nav2: getting round the block takes ~20 ticks of moving against the controller's heading,

@@ -160,6 +160,32 @@ export class DynamicsEnsemble {
     return this.#normalizer;
   }
 
+  /**
+   * Starts from trained weights: those of an exported dynamics.onnx (its initializers, named after
+   * the parameters; src/learn/onnx-weights.ts) with the normaliser it was trained with (the card's
+   * `training.dynamics.normalizer`; it is baked into the graph, not recoverable from it). Before
+   * the first fit only; that fit keeps this normaliser.
+   */
+  loadWeights(normalizer: DynamicsNormalizer, weights: ReadonlyMap<string, ArrayLike<number>>): void {
+    if (this.#program !== null) throw new RShieldError('E_USAGE', 'loadWeights() after the ensemble started training');
+    const S = this.obsDim;
+    const A = this.actDim;
+    const lengths: [string, number[], number][] = [['inMean', normalizer.inMean, S + A], ['inStd', normalizer.inStd, S + A], ['deltaMean', normalizer.deltaMean, S], ['deltaStd', normalizer.deltaStd, S]];
+    for (const [k, v, n] of lengths) {
+      if (!Array.isArray(v) || v.length !== n || !v.every(Number.isFinite)) throw new RShieldError('E_MODEL', `dynamics normalizer.${k} must hold ${n} finite numbers (obsDim ${S}, actDim ${A}), got ${Array.isArray(v) ? v.length : typeof v}`, { field: k });
+    }
+    // Building the graph once creates every parameter with its shape.
+    const g = inferenceGraph('dynamics_shapes');
+    ensemble(g, this.#params, g.input('x', [this.sizes.ensemble, 1, S + A]), normalizer, this.sizes, S);
+    for (const p of this.#params.list()) {
+      const v = weights.get(p.name);
+      if (v === undefined) throw new RShieldError('E_MODEL', `dynamics weights lack parameter ${p.name} (ensemble ${this.sizes.ensemble}, hidden ${this.sizes.hidden.join('×')})`, { param: p.name });
+      if (v.length !== p.size) throw new RShieldError('E_MODEL', `dynamics parameter ${p.name} has ${v.length} values, the ensemble (${this.sizes.ensemble} × hidden ${this.sizes.hidden.join('×')}) expects ${p.size}`, { param: p.name });
+      p.value.set(v);
+    }
+    this.#normalizer = normalizer;
+  }
+
   /** One Adam step on x [E, B, S+A], y = Δs [E, B, S]; outputs the loss and the NLL per dimension. */
   async #compile(n: DynamicsNormalizer): Promise<TrainingProgram> {
     const { obsDim: S, actDim: A, batch: B } = this;
@@ -243,8 +269,11 @@ export class DynamicsEnsemble {
     return exportInference(g, { description: `rshield PETS dynamics ensemble (${E} members, Δs, mean and log-variance)` }).onnx;
   }
 
-  /** Held-out accuracy of the exported graph on `rows` of `data`. */
-  async evaluate(data: TransitionColumnsView, rows: Uint32Array): Promise<DynamicsEval> {
+  /**
+   * Held-out accuracy of the exported graph on `rows` of `data`; `onnx` scores an earlier export
+   * of an ensemble of the same sizes instead (the online trainer's running version).
+   */
+  async evaluate(data: TransitionColumnsView, rows: Uint32Array, onnx?: Uint8Array): Promise<DynamicsEval> {
     const { obsDim: S, actDim: A } = this;
     const E = this.sizes.ensemble;
     const N = rows.length;
@@ -257,7 +286,7 @@ export class DynamicsEnsemble {
         act.set(data.act.subarray(r * A, r * A + A), (e * N + i) * A);
       });
     }
-    const session = await ort.InferenceSession.create(this.exportOnnx(), { intraOpNumThreads: this.#opts.threads ?? 2 });
+    const session = await ort.InferenceSession.create(onnx ?? this.exportOnnx(), { intraOpNumThreads: this.#opts.threads ?? 2 });
     try {
       const out = await session.run({ [DYNAMICS_OBS]: new ort.Tensor('float32', obs, [E, N, S]), [DYNAMICS_ACT]: new ort.Tensor('float32', act, [E, N, A]) });
       const mean = out[DYNAMICS_MEAN]!.data as Float32Array;

@@ -45,6 +45,11 @@ export class HeldOutSet {
     return this.#c.size;
   }
 
+  /** The held-out rows themselves (rows 0 … rows − 1), e.g. to score a dynamics model on. */
+  get columns(): TransitionColumnsView {
+    return this.#c;
+  }
+
   /** Adds row `r` of `src` under episode `episodeKey`. */
   addRow(src: TransitionColumnsView, r: number, episodeKey: number, origin: HeldOutOrigin = 'offline'): void {
     const i = this.#c.pushRow(src, r);

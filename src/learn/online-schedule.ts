@@ -32,6 +32,8 @@ export interface OnlineTrainerPort {
   evaluate?(): Promise<{ auroc: number; positives: number; rows: number; reference?: number } & Partial<GateScores>>;
   /** The current weights were released: they become the gate's reference. */
   acceptCurrent?(): void;
+  /** The dynamics ensemble's retraining (model-based start models; src/learn/online-dynamics.ts), else null. */
+  readonly dynamics?: unknown;
   /** Adapts the current weights from the last `transitions` received (src/learn/online.ts); needed by adaptOnDrift. */
   adapt?(o: { readonly transitions: number; readonly steps?: number }): Promise<AdaptationResult>;
 }
@@ -163,6 +165,11 @@ export class OnlineSchedule extends EventEmitter<OnlineScheduleEvents> {
 
   get stopped(): boolean {
     return this.#stopped;
+  }
+
+  /** The learner's dynamics retraining (JSON), null when it keeps none. */
+  get dynamics(): unknown {
+    return this.#o.trainer.dynamics ?? null;
   }
 
   get adaptsOnDrift(): boolean {

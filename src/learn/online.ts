@@ -3,6 +3,7 @@
  * offline pretraining (from data, or starting from a trained model directory), one critic and
  * one recovery update per received transition, sampling from offline and online data together.
  */
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ModelCard } from '../config/model-card.js';
 import { loadModelCard } from '../models/model-dir.js';
@@ -13,12 +14,13 @@ import { BatchSampler, MixedBatchSampler, type BatchCounts, type BatchMix } from
 import { adaptDefaults } from './meta/meta-defaults.js';
 import { HeldOutSet, type ValidationScore } from './held-out.js';
 import type { GateScores } from './quality-gate.js';
-import { defaultsFor } from './defaults.js';
+import { defaultsFor, dynamicsEveryFor } from './defaults.js';
 import { isNormalizer, normalizerFromData, type Normalizer } from './normalizer.js';
 import { readOnnxWeights } from './onnx-weights.js';
 import { SafetyLearner, type UpdateResult } from './safety-learner.js';
 import { defaultSizes } from './networks.js';
 import { splitByEpisode } from './validation.js';
+import { OnlineDynamics, type OnlineDynamicsOptions, type OnlineDynamicsStats } from './online-dynamics.js';
 
 export type { ValidationScore } from './held-out.js';
 
@@ -49,6 +51,12 @@ export interface OnlineTrainerOptions {
   readonly mix?: Partial<BatchMix>;
   /** How many of the latest training transitions are remembered for `adapt()` (default 2000). */
   readonly recentTransitions?: number;
+  /**
+   * A model-based start model's dynamics ensemble (src/learn/online-dynamics.ts): retrained every
+   * `every` completed episodes (default the robot's, reference §3.2) for `epochs` (default 5) on
+   * all training rows so far. Given for a start model without dynamics: E_USAGE.
+   */
+  readonly dynamics?: Partial<OnlineDynamicsOptions>;
 }
 
 /** What `adapt()` did. */
@@ -105,6 +113,8 @@ export interface OnlineTrainer {
   adapt(o: { readonly transitions: number; readonly steps?: number }): Promise<AdaptationResult>;
   /** True when the start model was meta-trained (MESA), directly or through online versions of it. */
   readonly metaTrained: boolean;
+  /** The dynamics ensemble's retraining, when the start model is model-based; null otherwise. */
+  readonly dynamics: OnlineDynamicsStats | null;
   release(): Promise<void>;
 }
 
@@ -183,6 +193,22 @@ export async function createOnlineTrainer(o: OnlineTrainerOptions): Promise<Onli
   if (o.modelDir !== undefined && card !== undefined) {
     learner.loadWeights(await readOnnxWeights(join(o.modelDir, card.critic.file)), await readOnnxWeights(join(o.modelDir, card.recovery.file)));
   }
+  // A model-based start model keeps its dynamics ensemble, retrained as the reference does.
+  let dynamics: OnlineDynamics | undefined;
+  if (card !== undefined && o.modelDir !== undefined && card.dynamics !== undefined && card.planner !== undefined) {
+    try {
+      dynamics = await OnlineDynamics.create({
+        card, modelDir: o.modelDir, offline, seed: o.seed ^ 0xd1a, ...(o.threads === undefined ? {} : { threads: o.threads }),
+        options: { ...o.dynamics, every: o.dynamics?.every ?? dynamicsEveryFor(o.robot) },
+      });
+    } catch (err) {
+      await learner.release();
+      throw err;
+    }
+  } else if (o.dynamics !== undefined) {
+    await learner.release();
+    throw new RShieldError('E_USAGE', `dynamics retraining needs a model-based start model (a card with dynamics and planner parts); ${o.modelDir ?? 'the offline data'} has none`);
+  }
   const rng = new Rng(o.seed ^ 0x5eed);
   let online = 0;
   // A meta-trained start (meta-train writes algorithm 'mesa-maml'), or an online version of one.
@@ -217,6 +243,7 @@ export async function createOnlineTrainer(o: OnlineTrainerOptions): Promise<Onli
   // Online episodes are told apart by their id changing between consecutive transitions (one
   // shield streams its episodes in order); each new one gets an ordinal, every 10th is held out.
   let lastEpisode: number | undefined;
+  let episodeOpen = false;
   let onlineEpisodes = 0;
   let holdingOut = false;
   let heldKey = 0;
@@ -243,6 +270,8 @@ export async function createOnlineTrainer(o: OnlineTrainerOptions): Promise<Onli
       for (let i = 0; i < c.size; i++) {
         const episode = c.episode[i]!;
         if (episode !== lastEpisode) {
+          // An episode cut short (no done row) ends where the next begins.
+          if (episodeOpen) dynamics?.episodeEnded();
           lastEpisode = episode;
           onlineEpisodes++;
           holdingOut = onlineEpisodes % HOLD_OUT_EVERY === 0 && heldOut.rows < maxValidationRows;
@@ -253,7 +282,10 @@ export async function createOnlineTrainer(o: OnlineTrainerOptions): Promise<Onli
           const row = buffer.pushRow(c, i);
           sampler.noteOnlineRow(buffer, row);
           recent[recentCount++ % recentCap] = row;
+          dynamics?.addRow(c, i);
         }
+        episodeOpen = c.done[i] !== 1;
+        if (!episodeOpen) dynamics?.episodeEnded();
       }
       online += c.size;
     },
@@ -271,9 +303,14 @@ export async function createOnlineTrainer(o: OnlineTrainerOptions): Promise<Onli
     },
     acceptCurrent() {
       reference = learner.exportOnnx().critic;
+      dynamics?.acceptExported();
+    },
+    get dynamics() {
+      return dynamics?.stats ?? null;
     },
     async update(n) {
       if (offline.size + buffer.size === 0) throw new RShieldError('E_DATA', 'no transitions to learn from yet');
+      await dynamics?.retrainIfDue();
       for (let i = 0; i < n; i++) last = await learner.update(sampler.sample(buffer, rng));
       return last;
     },
@@ -311,17 +348,28 @@ export async function createOnlineTrainer(o: OnlineTrainerOptions): Promise<Onli
       return { method: metaTrained ? 'mesa' : 'fine-tune', rows: n, violations, steps, criticLoss: result.criticLoss, recoveryLoss: result.recoveryLoss };
     },
     async exportModel(dir, version, metrics) {
+      await mkdir(dir, { recursive: true });
+      const dyn = dynamics === undefined ? undefined : await dynamics.export(dir, heldOut.columns);
       return learner.writeModelDir(dir, {
+        // The start card's recovery mode (and, model-based, the dynamics and planner it needs).
+        ...(card === undefined ? {} : { recoveryMode: card.recoveryMode }),
+        ...dyn?.card,
         robot: o.robot,
         version,
         createdAt: new Date().toISOString(),
         epsRisk,
         failsafe: card?.failsafe ?? new Array<number>(spec.actDim).fill(0),
         hysteresis: card?.hysteresis ?? 0,
-        metrics: { onlineUpdates: learner.updates - pretrainUpdates, onlineTransitions: online, bufferSize: offline.size + buffer.size, criticLoss: last.criticLoss, recoveryLoss: last.recoveryLoss, validationRows: heldOut.rows, ...metrics },
-        training: { engine: 'rshield/nn on onnxruntime-node', mode: 'online', hidden: [...sizes.hidden], startedFrom: o.modelDir ?? 'data', seed: o.seed, normalizer, ...(metaTrained ? { metaTrained: true } : {}) },
+        metrics: { onlineUpdates: learner.updates - pretrainUpdates, onlineTransitions: online, bufferSize: offline.size + buffer.size, criticLoss: last.criticLoss, recoveryLoss: last.recoveryLoss, validationRows: heldOut.rows, ...metrics, ...(dyn === undefined ? {} : { dynamics: dyn.metrics }) },
+        training: {
+          engine: 'rshield/nn on onnxruntime-node', mode: 'online', hidden: [...sizes.hidden], startedFrom: o.modelDir ?? 'data', seed: o.seed, normalizer,
+          ...(metaTrained ? { metaTrained: true } : {}), ...(dyn?.training === undefined ? {} : { dynamics: dyn.training }),
+        },
       });
     },
-    release: () => learner.release(),
+    async release() {
+      await dynamics?.release();
+      await learner.release();
+    },
   };
 }

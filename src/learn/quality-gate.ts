@@ -85,3 +85,28 @@ export function gateVerdict(s: GateScores, tolerance: number): GateVerdict {
   const note = failed.length === 0 ? `both held-out sets hold. ${detail}` : `worse on the ${failed.map((k) => SET_NAMES[k]).join(' and the ')}. ${detail}`;
   return { publish: failed.length === 0, note, offline, online };
 }
+
+/**
+ * Allowed relative rise of the dynamics' held-out MSE over the running ensemble's before a
+ * version keeps the running ensemble instead of the retrained one (docs/training.md "Online").
+ */
+export const DEFAULT_DYNAMICS_TOLERANCE = 0.05;
+
+/** Which dynamics ensemble a version ships, and why. */
+export interface DynamicsDecision {
+  readonly ship: 'retrained' | 'running';
+  readonly note: string;
+}
+
+/**
+ * Ship the retrained ensemble when its held-out MSE of s′ is at most the running one's ×
+ * (1 + tolerance) on the same rows; NaN (no held-out rows) ships it with a note. A worse one is
+ * not a reason to hold back the critic: the version goes out with the running ensemble.
+ */
+export function dynamicsDecision(candidate: number, running: number, tolerance: number): DynamicsDecision {
+  if (Number.isNaN(candidate) || Number.isNaN(running)) return { ship: 'retrained', note: 'dynamics held-out MSE undefined (no held-out rows yet, or the running ensemble cannot be scored); shipped the retrained ensemble' };
+  const ceiling = running * (1 + tolerance);
+  return candidate <= ceiling
+    ? { ship: 'retrained', note: `dynamics held-out MSE ${candidate.toPrecision(4)} ≤ ${running.toPrecision(4)} × ${1 + tolerance}; shipped the retrained ensemble` }
+    : { ship: 'running', note: `dynamics held-out MSE ${candidate.toPrecision(4)} > ${running.toPrecision(4)} × ${1 + tolerance}; kept the running ensemble` };
+}

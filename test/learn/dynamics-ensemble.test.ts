@@ -2,7 +2,11 @@ import t from 'tap';
 import ort from 'onnxruntime-node';
 import { Rng } from '../../src/core/rng.js';
 import { TransitionColumns } from '../../src/data/index.js';
+import { writeFile, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DYNAMICS_ACT, DYNAMICS_LOGVAR, DYNAMICS_MEAN, DYNAMICS_OBS, DynamicsEnsemble } from '../../src/learn/dynamics-ensemble.js';
+import { readOnnxWeights } from '../../src/learn/onnx-weights.js';
 
 // s′ = (x + a0, y + 0.5·a1) + 0.05·N(0, I): linear, with known noise (variance 0.0025).
 function data(n: number, seed: number): TransitionColumns {
@@ -56,4 +60,40 @@ void t.test('too little data for one batch is refused with the numbers', async (
   const ens = new DynamicsEnsemble({ obsDim: 2, actDim: 2, seed: 1, sizes: { ensemble: 2, hidden: [8] } });
   t.teardown(() => ens.release());
   await t.rejects(ens.fit(data(10, 1), Uint32Array.from({ length: 10 }, (_, i) => i), 1), { code: 'E_DATA', message: /10 transitions are fewer than one batch of 32/ });
+});
+
+void t.test('loadWeights continues an exported ensemble: the same predictions, then it trains on', async (t) => {
+  const train = data(600, 6);
+  const held = data(200, 7);
+  const all = (c: TransitionColumns): Uint32Array => Uint32Array.from({ length: c.size }, (_, i) => i);
+  const sizes = { ensemble: 2, hidden: [16, 16] };
+  const a = new DynamicsEnsemble({ obsDim: 2, actDim: 2, seed: 8, sizes });
+  t.teardown(() => a.release());
+  const fit = await a.fit(train, all(train), 3);
+  const dir = await mkdtemp(join(tmpdir(), 'rshield-dyn-weights-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const file = join(dir, 'dynamics.onnx');
+  await writeFile(file, a.exportOnnx());
+  const b = new DynamicsEnsemble({ obsDim: 2, actDim: 2, seed: 99, sizes });
+  t.teardown(() => b.release());
+  b.loadWeights(fit.normalizer, await readOnnxWeights(file));
+  const ea = await a.evaluate(held, all(held));
+  const eb = await b.evaluate(held, all(held));
+  t.equal(eb.mse, ea.mse, `the loaded ensemble predicts as the exported one (MSE ${ea.mse.toFixed(5)})`);
+  t.equal(eb.nll, ea.nll);
+  t.equal((await b.evaluate(held, all(held), a.exportOnnx())).mse, ea.mse, 'evaluate(…, onnx) scores the given export');
+  await b.fit(train, all(train), 1);
+  t.same(b.normalizer, fit.normalizer, 'training on keeps the loaded normaliser');
+  t.not((await b.evaluate(held, all(held))).mse, ea.mse, 'and changes the weights');
+
+  const wide = new DynamicsEnsemble({ obsDim: 2, actDim: 2, seed: 1, sizes: { ensemble: 2, hidden: [32, 16] } });
+  t.teardown(() => wide.release());
+  t.throws(() => wide.loadWeights(fit.normalizer, new Map()), { code: 'E_MODEL', message: /dynamics weights lack parameter l0\/w \(ensemble 2, hidden 32×16\)/ });
+  const weights = await readOnnxWeights(file);
+  t.throws(() => wide.loadWeights(fit.normalizer, weights), { code: 'E_MODEL', message: /dynamics parameter l0\/w has 128 values, the ensemble \(2 × hidden 32×16\) expects 256/ });
+  t.throws(() => b.loadWeights(fit.normalizer, new Map()), { code: 'E_USAGE', message: /after the ensemble started training/ });
+  const short = { ...fit.normalizer, deltaStd: [1] };
+  const c = new DynamicsEnsemble({ obsDim: 2, actDim: 2, seed: 1, sizes });
+  t.teardown(() => c.release());
+  t.throws(() => c.loadWeights(short, new Map()), { code: 'E_MODEL', message: /normalizer\.deltaStd must hold 2 finite numbers \(obsDim 2, actDim 2\), got 1/ });
 });

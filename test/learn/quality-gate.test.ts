@@ -1,5 +1,5 @@
 import t from 'tap';
-import { DEFAULT_GATE_TOLERANCE, gateDecision, gateVerdict } from '../../src/learn/quality-gate.js';
+import { DEFAULT_DYNAMICS_TOLERANCE, DEFAULT_GATE_TOLERANCE, dynamicsDecision, gateDecision, gateVerdict } from '../../src/learn/quality-gate.js';
 
 void t.test('a version passes when its AUROC is at most the tolerance below the reference', (t) => {
   t.equal(DEFAULT_GATE_TOLERANCE, 0.005);
@@ -50,5 +50,17 @@ void t.test('the start model is a floor too: accepted versions cannot drift down
   t.match(gateVerdict({ offline: set(0.914, 0.918, 0.922), online }, 0.005).offline.note, /AUROC 0\.9140 < 0\.9220 − 0\.005/);
   t.equal(gateVerdict({ offline: set(0.918, 0.918, 0.922), online }, 0.005).publish, true, 'within the tolerance of both');
   t.equal(gateVerdict({ offline: set(0.926, 0.932, 0.922), online }, 0.005).publish, false, 'a running version better than the start is the floor then');
+  t.end();
+});
+
+void t.test('dynamicsDecision: the retrained ensemble ships unless its held-out MSE rose more than the tolerance', (t) => {
+  t.equal(DEFAULT_DYNAMICS_TOLERANCE, 0.05);
+  t.equal(dynamicsDecision(0.009, 0.01, 0.05).ship, 'retrained', 'better');
+  t.equal(dynamicsDecision(0.0105, 0.01, 0.05).ship, 'retrained', 'within 5 %');
+  const worse = dynamicsDecision(0.0106, 0.01, 0.05);
+  t.equal(worse.ship, 'running', 'more than 5 % worse: the running ensemble stays');
+  t.match(worse.note, /0\.01060 > 0\.01000 × 1\.05; kept the running ensemble/);
+  t.equal(dynamicsDecision(0.02, Number.NaN, 0.05).ship, 'retrained', 'nothing to compare against');
+  t.match(dynamicsDecision(Number.NaN, 0.01, 0.05).note, /no held-out rows yet/);
   t.end();
 });

@@ -28,6 +28,10 @@ trained on) is at least the last published version's (or the start model's) minu
                      transitions received (MESA phase 2 for a meta-trained model, else fine-tune
                      steps) and publish the result through the same gate and signature
   --adapt-steps N    steps of each such adaptation (default 300)
+  --dynamics-every K a model-based --models (recoveryMode model-based): retrain its dynamics
+                     ensemble every K episodes on all data so far and ship it, with the
+                     planner, in every version (default: the robot's, e.g. nav 1, maze 5)
+  --dynamics-epochs N epochs of each such retraining (default 5)
   --steps N          offline pretraining steps before going online
   --threads N        ONNX Runtime threads of the learner (default 2)
   --seed N           default 1`;
@@ -52,6 +56,8 @@ export async function trainer(argv: string[]): Promise<number> {
     'no-gate': { type: 'boolean' },
     'adapt-on-drift': { type: 'string' },
     'adapt-steps': { type: 'string' },
+    'dynamics-every': { type: 'string' },
+    'dynamics-epochs': { type: 'string' },
     seed: { type: 'string' },
     threads: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
@@ -85,7 +91,18 @@ export async function trainer(argv: string[]): Promise<number> {
   if (adaptStepsText !== undefined && adaptOnDrift === undefined) throw new RShieldError('E_USAGE', '--adapt-steps needs --adapt-on-drift N', { option: 'adapt-steps' });
   const adaptSteps = adaptStepsText !== undefined ? intOption('adapt-steps', adaptStepsText, 0, 1) : undefined;
 
+  const dynamicsEvery = stringOption(values, 'dynamics-every');
+  const dynamicsEpochs = stringOption(values, 'dynamics-epochs');
+  if ((dynamicsEvery !== undefined || dynamicsEpochs !== undefined) && modelDir === undefined) {
+    throw new RShieldError('E_USAGE', `--${dynamicsEvery !== undefined ? 'dynamics-every' : 'dynamics-epochs'} needs --models DIR (a model trained with --recovery model-based)`, { option: 'dynamics-every' });
+  }
+  const dynamics = dynamicsEvery === undefined && dynamicsEpochs === undefined ? undefined : {
+    ...(dynamicsEvery === undefined ? {} : { every: intOption('dynamics-every', dynamicsEvery, 1, 1) }),
+    ...(dynamicsEpochs === undefined ? {} : { epochs: intOption('dynamics-epochs', dynamicsEpochs, 5, 1) }),
+  };
+
   return runTrainer({
+    dynamics,
     robot, data, modelDir, broker, every, seed, threads, steps, transfer, storeDir, gate, gateTolerance,
     ...(adaptOnDrift !== undefined ? { adaptOnDrift: { transitions: adaptOnDrift, ...(adaptSteps !== undefined ? { steps: adaptSteps } : {}) } } : {}),
     keyPath: stringOption(values, 'key'),

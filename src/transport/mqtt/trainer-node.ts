@@ -41,6 +41,8 @@ export interface LearningPort {
   readonly lastAdaptation?: unknown;
   /** Whether drift reports are acted on. */
   readonly adaptsOnDrift?: boolean;
+  /** The dynamics ensemble's retraining (JSON) when the start model is model-based, else null or absent. */
+  readonly dynamics?: unknown;
 }
 
 /** What the node gives the schedule: where released versions go, and when the status changed. */
@@ -137,6 +139,7 @@ export class TrainerNode extends EventEmitter<TrainerNodeEvents> {
       // JSON writes an undefined AUROC (NaN) as null.
       lastGate: this.learning.lastGate ?? null,
       ...(this.learning.adaptsOnDrift === true ? { adaptations: this.learning.adaptations ?? {}, lastAdaptation: this.learning.lastAdaptation ?? null } : {}),
+      ...(this.learning.dynamics === undefined || this.learning.dynamics === null ? {} : { dynamics: this.learning.dynamics }),
     };
   }
 
