@@ -86,12 +86,13 @@ const planner: Readonly<Record<string, PlannerDefaults>> = {
   // nav2: getting round the block takes ~20 ticks of moving against the controller's heading,
   // so each planned action is held 5 ticks (H 4: a 20-tick look-ahead), samples keep a heading
   // (ρ 0.9) and the best sample is taken (a mean of "above" and "below" detours is neither);
-  // the critic scores every model step (once per held action cut the block's corners), and a
-  // smaller batch keeps the plan near the 50 Hz tick (docs/shield.md, "Results on nav2").
+  // the critic scores every model step (once per held action cut the block's corners), and one
+  // CEM iteration per tick on a batch of 32 — the warm start carries the search from tick to
+  // tick — keeps the plan within the 50 Hz tick (docs/shield.md, "Results on nav2").
   nav2: {
     horizon: 4, taskWeight: 0.1, goalWeight: 0.3, riskPenalty: 10,
     extra: { repeat: 5, returns: 'best', correlation: 0.9 },
-    cpu: { population: 24, elites: 4, iterations: 2 },
+    cpu: { population: 32, elites: 4, iterations: 1 },
   },
   maze: { horizon: 15, taskWeight: 0.1, goalWeight: 1, riskPenalty: 100 },
   'maze-mujoco': { horizon: 15, taskWeight: 0.1, goalWeight: 1, riskPenalty: 100 },

@@ -22,7 +22,7 @@ void t.test('train --recovery model-based writes dynamics.onnx and its card; dem
   t.equal(card.recoveryMode, 'model-based');
   t.same(card.dynamics, { file: 'dynamics.onnx', inputs: { obs: 'obs', act: 'act' }, outputs: { mean: 'mean', logvar: 'logvar' }, ensemble: 5 });
   t.equal(card.planner.horizon, 3);
-  t.equal(card.planner.population, 24, "nav2's own cpu preset by default");
+  t.equal(card.planner.population, 32, "nav2's own cpu preset by default");
   t.equal(card.planner.repeat, 5, "nav2's action repeat");
   t.equal(card.planner.returns, 'best');
   t.same(card.planner.goal.target, [0, 0], "nav2's goal");
