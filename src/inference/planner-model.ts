@@ -45,7 +45,6 @@ export class PlannerRiskModel implements RiskModel {
   #plannedAt = Number.NEGATIVE_INFINITY;
   #plans = 0;
   #invalid = 0;
-  #warm = false;
   #warmStarts = 0;
 
   constructor(base: RiskModel, session: ort.InferenceSession, o: { horizon: number; repeat?: number; mid: Float32Array }) {
@@ -97,8 +96,7 @@ export class PlannerRiskModel implements RiskModel {
     const ticks = this.#tick - this.#plannedAt;
     const age = Math.floor(ticks / this.repeat);
     const keep = ticks >= 1 && ticks <= this.repeat && age < this.horizon ? this.horizon - age : 0;
-    this.#warm = keep > 0;
-    if (this.#warm) this.#warmStarts++;
+    if (keep > 0) this.#warmStarts++;
     for (let t = 0; t < this.horizon; t++) {
       if (t < keep) this.#init.set(this.#plan.subarray((t + age) * A, (t + age + 1) * A), t * A);
       else this.#init.set(this.#mid, t * A);
@@ -112,11 +110,6 @@ export class PlannerRiskModel implements RiskModel {
       this.#action.fill(Number.NaN);
     }
     return this.#action;
-  }
-
-  /** Whether the last plan was warm-started from the one before. */
-  get lastWarmStarted(): boolean {
-    return this.#warm;
   }
 
   /** Lowest plan cost of the last plan's final iteration. */
