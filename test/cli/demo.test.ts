@@ -60,6 +60,9 @@ void t.test('bad input is one line and a non-zero exit', async (t) => {
   const badEpisodes = await run(t, '--episodes', 'many');
   t.equal(badEpisodes.code, 2);
   t.match(badEpisodes.err, /--episodes must be an integer/);
+  const badPrepare = await run(t, '--prepare-timeout-ms=0');
+  t.equal(badPrepare.code, 2);
+  t.match(badPrepare.err, /--prepare-timeout-ms must be > 0, got 0/);
   const file = join(dir, 'file');
   writeFileSync(file, 'x');
   const badOut = await run(t, '--episodes', '1', '--out', join(file, 'sub'));

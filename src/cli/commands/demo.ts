@@ -34,6 +34,7 @@ const options: OptionTable = {
   planner: { type: 'string' },
   provider: { type: 'string' },
   'deadline-us': { type: 'string' },
+  'prepare-timeout-ms': { type: 'string' },
   'require-cuda': { type: 'boolean' },
   json: { type: 'boolean' },
   foxglove: { type: 'string' },
@@ -67,6 +68,9 @@ function help(): string {
     '  --deadline-us N    tick deadline in µs; a later decision is the fail-safe (default 50000:',
     '                     the demo is not paced in real time, so a robot\'s tick-rate deadline',
     '                     would make results depend on the machine\'s load)',
+    '  --prepare-timeout-ms N  time limit for loading and checking the model in its worker',
+    '                     (default 20000; a slow planner preset such as --planner reference',
+    '                     may need more)',
     '  --json             print the summary as one JSON object on stdout instead of the table',
     '  --foxglove PORT    live view of the shielded run for Foxglove (ws://127.0.0.1:PORT; open',
     '                     docs/foxglove-layout.json): Q_risk, decisions, a 3-D scene',
@@ -130,6 +134,8 @@ export async function demo(argv: string[]): Promise<number> {
   }
   const deadlineUs = numberOption('deadline-us', stringOption(values, 'deadline-us'), DEFAULT_DEADLINE_US);
   if (!(deadlineUs > 0)) throw new RShieldError('E_USAGE', `--deadline-us must be > 0, got ${deadlineUs}`, { option: 'deadline-us' });
+  const prepareTimeoutMs = numberOption('prepare-timeout-ms', stringOption(values, 'prepare-timeout-ms'), 20_000);
+  if (!(prepareTimeoutMs > 0)) throw new RShieldError('E_USAGE', `--prepare-timeout-ms must be > 0, got ${prepareTimeoutMs}`, { option: 'prepare-timeout-ms' });
   const json = values.json === true;
   const foxglovePort = stringOption(values, 'foxglove');
   const rateText = stringOption(values, 'rate');
@@ -152,6 +158,7 @@ export async function demo(argv: string[]): Promise<number> {
       provider,
       requireCuda: values['require-cuda'] === true,
       deadlineUs,
+      prepareTimeoutMs,
       ...(recovery === undefined ? {} : { recoveryMode: recovery }),
       ...(planner === undefined ? {} : { planner: planner as PlannerPreset }),
       ...epsRisk,
