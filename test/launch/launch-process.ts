@@ -6,12 +6,13 @@ import { packageRoot } from '../../src/config/profile.js';
 export interface Launch {
   readonly proc: ChildProcess;
   output: string;
+  /** Resolves on 'close' (after the last output is read), not 'exit' (which may come before it). */
   readonly exited: Promise<number | null>;
 }
 
 export function launch(file: string, args: readonly string[], opts: { cwd?: string } = {}): Launch {
   const proc = spawn('ros2', ['launch', join(packageRoot(), 'launch', file), ...args], { stdio: ['ignore', 'pipe', 'pipe'], ...(opts.cwd !== undefined ? { cwd: opts.cwd } : {}) });
-  const l: Launch = { proc, output: '', exited: new Promise((r) => proc.on('exit', (code) => r(code))) };
+  const l: Launch = { proc, output: '', exited: new Promise((r) => proc.on('close', (code) => r(code))) };
   proc.stdout?.on('data', (b: Buffer) => (l.output += b.toString()));
   proc.stderr?.on('data', (b: Buffer) => (l.output += b.toString()));
   return l;

@@ -78,7 +78,7 @@ void t.test('ros2 bag record -s mcap of the dVRK topics of sim.launch.xml, read 
   let bagLog = '';
   bag.stdout.on('data', (b: Buffer) => (bagLog += b.toString()));
   bag.stderr.on('data', (b: Buffer) => (bagLog += b.toString()));
-  const bagExited = new Promise<number | null>((r) => bag.on('exit', (code) => r(code)));
+  const bagExited = new Promise<number | null>((r) => bag.on('close', (code) => r(code)));
   const rcl = await loadRclnodejs();
   await rcl.init();
   const node = new rcl.Node('bag_e2e_observer');

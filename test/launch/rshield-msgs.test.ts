@@ -48,7 +48,7 @@ void t.test('colcon builds rshield_msgs; ros2 topic echo decodes a played demo r
   let echoErr = '';
   echo.stdout.on('data', (b: Buffer) => (echoed += b.toString()));
   echo.stderr.on('data', (b: Buffer) => (echoErr += b.toString()));
-  const echoDone = new Promise<void>((resolve) => echo.on('exit', () => resolve()));
+  const echoDone = new Promise<void>((resolve) => echo.on('close', () => resolve()));
   t.teardown(() => echo.kill('SIGINT'));
   // Played in a loop until the echo has one: discovery may take a while on a loaded machine.
   const play = spawn('ros2', ['bag', 'play', '--loop', join(out, 'shielded.mcap')], { env, stdio: 'ignore' });

@@ -75,7 +75,7 @@ export async function playBag(node: RclNode, path: string, topics: Readonly<Reco
   let output = '';
   proc.stdout.on('data', (b: Buffer) => (output += b.toString()));
   proc.stderr.on('data', (b: Buffer) => (output += b.toString()));
-  const exited = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)));
+  const exited = new Promise<number | null>((r) => proc.on('close', (code) => r(code)));
   try {
     if (!(await pollUntil(() => subs.every((s) => s.publisherCount > 0) || proc.exitCode !== null, 60_000))) {
       throw new Error(`ros2 bag play: publishers never matched ${Object.keys(topics).join(', ')}\n${output}`);
