@@ -82,6 +82,8 @@ export async function runRecord(opts: RunRecordOptions): Promise<number> {
       ...(opts.clock ? { clock: opts.clock } : {}),
       ...(opts.nodeLog ? { log: opts.nodeLog } : {}),
       nodeName: 'rshield_record',
+      // Its --broker carries episode commands only: a recording streams nothing to a trainer.
+      online: false,
       params: { ...(opts.profile !== undefined ? { profile: opts.profile } : {}), ...(opts.out !== undefined ? { record_out: opts.out } : {}) },
       shield: new PassThroughShield(3),
       makeTap: (p, params) => {

@@ -1,5 +1,9 @@
 import { loadRobotProfile, resolveProfilePath, type RobotProfile } from '../config/profile.js';
-import { profileModelTrust } from '../models/trust.js';
+import type { SwappableShieldPort } from '../core/shield-port.js';
+import type { ModelBundle } from '../models/model-dir.js';
+import type { BrokerOptions } from '../transport/mqtt/connect-options.js';
+import type { Ros2Online } from './ros2-online.js';
+import { ros2ModelTrust } from './ros2-trust.js';
 import type { LocalModelTrust } from '../inference/local-model-trust.js';
 import type { RosParams } from '../config/ros-params.js';
 import type { Clock } from '../core/clock.js';
@@ -33,8 +37,15 @@ export interface RunRos2ShieldOptions {
   /** Stops the node as SIGINT would (tests). */
   readonly signal?: AbortSignal;
   readonly clock?: Clock;
-  readonly onStarted?: (node: ShieldNode) => void;
+  /** `online`: the node's link to the trainer, with the `broker` parameter. */
+  readonly onStarted?: (node: ShieldNode, online: Ros2Online | undefined) => void;
   readonly log?: (line: string) => void;
+  /** Whether the `broker` parameter starts the online link (default true; `rshield record` streams nothing). */
+  readonly online?: boolean;
+  /** Broker credentials for the `broker` parameter (default: RSHIELD_MQTT_USERNAME / RSHIELD_MQTT_PASSWORD). */
+  readonly brokerAuth?: Omit<BrokerOptions, 'url'>;
+  /** Transitions per MQTT batch (default 64). */
+  readonly batchSize?: number;
 }
 
 interface ClosableShield extends ShieldPort {
@@ -66,16 +77,36 @@ async function loadImageShield(params: RosParams, profile: RobotProfile, trust: 
   });
 }
 
-/** Taps of the node run side by side (a recording and the live view). */
-function bothTaps(a: ShieldNodeTap | undefined, b: ShieldNodeTap | undefined): ShieldNodeTap | undefined {
-  if (a === undefined || b === undefined) return a ?? b;
+/**
+ * Taps of the node run side by side (a recording, the online link, the live view). Only the hooks
+ * some tap has are set: the node decodes messages for `onMessage` only when one is there.
+ */
+export function joinTaps(...given: readonly (ShieldNodeTap | undefined)[]): ShieldNodeTap | undefined {
+  const taps = given.filter((t): t is ShieldNodeTap => t !== undefined);
+  if (taps.length <= 1) return taps[0];
+  const all = <K extends keyof ShieldNodeTap>(k: K): NonNullable<ShieldNodeTap[K]>[] => taps.map((t) => t[k]?.bind(t)).filter((f): f is NonNullable<ShieldNodeTap[K]> => f !== undefined) as NonNullable<ShieldNodeTap[K]>[];
+  const onMessage = all('onMessage');
+  const onTick = all('onTick');
+  const onState = all('onState');
+  const onEpisode = all('onEpisode');
+  const onHold = all('onHold');
+  const faults = all('faults');
+  const report = all('report');
   return {
-    onMessage: (topic, type, m) => (a.onMessage?.(topic, type, m), b.onMessage?.(topic, type, m)),
-    onTick: (tick) => (a.onTick?.(tick), b.onTick?.(tick)),
-    onEpisode: (c) => (a.onEpisode?.(c), b.onEpisode?.(c)),
-    onHold: (r) => (a.onHold?.(r), b.onHold?.(r)),
-    faults: () => [...(a.faults?.() ?? []), ...(b.faults?.() ?? [])],
+    ...(onMessage.length > 0 ? { onMessage: (topic, type, m) => onMessage.forEach((f) => f(topic, type, m)) } : {}),
+    ...(onTick.length > 0 ? { onTick: (tick) => onTick.forEach((f) => f(tick)) } : {}),
+    ...(onState.length > 0 ? { onState: (x, y, z) => onState.forEach((f) => f(x, y, z)) } : {}),
+    ...(onEpisode.length > 0 ? { onEpisode: (c) => onEpisode.forEach((f) => f(c)) } : {}),
+    ...(onHold.length > 0 ? { onHold: (r) => onHold.forEach((f) => f(r)) } : {}),
+    ...(faults.length > 0 ? { faults: () => faults.flatMap((f) => f()) } : {}),
+    ...(report.length > 0 ? { report: () => report.flatMap((f) => f()) } : {}),
   };
+}
+
+/** A shield that can take model versions (Shield, ImageShield; not record's pass-through). */
+function isSwappable(port: ShieldPort): port is SwappableShieldPort<unknown, ModelBundle> {
+  const p = port as Partial<SwappableShieldPort>;
+  return typeof p.prepare === 'function' && typeof p.swap === 'function' && typeof p.release === 'function' && typeof p.modelVersion === 'string';
 }
 
 /** The node's ticks and holds as the live view's decisions. */
@@ -103,7 +134,8 @@ async function loadShield(params: RosParams, profile: RobotProfile): Promise<Clo
   const requireSigned = params.require_signed || profile.kind !== 'sim';
   // An unreadable card is Shield.load's to report, with its trust checks first.
   const card = await loadModelCard(params.model_dir).catch(() => null);
-  const keys = profileModelTrust(profile, resolveProfilePath(params.profile)).keys;
+  // The keys that sign the start model are those that sign every later version.
+  const { keys } = await ros2ModelTrust(profile, resolveProfilePath(params.profile), params);
   if (card?.image !== undefined) return loadImageShield(params, profile, { requireSigned, keys });
   return Shield.load({
     trust: { requireSigned, keys },
@@ -129,6 +161,7 @@ export async function runRos2Shield(opts: RunRos2ShieldOptions = {}): Promise<nu
   let port: ClosableShield | undefined;
   let shield: ShieldNode | undefined;
   let live: FoxgloveLive | undefined;
+  let online: Ros2Online | undefined;
   try {
     const node = new rcl.lifecycle.LifecycleNode(opts.nodeName ?? 'rshield');
     const params = declareRosParams(rcl, node, opts.params);
@@ -141,7 +174,17 @@ export async function runRos2Shield(opts: RunRos2ShieldOptions = {}): Promise<nu
       log(`rshield: Foxglove live view on ${live.url} (open docs/foxglove-layout.json)`);
     }
     const running = port;
-    const tap = bothTaps(opts.makeTap?.(profile, params), live === undefined ? undefined : liveTap(live, port));
+    if (params.broker !== '' && opts.online !== false) {
+      const swappable: ShieldPort = port;
+      if (!isSwappable(swappable)) throw new RShieldError('E_CONFIG', `the broker parameter needs a shield that takes model versions; this one (${port.constructor.name}) does not`, { robot: profile.name });
+      const { Ros2Online } = await import('./ros2-online.js');
+      online = await Ros2Online.open({
+        profile, profileFile: resolveProfilePath(params.profile), params, shield: swappable, log,
+        ...(opts.brokerAuth !== undefined ? { auth: opts.brokerAuth } : {}),
+        ...(opts.batchSize !== undefined ? { batchSize: opts.batchSize } : {}),
+      });
+    }
+    const tap = joinTaps(opts.makeTap?.(profile, params), online?.tap, live === undefined ? undefined : liveTap(live, port));
     shield = new ShieldNode({
       rcl,
       node,
@@ -158,10 +201,13 @@ export async function runRos2Shield(opts: RunRos2ShieldOptions = {}): Promise<nu
       log,
       ...(port.card !== undefined ? { drift: { gammaRisk: port.card.gammaRisk } } : {}),
       modelVersion: () => running.modelVersion ?? '',
+      ...(online !== undefined ? { betweenTicks: online.betweenTicks } : {}),
     });
+    online?.attach(shield);
     const stopped = untilStopped(rcl, opts.signal);
     node.spin();
     shield.start();
+    online?.start();
     const t = profile.topics;
     log(
       `rshield: shielding ${profile.arm} (${profile.name}): ${t.commandIn.topic} → ${t.commandOut.topic}, ` +
@@ -169,14 +215,16 @@ export async function runRos2Shield(opts: RunRos2ShieldOptions = {}): Promise<nu
         (port.provider !== undefined ? `, ONNX Runtime on ${port.provider}` : '') +
         (port.pushFrame !== undefined && t.image !== undefined ? `, camera ${t.image.topic} (${t.image.encoding})` : ''),
     );
-    opts.onStarted?.(shield);
+    opts.onStarted?.(shield, online);
     const why = await stopped;
     log(`rshield: ${why}: hold, flush, exit`);
     shield.hold('shutdown');
     await drain();
     await opts.beforeExit?.();
+    await online?.stop();
     return 0;
   } finally {
+    await online?.stop();
     await live?.close();
     await port?.close?.();
     if (!rcl.isShutdown()) rcl.shutdown();

@@ -31,6 +31,20 @@ export const rosParamsSchema = z.strictObject({
   foxglove_port: z.number().int().min(-1).max(65535),
   /** Address the live view listens on: this machine only by default. */
   foxglove_host: z.string().min(1),
+  /** MQTT broker of the online loop (mqtt://host:1883): transitions to the trainer, signed model versions back; '' = none. */
+  broker: z.union([z.literal(''), z.string().regex(/^(mqtts?|wss?|tcp):\/\/\S+$/, 'a URL like mqtt://host:1883')]),
+  /** Public keys (PEM files, comma-separated) whose signed model versions are taken, beside the profile's models.trustedKeys. */
+  trust_keys: z.string(),
+  /** Public keys (PEM files, comma-separated) of the operators whose signed commands are obeyed, beside the profile's commands.trustedKeys. */
+  operator_keys: z.string(),
+  /** Take unsigned model versions: simulated profiles only (refused for hardware profiles). */
+  allow_unsigned: z.boolean(),
+  /** The on-disk transition queue; '' = <tmp>/rshield-spool/<profile name>. */
+  spool_dir: z.string(),
+  /** Where the newest model sequence and the obeyed command nonces survive restarts; '' = $XDG_STATE_HOME/rshield/<profile name>. */
+  state_dir: z.string(),
+  /** Content-addressed store for versions the trainer sends by hash (--transfer hash); '' = none. */
+  model_store: z.string(),
 });
 
 export type RosParams = z.output<typeof rosParamsSchema>;
@@ -47,7 +61,19 @@ export const ROS_PARAM_DEFAULTS: RosParams = {
   require_signed: false,
   foxglove_port: -1,
   foxglove_host: '127.0.0.1',
+  broker: '',
+  trust_keys: '',
+  operator_keys: '',
+  allow_unsigned: false,
+  spool_dir: '',
+  state_dir: '',
+  model_store: '',
 };
+
+/** The files of a comma-separated list parameter (trust_keys, operator_keys); blanks dropped. */
+export function listParam(value: string): string[] {
+  return value.split(',').map((f) => f.trim()).filter((f) => f !== '');
+}
 
 /** Validates the values read from a node; errors name each parameter, its problem and its value. */
 export function parseRosParams(raw: Record<string, unknown>, nodeName: string): RosParams {

@@ -45,6 +45,8 @@ export interface DiagnosticsInput {
   readonly lastArmChange?: string;
   /** Does the critic still fit the robot (src/core/drift-monitor.ts): its counts and the signs that hold (empty: fits). */
   readonly drift?: { readonly stats: DriftStats; readonly signs: readonly string[] };
+  /** More key / value pairs, after the shield's own (the online link's: model version, swaps, spool). */
+  readonly values?: readonly (readonly [string, string])[];
 }
 
 /** A diagnostic_msgs/DiagnosticArray for /diagnostics (rqt_robot_monitor, Foxglove). Sent at 1 Hz, off the tick path. */
@@ -73,6 +75,7 @@ export function diagnosticsMessage(stamp: RosTime, d: DiagnosticsInput): object 
           ['drift_missed_violations', String(drift.stats.missedViolations)],
           ['drift_td_error_rms', drift.stats.tdErrorRms === null ? 'n/a' : drift.stats.tdErrorRms.toFixed(4)],
         ]),
+    ...(d.values ?? []),
   ].map(([key, value]) => ({ key: key!, value: value! }));
   return { header: { stamp, frame_id: '' }, status: [{ level, name: d.name, message, hardware_id: d.hardwareId, values }] };
 }

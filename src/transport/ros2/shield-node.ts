@@ -54,11 +54,15 @@ export interface ShieldNodeTap {
   /** Every message received or published on a profile topic. */
   onMessage?(topic: string, type: RosMsgType, message: object): void;
   onTick?(tick: TickInfo): void;
+  /** The tip position of every valid measured_cp (metres, base frame), without decoding a message for the tap. */
+  onState?(x: number, y: number, z: number): void;
   /** Text of a message on the profile's episode topic ('start', 'stop'). */
   onEpisode?(command: string): void;
   onHold?(reason: HoldReason): void;
   /** Faults of the tap itself (a recording that hit a full disk), shown on /diagnostics. */
   faults?(): readonly string[];
+  /** Key / value pairs of the tap's own state for /diagnostics (the online link: model version, swaps, spool). */
+  report?(): readonly (readonly [string, string])[];
 }
 
 export interface ShieldNodeSettings {
@@ -86,6 +90,11 @@ export interface ShieldNodeOptions {
   readonly drift?: DriftOptions;
   /** The running model's version: drift is judged afresh when it changes (default: never changes). */
   readonly modelVersion?: () => string;
+  /**
+   * Called at each tick before its decision and at the 1 Hz diagnostics beat, never while a
+   * decision is in flight: where a prepared model version is swapped in (the online link).
+   */
+  readonly betweenTicks?: () => void;
 }
 
 const DIAGNOSTICS_PERIOD_NS = 1_000_000_000n;
@@ -176,6 +185,7 @@ export class ShieldNode {
   readonly #drift: DriftMonitor;
   readonly #constraints: ConstraintLabeler;
   readonly #modelVersion: () => string;
+  readonly #betweenTicks: (() => void) | undefined;
   #driftVersion: string;
   #driftPending = false;
   #driftQ = Number.NaN;
@@ -203,6 +213,7 @@ export class ShieldNode {
     this.#drift = new DriftMonitor(options.drift);
     this.#constraints = new ConstraintLabeler(options.profile.constraints);
     this.#modelVersion = options.modelVersion ?? (() => '');
+    this.#betweenTicks = options.betweenTicks;
     this.#driftVersion = this.#modelVersion();
     this.settings = {
       tickMode: options.settings?.tickMode ?? options.profile.tick.mode,
@@ -354,6 +365,7 @@ export class ShieldNode {
     // The dVRK sends a zero stamp for invalid data (e.g. no instrument): never act on it.
     this.#stateValid = m.sec !== 0 || m.nanosec !== 0;
     this.#stateStampMs = m.sec * 1e3 + m.nanosec / 1e6;
+    if (this.#stateValid) this.#tap.onState?.(p.x, p.y, p.z);
     if (this.#tap.onMessage !== undefined) this.#tapPose(this.profile.topics.measuredCp, b);
   }
 
@@ -409,6 +421,7 @@ export class ShieldNode {
       this.#pending = true;
       return;
     }
+    this.#betweenTicks?.();
     const now = this.#nowMs();
     // Timer mode re-sends the latest goal only while the controller is still talking.
     if (this.#goalRxMs === Number.NEGATIVE_INFINITY) return;
@@ -556,6 +569,8 @@ export class ShieldNode {
 
   /** 1 Hz: hold when state went stale with no command to notice it, and report on /diagnostics. */
   #watchdog(): void {
+    // A version prepared while the controller is quiet goes in now, not at its next command.
+    if (!this.#inFlight) this.#betweenTicks?.();
     const now = this.#nowMs();
     if (this.#active && !this.#holding && this.#goalRxMs !== Number.NEGATIVE_INFINITY && this.#stateStale(now)) this.#failsafe('stale');
     this.#diagPub?.publish(
@@ -571,6 +586,7 @@ export class ShieldNode {
         counters: this.counters,
         commandOutSubscribers: this.#servoPub?.subscriptionCount ?? 0,
         faults: this.#tap.faults?.() ?? [],
+        values: this.#tap.report?.() ?? [],
         armChanges: this.#armChanges,
         lastArmChange: this.#lastArmChange,
         drift: this.drift(),
