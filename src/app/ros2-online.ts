@@ -126,8 +126,9 @@ export class Ros2Online {
       seen: state.data.commandNonces,
       remember: (seen) => void state.update({ commandNonces: [...seen] }),
     });
-    let online: Ros2Online | undefined;
-    const node = (): ShieldNode | undefined => online?.node;
+    // The link asks the node (attached later) for the arm state and drift.
+    const host: { online?: Ros2Online } = {};
+    const node = (): ShieldNode | undefined => host.online?.node;
     const link = new OnlineLink({
       robot,
       obsDim: DIM,
@@ -150,7 +151,8 @@ export class Ros2Online {
     const startEpochNs = BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint();
     // Streaming from the start: every executed tick out of violation begins or continues an episode.
     const labeler = new EpisodeLabeler({ sink: link, constraints: profile.constraints, nowNs: () => startEpochNs + process.hrtime.bigint(), autostart: true });
-    online = new Ros2Online(link, transport, state, spool, labeler, log, params.broker);
+    const online = new Ros2Online(link, transport, state, spool, labeler, log, params.broker);
+    host.online = online;
     online.#logEvents(trust, operatorKeys.map(keyIdOf), spoolDir, state.file);
     return online;
   }

@@ -79,28 +79,39 @@ async function loadImageShield(params: RosParams, profile: RobotProfile, trust: 
 
 /**
  * Taps of the node run side by side (a recording, the online link, the live view). Only the hooks
- * some tap has are set: the node decodes messages for `onMessage` only when one is there.
+ * some tap has are set: the node decodes messages for `onMessage` only when one is there. The
+ * per-tick hooks loop without closures (the tick path allocates nothing of its own).
  */
 export function joinTaps(...given: readonly (ShieldNodeTap | undefined)[]): ShieldNodeTap | undefined {
   const taps = given.filter((t): t is ShieldNodeTap => t !== undefined);
   if (taps.length <= 1) return taps[0];
-  const all = <K extends keyof ShieldNodeTap>(k: K): NonNullable<ShieldNodeTap[K]>[] => taps.map((t) => t[k]?.bind(t)).filter((f): f is NonNullable<ShieldNodeTap[K]> => f !== undefined) as NonNullable<ShieldNodeTap[K]>[];
-  const onMessage = all('onMessage');
-  const onTick = all('onTick');
-  const onState = all('onState');
-  const onEpisode = all('onEpisode');
-  const onHold = all('onHold');
-  const faults = all('faults');
-  const report = all('report');
-  return {
-    ...(onMessage.length > 0 ? { onMessage: (topic, type, m) => onMessage.forEach((f) => f(topic, type, m)) } : {}),
-    ...(onTick.length > 0 ? { onTick: (tick) => onTick.forEach((f) => f(tick)) } : {}),
-    ...(onState.length > 0 ? { onState: (x, y, z) => onState.forEach((f) => f(x, y, z)) } : {}),
-    ...(onEpisode.length > 0 ? { onEpisode: (c) => onEpisode.forEach((f) => f(c)) } : {}),
-    ...(onHold.length > 0 ? { onHold: (r) => onHold.forEach((f) => f(r)) } : {}),
-    ...(faults.length > 0 ? { faults: () => faults.flatMap((f) => f()) } : {}),
-    ...(report.length > 0 ? { report: () => report.flatMap((f) => f()) } : {}),
+  const having = (k: keyof ShieldNodeTap): ShieldNodeTap[] => taps.filter((t) => t[k] !== undefined);
+  const message = having('onMessage');
+  const tick = having('onTick');
+  const state = having('onState');
+  const episode = having('onEpisode');
+  const hold = having('onHold');
+  const faults = having('faults');
+  const report = having('report');
+  const joined: ShieldNodeTap = {};
+  if (message.length > 0) joined.onMessage = (topic, type, m) => {
+    for (const t of message) t.onMessage?.(topic, type, m);
   };
+  if (tick.length > 0) joined.onTick = (info) => {
+    for (const t of tick) t.onTick?.(info);
+  };
+  if (state.length > 0) joined.onState = (x, y, z) => {
+    for (const t of state) t.onState?.(x, y, z);
+  };
+  if (episode.length > 0) joined.onEpisode = (c) => {
+    for (const t of episode) t.onEpisode?.(c);
+  };
+  if (hold.length > 0) joined.onHold = (r) => {
+    for (const t of hold) t.onHold?.(r);
+  };
+  if (faults.length > 0) joined.faults = () => faults.flatMap((t) => t.faults?.() ?? []);
+  if (report.length > 0) joined.report = () => report.flatMap((t) => t.report?.() ?? []);
+  return joined;
 }
 
 /** A shield that can take model versions (Shield, ImageShield; not record's pass-through). */

@@ -76,6 +76,6 @@ export function diagnosticsMessage(stamp: RosTime, d: DiagnosticsInput): object 
           ['drift_td_error_rms', drift.stats.tdErrorRms === null ? 'n/a' : drift.stats.tdErrorRms.toFixed(4)],
         ]),
     ...(d.values ?? []),
-  ].map(([key, value]) => ({ key: key!, value: value! }));
+  ].map(([key, value]) => ({ key, value }));
   return { header: { stamp, frame_id: '' }, status: [{ level, name: d.name, message, hardware_id: d.hardwareId, values }] };
 }
