@@ -1,4 +1,4 @@
-// `npm run bench -- ros2 [--seconds S] [--rates 200,1000] [--cpu-prof DIR]`: a controller node streaming servo_cp
+// `npm run bench -- ros2 [--seconds S] [--rates 200,1000] [--cpu-prof DIR] [--broker URL]`: a controller node streaming servo_cp
 // through the ROS 2 shield (`rshield run --transport ros2`, its own process, the shipped
 // dvrk-reacher model on ONNX Runtime, tick per command) to a subscriber, over real rclnodejs and
 // DDS (loopback). This process is the controller, the simulated state (measured_cp at 100 Hz,
@@ -9,6 +9,9 @@
 // publish plus one hop. Also the controller publish → shield-output latency from the header
 // stamp. The controller is its own process (helpers/ros2-controller.ts) pacing each goal at its
 // due time on a high-resolution clock, as a fixed-rate controller does (none back to back).
+// --broker URL: the shield joins the online loop there (docs/ros2.md "Online"): every tick is
+// labelled and streamed (spooled while the URL does not answer), so compare runs with and
+// without it, interleaved.
 // Prints one JSON object; without ROS 2 sourced prints {"skipped": …} and exits 0.
 import { fork, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,7 +25,7 @@ import { loadRclnodejs } from '../src/transport/ros2/load-rclnodejs.js';
 import type { RclModule } from '../src/transport/ros2/rclnodejs-api.js';
 import type { ControllerReport, ControllerRun } from './helpers/ros2-controller.js';
 
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '5' }, rates: { type: 'string', default: '200,1000' }, 'cpu-prof': { type: 'string' }, 'command-depth': { type: 'string' } } });
+const { values } = parseArgs({ options: { seconds: { type: 'string', default: '5' }, rates: { type: 'string', default: '200,1000' }, 'cpu-prof': { type: 'string' }, 'command-depth': { type: 'string' }, broker: { type: 'string' } } });
 const SECONDS = Number(values.seconds);
 const RATES = values.rates.split(',').map(Number);
 const root = packageRoot();
@@ -74,7 +77,9 @@ if (commandDepth !== undefined) {
 }
 // --cpu-prof DIR: V8 CPU profile of the shield process (open in Chrome DevTools) to see where its time goes.
 const profArgs = values['cpu-prof'] !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`] : [];
-const shield = spawn(process.execPath, [...profArgs, join(root, 'bin/rshield.js'), 'run', '--transport', 'ros2', '--ros-args', '-p', `profile:=${profilePath}`, '-p', `model_dir:=${join(root, 'models/dvrk-reacher')}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+const broker = values.broker;
+const onlineArgs = broker === undefined ? [] : ['-p', `broker:=${broker}`, '-p', `spool_dir:=${join(tmp, 'spool')}`, '-p', `state_dir:=${join(tmp, 'state')}`];
+const shield = spawn(process.execPath, [...profArgs, join(root, 'bin/rshield.js'), 'run', '--transport', 'ros2', '--ros-args', '-p', `profile:=${profilePath}`, '-p', `model_dir:=${join(root, 'models/dvrk-reacher')}`, ...onlineArgs], { stdio: ['ignore', 'ignore', 'pipe'] });
 let shieldLog = '';
 shield.stderr.on('data', (b: Buffer) => (shieldLog += b.toString()));
 const shieldExited = new Promise<number | null>((r) => shield.on('exit', (code) => r(code)));
@@ -110,11 +115,13 @@ const outSub = node.createSubscription('geometry_msgs/msg/PoseStamped', '/PSM1/s
   stampLatency.push(t - k / 1e6);
 });
 let diagnostics = 0;
-/** The shield's counters from its latest /diagnostics (1 Hz). */
+/** The shield's counters from its latest /diagnostics (1 Hz), and its text values (the online link's). */
 let counters = new Map<string, number>();
+let texts = new Map<string, string>();
 node.createSubscription('diagnostic_msgs/msg/DiagnosticArray', '/diagnostics', {}, (m: { status: { values: { key: string; value: string }[] }[] }) => {
   diagnostics++;
   counters = new Map((m.status[0]?.values ?? []).map((v) => [v.key, Number(v.value)]));
+  texts = new Map((m.status[0]?.values ?? []).map((v) => [v.key, v.value]));
 });
 /** Waits for a /diagnostics sent after now and returns its counters. */
 async function freshCounters(): Promise<Map<string, number>> {
@@ -209,6 +216,10 @@ try {
     controller: 'its own process, each goal at its due time (sleep, then spin the last 0.3 ms)',
     loadAverage: loadavg().map((x) => round(x, 2)),
     commandInDepth: commandDepth === undefined ? 1 : Number(commandDepth),
+    online: broker === undefined ? null : {
+      broker,
+      ...Object.fromEntries(['broker', 'transitions_collected', 'transition_batches_sent', 'transition_batches_spooled', 'transition_batches_dropped'].map((k) => [k, texts.get(k) ?? null])),
+    },
     results,
     targets: at1k === undefined ? undefined : {
       '1kHz no drops': at1k.dropped === 0,
