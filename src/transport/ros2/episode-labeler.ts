@@ -2,8 +2,9 @@ import type { RobotProfile } from '../../config/profile.js';
 import type { Transition } from '../../core/types.js';
 import { ConstraintLabeler } from './constraints.js';
 
-/** Where labelled transitions go: a TransitionWriter (MCAP) or dataset columns. */
+/** Where labelled transitions go: a TransitionWriter (MCAP), dataset columns, the online link. */
 export interface TransitionSink {
+  /** `t` and its arrays are reused by the next write: copy what you keep. */
   write(t: Transition, logTimeNs: bigint): void;
   readonly count: number;
 }
@@ -40,6 +41,10 @@ export class EpisodeLabeler {
   readonly #nextObs = new Float32Array(3);
   readonly #nextAct = new Float32Array(3);
   readonly #latest = new Float32Array(3);
+  /** The one row handed to the sink, overwritten by each write (a tick allocates nothing here). */
+  readonly #row: { -readonly [K in keyof Transition]: Transition[K] } = {
+    obs: this.#obs, act: this.#act, cost: 0, nextObs: this.#nextObs, done: false, episode: 0, step: 0, nextAct: undefined,
+  };
   violations = 0;
 
   constructor(opts: EpisodeLabelerOptions) {
@@ -125,18 +130,12 @@ export class EpisodeLabeler {
   }
 
   #write(cost: boolean, withNextAct: boolean, forceDone = false): void {
-    this.#sink.write(
-      {
-        obs: this.#obs,
-        act: this.#act,
-        cost: cost ? 1 : 0,
-        nextObs: this.#nextObs,
-        done: cost || forceDone,
-        episode: this.#episode,
-        step: this.#step++,
-        ...(withNextAct && !cost ? { nextAct: this.#nextAct } : {}),
-      },
-      this.#nowNs(),
-    );
+    const r = this.#row;
+    r.cost = cost ? 1 : 0;
+    r.done = cost || forceDone;
+    r.episode = this.#episode;
+    r.step = this.#step++;
+    r.nextAct = withNextAct && !cost ? this.#nextAct : undefined;
+    this.#sink.write(r, this.#nowNs());
   }
 }
