@@ -82,7 +82,7 @@ async function loadImageShield(params: RosParams, profile: RobotProfile, trust: 
  * some tap has are set: the node decodes messages for `onMessage` only when one is there. The
  * per-tick hooks loop without closures (the tick path allocates nothing of its own).
  */
-export function joinTaps(...given: readonly (ShieldNodeTap | undefined)[]): ShieldNodeTap | undefined {
+function joinTaps(...given: readonly (ShieldNodeTap | undefined)[]): ShieldNodeTap | undefined {
   const taps = given.filter((t): t is ShieldNodeTap => t !== undefined);
   if (taps.length <= 1) return taps[0];
   const having = (k: keyof ShieldNodeTap): ShieldNodeTap[] => taps.filter((t) => t[k] !== undefined);
