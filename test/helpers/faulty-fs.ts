@@ -21,6 +21,7 @@ export function faultySpoolFs(okWrites: number, code = 'ENOSPC'): SpoolFs & { wr
       await fsp.writeFile(path, new Uint8Array());
       throw diskError(code);
     },
+    rename: (from: string, to: string): Promise<void> => fsp.rename(from, to),
     readFile: (path: string): Promise<Uint8Array> => fsp.readFile(path),
     unlink: (path: string): Promise<void> => fsp.unlink(path),
   };

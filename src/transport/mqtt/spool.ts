@@ -7,6 +7,10 @@
  * A disk error (ENOSPC, EIO, ...) stops writing for the rest of the run: later batches are
  * dropped and counted, what is already on disk is still sent, and the fault is reported once
  * ('fault' event, `fault`). An empty or short file is never sent: it is deleted and counted.
+ *
+ * A batch is written as `<name>.part` and renamed when whole, so a file with a batch's name is
+ * always complete, also after a SIGKILL or power loss mid-write; `.part` files left by such a
+ * run are deleted when the spool is opened again.
  */
 import { EventEmitter } from 'node:events';
 import * as nodeFs from 'node:fs/promises';
@@ -16,6 +20,7 @@ import { RShieldError } from '../../core/errors.js';
 /** The file operations the spool uses: node:fs/promises, or a test's seam that injects faults. */
 export interface SpoolFs {
   writeFile(path: string, data: Uint8Array): Promise<void>;
+  rename(from: string, to: string): Promise<void>;
   readFile(path: string): Promise<Uint8Array>;
   unlink(path: string): Promise<void>;
 }
@@ -43,6 +48,7 @@ interface Entry {
 }
 
 const SUFFIX = '.rstb';
+const PART = '.part';
 
 export class TransitionSpool extends EventEmitter<SpoolEvents> {
   readonly dir: string;
@@ -71,9 +77,15 @@ export class TransitionSpool extends EventEmitter<SpoolEvents> {
   static async open(options: SpoolOptions): Promise<TransitionSpool> {
     try {
       await nodeFs.mkdir(options.dir, { recursive: true });
-      const names = (await nodeFs.readdir(options.dir)).filter((n) => /^\d{16}\.rstb$/.test(n)).sort();
+      const all = await nodeFs.readdir(options.dir);
+      const names = all.filter((n) => /^\d{16}\.rstb$/.test(n)).sort();
       const last = names[names.length - 1];
       const spool = new TransitionSpool(options, last === undefined ? 0 : Number(last.slice(0, 16)) + 1);
+      for (const name of all.filter((n) => /^\d{16}\.rstb\.part$/.test(n))) {
+        // A write that a kill or power loss interrupted: never renamed, never sent.
+        spool.emptySkipped++;
+        await spool.fs.unlink(join(options.dir, name)).catch(() => undefined);
+      }
       for (const name of names) {
         const s = await nodeFs.stat(join(options.dir, name));
         if (s.size === 0) {
@@ -131,15 +143,17 @@ export class TransitionSpool extends EventEmitter<SpoolEvents> {
         return;
       }
       const path = join(this.dir, name);
+      const part = path + PART;
       try {
-        await this.fs.writeFile(path, batch);
+        await this.fs.writeFile(part, batch);
+        await this.fs.rename(part, path);
         entry.written = true;
         if (!this.entries.includes(entry)) await this.fs.unlink(path).catch(() => undefined);
       } catch (err) {
         this.ioError = err as Error;
         this.remove(entry);
         this.droppedBatches++;
-        await this.fs.unlink(path).catch(() => undefined); // a partial file must not be sent later
+        await this.fs.unlink(part).catch(() => undefined); // a partial file must not be sent later
         this.stopWriting(path, err);
       }
     });

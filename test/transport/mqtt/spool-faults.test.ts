@@ -52,3 +52,20 @@ void t.test('zero-byte and short spool files are deleted and counted, never sent
   t.equal(s.skippedEmpty, 2);
   t.same(await readdir(dir), [], 'both are gone from the disk');
 });
+
+void t.test('a batch is renamed into place only when whole: a write killed mid-way leaves a .part file that is deleted, never sent', async (t) => {
+  const dir = await tempDir(t);
+  const s = await TransitionSpool.open({ dir, maxBatches: 100, maxBytes: 1e6 });
+  s.push(batch(1));
+  await s.flushed();
+  t.same(await readdir(dir), ['0000000000000000.rstb'], 'no .part file once the write finished');
+  // What SIGKILL in the middle of the next write leaves: half the bytes under the temporary name.
+  await writeFile(join(dir, '0000000000000001.rstb.part'), batch(2).subarray(0, 50));
+  const again = await TransitionSpool.open({ dir, maxBatches: 100, maxBytes: 1e6 });
+  t.equal(again.skippedEmpty, 1, 'the torn write is counted');
+  t.equal(again.pending, 1, 'the whole batch is kept');
+  const sent: Uint8Array[] = [];
+  await again.drain((x) => (sent.push(x), Promise.resolve()), () => true);
+  t.same(sent.map((x) => [x.byteLength, x[0]]), [[100, 1]]);
+  t.same(await readdir(dir), [], 'nothing left behind');
+});
