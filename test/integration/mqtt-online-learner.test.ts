@@ -100,7 +100,11 @@ interface ShieldSide {
 
 /** The ONNX Runtime shield running v0 on the simulated arm; it trusts only the trainer's key. */
 async function shieldOnV0(t: Teardown, url: string, dir: string): Promise<ShieldSide> {
-  const shield = await Shield.load({ modelDir: v0Dir, robot: ROBOT });
+  // The learner trains in this process: its ONNX Runtime steps run synchronously on the event
+  // loop the deadline timer needs, so on a loaded machine a 50 ms deadline can pass during one
+  // (not a fault of the shield, which runs its own process on a robot). 2 s still catches a swap
+  // that blocks the ticks.
+  const shield = await Shield.load({ modelDir: v0Dir, robot: ROBOT, deadlineUs: 2_000_000 });
   t.teardown(() => shield.close());
   const decided: Decided[] = [];
   const transport = client(t, url, { clientId: `shield-${process.pid}`, will: { topic: robotTopics(ROBOT).status, payload: offlineStatus(ROBOT), retain: true, qos: 1 } });
