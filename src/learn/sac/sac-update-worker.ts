@@ -46,6 +46,9 @@ export interface SacShared {
   readonly policy: Float32Array;
 }
 
+/** The SAC batch's columns, in the shared buffer's order. */
+export const SAC_BATCH_COLUMNS = ['obs', 'act', 'reward', 'next_obs', 'mask'] as const;
+
 const total = (ps: readonly SharedParam[]): number => ps.reduce((n, p) => n + p.size, 0);
 
 export function sharedBytes(obsDim: number, actDim: number, batch: number, critic: readonly SharedParam[], policy: readonly SharedParam[]): number {
@@ -200,7 +203,7 @@ export class SacUpdateWorker {
     if (this.#failure !== undefined) return Promise.reject(this.#failure);
     if (this.#pending !== undefined) return Promise.reject(new RShieldError('E_USAGE', 'SAC update worker: an update is already running (await it first)'));
     const s = this.#shared.batch;
-    for (const k of ['obs', 'act', 'reward', 'next_obs', 'mask'] as const) {
+    for (const k of SAC_BATCH_COLUMNS) {
       if (batch[k].length !== s[k].length) return Promise.reject(new RShieldError('E_BAD_INPUT', `SAC batch column ${k} has ${batch[k].length} values, the worker expects ${s[k].length}`, { input: k }));
       s[k].set(batch[k]);
     }

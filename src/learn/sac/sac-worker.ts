@@ -8,7 +8,7 @@ import { isRShieldError } from '../../core/errors.js';
 import { ParamSet } from '../../nn/index.js';
 import { SacAgent } from './sac-agent.js';
 import type { SacBatch } from './sac-replay.js';
-import { copyParams, sharedViews, type SacWorkerInit, type SacWorkerReport, type SacWorkerRequest } from './sac-update-worker.js';
+import { copyParams, SAC_BATCH_COLUMNS, sharedViews, type SacWorkerInit, type SacWorkerReport, type SacWorkerRequest } from './sac-update-worker.js';
 
 const port = parentPort!;
 const init = workerData as SacWorkerInit;
@@ -34,7 +34,7 @@ async function serve(): Promise<void> {
       void agent.release().finally(() => port.close());
       return;
     }
-    for (const k of ['obs', 'act', 'reward', 'next_obs', 'mask'] as const) batch[k].set(shared.batch[k]);
+    for (const k of SAC_BATCH_COLUMNS) batch[k].set(shared.batch[k]);
     if (critic !== undefined) copyParams(critic, init.risk!.critic, shared.critic, false);
     agent.update(batch, m.weight).then(
       (r) => {
