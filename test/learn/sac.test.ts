@@ -1,6 +1,7 @@
 import t from 'tap';
 import ort from 'onnxruntime-node';
 import { Rng } from '../../src/core/rng.js';
+import { ParamSet } from '../../src/nn/index.js';
 import { SacAgent } from '../../src/learn/sac/sac-agent.js';
 import { SacReplay } from '../../src/learn/sac/sac-replay.js';
 
@@ -116,6 +117,15 @@ void t.test("a worker's failures are errors naming the cause, never hangs", asyn
   await first;
   await agent.release();
   await t.rejects(agent.update(good.sample(new Rng(1))), /SAC update worker is closed/);
+
+  // A worker that dies in an update (here: the risk critic has a parameter the worker's graph
+  // lacks, found when its weights are copied in) fails that update and every later one.
+  const critic = ParamSet.create({ rng: 1 });
+  critic.get('stray/w', [4], { kind: 'const', value: 0 });
+  const risky = await SacAgent.create({ ...opts, threads: 1, risk: { use: 'penalty', critic, sizes: small, epsRisk: 0.1 } });
+  await t.rejects(risky.update(good.sample(new Rng(1)), 1), /SAC update worker failed: .*parameter stray\/w has no values on one thread, 4 on the other/);
+  await t.rejects(risky.update(good.sample(new Rng(1)), 1), /SAC update worker failed/);
+  await risky.release();
 });
 
 void t.test('the replay buffer keeps the newest rows once full', (t) => {
