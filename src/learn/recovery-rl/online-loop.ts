@@ -116,8 +116,11 @@ export class OnlineLoop implements AlgorithmRun {
   readonly #pending: Pending;
   #episode = 0;
   #steps = 0;
-  /** Milliseconds spent so far in each part of the step (bench/learn reports the shares). */
-  /** Overlapped, sacUpdate and safetyUpdate each run from the start of the step's updates; `updates` is their wall time together. */
+  /**
+   * Milliseconds spent so far in each part of the step (bench/learn reports the shares).
+   * Overlapped, sacUpdate and safetyUpdate each count from the start of the step's updates;
+   * `updates` is their wall time together.
+   */
   readonly time = { sacUpdate: 0, safetyUpdate: 0, updates: 0, decide: 0, env: 0 };
   /** How this run's updates run (`LoopSettings.updates`, resolved). */
   readonly updateMode: UpdateMode;
