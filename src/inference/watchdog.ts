@@ -16,6 +16,7 @@ import { Worker, type ResourceLimits } from 'node:worker_threads';
 import { RShieldError } from '../core/errors.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { LateInference, type RiskModel } from '../core/risk-model.js';
+import { workerEntry } from '../nn/worker-entry.js';
 import { CMD, CMD_NEAREST, CMD_PLAN, CMD_RECOVERY, CMD_RISK, CMD_STOP, DONE, EPISODE, MB_INVALID, MB_PLANS, MB_WARM, NS_FALLBACKS, NS_SEARCHES, REC_OF, REQ, STATUS, WAKE_PREDICTED, WAKE_SLEPT, WAKE_SPUN, handoff, waitAsync, type Handoff } from './handoff.js';
 import type { Logger } from './session-factory.js';
 import type { WorkerInit, WorkerLoad, WorkerMessage } from './inference-worker.js';
@@ -99,16 +100,6 @@ export async function exitProcess(code: number): Promise<void> {
   process.kill(process.pid, 'SIGKILL');
 }
 
-function workerEntry(): { entry: URL | string; eval: boolean } {
-  const url = new URL(`./inference-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
-  if (!url.pathname.endsWith('.ts')) return { entry: url, eval: false };
-  // Running from TypeScript sources (tests, benches): the worker registers tsx itself, resolved
-  // from here (an eval'd worker would resolve 'tsx' from the working directory).
-  const tsx = import.meta.resolve('tsx/esm/api');
-  return { entry: `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(url.href)}); })`, eval: true };
-}
-
-
 /** Asks an idle serving worker to stop: it closes its sessions and ends by itself. */
 function sendStop(h: Handoff): void {
   h.ctrl[CMD] = CMD_STOP;
@@ -170,7 +161,7 @@ export class InferenceWorker {
   static start(source: ModelSource, load: WorkerLoad, o: WorkerStartOptions): Promise<InferenceWorker> {
     const label = `${source.card.robot} model ${source.card.version} (${source.dir})`;
     const h = handoff(source.card.obsDim, source.card.actDim, undefined, source.card.image?.latentDim ?? 0);
-    const { entry, eval: isEval } = workerEntry();
+    const { entry, eval: isEval } = workerEntry(import.meta.url, 'inference-worker');
     const init: WorkerInit = { source, load, buffer: h.buffer, wake: o.wake };
     const worker = new Worker(entry, { eval: isEval, workerData: init, resourceLimits: o.resourceLimits, stdout: false, stderr: false });
     let started: InferenceWorker | null = null;

@@ -11,10 +11,11 @@ const withSim = (s: RunSpec) => [s, simulatedRobot(s.robot)] as const;
 // Small task networks and batches keep each run to a few seconds; the safety critic is the
 // shipped nav1 model (2×256), pretrained on nav1's D_offline, as in the comparison.
 const quick: LoopOverrides = { sacSizes: { hidden: [32, 32] }, batch: 32 };
-const spec = (algo: string, episodes: number, ablations: string[] = []) => ({ robot: 'nav1', algo, seed: 3, episodes, ablations, threads: 1 });
+const spec = (algo: string, episodes: number, ablations: string[] = [], threads = 1) => ({ robot: 'nav1', algo, seed: 3, episodes, ablations, threads });
 
-async function runAll(a: ReturnType<typeof recoveryRl>, episodes: number, ablations: string[] = []): Promise<EpisodeResult[]> {
-  const run = await a.start(...withSim(spec(a.name, episodes, ablations)));
+async function runAll(a: ReturnType<typeof recoveryRl>, episodes: number, ablations: string[] = [], threads = 1, mode?: (m: string) => void): Promise<EpisodeResult[]> {
+  const run = await a.start(...withSim(spec(a.name, episodes, ablations, threads)));
+  mode?.((run as OnlineLoop).updateMode);
   const out: EpisodeResult[] = [];
   try {
     for (let i = 0; i < episodes; i++) out.push(await run.episode());
@@ -47,6 +48,18 @@ void t.test('a seed reproduces a run bit for bit', async (t) => {
   const b = await runAll(recoveryRl(quick), 2);
   t.same(b, a);
   t.ok(a.some((r) => r.return !== 0), 'episodes have returns');
+});
+
+void t.test('overlapped updates (SAC on its worker) give the sequential run bit for bit, risk terms included', async (t) => {
+  for (const make of [recoveryRl, lagrangian, rcpo]) {
+    const modes: string[] = [];
+    const seen = (m: string): number => modes.push(m);
+    // The same intra-op threads per learner in both: 1 (overlapped splits the run's 2).
+    const seq = await runAll(make({ ...quick, updates: 'sequential' }), 2, [], 1, seen);
+    const ovl = await runAll(make({ ...quick, updates: 'overlapped' }), 2, [], 2, seen);
+    t.same(modes, ['sequential', 'overlapped'], `${make.name}: the modes that ran`);
+    t.same(ovl, seq, `${make.name}: the same episodes`);
+  }
 });
 
 void t.test('ablations: offline-size pretrains a critic on the first N transitions; unknown ones are refused by name', async (t) => {

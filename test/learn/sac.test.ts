@@ -1,6 +1,7 @@
 import t from 'tap';
 import ort from 'onnxruntime-node';
 import { Rng } from '../../src/core/rng.js';
+import { ParamSet } from '../../src/nn/index.js';
 import { SacAgent } from '../../src/learn/sac/sac-agent.js';
 import { SacReplay } from '../../src/learn/sac/sac-replay.js';
 
@@ -77,6 +78,54 @@ void t.test('the same seed gives the same SAC updates, bit for bit', async (t) =
   const a = await losses(5);
   t.same(await losses(5), a);
   t.not((await losses(6))[0], a[0], 'another seed starts elsewhere');
+});
+
+void t.test('updates on a worker thread give the caller-thread updates bit for bit', async (t) => {
+  const run = async (updateThread: 'caller' | 'worker'): Promise<{ out: number[]; onnx: Uint8Array }> => {
+    const agent = await SacAgent.create({ obsDim: 2, actDim: 2, normalizer, seed: 5, batch: 32, sizes: small, threads: 1, updateThread });
+    const buf = new SacReplay(2, 2, 32);
+    const rng = new Rng(2);
+    fill(buf, rng, 200);
+    const out: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      const r = await agent.update(buf.sample(rng));
+      out.push(r.qLoss, r.policyLoss, ...(await agent.act([0.1, 0.2])));
+    }
+    const onnx = agent.exportOnnx();
+    await agent.release();
+    return { out, onnx };
+  };
+  const here = await run('caller');
+  const there = await run('worker');
+  t.same(there.out, here.out, 'losses and actions after every update');
+  t.same(there.onnx, here.onnx, 'the exported policy');
+});
+
+void t.test("a worker's failures are errors naming the cause, never hangs", async (t) => {
+  const opts = { obsDim: 2, actDim: 2, normalizer, seed: 5, batch: 32, sizes: small, updateThread: 'worker' } as const;
+  await t.rejects(SacAgent.create({ ...opts, threads: -1 }), /SAC update worker did not start: .*ONNX Runtime rejected graph sac_step/);
+  const agent = await SacAgent.create({ ...opts, threads: 1 });
+  const buf = new SacReplay(2, 2, 16);
+  fill(buf, new Rng(1), 50);
+  await t.rejects(agent.update(buf.sample(new Rng(1))), /SAC batch column obs has 32 values, the worker expects 64/);
+  const good = new SacReplay(2, 2, 32);
+  fill(good, new Rng(1), 50);
+  const r = await agent.update(good.sample(new Rng(1)));
+  t.ok(Number.isFinite(r.qLoss), 'the agent still updates after a refused batch');
+  const first = agent.update(good.sample(new Rng(1)));
+  await t.rejects(agent.update(good.sample(new Rng(1))), /an update is already running/);
+  await first;
+  await agent.release();
+  await t.rejects(agent.update(good.sample(new Rng(1))), /SAC update worker is closed/);
+
+  // A worker that dies in an update (here: the risk critic has a parameter the worker's graph
+  // lacks, found when its weights are copied in) fails that update and every later one.
+  const critic = ParamSet.create({ rng: 1 });
+  critic.get('stray/w', [4], { kind: 'const', value: 0 });
+  const risky = await SacAgent.create({ ...opts, threads: 1, risk: { use: 'penalty', critic, sizes: small, epsRisk: 0.1 } });
+  await t.rejects(risky.update(good.sample(new Rng(1)), 1), /SAC update worker failed: .*parameter stray\/w has no values on one thread, 4 on the other/);
+  await t.rejects(risky.update(good.sample(new Rng(1)), 1), /SAC update worker failed/);
+  await risky.release();
 });
 
 void t.test('the replay buffer keeps the newest rows once full', (t) => {

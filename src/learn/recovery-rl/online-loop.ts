@@ -15,7 +15,7 @@ import { RShieldError } from '../../core/errors.js';
 import type { Env, SimulatedRobot } from '../../core/types.js';
 import type { AlgorithmRun, EpisodeResult, RunSpec } from '../algorithm.js';
 import type { NetworkSizes } from '../networks.js';
-import { SacAgent, type SacRiskTerm } from '../sac/sac-agent.js';
+import { SacAgent, type SacRiskTerm, type SacUpdateResult } from '../sac/sac-agent.js';
 import { SacReplay } from '../sac/sac-replay.js';
 import type { SacSizes } from '../sac/sac-networks.js';
 import { DualVariable } from './dual-variable.js';
@@ -57,12 +57,28 @@ export interface LoopSettings {
   readonly pretrainSteps?: number;
   /** The executed recovery action: a draw of π_rec (reference) or its mean. */
   readonly recoveryAction?: 'sample' | 'mean';
+  /**
+   * How a step's two updates run: one after the other on this thread, each with the run's
+   * `threads`; or 'overlapped', the SAC update on a worker thread while this thread runs the
+   * safety update, the threads split between them (SAC ⌊threads/2⌋, safety the rest). Both
+   * compute the same thing from the same draws (test/learn/online-loop.test.ts compares them);
+   * 'overlapped' needs `threads` ≥ 2 and safety updates, else the step runs sequentially.
+   * Default 'overlapped' (docs/learning.md "Measured").
+   */
+  readonly updates?: UpdateMode;
 }
+
+export type UpdateMode = 'sequential' | 'overlapped';
 
 export const defaultLoopSettings: LoopSettings = {
   safetyCritic: true, shield: true, safetyUpdates: true, pretrain: true, relabel: true,
-  rewardPenalty: 0, startSteps: 100, batch: 256,
+  rewardPenalty: 0, startSteps: 100, batch: 256, updates: 'overlapped',
 };
+
+/** The mode a run's updates take: overlapped only where there are two updates and two threads for them. */
+export function updateModeOf(settings: LoopSettings, threads: number): UpdateMode {
+  return settings.updates === 'overlapped' && threads >= 2 && settings.safetyCritic && settings.safetyUpdates ? 'overlapped' : 'sequential';
+}
 
 interface Parts {
   env: Env;
@@ -100,8 +116,14 @@ export class OnlineLoop implements AlgorithmRun {
   readonly #pending: Pending;
   #episode = 0;
   #steps = 0;
-  /** Milliseconds spent so far in each part of the step (bench/learn reports the shares). */
-  readonly time = { sacUpdate: 0, safetyUpdate: 0, decide: 0, env: 0 };
+  /**
+   * Milliseconds spent so far in each part of the step (bench/learn reports the shares).
+   * Overlapped, sacUpdate and safetyUpdate each count from the start of the step's updates;
+   * `updates` is their wall time together.
+   */
+  readonly time = { sacUpdate: 0, safetyUpdate: 0, updates: 0, decide: 0, env: 0 };
+  /** How this run's updates run (`LoopSettings.updates`, resolved). */
+  readonly updateMode: UpdateMode;
   /** The safety weight (ν or λ) of the latest episode or update. */
   weight = 0;
 
@@ -116,6 +138,7 @@ export class OnlineLoop implements AlgorithmRun {
     this.#core = parts.core;
     this.#filter = parts.filter;
     this.#dual = parts.dual;
+    this.updateMode = updateModeOf(settings, spec.threads);
     this.#rng = parts.rng.fork();
     this.#batchRng = parts.rng.fork();
     const { obsDim: S, actDim: A } = parts.env.spec;
@@ -131,9 +154,12 @@ export class OnlineLoop implements AlgorithmRun {
     const env = robot.env(spec.seed);
     const es = env.spec;
     const rng = new Rng(spec.seed);
+    const overlapped = updateModeOf(settings, spec.threads) === 'overlapped';
+    const sacThreads = overlapped ? Math.floor(spec.threads / 2) : spec.threads;
+    const safetyThreads = spec.threads - (overlapped ? sacThreads : 0);
     const safety = settings.safetyCritic
       ? await startSafety({
-          robot, spec: es, seed: rng.nextUint32(), pretrain: settings.pretrain, batch: settings.batch, threads: spec.threads,
+          robot, spec: es, seed: rng.nextUint32(), pretrain: settings.pretrain, batch: settings.batch, threads: safetyThreads,
           ...(settings.offlineSize === undefined ? {} : { offlineSize: settings.offlineSize }),
           ...(settings.safetySizes === undefined ? {} : { sizes: settings.safetySizes }),
           ...(settings.pretrainSteps === undefined ? {} : { pretrainSteps: settings.pretrainSteps }),
@@ -143,7 +169,8 @@ export class OnlineLoop implements AlgorithmRun {
     const epsRisk = safety?.epsRisk ?? 0;
     const term = settings.riskTerm;
     const sac = await SacAgent.create({
-      obsDim: es.obsDim, actDim: es.actDim, normalizer, seed: rng.nextUint32(), batch: settings.batch, threads: spec.threads,
+      obsDim: es.obsDim, actDim: es.actDim, normalizer, seed: rng.nextUint32(), batch: settings.batch, threads: sacThreads,
+      ...(overlapped ? { updateThread: 'worker' as const } : {}),
       ...(settings.sacSizes === undefined ? {} : { sizes: settings.sacSizes }),
       ...(term !== undefined && safety !== undefined ? { risk: { use: term.use, critic: safety.learner.networks.critic, sizes: safety.learner.networks.sizes, epsRisk } } : {}),
     });
@@ -227,6 +254,8 @@ export class OnlineLoop implements AlgorithmRun {
 
   /** Reference order: the updates come before the step's action, once a buffer holds more than a batch. */
   async #update(weight: number): Promise<void> {
+    if (this.updateMode === 'overlapped') return this.#updateOverlapped(weight);
+    const t = performance.now();
     if (this.#sacBuffer.size > this.settings.batch) {
       const w = this.#dual?.value ?? weight;
       this.weight = w;
@@ -241,6 +270,38 @@ export class OnlineLoop implements AlgorithmRun {
       await safety.learner.update(safety.sampler.sample(safety.buffer, this.#batchRng));
       this.time.safetyUpdate += performance.now() - t0;
     }
+    this.time.updates += performance.now() - t;
+  }
+
+  /**
+   * The same two updates from the same draws of the batch generator (SAC's batch first), the
+   * SAC update on its worker while this thread runs the safety update. The SAC update takes
+   * its batch, and a risk term the critic's weights, before the safety update moves them.
+   */
+  async #updateOverlapped(weight: number): Promise<void> {
+    const t0 = performance.now();
+    const since = (k: 'sacUpdate' | 'safetyUpdate') => (): void => {
+      this.time[k] += performance.now() - t0;
+    };
+    let sac: Promise<SacUpdateResult> | undefined;
+    if (this.#sacBuffer.size > this.settings.batch) {
+      const w = this.#dual?.value ?? weight;
+      this.weight = w;
+      sac = this.#sac.update(this.#sacBuffer.sample(this.#batchRng), w);
+      void sac.then(since('sacUpdate'), () => undefined);
+    }
+    const safety = this.#safety!;
+    let safetyRun: Promise<unknown> | undefined;
+    if (safety.buffer.size > this.settings.batch) {
+      safetyRun = safety.learner.update(safety.sampler.sample(safety.buffer, this.#batchRng));
+      void safetyRun.then(since('safetyUpdate'), () => undefined);
+    }
+    // Both settle before either's error is thrown: close() must not release a session in use.
+    const [a, b] = await Promise.allSettled([sac, safetyRun]);
+    if (a.status === 'rejected') throw a.reason;
+    if (b.status === 'rejected') throw b.reason;
+    if (a.value !== undefined) this.#dual?.update(a.value.risk);
+    this.time.updates += performance.now() - t0;
   }
 
   async #propose(obs: Float32Array): Promise<void> {

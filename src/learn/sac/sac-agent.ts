@@ -18,6 +18,7 @@ import { adam, exportInference, GraphBuilder, inferenceGraph, ParamSet, polyak, 
 import { critic, type NetworkSizes } from '../networks.js';
 import type { Normalizer } from '../normalizer.js';
 import type { SacBatch } from './sac-replay.js';
+import { SacUpdateWorker } from './sac-update-worker.js';
 import { sacCritic, sacDefaultSizes, sacPolicy, type SacSizes } from './sac-networks.js';
 
 export interface SacRiskTerm {
@@ -44,6 +45,12 @@ export interface SacOptions {
   readonly sizes?: SacSizes;
   readonly threads?: number;
   readonly risk?: SacRiskTerm;
+  /**
+   * Where updates run: on the calling thread (default), or on a worker thread of their own
+   * (sac-update-worker.ts, `threads` intra-op threads there) so the caller can run other work
+   * meanwhile. The same options and seed give the same weights either way.
+   */
+  readonly updateThread?: 'caller' | 'worker';
 }
 
 export interface SacUpdateResult {
@@ -69,7 +76,8 @@ export class SacAgent {
     readonly opts: SacOptions,
     /** The policy's parameters (read by action filters such as SQRL's). */
     readonly policyParams: ParamSet,
-    private readonly updateStep: TrainingProgram,
+    /** The update on this thread, or the worker that runs it. */
+    private readonly updater: TrainingProgram | SacUpdateWorker,
     private readonly actStep: TrainingProgram,
   ) {
     this.batch = opts.batch ?? 256;
@@ -134,8 +142,19 @@ export class SacAgent {
     a.output('mean', head.mean);
 
     const threads = opts.threads ?? 2;
-    const updateStep = await TrainingProgram.compile(g, { threads, rng: rng.fork() });
+    const updateRng = rng.fork();
     const actStep = await TrainingProgram.compile(a, { threads: 1, rng: rng.fork() });
+    if (opts.updateThread === 'worker') {
+      // The worker builds this same agent (same seed: same weights, same noise) and compiles the update there.
+      const { risk: _risk, updateThread: _where, ...rest } = opts;
+      try {
+        return new SacAgent(opts, policyParams, await SacUpdateWorker.start(rest, policyParams, risk), actStep);
+      } catch (err) {
+        await actStep.release();
+        throw err;
+      }
+    }
+    const updateStep = await TrainingProgram.compile(g, { threads, rng: updateRng });
     return new SacAgent(opts, policyParams, updateStep, actStep);
   }
 
@@ -149,15 +168,24 @@ export class SacAgent {
     return this.actStep.output(deterministic ? 'mean' : 'sample') as Float32Array;
   }
 
-  /** One SAC update on `batch`; `riskWeight` is ν (penalty) or λ (shaping) when a risk term is on. */
+  /**
+   * One SAC update on `batch`; `riskWeight` is ν (penalty) or λ (shaping) when a risk term is
+   * on. On a worker, the batch and the risk critic's weights are taken before this returns its
+   * promise, and the policy's weights here are the new ones when it resolves.
+   */
   async update(batch: SacBatch, riskWeight = 0): Promise<SacUpdateResult> {
+    if (this.updater instanceof SacUpdateWorker) {
+      const r = await this.updater.update(batch, riskWeight);
+      this.updates++;
+      return r;
+    }
     // The batch's columns are named after the graph's inputs.
     const f = Object.assign(this.#feeds, batch);
     if (this.opts.risk !== undefined) {
       this.#weightFeed[0] = riskWeight;
       f.risk_weight = this.#weightFeed;
     }
-    const out = await this.updateStep.step(f);
+    const out = await this.updater.step(f);
     this.#result.qLoss = out.q_loss ?? Number.NaN;
     this.#result.policyLoss = out.policy_loss ?? Number.NaN;
     this.#result.risk = out.risk ?? Number.NaN;
@@ -179,7 +207,8 @@ export class SacAgent {
   }
 
   async release(): Promise<void> {
-    await this.updateStep.release();
+    if (this.updater instanceof SacUpdateWorker) await this.updater.close();
+    else await this.updater.release();
     await this.actStep.release();
   }
 }
