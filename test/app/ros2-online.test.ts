@@ -136,7 +136,12 @@ async function startShield(t: Test, r: Ros, o: { broker: string; dir: string; st
       psm.start();
     },
   });
-  const s = await whenStarted;
+  // A start that fails (or never comes) fails the test with the node's log instead of hanging it.
+  const s = await Promise.race([
+    whenStarted,
+    done.then((code) => Promise.reject(new Error(`the shield exited ${code} before it started: ${lines.join(' | ')}`))),
+    new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`the shield did not start within 60 s: ${lines.join(' | ')}`)), 60_000).unref()),
+  ]);
   return { ...s, done, abort, lines, diagnostics, shield };
 }
 

@@ -55,21 +55,39 @@ export async function spawnMosquitto(binary: string, confPath: string): Promise<
   const child = spawn(binary, ['-c', confPath], { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   await new Promise<void>((resolve, reject) => {
+    // A start that never says it runs fails the test with mosquitto's log instead of hanging it.
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`mosquitto did not start within ${START_MS} ms: ${log.trim()}`));
+    }, START_MS);
     child.stderr?.on('data', (d: Buffer) => {
       log += d.toString();
-      if (/mosquitto version \S+ running/.test(log)) resolve();
+      if (/mosquitto version \S+ running/.test(log)) {
+        clearTimeout(timer);
+        resolve();
+      }
     });
-    child.once('exit', (code) => reject(new Error(`mosquitto exited with ${code}: ${log.trim()}`)));
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`mosquitto exited with ${code}: ${log.trim()}`));
+    });
   });
   child.stderr?.resume();
   return child;
 }
 
-/** SIGTERM, then wait for exit (mosquitto writes its persistence file on the way out). */
+const START_MS = 15_000;
+const STOP_MS = 5_000;
+
+/** SIGTERM, then wait for exit (mosquitto writes its persistence file on the way out); SIGKILL after 5 s. */
 export async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   await new Promise<void>((resolve) => {
-    child.once('exit', () => resolve());
+    const timer = setTimeout(() => child.kill('SIGKILL'), STOP_MS);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
     child.kill('SIGTERM');
   });
 }

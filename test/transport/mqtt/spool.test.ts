@@ -44,6 +44,8 @@ void t.test('beyond the bound the oldest batches are dropped and counted', async
   const small = await TransitionSpool.open({ dir: join(dir, 'b'), maxBatches: 100, maxBytes: 250 });
   for (let i = 1; i <= 4; i++) small.push(batch(i));
   t.equal(small.dropped, 2, 'the byte bound holds too');
+  await small.flushed();
+  t.same((await readdir(join(dir, 'b'))).sort(), ['0000000000000002.rstb', '0000000000000003.rstb'], 'only the newest two are on disk, no .part left');
 });
 
 void t.test('with a window, several batches await their acknowledgement at once, sent in spool order, each deleted on its own ack', async (t) => {
