@@ -34,6 +34,8 @@ export interface OfflineTrainOptions extends TrainDefaults {
    * weights, the normaliser they were trained with (baked into the graphs) and where they came from.
    */
   readonly init?: OfflineInit;
+  /** Plain SGD on the critic with these per-tensor learning rates instead of Adam (SafetyLearnerOptions.criticSgdLrs). */
+  readonly criticSgdLrs?: Readonly<Record<string, number>>;
   /** Called every few steps with the step count and the latest losses. */
   readonly onProgress?: (step: number, criticLoss: number, recoveryLoss: number) => void;
   /**
@@ -111,6 +113,7 @@ export async function trainOffline(data: Dataset, opts: OfflineTrainOptions): Pr
     seed: rng.nextUint32(),
     ...(opts.threads === undefined ? {} : { threads: opts.threads }),
     ...(opts.sizes === undefined ? {} : { sizes: opts.sizes }),
+    ...(opts.criticSgdLrs === undefined ? {} : { criticSgdLrs: opts.criticSgdLrs }),
   });
   if (opts.init !== undefined) learner.loadWeights(opts.init.critic, opts.init.policy);
   try {
@@ -153,6 +156,7 @@ export async function trainOffline(data: Dataset, opts: OfflineTrainOptions): Pr
         batch: learner.opts.batch,
         hidden: [...(opts.sizes ?? defaultSizes).hidden],
         lr: opts.lr,
+        ...(opts.criticSgdLrs === undefined ? {} : { criticOptimizer: 'sgd', criticSgdLrs: opts.criticSgdLrs }),
         tau: opts.tau,
         violationShare: opts.violationShare,
         seed: opts.seed,

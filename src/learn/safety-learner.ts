@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import ort from 'onnxruntime-node';
 import { RShieldError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
-import { adam, exportInference, GraphBuilder, inferenceGraph, ParamSet, polyak, TrainingProgram, type Tensor } from '../nn/index.js';
+import { adam, exportInference, sgd, GraphBuilder, inferenceGraph, ParamSet, polyak, TrainingProgram, type Tensor } from '../nn/index.js';
 import type { ModelCardInput } from '../config/model-card.js';
 import type { Batch } from './batch-sampler.js';
 import { critic, defaultSizes, recoveryPolicy, type NetworkSizes } from './networks.js';
@@ -28,6 +28,12 @@ export interface SafetyLearnerOptions {
   readonly seed: number;
   readonly threads?: number;
   readonly sizes?: NetworkSizes;
+  /**
+   * When set, the critic takes plain SGD steps with this learning rate per parameter tensor
+   * (by name) instead of Adam at `lr`: MESA's meta-learned inner step (Meta-SGD) as the
+   * adaptation. Every critic tensor must have one; the recovery policy keeps Adam at `lr`.
+   */
+  readonly criticSgdLrs?: Readonly<Record<string, number>>;
 }
 
 export interface UpdateResult {
@@ -50,12 +56,23 @@ export function criticUpdate(
   qNextMax: Tensor,
   cost: Tensor,
   done: Tensor,
-  o: { readonly gammaRisk: number; readonly lr: number; readonly tau: number },
+  o: { readonly gammaRisk: number; readonly lr: number; readonly tau: number; readonly criticSgdLrs?: Readonly<Record<string, number>> },
 ): void {
   const y = g.add(cost, g.mul(g.sub(1, done), g.mul(qNextMax, o.gammaRisk)));
   const loss = g.add(g.mean(g.square(g.sub(q.q1, y))), g.mean(g.square(g.sub(q.q2, y))));
   g.output('loss', loss);
-  adam(g, params, g.gradients(loss, params.trainable()), { lr: o.lr, name: 'critic_adam' });
+  const ps = params.trainable();
+  const grads = g.gradients(loss, ps);
+  const lrs = o.criticSgdLrs;
+  if (lrs === undefined) adam(g, params, grads, { lr: o.lr, name: 'critic_adam' });
+  else {
+    const scaled = ps.map((p, i) => {
+      const lr = lrs[p.name];
+      if (lr === undefined || !Number.isFinite(lr) || lr <= 0) throw new RShieldError('E_MODEL', `no positive SGD learning rate for critic tensor '${p.name}' (got ${String(lr)})`, { param: p.name });
+      return g.mul(grads[i]!, lr);
+    });
+    sgd(g, ps, scaled, { lr: 1, name: 'critic_sgd' });
+  }
   polyak(g, target, params, o.tau);
 }
 

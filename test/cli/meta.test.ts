@@ -69,6 +69,13 @@ void t.test('meta-train then adapt: ordinary model directories the shield loads'
   t.same(acard.training.hidden, [16, 16]);
   t.not(acard.version, card.version);
 
+  const stepped = join(dir, 'inner-step');
+  const s = await runCli(t, 'adapt', '--models', meta, '--data', join(tasks, 'test.mcap'), '--out', stepped, '--steps', '3', '--sgd', 'learned', '--threads', '1');
+  t.equal(s.code, 0, s.err);
+  t.match(s.err, /3 steps, critic SGD at the learned inner learning rates/);
+  const scard = JSON.parse(await readFile(join(stepped, 'model.json'), 'utf8')) as { training: Record<string, unknown> };
+  t.same([scard.training.criticOptimizer, scard.training.criticSgdLrs], ['sgd', card.training.innerLr], "MESA's inner step at the learned rates");
+
   for (const modelDir of [meta, adapted]) {
     const shield = await Shield.load({ modelDir, robot: 'nav1', threads: 1 });
     try {
@@ -94,6 +101,8 @@ void t.test('meta-train and adapt name what is wrong with their input', async (t
     [/test\.mcap is robot 'cartpole-length', the model in .*meta is for 'nav1'/, ['adapt', '--models', join(dir, 'meta'), '--data', join(cp, 'test.mcap'), '--out', join(dir, 'a1')]],
     [/--models DIR|no such file|ENOENT|model\.json/, ['adapt', '--models', join(dir, 'nowhere'), '--data', join(tasks, 'test.mcap'), '--out', join(dir, 'a2')]],
     [/--data NEW\.mcap is required/, ['adapt', '--models', join(dir, 'meta'), '--out', join(dir, 'a3')]],
+    [/the card has no training\.innerLr \(only meta-trained models/, ['adapt', '--models', join(dir, 'adapted'), '--data', join(tasks, 'test.mcap'), '--out', join(dir, 'a4'), '--sgd', 'learned']],
+    [/--sgd must be 'learned' or a learning rate > 0, got '0'/, ['adapt', '--models', join(dir, 'meta'), '--data', join(tasks, 'test.mcap'), '--out', join(dir, 'a5'), '--sgd', '0']],
   ];
   for (const [pattern, argv] of cases) {
     const r = await runCli(t, ...argv);

@@ -23,7 +23,7 @@ import { EXPERIMENT_DEADLINE_US } from './scripted.js';
 import { trainOffline } from '../../learn/offline.js';
 import { violationWithin } from '../../learn/validation.js';
 import { adaptModel } from '../../learn/meta/adapt.js';
-import { metaDefaults } from '../../learn/meta/meta-defaults.js';
+import { metaDefaults, type MetaDefaults } from '../../learn/meta/meta-defaults.js';
 import { metaTrain } from '../../learn/meta/meta-train.js';
 
 export const COMPARED_METHODS = ['mesa', 'multi-task', 'rrl-small', 'unconstrained'] as const;
@@ -41,6 +41,15 @@ export interface ComparisonSettings {
   /** Gradient steps of multi-task and rrl-small training. */
   readonly pretrainSteps: number;
   readonly adaptSteps: number;
+  /**
+   * How mesa and multi-task adapt to the small test dataset. 'inner-step': MESA's own inner
+   * step (plain SGD on the critic), repeated adaptSteps times — mesa at its meta-learned
+   * per-tensor learning rates, multi-task at the inner lr MESA starts from (metaDefaults.innerLr)
+   * on every tensor. 'adam': the reference's `update_parameters`, Adam at adaptLr.
+   */
+  readonly adaptation: 'inner-step' | 'adam';
+  /** Adam learning rate of the adaptation ('adam'; the recovery policy's in either case). */
+  readonly adaptLr: number;
   readonly episodes: number;
   /** Exploration noise of the scripted controller on the test robot (share of the action half-range). */
   readonly noise: number;
@@ -52,12 +61,15 @@ export interface ComparisonSettings {
   readonly recoveryMode: 'policy' | 'nearest-safe';
 }
 
-/** Per family: sizes that keep one seed to well under a minute on 2 cores. */
+/** The reference's phase 2 (`update_parameters`, online_iters nav and cartpole 100): scored beside the chosen adaptation. */
+export const REFERENCE_ADAPT = { steps: 100, lr: 1e-3 } as const;
+
+/** Per family (every method gets 1500 outer or training steps): sizes that keep one seed to well under a minute on 2 cores. */
 export const comparisonSettings: Readonly<Record<string, ComparisonSettings>> = {
-  nav1: { tasks: 8, transitionsPerTask: 4000, testTransitions: 200, evalTransitions: 20000, metaIterations: 500, pretrainSteps: 1500, adaptSteps: 100, episodes: 50, noise: 0, recoveryMode: 'policy' },
-  nav2: { tasks: 8, transitionsPerTask: 4000, testTransitions: 200, evalTransitions: 20000, metaIterations: 500, pretrainSteps: 1500, adaptSteps: 100, episodes: 50, noise: 0, recoveryMode: 'policy' },
-  'cartpole-length': { tasks: 8, transitionsPerTask: 2000, testTransitions: 400, evalTransitions: 10000, metaIterations: 500, pretrainSteps: 1500, adaptSteps: 100, episodes: 50, noise: 0.8, recoveryMode: 'policy' },
-  'dvrk-reacher-weak-axis': { tasks: 8, transitionsPerTask: 3000, testTransitions: 300, evalTransitions: 10000, metaIterations: 500, pretrainSteps: 1500, adaptSteps: 100, episodes: 50, noise: 0, recoveryMode: 'policy' },
+  nav1: { tasks: 8, transitionsPerTask: 4000, testTransitions: 200, evalTransitions: 20000, metaIterations: 1500, pretrainSteps: 1500, adaptation: 'inner-step', adaptSteps: 10, adaptLr: 1e-3, episodes: 50, noise: 0, recoveryMode: 'policy' },
+  nav2: { tasks: 8, transitionsPerTask: 4000, testTransitions: 200, evalTransitions: 20000, metaIterations: 1500, pretrainSteps: 1500, adaptation: 'inner-step', adaptSteps: 10, adaptLr: 1e-3, episodes: 50, noise: 0, recoveryMode: 'policy' },
+  'cartpole-length': { tasks: 8, transitionsPerTask: 2000, testTransitions: 400, evalTransitions: 10000, metaIterations: 1500, pretrainSteps: 1500, adaptation: 'inner-step', adaptSteps: 10, adaptLr: 1e-3, episodes: 50, noise: 0.8, recoveryMode: 'policy' },
+  'dvrk-reacher-weak-axis': { tasks: 8, transitionsPerTask: 3000, testTransitions: 300, evalTransitions: 10000, metaIterations: 1500, pretrainSteps: 1500, adaptation: 'inner-step', adaptSteps: 10, adaptLr: 1e-3, episodes: 50, noise: 0, recoveryMode: 'policy' },
 };
 
 export interface MethodResult {
@@ -69,6 +81,10 @@ export interface MethodResult {
   readonly interventions: number;
   /** Held-out AUROC of the critic on the test robot (null: unconstrained has none). */
   readonly auroc: number | null;
+  /** The same AUROC of the critic before adaptation (mesa: the meta critic; multi-task: the pooled one; null otherwise). */
+  readonly aurocBeforeAdapt: number | null;
+  /** The same AUROC after the reference's adaptation instead (REFERENCE_ADAPT: 100 Adam steps, lr 1e-3); null where that is the adaptation run. */
+  readonly aurocReferenceAdapt: number | null;
   readonly cumulativeViolations: readonly number[];
 }
 
@@ -87,6 +103,8 @@ export interface ComparisonOptions {
   readonly workDir: string;
   readonly keep?: boolean;
   readonly settings?: Partial<ComparisonSettings>;
+  /** Meta-learner settings over metaDefaults (the iterations are `settings.metaIterations`). */
+  readonly meta?: Partial<Omit<MetaDefaults, 'iterations'>>;
   readonly methods?: readonly ComparedMethod[];
   readonly threads?: number;
   readonly log?: (line: string) => void;
@@ -102,6 +120,8 @@ async function writeTask(file: string, f: TaskFamily, params: EnvOptions, seed: 
   }
   return readDataset([file]);
 }
+
+const rounded = (x: number | null): number | null => (x === null || !Number.isFinite(x) ? null : Number(x.toFixed(4)));
 
 export async function runComparisonSeed(o: ComparisonOptions): Promise<SeedResult> {
   const t0 = performance.now();
@@ -121,21 +141,36 @@ export async function runComparisonSeed(o: ComparisonOptions): Promise<SeedResul
     const evalData = await writeTask(join(dir, 'test-eval.mcap'), f, testParams, o.seed * 1000 + 600, s.evalTransitions);
     log(`${o.family} seed ${o.seed}: ${train.length} tasks (${train.reduce((n, t) => n + t.size, 0)} transitions), test ${JSON.stringify(testParams)} ${small.size} transitions`);
 
-    const adaptTo = (from: string, out: string): Promise<unknown> => adaptModel(small, { modelDir: from, outDir: out, steps: s.adaptSteps, seed: o.seed, threads });
+    const sgdOf = (method: ComparedMethod): 'learned' | number => (method === 'mesa' ? 'learned' : (o.meta?.innerLr ?? metaDefaults.innerLr));
+    const adaptTo = (method: ComparedMethod, from: string, out: string): Promise<unknown> =>
+      adaptModel(small, { modelDir: from, outDir: out, steps: s.adaptSteps, lr: s.adaptLr, seed: o.seed, threads, ...(s.adaptation === 'inner-step' ? { sgd: sgdOf(method) } : {}) });
+    // The reference's adaptation, scored only, where the comparison runs another.
+    const referenceOf = new Map<ComparedMethod, string>();
+    const referenceAdapt = async (method: ComparedMethod, from: string): Promise<void> => {
+      if (s.adaptation === 'adam' && s.adaptSteps === REFERENCE_ADAPT.steps && s.adaptLr === REFERENCE_ADAPT.lr) return;
+      const out = join(dir, `${method}-reference-adapt`);
+      await adaptModel(small, { modelDir: from, outDir: out, steps: REFERENCE_ADAPT.steps, lr: REFERENCE_ADAPT.lr, seed: o.seed, threads });
+      referenceOf.set(method, out);
+    };
     const modelOf = new Map<ComparedMethod, string>();
+    const startOf = new Map<ComparedMethod, string>();
     if (methods.includes('mesa')) {
       await metaTrain(train, {
-        ...metaDefaults, family: o.family, robot: f.robot, outDir: join(dir, 'mesa-meta'), seed: o.seed, gammaRisk: d.gammaRisk, epsRisk: d.epsRisk,
+        ...metaDefaults, ...o.meta, family: o.family, robot: f.robot, outDir: join(dir, 'mesa-meta'), seed: o.seed, gammaRisk: d.gammaRisk, epsRisk: d.epsRisk,
         violationShare: d.violationShare, aurocHorizon: d.aurocHorizon, iterations: s.metaIterations, threads,
       });
-      await adaptTo(join(dir, 'mesa-meta'), join(dir, 'mesa'));
+      await adaptTo('mesa', join(dir, 'mesa-meta'), join(dir, 'mesa'));
+      await referenceAdapt('mesa', join(dir, 'mesa-meta'));
+      startOf.set('mesa', join(dir, 'mesa-meta'));
       modelOf.set('mesa', join(dir, 'mesa'));
       log(`${o.family} seed ${o.seed}: mesa trained`);
     }
     if (methods.includes('multi-task')) {
       const pooled = await readDataset(train.map((t) => t.files[0]!.path));
       await trainOffline(pooled, { ...d, robot: f.robot, seed: o.seed, outDir: join(dir, 'multi-task-pooled'), steps: s.pretrainSteps, threads });
-      await adaptTo(join(dir, 'multi-task-pooled'), join(dir, 'multi-task'));
+      await adaptTo('multi-task', join(dir, 'multi-task-pooled'), join(dir, 'multi-task'));
+      await referenceAdapt('multi-task', join(dir, 'multi-task-pooled'));
+      startOf.set('multi-task', join(dir, 'multi-task-pooled'));
       modelOf.set('multi-task', join(dir, 'multi-task'));
       log(`${o.family} seed ${o.seed}: multi-task trained`);
     }
@@ -154,14 +189,19 @@ export async function runComparisonSeed(o: ComparisonOptions): Promise<SeedResul
       const shield = modelDir === undefined ? undefined : await Shield.load({ modelDir, robot: f.robot, threads, deadlineUs: EXPERIMENT_DEADLINE_US, recoveryMode: s.recoveryMode });
       try {
         const r = await runEpisodes({ env, controller, episodes: s.episodes, seed: o.seed * 7919 + 1, ...(shield === undefined ? {} : { shield }) });
-        const score = modelDir === undefined ? null : auroc(await criticScores(modelDir, evalData.obs, evalData.act, evalData.size), labels);
+        const aurocOf = async (m: string | undefined): Promise<number | null> => (m === undefined ? null : auroc(await criticScores(m, evalData.obs, evalData.act, evalData.size), labels));
+        const score = await aurocOf(modelDir);
+        const before = await aurocOf(startOf.get(method));
+        const reference = await aurocOf(referenceOf.get(method));
         results.push({
           method,
           successes: r.successes,
           violations: r.violations,
           ratio: r.ratio,
           interventions: r.interventions,
-          auroc: score === null || !Number.isFinite(score) ? null : Number(score.toFixed(4)),
+          auroc: rounded(score),
+          aurocBeforeAdapt: rounded(before),
+          aurocReferenceAdapt: rounded(reference),
           cumulativeViolations: r.cumulativeViolations,
         });
       } finally {

@@ -11,6 +11,7 @@ const options: OptionTable = {
   out: { type: 'string' },
   steps: { type: 'string' },
   lr: { type: 'string' },
+  sgd: { type: 'string' },
   batch: { type: 'string' },
   eps: { type: 'string' },
   seed: { type: 'string' },
@@ -32,6 +33,8 @@ function help(): string {
     '  --out DIR       model directory to write',
     `  --steps N       Adam steps (default ${adaptDefaults.steps}; reference 100 for nav and cartpole)`,
     `  --lr X          learning rate (default ${adaptDefaults.lr})`,
+    '  --sgd learned|X plain SGD steps on the critic instead of Adam: at the meta-learned inner',
+    "                  learning rate of each tensor (MESA's inner step; meta-trained models only), or X",
     '  --batch N       rows per step (default 256, at most the data)',
     "  --eps E         ε_risk of the new card (default: the start model's)",
     '  --seed S  --threads N',
@@ -55,9 +58,12 @@ export async function adapt(argv: string[]): Promise<number> {
   const epsText = stringOption(values, 'eps');
   const eps = epsText === undefined ? undefined : numberOption('eps', epsText, 0);
   if (eps !== undefined && !(eps >= 0 && eps < 1)) throw new RShieldError('E_USAGE', `--eps must be in [0, 1), got ${eps}`, { option: 'eps' });
+  const sgdText = stringOption(values, 'sgd');
+  const sgd = sgdText === undefined || sgdText === 'learned' ? sgdText : numberOption('sgd', sgdText, 0);
+  if (typeof sgd === 'number' && !(sgd > 0)) throw new RShieldError('E_USAGE', `--sgd must be 'learned' or a learning rate > 0, got '${sgdText}'`, { option: 'sgd' });
   const batchText = stringOption(values, 'batch');
   const data = await readDataset(files);
-  console.error(`adapt: ${data.size} transitions (${data.cost.reduce((n, c) => n + (c > 0 ? 1 : 0), 0)} violating) from ${data.files.length} file(s); ${steps} steps, lr ${lr}`);
+  console.error(`adapt: ${data.size} transitions (${data.cost.reduce((n, c) => n + (c > 0 ? 1 : 0), 0)} violating) from ${data.files.length} file(s); ${steps} steps, ${sgd === undefined ? `Adam lr ${lr}` : `critic SGD at ${sgd === 'learned' ? 'the learned inner learning rates' : `lr ${sgd}`}`}`);
   const progress = createProgress({ label: 'adapt', total: steps, unit: 'steps' });
   const result = await adaptModel(data, {
     modelDir,
@@ -68,6 +74,7 @@ export async function adapt(argv: string[]): Promise<number> {
     threads: intOption('threads', stringOption(values, 'threads'), 2, 1),
     ...(batchText === undefined ? {} : { batch: intOption('batch', batchText, 256, 1) }),
     ...(eps === undefined ? {} : { epsRisk: eps }),
+    ...(sgd === undefined ? {} : { sgd }),
     onProgress: (step, criticLoss, recoveryLoss) => progress.update(step, { criticLoss: Number(criticLoss.toPrecision(3)), recoveryQ: Number(recoveryLoss.toPrecision(3)) }),
   });
   progress.stop(steps);

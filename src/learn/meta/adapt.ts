@@ -28,6 +28,12 @@ export interface AdaptOptions {
   readonly epsRisk?: number;
   /** Share of episodes held out for the card's AUROC (default 0: the new robot's data is scarce). */
   readonly validationShare?: number;
+  /**
+   * Plain SGD on the critic instead of Adam: 'learned' takes the meta-learned inner learning
+   * rate of each tensor from the card (`training.innerLr`, written by meta-train) — MESA's own
+   * inner step repeated `steps` times; a number is one learning rate for every tensor.
+   */
+  readonly sgd?: 'learned' | number;
   readonly onProgress?: (step: number, criticLoss: number, recoveryLoss: number) => void;
 }
 
@@ -47,6 +53,19 @@ export async function loadStart(modelDir: string): Promise<{ card: ModelCard; in
   return { card, init, sizes };
 }
 
+/** The per-tensor SGD learning rates `sgd` asks for, or undefined for Adam. */
+function sgdRates(o: AdaptOptions, card: ModelCard, names: Iterable<string>): Record<string, number> | undefined {
+  if (o.sgd === undefined) return undefined;
+  if (o.sgd === 'learned') {
+    const lrs = card.training?.innerLr;
+    if (typeof lrs !== 'object' || lrs === null) throw new RShieldError('E_MODEL', `${o.modelDir}: the card has no training.innerLr (only meta-trained models learn inner learning rates)`, { path: o.modelDir });
+    return lrs as Record<string, number>;
+  }
+  if (!Number.isFinite(o.sgd) || o.sgd <= 0) throw new RShieldError('E_USAGE', `adapt sgd learning rate must be positive, got ${o.sgd}`, { sgd: o.sgd });
+  const lr = o.sgd;
+  return Object.fromEntries([...names].map((n) => [n, lr]));
+}
+
 export async function adaptModel(data: Dataset, o: AdaptOptions): Promise<OfflineTrainResult & { from: string }> {
   const { card, init, sizes } = await loadStart(o.modelDir);
   const path = data.files[0]?.path ?? '?';
@@ -56,6 +75,7 @@ export async function adaptModel(data: Dataset, o: AdaptOptions): Promise<Offlin
     throw new RShieldError('E_DATA', `${path} has obs ${data.obsDim}, act ${data.actDim}; the model in ${o.modelDir} takes obs ${card.obsDim}, act ${card.actDim}`, { file: path });
   }
   const d = defaultsFor(card.robot);
+  const criticSgdLrs = sgdRates(o, card, init.critic.keys());
   const result = await trainOffline(data, {
     ...d,
     robot: card.robot,
@@ -69,6 +89,7 @@ export async function adaptModel(data: Dataset, o: AdaptOptions): Promise<Offlin
     sizes,
     init,
     validationShare: o.validationShare ?? 0,
+    ...(criticSgdLrs === undefined ? {} : { criticSgdLrs }),
     ...(o.threads === undefined ? {} : { threads: o.threads }),
     ...(o.onProgress === undefined ? {} : { onProgress: o.onProgress }),
   });
