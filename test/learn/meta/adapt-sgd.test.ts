@@ -29,10 +29,10 @@ const learner = (criticSgdLrs?: Record<string, number>): Promise<SafetyLearner> 
   SafetyLearner.create({ obsDim: S, actDim: A, actLow: [-1], actHigh: [1], normalizer: n, gammaRisk: 0.5, batch: B, lr: 1e-3, tau: 0.005, seed: 7, threads: 1, sizes: { hidden: [8, 8] }, ...(criticSgdLrs === undefined ? {} : { criticSgdLrs }) });
 
 /** The change of every critic tensor after one update. */
-async function deltas(l: SafetyLearner): Promise<Map<string, Float32Array>> {
-  const before = new Map(l.networks.critic.trainable().map((p) => [p.name, Float32Array.from(p.value)] as const));
+async function deltas(l: SafetyLearner): Promise<Map<string, Float64Array>> {
+  const before = new Map(l.networks.critic.trainable().map((p) => [p.name, Float64Array.from(p.value)] as const));
   await l.update(batch());
-  return new Map(l.networks.critic.trainable().map((p) => [p.name, p.value.map((v, i) => v - before.get(p.name)![i]!)] as const));
+  return new Map(l.networks.critic.trainable().map((p) => [p.name, Float64Array.from(p.value, (v, i) => v - before.get(p.name)![i]!)] as const));
 }
 
 void t.test('one SGD step moves each tensor by its own rate times its gradient', async (t) => {
