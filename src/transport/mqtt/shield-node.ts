@@ -8,33 +8,19 @@ import { EventEmitter } from 'node:events';
 import { DriftMonitor, type DriftOptions } from '../../core/drift-monitor.js';
 import type { CommandGuard } from '../../models/command-guard.js';
 import type { Controller, Env } from '../../core/types.js';
-import type { SwappableShieldPort } from '../../core/shield-port.js';
 import type { Decision } from '../../core/shield-core.js';
 import type { StatusPayload, TelemetryPayload } from '../../config/mqtt-payloads.js';
-import type { ModelReceiver } from './model-transfer.js';
-import type { Transport } from '../transport.js';
-import type { TransitionSpool } from './spool.js';
 import type { Clock, Timer } from '../../core/clock.js';
 import type { RobotTopics } from './topics.js';
-import { ONLINE_LINK_EVENTS, OnlineLink, type NodeWatchdogStats, type OnlineLinkEvents } from './online-link.js';
+import { ONLINE_LINK_EVENTS, OnlineLink, type NodeWatchdogStats, type OnlineLinkEvents, type OnlineLinkOptions } from './online-link.js';
 
 export { DEFAULT_SEND_WINDOW, offlineStatus, type NodeWatchdogStats } from './online-link.js';
 
-export interface ShieldNodeOptions<P> {
+/** The link's own options (shield, transport, spool, receiver, start model, send window) as OnlineLinkOptions documents them, and the robot loop's. */
+export interface ShieldNodeOptions<P> extends Pick<OnlineLinkOptions<P>, 'shield' | 'transport' | 'spool' | 'receiver' | 'startModelDir' | 'sendWindow'> {
   readonly robot: string;
   readonly env: Env;
   readonly controller: Controller;
-  readonly shield: SwappableShieldPort<P>;
-  readonly transport: Transport;
-  readonly spool: TransitionSpool;
-  readonly receiver: ModelReceiver;
-  /** The start model's folder, so an operator can roll back to it after the first swap. */
-  readonly startModelDir?: string;
-  /**
-   * Transition batches awaiting the broker's acknowledgement at once (default 8): one at a time,
-   * the spool drains at one round trip per batch, slower than an unpaced loop fills it.
-   */
-  readonly sendWindow?: number;
   /**
    * Awaited before each tick's decision with the state it is made on: a camera robot hands the
    * image shield the frame of that state here (ImageShield.pushFrame). Also while disarmed, so the
