@@ -96,7 +96,7 @@ void t.test('demo --robot dvrk-reacher-image: the shipped image model shields fr
   t.equal(r.code, 0, r.err);
   const s = JSON.parse(r.out) as {
     robot: string; model: { version: string }; unshielded: { violations: number; ratio: number };
-    shielded: { violations: number; ratio: number; interventions: number; failsafes: number; ticks: number };
+    shielded: { violations: number; ratio: number; interventions: number; failsafes: number; ticks: number; failsafesByReason: Record<string, number> };
     files: Record<string, string>;
   };
   t.equal(s.robot, 'dvrk-reacher-image');
@@ -105,7 +105,10 @@ void t.test('demo --robot dvrk-reacher-image: the shipped image model shields fr
   t.ok(s.shielded.violations <= Math.floor(0.1 * s.unshielded.violations), `shielded violations ${s.shielded.violations}`);
   t.ok(s.shielded.ratio >= 5 * s.unshielded.ratio, `ratio ${s.shielded.ratio} vs ${s.unshielded.ratio}`);
   t.ok(s.shielded.interventions > 0);
-  t.equal(s.shielded.failsafes, 0, 'every tick had a fresh, readable frame');
+  // A decision past the 50 ms deadline on a loaded CI machine is the watchdog's business, not a frame's.
+  const { deadline = 0, ...frameFaults } = s.shielded.failsafesByReason;
+  t.same(Object.entries(frameFaults).filter(([, n]) => n > 0), [], `every tick had a fresh, readable frame (deadline fail-safes: ${deadline})`);
+  t.equal(s.shielded.failsafes, deadline, 'the only fail-safes, if any, are deadline misses');
   t.notOk('riskMap' in s.files, 'no risk map: it would score states without frames');
   t.ok(existsSync(join(out, 'trajectories.svg')));
   const frames = await readFrames([join(out, 'shielded.mcap')]);

@@ -14,6 +14,7 @@ import { cumulativePlotSvg } from '../demo/plot.js';
 import { DemoRecording } from '../demo/recording.js';
 import { createProgress } from '../progress.js';
 import type { Transition } from '../../core/types.js';
+import type { FailsafeReason } from '../../core/failsafe.js';
 import { sceneOf } from '../../envs/scene.js';
 import { FoxgloveLive } from '../../app/foxglove-live.js';
 import { riskMapSvg, trajectoryPlotSvg } from '../plots/scene-plot.js';
@@ -94,6 +95,8 @@ export interface DemoSummary {
     planner?: { plans: number; invalid: number; deadlineFailsafes: number };
     /** Violating episodes whose violation came on a recovery tick (the thesis's Table I). */
     violationsInRecovery: number;
+    /** The shield's fail-safes by reason (deadline, stale, nan, …). */
+    failsafesByReason: Readonly<Record<FailsafeReason, number>>;
   };
   /** Shielded violations as a share of unshielded ones; ratio gain = shielded ratio / unshielded ratio. */
   violationShare: number | null;
@@ -232,6 +235,7 @@ export async function demo(argv: string[]): Promise<number> {
         ...(nearest === null ? {} : { nearestSafe: nearest }),
         ...(plans === null ? {} : { planner: { ...plans, deadlineFailsafes: stats.failsafesByReason.deadline } }),
         violationsInRecovery,
+        failsafesByReason: stats.failsafesByReason,
       },
       violationShare: unshielded.violations === 0 ? null : round(shielded.violations / unshielded.violations, 3),
       ratioGain: round(shielded.ratio / unshielded.ratio, 2),
