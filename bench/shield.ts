@@ -24,7 +24,9 @@ import { WebSocket } from 'ws';
 import { FoxgloveLive } from '../src/app/foxglove-live.js';
 import { sceneOf } from '../src/envs/scene.js';
 
-const { values } = parseArgs({ options: { ticks: { type: 'string', default: '100000' }, 'paced-seconds': { type: 'string', default: '3' } } });
+const { values } = parseArgs({
+  options: { ticks: { type: 'string', default: '100000' }, 'paced-seconds': { type: 'string', default: '3' }, 'handoff-only': { type: 'boolean', default: false } },
+});
 const TICKS = Number(values.ticks);
 const PACED_SECONDS = Number(values['paced-seconds']);
 const OBS = 3;
@@ -280,17 +282,22 @@ try {
   const eps = await medianRisk(dir);
   const base = { modelDir: dir, epsRisk: eps };
   // The watchdog hand-off: the same fused model in-thread and in the inference worker, interleaved
-  // over 3 rounds: the worker sleeping until notified (the wait before workerSpinUs), spinning
-  // 50 µs after each answer (the default), that plus predictive wake (wakeLeadUs 200), and the
-  // default with the I/O side spinning 100 µs on the answer too.
+  // over 3 rounds: ONNX Runtime's public async run against the direct (synchronous) one
+  // (direct-run.ts), the I/O side sleeping on the answer against spinning on it, the worker
+  // sleeping until notified against spinning 50 µs after each answer, and predictive wake.
   const rounds = 3;
   const per = Math.max(1000, Math.floor(TICKS / rounds));
+  const spin = { workerSpinUs: 50, wakeLeadUs: 0 };
+  const ioSpin = { ...spin, spinUs: 1000 };
   const variants = {
+    inThreadAsync: { label: 'fused, in-thread, async run', opts: { ...base, fuse: true, inference: 'in-thread', directRun: false } },
     inThread: { label: 'fused, in-thread', opts: { ...base, fuse: true, inference: 'in-thread' } },
-    workerSleep: { label: 'fused, worker sleeps until notified', opts: { ...base, fuse: true, workerSpinUs: 0, wakeLeadUs: 0 } },
-    workerSpin: { label: 'fused, worker spins 50 µs after an answer', opts: { ...base, fuse: true, workerSpinUs: 50, wakeLeadUs: 0 } },
-    workerPredict: { label: 'fused, worker spins 50 µs, predictive wake 200 µs', opts: { ...base, fuse: true, workerSpinUs: 50, wakeLeadUs: 200 } },
-    workerSpinIoSpin: { label: 'fused, worker spins 50 µs, I/O spins 100 µs', opts: { ...base, fuse: true, workerSpinUs: 50, wakeLeadUs: 0, spinUs: 100 } },
+    workerSleep: { label: 'fused, worker sleeps until notified, I/O spins', opts: { ...base, fuse: true, workerSpinUs: 0, wakeLeadUs: 0, spinUs: 1000 } },
+    workerSpinAsync: { label: 'fused, worker spins 50 µs, async run, I/O sleeps', opts: { ...base, fuse: true, ...spin, spinUs: 0, directRun: false } },
+    workerSpinIoSleep: { label: 'fused, worker spins 50 µs, I/O sleeps', opts: { ...base, fuse: true, ...spin, spinUs: 0 } },
+    workerSpinAsyncIoSpin: { label: 'fused, worker spins 50 µs, async run, I/O spins', opts: { ...base, fuse: true, ...ioSpin, directRun: false } },
+    workerSpin: { label: 'fused, worker spins 50 µs, I/O spins', opts: { ...base, fuse: true, ...ioSpin } },
+    workerPredict: { label: 'fused, worker spins 50 µs, predictive wake 200 µs, I/O spins', opts: { ...base, fuse: true, ...ioSpin, wakeLeadUs: 200 } },
   } satisfies Record<string, { label: string; opts: ShieldOptions }>;
   type Variant = keyof typeof variants;
   const names = Object.keys(variants) as Variant[];
@@ -310,9 +317,14 @@ try {
   const defaults = { spinUs: DEFAULT_SPIN_US, workerSpinUs: DEFAULT_WORKER_SPIN_US, wakeLeadUs: DEFAULT_WAKE_LEAD_US };
   const defaultVariant = names.find((k) => {
     const o: ShieldOptions = variants[k].opts;
-    return o.inference !== 'in-thread' && (o.spinUs ?? 0) === defaults.spinUs && o.workerSpinUs === defaults.workerSpinUs && o.wakeLeadUs === defaults.wakeLeadUs;
+    return o.inference !== 'in-thread' && o.directRun !== false && (o.spinUs ?? 0) === defaults.spinUs && o.workerSpinUs === defaults.workerSpinUs && o.wakeLeadUs === defaults.wakeLeadUs;
   });
   const workerDefault = backToBack[defaultVariant ?? 'workerSpin'];
+  if (values['handoff-only']) {
+    console.log(JSON.stringify({ scenario: 'shield-handoff', node: process.version, rounds, ticksPerRound: per, ...backToBack, defaults: { ...defaults, variant: defaultVariant ?? null } }, null, 2));
+    await rm(root, { recursive: true, force: true });
+    process.exit(0);
+  }
   // Paced: the same variants at a robot's rates (the in-thread row is the floor).
   const pacedRuns: Awaited<ReturnType<typeof paced>>[] = [];
   for (const rate of [1000, 200]) for (const k of names) pacedRuns.push(await paced(variants[k].label, variants[k].opts, rate, PACED_SECONDS));

@@ -163,7 +163,8 @@ export class ImageShield implements SwappableShieldPort<PreparedImageModel, Mode
     if (!(card.hysteresis >= 0 && card.hysteresis <= epsRisk)) throw new RShieldError('E_MODEL', `${label}: hysteresis ${card.hysteresis} must be in [0, epsRisk = ${epsRisk}]`, { robot: card.robot });
     if (o.trust !== undefined) await checkLocalModel(source, o.trust);
     const wd = watchdogOptions(o);
-    const base = { fuse: false, provider: 'cpu', requireCuda: false, threads: o.threads ?? 1, spinning: false } as const;
+    // The image heads and encoder run on ONNX Runtime's public session (no direct twin yet).
+    const base = { fuse: false, provider: 'cpu', requireCuda: false, threads: o.threads ?? 1, spinning: false, directRun: false } as const;
     const headsLoad: WorkerLoad = { ...base, image: 'heads' };
     const encoderLoad: WorkerLoad = { ...base, image: 'encoder' };
     const started = await Promise.allSettled([InferenceWorker.start(source, headsLoad, wd), InferenceWorker.start(source, encoderLoad, wd)]);

@@ -29,6 +29,8 @@ export interface WorkerLoad {
   readonly requireCuda: boolean;
   readonly threads: number;
   readonly spinning: boolean;
+  /** Ticks run on a direct (synchronous) session where one opens and agrees (direct-run.ts). */
+  readonly directRun: boolean;
   /**
    * An image model (its card has 'image') is served by two workers: 'heads' answers the tick's
    * hand-off on the latent the I/O side writes into it; 'encoder' encodes the frames posted to it.
@@ -79,7 +81,9 @@ async function serve(model: RiskModel, h: Handoff, fused: boolean, wake: WakeSet
     if (cmd === CMD_STOP) break;
     try {
       if (cmd === CMD_RISK) {
-        h.q[0] = await model.risk(h.obs, h.act);
+        // A direct session answers synchronously: no event-loop turn between request and answer.
+        const q = model.risk(h.obs, h.act);
+        h.q[0] = typeof q === 'number' ? q : await q;
         // A fused graph computed π_rec(s) in the same run: hand it over now, saving a round trip.
         if (fused) {
           h.out.set(model.recovery(h.obs) as Float32Array);

@@ -75,21 +75,22 @@ export async function loadModel(o: LoadModelOptions): Promise<LoadedModel> {
   const prepped = prepModel({ source, fuse: o.fuse === 'auto', nearestSafe: recoveryMode === 'nearest-safe', planner });
   const wiring = { obsDim: card.obsDim, actDim: card.actDim, qRank: prepped.criticOutputRank };
 
-  let model: RiskModel;
+  let tick: FusedRiskModel | SeparateRiskModel;
   const s = prepped.sessions;
   if (s.kind === 'fused') {
-    model = new FusedRiskModel(await o.sessions.create(s.bytes, `${label}, fused critic+recovery`), wiring);
+    tick = new FusedRiskModel(await o.sessions.createTick(s.bytes, `${label}, fused critic+recovery`), wiring);
   } else {
-    const cs = await o.sessions.create(s.critic, s.criticPath);
+    const cs = await o.sessions.createTick(s.critic, s.criticPath);
     let rs;
     try {
-      rs = await o.sessions.create(s.recovery, s.recoveryPath);
+      rs = await o.sessions.createTick(s.recovery, s.recoveryPath);
     } catch (err) {
-      await cs.release();
+      cs.direct?.dispose();
+      await cs.session.release();
       throw err;
     }
     const c = card.critic;
-    model = new SeparateRiskModel(cs, rs, wiring, {
+    tick = new SeparateRiskModel(cs, rs, wiring, {
       criticObs: c.inputs.obs,
       criticAct: c.inputs.act,
       criticOut: c.output,
@@ -97,6 +98,12 @@ export async function loadModel(o: LoadModelOptions): Promise<LoadedModel> {
       recoveryOut: card.recovery.output,
     });
   }
+  const directWhy = await tick.checkDirect().catch(async (err: unknown) => {
+    await tick.close();
+    throw err;
+  });
+  if (directWhy !== null) o.sessions.warnDirect(`${label}: the direct session was not used: ${directWhy}`);
+  let model: RiskModel = tick;
   const bounds = {
     actLow: Float32Array.from(card.actLow),
     actHigh: Float32Array.from(card.actHigh),

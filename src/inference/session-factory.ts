@@ -7,6 +7,8 @@
 import * as ort from 'onnxruntime-node';
 import { RShieldError } from '../core/errors.js';
 import { CUDA_INSTALL_HINT, missingCudaLibrary } from './cuda-binaries.js';
+import { openDirect } from './direct-run.js';
+import type { TickSession } from './onnx-risk-model.js';
 
 export type Provider = 'cpu' | 'cuda';
 
@@ -22,6 +24,8 @@ export interface SessionSettings {
   readonly requireCuda: boolean;
   readonly threads: number;
   readonly spinning: boolean;
+  /** Tick sessions also open a direct (synchronous) twin on CPU (direct-run.ts). Default true. */
+  readonly directRun?: boolean;
   readonly logger: Logger;
 }
 
@@ -49,6 +53,7 @@ function modelError(err: unknown, label: string): RShieldError {
 export class SessionFactory {
   readonly #s: SessionSettings;
   #resolved: Provider | null = null;
+  #directWarned = false;
 
   constructor(settings: SessionSettings) {
     this.#s = settings;
@@ -76,6 +81,26 @@ export class SessionFactory {
       }
     }
     return this.#createOnResolved(bytes, label);
+  }
+
+  /**
+   * A session for the tick path: the public one and, on CPU unless turned off, its direct twin
+   * (to be checked against it by the risk model before use). Why a twin cannot open is warned once.
+   */
+  async createTick(bytes: Uint8Array, label: string): Promise<TickSession> {
+    const session = await this.create(bytes, label);
+    if (this.#s.directRun === false || this.#resolved !== 'cpu') return { session, direct: null };
+    const direct = openDirect(bytes, sessionOptions('cpu', this.#s));
+    if (typeof direct !== 'string') return { session, direct };
+    this.warnDirect(`${label}: ${direct}`);
+    return { session, direct: null };
+  }
+
+  /** Warns, once per factory, that ticks run on the public (async) session and why. */
+  warnDirect(why: string): void {
+    if (this.#directWarned) return;
+    this.#directWarned = true;
+    this.#s.logger.warn(`rshield: ticks use ONNX Runtime's async run (an event-loop turn each): ${why}`);
   }
 
   /** Creates on the settled provider (CPU unless CUDA worked); with `noCudaWhy`, CUDA was asked for and cannot be had: refuse, or warn once. */

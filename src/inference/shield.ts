@@ -29,10 +29,12 @@ import { SessionFactory, consoleLogger, type Logger, type Provider } from './ses
  */
 export const DEFAULT_DEADLINE_US = 50_000;
 /**
- * Spin on the worker's answer before sleeping: none. Measured in bench/shield.ts (docs/shield.md,
- * "Watchdog"): on 2 cores a spinning I/O thread takes the core the worker needs (p50 ~2× slower).
+ * Spin on the worker's answer up to 1 ms before sleeping until it or the deadline. Measured in
+ * bench/shield.ts (docs/shield.md, "Watchdog"): a sleeping I/O thread pays a thread wake-up per
+ * tick (p50 ~2× the spinning one's, p99 ~3×); the spin costs the I/O thread's CPU for the
+ * inference's duration (tens of µs a tick), and a slower answer (a planner) sleeps after 1 ms.
  */
-export const DEFAULT_SPIN_US = 0;
+export const DEFAULT_SPIN_US = 1000;
 /**
  * The inference worker's wait between requests (request-wait.ts; measured in bench/shield.ts,
  * docs/shield.md "Watchdog"): spin 50 µs after each answer (a tick's next request, back-to-back
@@ -120,6 +122,12 @@ export interface ShieldOptions {
   readonly threads?: number;
   /** Let ORT's intra-op threads spin between runs (default false). */
   readonly spinning?: boolean;
+  /**
+   * Run ticks on onnxruntime-node's synchronous native session where it opens and agrees with
+   * the public one bit for bit (src/inference/direct-run.ts; default true). false: always the
+   * public async run, which pays an event-loop turn per tick.
+   */
+  readonly directRun?: boolean;
   /** Fuse critic and recovery into one graph when possible (default true). */
   readonly fuse?: boolean;
   readonly clock?: Clock;
@@ -295,6 +303,7 @@ export class Shield implements SwappableShieldPort<PreparedModel, ModelBundle> {
       requireCuda: opts.requireCuda ?? false,
       threads: opts.threads ?? 1,
       spinning: opts.spinning ?? false,
+      directRun: opts.directRun ?? true,
     };
     const loaded = (opts.inference ?? 'worker') === 'worker' ? await loadInWorker(opts, load) : await loadInThread(opts, load);
     const provider = loaded.model instanceof WatchedRiskModel ? loaded.model.info.provider : loaded.provider;

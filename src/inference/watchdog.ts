@@ -49,8 +49,8 @@ export type WorkerStartOptions = Pick<WatchdogOptions, 'startTimeoutMs' | 'resou
 export const WORKER_RESOURCE_LIMITS: ResourceLimits = { maxOldGenerationSizeMb: 256, maxYoungGenerationSizeMb: 32 };
 /** Stuck inference threads allowed to exist at once before replacements wait. */
 export const MAX_STUCK_THREADS = 2;
-/** Atomics.load polls per µs of spinning, roughly (an upper bound on this machine class). */
-const SPINS_PER_US = 20;
+/** Atomics.load polls between two readings of the time while spinning on an answer (a power of 2). */
+const SPIN_CHECK = 512;
 /** Longest run of ticks without an event-loop turn (see WatchedRiskModel.risk). */
 const YIELD_AFTER_US = 1000;
 /** How long a stopped worker may take to exit before close() stops waiting for it. */
@@ -380,10 +380,17 @@ export class WatchedRiskModel implements RiskModel {
     ctrl[CMD] = cmd;
     Atomics.store(ctrl, REQ, seq);
     Atomics.notify(ctrl, REQ);
-    // Spin first without reading the clock (each reading boxes a double: bytes per iteration).
-    for (let n = this.#o.spinUs * SPINS_PER_US; n > 0 && Atomics.load(ctrl, DONE) !== seq; n--);
+    // Spin on the answer first (a sleeping thread's wake-up costs the tick tens of µs), for at most
+    // spinUs and never past the deadline, reading the time only every SPIN_CHECK polls (a reading
+    // may box a double). The spin's end is a matter of speed: performance.now, not the clock.
     const end = this.#tickStartUs + this.#o.deadlineUs;
     let now = this.#clock.monotonicUs();
+    const spinUs = Math.min(this.#o.spinUs, end - now);
+    if (spinUs > 0 && Atomics.load(ctrl, DONE) !== seq) {
+      const spinEnd = performance.now() + spinUs / 1000;
+      for (let n = 1; Atomics.load(ctrl, DONE) !== seq; n++) if ((n & (SPIN_CHECK - 1)) === 0 && performance.now() >= spinEnd) break;
+      now = this.#clock.monotonicUs();
+    }
     while (Atomics.load(ctrl, DONE) !== seq) {
       if (now >= end) {
         this.#outstanding = true;

@@ -133,8 +133,9 @@ void t.test('task ticks stay one session.run; a recovery tick adds exactly one',
   });
   for (const [fuse, perTask, perRecovery] of [[true, 1, 2], [false, 1, 3]] as const) {
     for (const mode of ['policy', 'nearest-safe'] as const) {
-      // In-thread, so the patched prototype sees the runs (a worker runs the same RiskModel).
-      const shield = await Shield.load({ modelDir: dir, recoveryMode: mode, fuse, inference: 'in-thread' });
+      // In-thread on the public run, so the patched prototype sees the runs (a worker and a
+      // direct session run the same RiskModel calls).
+      const shield = await Shield.load({ modelDir: dir, recoveryMode: mode, fuse, inference: 'in-thread', directRun: false });
       runs = 0;
       for (let i = 0; i < 10; i++) await shield.decide([0, 0, 0], [0.1 * (i % 5), 0, 0]);
       t.equal(runs, 10 * perTask, `${mode}, ${fuse ? 'fused' : 'separate'}: 10 task ticks, ${10 * perTask} runs`);
