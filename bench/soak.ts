@@ -1,4 +1,4 @@
-// `npm run bench -- soak [--ticks N] [--swap-every K] [--flap-every F] [--flap-ticks D] [--aedes]`:
+// `npm run bench -- soak [--ticks N] [--swap-every K] [--flap-every F] [--flap-ticks D] [--spin-us S] [--aedes]`:
 // a real shield (shipped dvrk-reacher model on ONNX Runtime, worker inference, the simulated
 // robot, spool on disk, real broker: Mosquitto, or aedes where it is absent) ticked back to back,
 // compressed in time (no pacing), for N ticks (default 10⁷). Every K ticks (default N/200) a new
@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { LatencyHistogram } from '../src/core/latency-histogram.js';
 import { startBroker } from '../test/helpers/broker.js';
 import { ROBOT, SHIPPED_DIR, shieldRig } from './helpers/shield-rig.js';
+import { DEFAULT_SPIN_US } from '../src/inference/shield.js';
 
 const args = process.argv.slice(2);
 const opt = (name: string, fallback: number): number => {
@@ -20,6 +21,10 @@ const opt = (name: string, fallback: number): number => {
   return Math.floor(v);
 };
 const ticks = opt('ticks', 1e7);
+/** The I/O side's spin on the worker's answer (µs; default the shield's, DEFAULT_SPIN_US; 0: sleep at once). */
+const spinAt = args.indexOf('--spin-us');
+const spinUs = spinAt >= 0 ? Number(args[spinAt + 1]) : undefined;
+if (spinUs !== undefined && !(spinUs >= 0)) throw new Error(`--spin-us must be a number ≥ 0, got ${args[spinAt + 1]}`);
 const swapEvery = opt('swap-every', Math.max(20_000, Math.floor(ticks / 200)));
 const flapEvery = opt('flap-every', Math.max(10_000, Math.floor(ticks / 10)));
 const flapTicks = opt('flap-ticks', Math.min(20_000, Math.floor(flapEvery / 4)));
@@ -27,7 +32,7 @@ const flapTicks = opt('flap-ticks', Math.min(20_000, Math.floor(flapEvery / 4)))
 const windowTicks = Math.max(10_000, Math.floor(ticks / 20));
 
 const broker = await startBroker({ forceAedes: args.includes('--aedes') });
-const rig = await shieldRig(broker.url);
+const rig = await shieldRig(broker.url, {}, spinUs === undefined ? {} : { spinUs });
 const trainer = fork(join(import.meta.dirname, 'helpers', `version-publisher.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`));
 let sequence = 0;
 let swapsPublished = 0;
@@ -87,7 +92,7 @@ const start = windows[1] ?? windows[0];
 const end = windows.at(-1);
 const result = {
   scenario: 'soak', broker: broker.kind, ticks, wallS: Number(wallS.toFixed(1)), ticksPerS: Math.round(ticks / wallS),
-  swapEvery, flapEvery, flapTicks, windowTicks, exposeGc: gc !== undefined,
+  swapEvery, flapEvery, flapTicks, windowTicks, spinUs: spinUs ?? DEFAULT_SPIN_US, exposeGc: gc !== undefined,
   swapsPublished, swaps: rig.node.swaps, swapFailures: rig.node.swapFailures, lastSwapError: rig.node.lastSwapError ?? null, flaps,
   batchesSent: rig.node.batchesSent, spooled: rig.spool.pending, dropped: rig.spool.dropped,
   failsafes: stats.failsafes, failsafesByReason: stats.failsafesByReason, watchdog: rig.node.watchdogStats(),

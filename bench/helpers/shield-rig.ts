@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fork, type ChildProcess } from 'node:child_process';
 import { createController, createEnv } from '../../src/envs/index.js';
-import { Shield } from '../../src/inference/shield.js';
+import { Shield, type ShieldOptions } from '../../src/inference/shield.js';
 import { generateSigningKeys, parsePublicKey } from '../../src/models/signing.js';
 import { ModelReceiver } from '../../src/transport/mqtt/model-transfer.js';
 import { MqttTransport } from '../../src/transport/mqtt/mqtt-transport.js';
@@ -28,13 +28,13 @@ export interface Rig {
   close(): Promise<void>;
 }
 
-export async function shieldRig(url: string, extra: Partial<ConstructorParameters<typeof ShieldNode>[0]> = {}): Promise<Rig> {
+export async function shieldRig(url: string, extra: Partial<ConstructorParameters<typeof ShieldNode>[0]> = {}, shieldOptions: Partial<ShieldOptions> = {}): Promise<Rig> {
   const dir = await mkdtemp(join(tmpdir(), 'rshield-bench-rig-'));
   const keys = generateSigningKeys();
   const topics = robotTopics(ROBOT);
   const env = createEnv(ROBOT, { seed: 1 });
   const controller = createController(ROBOT, { seed: 1 });
-  const shield = await Shield.load({ modelDir: SHIPPED_DIR, robot: ROBOT });
+  const shield = await Shield.load({ ...shieldOptions, modelDir: SHIPPED_DIR, robot: ROBOT });
   const spool = await TransitionSpool.open({ dir: join(dir, 'spool'), maxBatches: 10_000, maxBytes: 512 * 1024 * 1024 });
   const receiver = new ModelReceiver({ robot: ROBOT, obsDim: env.spec.obsDim, actDim: env.spec.actDim, trustedKeys: [parsePublicKey(keys.publicKeyPem)], allowUnsigned: false, stagingDir: join(dir, 'staging') });
   const transport = MqttTransport.connect({ url, clientId: `rshield-bench-${process.pid}`, reconnectPeriodMs: 100, will: { topic: topics.status, payload: offlineStatus(ROBOT), retain: true, qos: 1 } });

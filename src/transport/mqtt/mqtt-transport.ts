@@ -21,6 +21,9 @@ export interface MqttTransportOptions {
   readonly connectTimeoutMs?: number;
 }
 
+/** How long a graceful close waits for in-flight QoS ≥ 1 publishes to be acknowledged. */
+export const CLOSE_GRACE_MS = 2000;
+
 /** MQTT topic filter match with `+` (one level) and `#` (the rest). */
 export function topicMatches(filter: string, topic: string): boolean {
   const f = filter.split('/');
@@ -147,9 +150,31 @@ export class MqttTransport implements Transport {
   }
 
   /** Disconnects cleanly (no last will). `force` drops in-flight messages. */
-  async close(options: { force?: boolean } = {}): Promise<void> {
+  /**
+   * Disconnects. A graceful close waits for the QoS ≥ 1 publishes in flight to be acknowledged,
+   * at most `graceMs` (default CLOSE_GRACE_MS), then ends the connection anyway: mqtt.js's own
+   * graceful end stops reconnecting and then waits for those acknowledgements without a bound,
+   * so with the broker away (or just back, not yet reconnected) it never returned. What was
+   * not acknowledged is the caller's to keep (the spool deletes a batch only on its PUBACK).
+   */
+  async close(options: { force?: boolean; graceMs?: number } = {}): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.client.endAsync(options.force ?? false);
+    const c = this.client;
+    const inFlight = (): boolean => Object.keys(c.outgoing).length > 0;
+    if (options.force !== true && c.connected && inFlight()) {
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          clearTimeout(timer);
+          c.off('outgoingEmpty', done);
+          c.off('close', done);
+          resolve();
+        };
+        const timer = setTimeout(done, options.graceMs ?? CLOSE_GRACE_MS);
+        c.on('outgoingEmpty', done);
+        c.on('close', done);
+      });
+    }
+    await c.endAsync(options.force === true || !c.connected || inFlight());
   }
 }
