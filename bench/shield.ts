@@ -288,11 +288,11 @@ try {
   const rounds = 3;
   const per = Math.max(1000, Math.floor(TICKS / rounds));
   const spin = { workerSpinUs: 50, wakeLeadUs: 0 };
-  const ioSpin = { ...spin, spinUs: 1000 };
+  const ioSpin = { ...spin, spinUs: 200 };
   const variants = {
     inThreadAsync: { label: 'fused, in-thread, async run', opts: { ...base, fuse: true, inference: 'in-thread', directRun: false } },
     inThread: { label: 'fused, in-thread', opts: { ...base, fuse: true, inference: 'in-thread' } },
-    workerSleep: { label: 'fused, worker sleeps until notified, I/O spins', opts: { ...base, fuse: true, workerSpinUs: 0, wakeLeadUs: 0, spinUs: 1000 } },
+    workerSleep: { label: 'fused, worker sleeps until notified (the I/O side then sleeps too)', opts: { ...base, fuse: true, workerSpinUs: 0, wakeLeadUs: 0, spinUs: 200 } },
     workerSpinAsync: { label: 'fused, worker spins 50 µs, async run, I/O sleeps', opts: { ...base, fuse: true, ...spin, spinUs: 0, directRun: false } },
     workerSpinIoSleep: { label: 'fused, worker spins 50 µs, I/O sleeps', opts: { ...base, fuse: true, ...spin, spinUs: 0 } },
     workerSpinAsyncIoSpin: { label: 'fused, worker spins 50 µs, async run, I/O spins', opts: { ...base, fuse: true, ...ioSpin, directRun: false } },

@@ -28,7 +28,13 @@ export const WAKE_SLEPT = 11;
 export const EPISODE = 12;
 /** Model-based counter, kept by the worker: plans warm-started from the one before. */
 export const MB_WARM = 13;
-const CTRL_WORDS = 14;
+/**
+ * 1 while the worker sleeps in Atomics.wait for a request (request-wait.ts). The I/O side then
+ * waits for the answer asleep too instead of spinning: the woken worker may then run on the I/O
+ * thread's core, where a spinning I/O thread would send it to an idle one (a slow wake-up on a VM).
+ */
+export const ASLEEP = 14;
+const CTRL_WORDS = 15;
 
 export const CMD_RISK = 1;
 export const CMD_RECOVERY = 2;

@@ -7,7 +7,7 @@
  * due, then spins until it comes. A request that comes at an unexpected time is still answered:
  * it wakes the sleeping worker as before (counted as `slept`).
  */
-import { REQ, WAKE_PREDICTED, WAKE_SLEPT, WAKE_SPUN } from './handoff.js';
+import { ASLEEP, REQ, WAKE_PREDICTED, WAKE_SLEPT, WAKE_SPUN } from './handoff.js';
 
 export interface WakeSettings {
   /** Spin on the request word this long after each answer before sleeping (µs; 0: none). */
@@ -96,7 +96,7 @@ export function waitForRequest(ctrl: Int32Array, last: number, s: WakeSettings, 
     // by 3 leads a tick and never covers the gap between ticks.
     const early = Math.min(s.leadUs + Math.min(p.jitterUs, s.leadUs), p.periodUs / 4);
     const sleepUs = due - early - now;
-    if (sleepUs > MIN_SLEEP_US && Atomics.wait(ctrl, REQ, last, sleepUs / 1000) !== 'timed-out') return met(ctrl, WAKE_SLEPT, p, nowUs());
+    if (sleepUs > MIN_SLEEP_US && sleep(ctrl, last, sleepUs / 1000) !== 'timed-out') return met(ctrl, WAKE_SLEPT, p, nowUs());
     const spinUntil = due + Math.min(s.leadUs, p.periodUs / 4);
     now = nowUs();
     while (now < spinUntil) {
@@ -104,8 +104,16 @@ export function waitForRequest(ctrl: Int32Array, last: number, s: WakeSettings, 
       now = nowUs();
     }
   }
-  while (Atomics.load(ctrl, REQ) === last) Atomics.wait(ctrl, REQ, last);
+  while (Atomics.load(ctrl, REQ) === last) sleep(ctrl, last, Infinity);
   return met(ctrl, WAKE_SLEPT, p, nowUs());
+}
+
+/** Atomics.wait on the request word, with ASLEEP set meanwhile (handoff.ts). */
+function sleep(ctrl: Int32Array, last: number, ms: number): 'ok' | 'not-equal' | 'timed-out' {
+  Atomics.store(ctrl, ASLEEP, 1);
+  const r = Atomics.wait(ctrl, REQ, last, ms);
+  Atomics.store(ctrl, ASLEEP, 0);
+  return r;
 }
 
 function met(ctrl: Int32Array, counter: number, p: TickPredictor, atUs: number): number {

@@ -29,12 +29,14 @@ import { SessionFactory, consoleLogger, type Logger, type Provider } from './ses
  */
 export const DEFAULT_DEADLINE_US = 50_000;
 /**
- * Spin on the worker's answer up to 1 ms before sleeping until it or the deadline. Measured in
- * bench/shield.ts (docs/shield.md, "Watchdog"): a sleeping I/O thread pays a thread wake-up per
- * tick (p50 ~2× the spinning one's, p99 ~3×); the spin costs the I/O thread's CPU for the
- * inference's duration (tens of µs a tick), and a slower answer (a planner) sleeps after 1 ms.
+ * Spin on the worker's answer up to 200 µs (about 4× a shipped model's tick) before sleeping
+ * until it or the deadline. Measured in bench/shield.ts and bench/soak.ts (docs/shield.md,
+ * "Direct run and the spin on the answer"): a sleeping I/O thread pays a thread wake-up per
+ * tick (p50 ~2× the spinning one's); the spin costs the I/O thread's CPU for the inference's
+ * duration. Longer spins (1 ms) raised the soak's p99 on 2 cores: while another thread (a
+ * swap's quarantine worker) holds a core, the spinning I/O thread takes the worker's.
  */
-export const DEFAULT_SPIN_US = 1000;
+export const DEFAULT_SPIN_US = 200;
 /**
  * The inference worker's wait between requests (request-wait.ts; measured in bench/shield.ts,
  * docs/shield.md "Watchdog"): spin 50 µs after each answer (a tick's next request, back-to-back

@@ -17,7 +17,7 @@ import { RShieldError } from '../core/errors.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { LateInference, type RiskModel } from '../core/risk-model.js';
 import { workerEntry } from '../nn/worker-entry.js';
-import { CMD, CMD_NEAREST, CMD_PLAN, CMD_RECOVERY, CMD_RISK, CMD_STOP, DONE, EPISODE, MB_INVALID, MB_PLANS, MB_WARM, NS_FALLBACKS, NS_SEARCHES, REC_OF, REQ, STATUS, WAKE_PREDICTED, WAKE_SLEPT, WAKE_SPUN, handoff, waitAsync, type Handoff } from './handoff.js';
+import { ASLEEP, CMD, CMD_NEAREST, CMD_PLAN, CMD_RECOVERY, CMD_RISK, CMD_STOP, DONE, EPISODE, MB_INVALID, MB_PLANS, MB_WARM, NS_FALLBACKS, NS_SEARCHES, REC_OF, REQ, STATUS, WAKE_PREDICTED, WAKE_SLEPT, WAKE_SPUN, handoff, waitAsync, type Handoff } from './handoff.js';
 import type { Logger } from './session-factory.js';
 import type { WorkerInit, WorkerLoad, WorkerMessage } from './inference-worker.js';
 import type { ModelSource } from './model-source.js';
@@ -383,9 +383,10 @@ export class WatchedRiskModel implements RiskModel {
     // Spin on the answer first (a sleeping thread's wake-up costs the tick tens of µs), for at most
     // spinUs and never past the deadline, reading the time only every SPIN_CHECK polls (a reading
     // may box a double). The spin's end is a matter of speed: performance.now, not the clock.
+    // A worker that was asleep is woken by this request: then wait asleep (ASLEEP, handoff.ts).
     const end = this.#tickStartUs + this.#o.deadlineUs;
     let now = this.#clock.monotonicUs();
-    const spinUs = Math.min(this.#o.spinUs, end - now);
+    const spinUs = Atomics.load(ctrl, ASLEEP) === 1 ? 0 : Math.min(this.#o.spinUs, end - now);
     if (spinUs > 0 && Atomics.load(ctrl, DONE) !== seq) {
       const spinEnd = performance.now() + spinUs / 1000;
       for (let n = 1; Atomics.load(ctrl, DONE) !== seq; n++) if ((n & (SPIN_CHECK - 1)) === 0 && performance.now() >= spinEnd) break;

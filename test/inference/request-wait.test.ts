@@ -3,7 +3,7 @@
 import t from 'tap';
 import { Worker } from 'node:worker_threads';
 import { Rng } from '../../src/core/rng.js';
-import { REQ, WAKE_PREDICTED, WAKE_SLEPT, WAKE_SPUN, handoff } from '../../src/inference/handoff.js';
+import { ASLEEP, REQ, WAKE_PREDICTED, WAKE_SLEPT, WAKE_SPUN, handoff } from '../../src/inference/handoff.js';
 import { TickPredictor, waitForRequest } from '../../src/inference/request-wait.js';
 
 void t.test('learns a jittery 1 kHz period and predicts the next tick', (t) => {
@@ -47,14 +47,19 @@ void t.test('waitForRequest returns the new request and counts how it was met', 
   t.equal(waitForRequest(ctrl, 0, { spinUs: 50, leadUs: 200 }, p), 1, 'a request already there');
   t.equal(ctrl[WAKE_SPUN], 1, 'met while spinning');
   // Another thread sends the next request 30 ms later: past any spin, so it wakes a sleeper.
+  // It also reports what it saw in ASLEEP just before sending: the waiting side was asleep.
   const w = new Worker(
-    `const { workerData: b } = require('node:worker_threads'); const c = new Int32Array(b, 0, 1);
-     setTimeout(() => { Atomics.store(c, 0, 2); Atomics.notify(c, 0); }, 30);`,
+    `const { workerData: b, parentPort } = require('node:worker_threads'); const c = new Int32Array(b, 0, ${ASLEEP + 1});
+     setTimeout(() => { parentPort.postMessage(Atomics.load(c, ${ASLEEP})); Atomics.store(c, 0, 2); Atomics.notify(c, 0); }, 30);`,
     { eval: true, workerData: h.buffer },
   );
+  const seen = new Promise((r) => w.once('message', r));
+  t.equal(ctrl[ASLEEP], 0, 'awake before it waits');
   const t0 = performance.now();
   t.equal(waitForRequest(ctrl, 1, { spinUs: 50, leadUs: 200 }, p), 2, 'the request sent later');
   t.ok(performance.now() - t0 >= 25, 'it waited for it');
+  t.equal(await seen, 1, 'ASLEEP was 1 while it slept (the I/O side then sleeps on the answer too)');
+  t.equal(ctrl[ASLEEP], 0, 'and 0 once woken');
   t.equal(ctrl[WAKE_SLEPT], 1, 'woken from a sleep (no period known yet)');
   t.equal(ctrl[WAKE_PREDICTED], 0);
   await new Promise((r) => w.once('exit', r));
