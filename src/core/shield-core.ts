@@ -27,6 +27,9 @@ export interface Decision {
   readonly failsafeReason: FailsafeReason | null;
 }
 
+/** Longest run of ticks without an event-loop turn (see ShieldCore.decide). */
+const YIELD_AFTER_US = 1000;
+
 /** Per-tick inputs besides obs and action. Reuse one object per caller to stay allocation-free. */
 export interface DecideOptions {
   /** Wall-clock time (clock.nowMs() base) the state was measured; 0 means never received. */
@@ -170,7 +173,27 @@ export class ShieldCore {
    * Never throws for bad data; throws E_USAGE when called again before the previous tick
    * resolved (the result object is shared) or after close().
    */
-  async decide(obs: ArrayLike<number>, proposed: ArrayLike<number>, opts?: DecideOptions): Promise<Decision> {
+  decide(obs: ArrayLike<number>, proposed: ArrayLike<number>, opts?: DecideOptions): Promise<Decision> {
+    // Models may answer synchronously (the watchdog's hand-off, a direct run): a caller that
+    // awaits ticks back to back would then never let the event loop run (signals, timers, I/O,
+    // a model being prepared). When no macrotask turn has passed for YIELD_AFTER_US, the tick
+    // resolves on the next turn — after it was decided and timed: the turn is not its latency.
+    if (!this.#turnPending) {
+      this.#turnPending = true;
+      setImmediate(this.#markTurn);
+    }
+    const d = this.#decide(obs, proposed, opts);
+    return this.#clock.monotonicUs() - this.#lastTurnUs > YIELD_AFTER_US ? d.then((r) => new Promise((resolve) => setImmediate(resolve, r))) : d;
+  }
+
+  #turnPending = false;
+  #lastTurnUs = 0;
+  readonly #markTurn = (): void => {
+    this.#turnPending = false;
+    this.#lastTurnUs = this.#clock.monotonicUs();
+  };
+
+  async #decide(obs: ArrayLike<number>, proposed: ArrayLike<number>, opts?: DecideOptions): Promise<Decision> {
     if (this.#busy) throw new RShieldError('E_USAGE', 'decide() called before the previous tick resolved; await each tick');
     if (this.#closed) throw new RShieldError('E_USAGE', 'decide() called on a closed shield');
     this.#busy = true;

@@ -51,8 +51,6 @@ export const WORKER_RESOURCE_LIMITS: ResourceLimits = { maxOldGenerationSizeMb: 
 export const MAX_STUCK_THREADS = 2;
 /** Atomics.load polls between two readings of the time while spinning on an answer (a power of 2). */
 const SPIN_CHECK = 512;
-/** Longest run of ticks without an event-loop turn (see WatchedRiskModel.risk). */
-const YIELD_AFTER_US = 1000;
 /** How long a stopped worker may take to exit before close() stops waiting for it. */
 const EXIT_GRACE_MS = 500;
 
@@ -304,24 +302,9 @@ export class WatchedRiskModel implements RiskModel {
     for (let i = 0; i < this.actDim; i++) h.act[i] = act[i] as number;
     if (this.#latentIn !== null) h.latent.set(this.#latentIn);
     this.#call(h, CMD_RISK);
-    const q = h.q[0] as number;
-    // The hand-off answers synchronously. A caller that awaits ticks back to back would then
-    // never let the event loop run (signals, I/O, a model being prepared): when no macrotask
-    // turn has passed for a while, this tick resolves on the next turn instead.
-    if (!this.#turnPending) {
-      this.#turnPending = true;
-      setImmediate(this.#markTurn);
-    }
-    if (now - this.#lastTurnUs > YIELD_AFTER_US) return new Promise((resolve) => setImmediate(resolve, q));
-    return q;
+    // Synchronous: ShieldCore.decide lets a caller that awaits ticks back to back turn the event loop.
+    return h.q[0] as number;
   }
-
-  #turnPending = false;
-  #lastTurnUs = 0;
-  readonly #markTurn = (): void => {
-    this.#turnPending = false;
-    this.#lastTurnUs = this.#clock.monotonicUs();
-  };
 
   recovery(): Float32Array {
     const h = this.#ready();

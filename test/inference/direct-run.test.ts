@@ -99,3 +99,31 @@ void t.test('direct twins that agree are kept; bytes ONNX Runtime refuses give a
   await pending;
   await one.close();
 });
+
+void t.test('ticks answered synchronously still let the event loop turn, and a turn is not counted as tick latency', async (t) => {
+  const dir = await writeModelDir(t.testdir(), SPEC);
+  for (const inference of ['in-thread', 'worker'] as const) {
+    const shield = await Shield.load({ modelDir: dir, inference });
+    let fired = 0;
+    const timer = setInterval(() => fired++, 5);
+    // One macrotask that blocks the thread for 200 ms while ticks run back to back.
+    let blocked = false;
+    setTimeout(() => {
+      const end = performance.now() + 200;
+      while (performance.now() < end);
+      blocked = true;
+    }, 20);
+    const until = performance.now() + 400;
+    let ticks = 0;
+    while (performance.now() < until) {
+      await shield.decide([0.1, 0.2, 0.3], [0.1, 0, 0]);
+      ticks++;
+    }
+    clearInterval(timer);
+    t.ok(blocked, `${inference}: the blocking macrotask ran while ticks went back to back`);
+    t.ok(fired >= 10, `${inference}: a 5 ms interval fired ${fired} times in 400 ms of back-to-back ticks`);
+    const max = shield.stats().tickUs.max;
+    t.ok(max < 100_000, `${inference}: the longest tick, ${Math.round(max)} µs, does not include the 200 ms turn (${ticks} ticks)`);
+    await shield.close();
+  }
+});

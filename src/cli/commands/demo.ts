@@ -81,6 +81,9 @@ function help(): string {
   ].join('\n');
 }
 
+/** The inference worker's spin after an answer when the demo is not paced (µs). */
+const UNPACED_WORKER_SPIN_US = 1000;
+
 export interface DemoSummary {
   robot: string;
   episodes: number;
@@ -162,6 +165,10 @@ export async function demo(argv: string[]): Promise<number> {
       requireCuda: values['require-cuda'] === true,
       deadlineUs,
       prepareTimeoutMs,
+      // Unpaced, the demo's ticks come back to back with the environment step and the recording
+      // in between, often longer than the worker's default spin after an answer: a robot's rate
+      // would make it sleep, but here each tick would pay its wake-up (docs/shield.md, "Watchdog").
+      ...(rateHz > 0 ? {} : { workerSpinUs: UNPACED_WORKER_SPIN_US }),
       ...(recovery === undefined ? {} : { recoveryMode: recovery }),
       ...(planner === undefined ? {} : { planner: planner as PlannerPreset }),
       ...epsRisk,
