@@ -54,6 +54,7 @@ void t.test('waitForRequest returns the new request and counts how it was met', 
     { eval: true, workerData: h.buffer },
   );
   const seen = new Promise((r) => w.once('message', r));
+  const exited = new Promise((r) => w.once('exit', r));
   t.equal(ctrl[ASLEEP], 0, 'awake before it waits');
   const t0 = performance.now();
   t.equal(waitForRequest(ctrl, 1, { spinUs: 50, leadUs: 200 }, p), 2, 'the request sent later');
@@ -62,6 +63,6 @@ void t.test('waitForRequest returns the new request and counts how it was met', 
   t.equal(ctrl[ASLEEP], 0, 'and 0 once woken');
   t.equal(ctrl[WAKE_SLEPT], 1, 'woken from a sleep (no period known yet)');
   t.equal(ctrl[WAKE_PREDICTED], 0);
-  await new Promise((r) => w.once('exit', r));
+  await exited;
   t.end();
 });
