@@ -176,21 +176,24 @@ export class ShieldCore {
   decide(obs: ArrayLike<number>, proposed: ArrayLike<number>, opts?: DecideOptions): Promise<Decision> {
     // Models may answer synchronously (the watchdog's hand-off, a direct run): a caller that
     // awaits ticks back to back would then never let the event loop run (signals, timers, I/O,
-    // a model being prepared). When no macrotask turn has passed for YIELD_AFTER_US, the tick
-    // resolves on the next turn — after it was decided and timed: the turn is not its latency.
+    // a model being prepared). When ticks have come for YIELD_AFTER_US without a macrotask turn
+    // in between, the tick resolves on the next turn — after it was decided and timed: the turn
+    // is not its latency. A caller that lets the loop turn between ticks never waits for one.
     if (!this.#turnPending) {
+      // A turn has passed since the last tick (or this is the first): a new run of ticks starts.
       this.#turnPending = true;
+      this.#runStartUs = this.#clock.monotonicUs();
       setImmediate(this.#markTurn);
     }
     const d = this.#decide(obs, proposed, opts);
-    return this.#clock.monotonicUs() - this.#lastTurnUs > YIELD_AFTER_US ? d.then((r) => new Promise((resolve) => setImmediate(resolve, r))) : d;
+    return this.#clock.monotonicUs() - this.#runStartUs > YIELD_AFTER_US ? d.then((r) => new Promise((resolve) => setImmediate(resolve, r))) : d;
   }
 
+  /** A setImmediate is scheduled and has not run: no macrotask turn since #runStartUs. */
   #turnPending = false;
-  #lastTurnUs = 0;
+  #runStartUs = 0;
   readonly #markTurn = (): void => {
     this.#turnPending = false;
-    this.#lastTurnUs = this.#clock.monotonicUs();
   };
 
   async #decide(obs: ArrayLike<number>, proposed: ArrayLike<number>, opts?: DecideOptions): Promise<Decision> {
