@@ -1,4 +1,5 @@
-// `npm run bench -- ros2 [--seconds S] [--rates 200,1000] [--cpu-prof DIR] [--broker URL]`: a controller node streaming servo_cp
+// `npm run bench -- ros2 [--seconds S] [--rates 200,1000] [--cpu-prof DIR] [--broker URL] [--shield-param NAME:=VALUE …]`:
+// a controller node streaming servo_cp
 // through the ROS 2 shield (`rshield run --transport ros2`, its own process, the shipped
 // dvrk-reacher model on ONNX Runtime, tick per command) to a subscriber, over real rclnodejs and
 // DDS (loopback). This process is the controller, the simulated state (measured_cp at 100 Hz,
@@ -11,7 +12,8 @@
 // due time on a high-resolution clock, as a fixed-rate controller does (none back to back).
 // --broker URL: the shield joins the online loop there (docs/ros2.md "Online"): every tick is
 // labelled and streamed (spooled while the URL does not answer), so compare runs with and
-// without it, interleaved.
+// without it, interleaved. --shield-param (repeatable) passes `-p NAME:=VALUE` to the shield, e.g.
+// worker_spin_us:=1200.0 (docs/ros2.md "Parameters").
 // Prints one JSON object; without ROS 2 sourced prints {"skipped": …} and exits 0.
 import { fork, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -25,7 +27,7 @@ import { loadRclnodejs } from '../src/transport/ros2/load-rclnodejs.js';
 import type { RclModule } from '../src/transport/ros2/rclnodejs-api.js';
 import type { ControllerReport, ControllerRun } from './helpers/ros2-controller.js';
 
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '5' }, rates: { type: 'string', default: '200,1000' }, 'cpu-prof': { type: 'string' }, 'command-depth': { type: 'string' }, broker: { type: 'string' } } });
+const { values } = parseArgs({ options: { seconds: { type: 'string', default: '5' }, rates: { type: 'string', default: '200,1000' }, 'cpu-prof': { type: 'string' }, 'command-depth': { type: 'string' }, broker: { type: 'string' }, 'shield-param': { type: 'string', multiple: true } } });
 const SECONDS = Number(values.seconds);
 const RATES = values.rates.split(',').map(Number);
 const root = packageRoot();
@@ -78,8 +80,16 @@ if (commandDepth !== undefined) {
 // --cpu-prof DIR: V8 CPU profile of the shield process (open in Chrome DevTools) to see where its time goes.
 const profArgs = values['cpu-prof'] !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`] : [];
 const broker = values.broker;
+const shieldParams = values['shield-param'] ?? [];
+for (const p of shieldParams) {
+  if (!/^[a-z_]+:=\S+$/.test(p)) {
+    console.error(`bench ros2: --shield-param ${p}: expected NAME:=VALUE`);
+    process.exit(2);
+  }
+}
+const shieldParamArgs = shieldParams.flatMap((p) => ['-p', p]);
 const onlineArgs = broker === undefined ? [] : ['-p', `broker:=${broker}`, '-p', `spool_dir:=${join(tmp, 'spool')}`, '-p', `state_dir:=${join(tmp, 'state')}`];
-const shield = spawn(process.execPath, [...profArgs, join(root, 'bin/rshield.js'), 'run', '--transport', 'ros2', '--ros-args', '-p', `profile:=${profilePath}`, '-p', `model_dir:=${join(root, 'models/dvrk-reacher')}`, ...onlineArgs], { stdio: ['ignore', 'ignore', 'pipe'] });
+const shield = spawn(process.execPath, [...profArgs, join(root, 'bin/rshield.js'), 'run', '--transport', 'ros2', '--ros-args', '-p', `profile:=${profilePath}`, '-p', `model_dir:=${join(root, 'models/dvrk-reacher')}`, ...onlineArgs, ...shieldParamArgs], { stdio: ['ignore', 'ignore', 'pipe'] });
 let shieldLog = '';
 shield.stderr.on('data', (b: Buffer) => (shieldLog += b.toString()));
 const shieldExited = new Promise<number | null>((r) => shield.on('exit', (code) => r(code)));
@@ -216,6 +226,7 @@ try {
     controller: 'its own process, each goal at its due time (sleep, then spin the last 0.3 ms)',
     loadAverage: loadavg().map((x) => round(x, 2)),
     commandInDepth: commandDepth === undefined ? 1 : Number(commandDepth),
+    shieldParams,
     online: broker === undefined ? null : {
       broker,
       ...Object.fromEntries(['broker', 'transitions_collected', 'transition_batches_sent', 'transition_batches_spooled', 'transition_batches_dropped'].map((k) => [k, texts.get(k) ?? null])),

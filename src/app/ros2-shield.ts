@@ -156,6 +156,8 @@ async function loadShield(params: RosParams, profile: RobotProfile): Promise<Clo
     deadlineUs: deadlineForRate(profile.tick.rateHz),
     provider: params.provider,
     ...(params.eps_risk >= 0 ? { epsRisk: params.eps_risk } : {}),
+    ...(params.worker_spin_us >= 0 ? { workerSpinUs: params.worker_spin_us } : {}),
+    ...(params.wake_lead_us >= 0 ? { wakeLeadUs: params.wake_lead_us } : {}),
   });
 }
 

@@ -21,6 +21,14 @@ export const rosParamsSchema = z.strictObject({
   stale_after_ms: z.number().min(0).max(10_000),
   /** ε_risk override; negative keeps the model card's. */
   eps_risk: z.number().max(1),
+  /**
+   * How the inference worker waits between ticks (docs/shield.md "Direct run and the spin on the
+   * answer"): it spins this long (µs) after each answer before sleeping; negative keeps the
+   * default (50 µs). A value above the tick period keeps the worker awake on a core of its own.
+   */
+  worker_spin_us: z.number().max(1_000_000),
+  /** Predictive wake: the worker wakes this long (µs) before the next tick is due and spins until it comes; 0 off, negative keeps the default (off). */
+  wake_lead_us: z.number().max(1_000_000),
   /** Execution provider for ONNX Runtime: cpu or cuda. */
   provider: z.enum(['cpu', 'cuda']),
   /** MCAP output of `rshield record`; '' = none. */
@@ -56,6 +64,8 @@ export const ROS_PARAM_DEFAULTS: RosParams = {
   rate_hz: 0,
   stale_after_ms: 0,
   eps_risk: -1,
+  worker_spin_us: -1,
+  wake_lead_us: -1,
   provider: 'cpu',
   record_out: '',
   require_signed: false,

@@ -104,7 +104,9 @@ export const gradRules: Record<string, GradRule> = {
   },
   Neg: (g, _n, dy) => [g.neg(dy)],
   Abs: (g, n, dy) => [g.where(g.less(inp(n, 0), 0), g.neg(dy), dy)],
-  Relu: (g, n, dy) => [g.where(g.greater(inp(n, 0), 0), dy, 0)],
+  // The mask reads the output (y > 0 exactly where x > 0, NaN included): the pre-activation then
+  // feeds only the Relu, so ONNX Runtime fuses a Gemm before it into one FusedGemm.
+  Relu: (g, n, dy) => [g.where(g.greater(n.output, 0), dy, 0)],
   Tanh: (g, n, dy) => [g.mul(dy, g.sub(1, g.square(n.output)))],
   Sigmoid: (g, n, dy) => [g.mul(dy, g.mul(n.output, g.sub(1, n.output)))],
   Exp: (g, n, dy) => [g.mul(dy, n.output)],
