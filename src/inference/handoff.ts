@@ -6,6 +6,12 @@
  * is allocated or posted per tick; the event-loop message channel is for start-up and errors.
  */
 
+/**
+ * Atomics.load polls between two readings of the time while either side spins on the other (a
+ * power of 2): a reading may box a double, and a spin is thousands of polls.
+ */
+export const SPIN_CHECK = 512;
+
 /** Control word indices (Int32Array). */
 export const REQ = 0;
 export const DONE = 1;

@@ -17,7 +17,7 @@ import { RShieldError } from '../core/errors.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { LateInference, type RiskModel } from '../core/risk-model.js';
 import { workerEntry } from '../nn/worker-entry.js';
-import { ASLEEP, CMD, CMD_NEAREST, CMD_PLAN, CMD_RECOVERY, CMD_RISK, CMD_STOP, DONE, EPISODE, MB_INVALID, MB_PLANS, MB_WARM, NS_FALLBACKS, NS_SEARCHES, REC_OF, REQ, STATUS, WAKE_PREDICTED, WAKE_SLEPT, WAKE_SPUN, handoff, waitAsync, type Handoff } from './handoff.js';
+import { ASLEEP, CMD, CMD_NEAREST, CMD_PLAN, CMD_RECOVERY, CMD_RISK, CMD_STOP, DONE, EPISODE, MB_INVALID, MB_PLANS, MB_WARM, NS_FALLBACKS, NS_SEARCHES, REC_OF, REQ, SPIN_CHECK, STATUS, WAKE_PREDICTED, WAKE_SLEPT, WAKE_SPUN, handoff, waitAsync, type Handoff } from './handoff.js';
 import type { Logger } from './session-factory.js';
 import type { WorkerInit, WorkerLoad, WorkerMessage } from './inference-worker.js';
 import type { ModelSource } from './model-source.js';
@@ -49,8 +49,6 @@ export type WorkerStartOptions = Pick<WatchdogOptions, 'startTimeoutMs' | 'resou
 export const WORKER_RESOURCE_LIMITS: ResourceLimits = { maxOldGenerationSizeMb: 256, maxYoungGenerationSizeMb: 32 };
 /** Stuck inference threads allowed to exist at once before replacements wait. */
 export const MAX_STUCK_THREADS = 2;
-/** Atomics.load polls between two readings of the time while spinning on an answer (a power of 2). */
-const SPIN_CHECK = 512;
 /** How long a stopped worker may take to exit before close() stops waiting for it. */
 const EXIT_GRACE_MS = 500;
 
