@@ -1,10 +1,12 @@
 """PyTorch side of `npm run bench -- trainer --vs-torch`: the same critic and recovery steps as
 bench/trainer.ts (twin 2x256 ReLU + sigmoid critic, Polyak target, Adam; Gaussian recovery
-policy trained through the critic), timed on request so that the two sides interleave.
+policy trained through the critic) and the same SAC update as src/learn/sac/sac-agent.ts (twin
+soft Q 2x256 with a Polyak target, tanh-squashed Gaussian policy 2x256 with state-dependent
+log std, alpha 0.2 fixed, both Adam steps), timed on request so that the two sides interleave.
 
 Protocol (stdin/stdout, one line each): the script prints one JSON line describing torch and the
-BLAS it loaded, then answers `critic N` / `recovery N` with the seconds N steps took, and exits
-on `quit`. Only the benchmark runs this; rshield itself never needs Python.
+BLAS it loaded, then answers `critic N` / `recovery N` / `sac N` with the seconds N steps took,
+and exits on `quit`. Only the benchmark runs this; rshield itself never needs Python.
 """
 import json
 import math
@@ -88,13 +90,82 @@ def recovery_step():
     return loss
 
 
+ALPHA, LOG2 = 0.2, math.log(2.0)
+
+
+def mlp(inp, out):
+    return nn.Sequential(nn.Linear(inp, H), nn.ReLU(), nn.Linear(H, H), nn.ReLU(), nn.Linear(H, out))
+
+
+class SoftTwin(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.q1, self.q2 = mlp(OBS + ACT, 1), mlp(OBS + ACT, 1)
+
+
+class SacPolicy(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.trunk = nn.Sequential(nn.Linear(OBS, H), nn.ReLU(), nn.Linear(H, H), nn.ReLU())
+        self.mu, self.log_std = nn.Linear(H, ACT), nn.Linear(H, ACT)
+
+    def sample(self, obs):
+        h = self.trunk(obs)
+        mu, log_std = self.mu(h), self.log_std(h).clamp(-20, 2)
+        u = mu + torch.exp(log_std) * torch.randn_like(mu)
+        # log N(u; mu, sigma) - log(1 - tanh(u)^2), the latter as 2(log 2 - u - softplus(-2u)).
+        gauss = -0.5 * ((u - mu) / torch.exp(log_std)) ** 2 - log_std - 0.5 * math.log(2 * math.pi)
+        log_det = 2 * (LOG2 - u - nn.functional.softplus(-2 * u))
+        return torch.tanh(u), (gauss - log_det).sum(1, keepdim=True)
+
+
+def twin_q(net, obs, act):
+    x = torch.cat([obs, act], 1)
+    return net.q1(x), net.q2(x)
+
+
+sac_q, sac_q_target, sac_pi = SoftTwin(), SoftTwin(), SacPolicy()
+sac_q_target.load_state_dict(sac_q.state_dict())
+for p in sac_q_target.parameters():
+    p.requires_grad_(False)
+sac_q_opt = torch.optim.Adam(sac_q.parameters(), lr=LR)
+sac_pi_opt = torch.optim.Adam(sac_pi.parameters(), lr=LR)
+reward, mask = torch.randn(B, 1), (torch.rand(B, 1) > 0.05).float()
+
+
+def sac_step():
+    # As the engine's one graph: both losses on this step's starting weights, then both Adam
+    # steps and the target update; the policy loss gives the Q weights no gradient.
+    with torch.no_grad():
+        next_a, next_logp = sac_pi.sample(next_obs)
+        y = reward + mask * GAMMA * (torch.min(*twin_q(sac_q_target, next_obs, next_a)) - ALPHA * next_logp)
+    q1, q2 = twin_q(sac_q, obs, act)
+    q_loss = ((q1 - y) ** 2).mean() + ((q2 - y) ** 2).mean()
+    for p in sac_q.parameters():
+        p.requires_grad_(False)
+    a, logp = sac_pi.sample(obs)
+    pi_loss = (ALPHA * logp - torch.min(*twin_q(sac_q, obs, a))).mean()
+    for p in sac_q.parameters():
+        p.requires_grad_(True)
+    sac_q_opt.zero_grad(set_to_none=True)
+    sac_pi_opt.zero_grad(set_to_none=True)
+    q_loss.backward()
+    pi_loss.backward()
+    sac_q_opt.step()
+    sac_pi_opt.step()
+    with torch.no_grad():
+        for t, s in zip(sac_q_target.parameters(), sac_q.parameters()):
+            t.mul_(1 - TAU).add_(s, alpha=TAU)
+    return q_loss
+
+
 def blas_libraries():
     with open('/proc/self/maps', encoding='utf8') as f:
         libs = {line.split()[-1] for line in f if 'blas' in line.lower() and '/' in line}
     return sorted(libs)
 
 
-steps = {'critic': critic_step, 'recovery': recovery_step}
+steps = {'critic': critic_step, 'recovery': recovery_step, 'sac': sac_step}
 for run in steps.values():
     for _ in range(5):
         run()

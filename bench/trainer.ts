@@ -1,8 +1,12 @@
 // `npm run bench -- trainer [--threads N] [--steps N] [--spin 0|1] [--vs-torch]`: one safety-critic TD
 // training step (twin 2×256 ReLU heads + sigmoid, batch 256, obs 4, act 3, Polyak target net, Adam)
 // as one ONNX graph, against ONNX Runtime's own 256×256×256 MatMul rate measured in the same run.
-// With --vs-torch, also the recovery step (Gaussian policy trained through the critic), and both
-// steps in PyTorch (bench/trainer-torch.py, when a python3 with torch is installed) in the same rounds.
+// With --vs-torch, also the recovery step (Gaussian policy trained through the critic) and the SAC
+// update of the online Recovery RL loop (src/learn/sac/sac-agent.ts: twin soft Q, tanh-Gaussian
+// policy, both Adam steps and the target, batch 256), and all three in PyTorch
+// (bench/trainer-torch.py, when a python3 with torch is installed) in the same rounds. `loop` is
+// the three updates of one online environment step (SAC + critic + recovery, one after the
+// other): the updates-only ceiling of `npm run bench -- learn` in sequential mode.
 import { spawn, spawnSync } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +15,7 @@ import ort from 'onnxruntime-node';
 import onnxProto from 'onnx-proto';
 import { Rng } from '../src/core/rng.js';
 import { GraphBuilder, ParamSet, TrainingProgram, adam, gaussianHead, polyak, twinCritic, serialize } from '../src/nn/index.js';
+import { SacAgent } from '../src/learn/sac/sac-agent.js';
 
 const { values } = parseArgs({
   options: { threads: { type: 'string', default: '2' }, steps: { type: 'string', default: '300' }, spin: { type: 'string' }, 'vs-torch': { type: 'boolean', default: false } },
@@ -56,6 +61,9 @@ const pol = gaussianHead(r, policy, robs, { actDim: ACT, logStd: 'param', logStd
 r.output('loss', r.mean(twinCritic(r, params, robs, pol.action!).max));
 adam(r, policy, r.gradients(r.outputs.get('loss')!, policy.trainable()), { lr: 3e-4 });
 const recovery = values['vs-torch'] ? await TrainingProgram.compile(r, { ...compileOpts, rng: 3 }) : undefined;
+// ---- the SAC update (the task policy's, src/learn/sac), on the calling thread -------------------
+const identity = { obsMean: new Array<number>(OBS).fill(0), obsStd: new Array<number>(OBS).fill(1), actCenter: new Array<number>(ACT).fill(0), actHalfRange: new Array<number>(ACT).fill(1) };
+const sac = values['vs-torch'] ? await SacAgent.create({ obsDim: OBS, actDim: ACT, normalizer: identity, seed: 5, batch: B, threads }) : undefined;
 const rng = new Rng(7);
 const batch = (n: number, f: () => number): Float32Array => Float32Array.from({ length: n }, f);
 const feeds = {
@@ -108,11 +116,15 @@ const recoveryFeeds = { obs: feeds.obs };
 const recoveryOnce = async (): Promise<void> => {
   await recovery!.step(recoveryFeeds);
 };
+const sacBatch = { obs: feeds.obs, act: feeds.act, reward: batch(B, () => rng.uniform(-1, 1)), next_obs: feeds.next_obs, mask: batch(B, () => (rng.next() < 0.05 ? 0 : 1)) };
+const sacOnce = async (): Promise<void> => {
+  await sac!.update(sacBatch);
+};
 
 // ---- PyTorch, in a child process that times N steps on request ---------------------------------
 interface Torch {
   info: { torch: string; threads: number; blas: string[] };
-  seconds: (step: 'critic' | 'recovery', n: number) => Promise<number>;
+  seconds: (step: 'critic' | 'recovery' | 'sac', n: number) => Promise<number>;
   close: () => void;
 }
 /** The system python3 with torch (not a version manager's shim, which may lack it), if any. */
@@ -150,9 +162,10 @@ const torch = torchOrWhy !== undefined && 'info' in torchOrWhy ? torchOrWhy : un
 await seconds(30, stepOnce);
 await seconds(50, matmulOnce);
 if (recovery !== undefined) await seconds(30, recoveryOnce);
+if (sac !== undefined) await seconds(10, sacOnce);
 const heapBefore = process.memoryUsage().heapUsed;
 const perRound: { stepS: number; mmS: number; eff: number }[] = [];
-const vsRounds: { recoveryS: number; torchCriticS: number; torchRecoveryS: number }[] = [];
+const vsRounds: { recoveryS: number; sacS: number; torchCriticS: number; torchRecoveryS: number; torchSacS: number }[] = [];
 // ORT's idle workers spin-wait for a while after a run; the pause lets one session's threads
 // go to sleep before the other session is timed, so neither is timed against the other's spinning.
 const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 50));
@@ -165,11 +178,16 @@ for (let r = 0; r < rounds; r++) {
   if (recovery === undefined) continue;
   await settle();
   const recoveryS = (await seconds(stepsPerRound, recoveryOnce)) / stepsPerRound;
+  // A SAC update costs about two critic steps: half as many.
+  const sacSteps = Math.max(1, Math.round(stepsPerRound / 2));
+  await settle();
+  const sacS = (await seconds(sacSteps, sacOnce)) / sacSteps;
   // PyTorch steps take ~3× longer: a third as many keep its rounds about as long.
   const torchSteps = Math.max(1, Math.round(stepsPerRound / 3));
   const torchCriticS = torch === undefined ? Number.NaN : (await torch.seconds('critic', torchSteps)) / torchSteps;
   const torchRecoveryS = torch === undefined ? Number.NaN : (await torch.seconds('recovery', torchSteps)) / torchSteps;
-  vsRounds.push({ recoveryS, torchCriticS, torchRecoveryS });
+  const torchSacS = torch === undefined ? Number.NaN : (await torch.seconds('sac', Math.max(1, Math.round(torchSteps / 2)))) / Math.max(1, Math.round(torchSteps / 2));
+  vsRounds.push({ recoveryS, sacS, torchCriticS, torchRecoveryS, torchSacS });
 }
 const heapGrowth = process.memoryUsage().heapUsed - heapBefore;
 const median = (xs: number[]): number => {
@@ -201,6 +219,12 @@ const vsTorch =
         critic: side(perRound.map((x) => x.stepS), vsRounds.map((x) => x.torchCriticS)),
         recovery: side(vsRounds.map((x) => x.recoveryS), vsRounds.map((x) => x.torchRecoveryS)),
         recoveryOnnxNodes: onnx.ModelProto.decode(recovery.onnx).graph?.node?.length ?? 0,
+        sac: side(vsRounds.map((x) => x.sacS), vsRounds.map((x) => x.torchSacS)),
+        // One online environment step's updates (SAC + critic + recovery) per round, summed.
+        loop: side(
+          vsRounds.map((x, i) => x.sacS + perRound[i]!.stepS + x.recoveryS),
+          vsRounds.map((x) => x.torchSacS + x.torchCriticS + x.torchRecoveryS),
+        ),
       };
 const stepGflops = (flopsPerStep * stepsPerSecond) / 1e9;
 console.log(
@@ -231,4 +255,5 @@ console.log(
 );
 await program.release();
 await recovery?.release();
+await sac?.release();
 await mm.release();
