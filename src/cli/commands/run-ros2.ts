@@ -11,8 +11,8 @@ reads <arm>/measured_cp, takes the controller's goals on /rshield/<arm>/servo_cp
 safe goal on <arm>/servo_cp or <arm>/hold; q_risk, intervention and /diagnostics topics.
 Parameters come from --ros-args --params-file FILE (keys under /**) or -p name:=value:
 profile, model_dir, provider, tick_mode, rate_hz, stale_after_ms, eps_risk, require_signed,
-foxglove_port, foxglove_host, worker_spin_us, wake_lead_us; online: broker, trust_keys, operator_keys, allow_unsigned,
-spool_dir, state_dir, model_store.
+foxglove_port, foxglove_host, worker_spin_us, wake_lead_us; online: broker, trust_keys,
+operator_keys, allow_unsigned, spool_dir, state_dir, model_store.
 With a broker the shield joins the online loop (docs/ros2.md "Online"): executed ticks are
 labelled (c = C(s') from the profile) and streamed to \`rshield trainer --robot <profile env>\`,
 spooled on disk while the broker is down; signed model versions from the trainer are verified,
