@@ -81,8 +81,15 @@ function help(): string {
   ].join('\n');
 }
 
-/** The inference worker's spin after an answer when the demo is not paced (µs). */
-const UNPACED_WORKER_SPIN_US = 1000;
+/**
+ * The I/O side's spin on the worker's answer when the demo is not paced (µs): none. Unpaced, the
+ * demo's thread never rests (environment step, recording, next tick), so a spinning I/O thread
+ * and the inference worker keep both of a small machine's cores busy, and whatever else runs
+ * there preempts one of them for a whole time slice: tick p99 1.4–1.6 ms with the 200 µs spin
+ * (and the earlier 1 ms worker spin) against 0.28–0.95 ms sleeping on the answer, p50 38 vs
+ * ~75 µs (docs/shield.md, "The demo's tail").
+ */
+const UNPACED_SPIN_US = 0;
 
 export interface DemoSummary {
   robot: string;
@@ -165,10 +172,7 @@ export async function demo(argv: string[]): Promise<number> {
       requireCuda: values['require-cuda'] === true,
       deadlineUs,
       prepareTimeoutMs,
-      // Unpaced, the demo's ticks come back to back with the environment step and the recording
-      // in between, often longer than the worker's default spin after an answer: a robot's rate
-      // would make it sleep, but here each tick would pay its wake-up (docs/shield.md, "Watchdog").
-      ...(rateHz > 0 ? {} : { workerSpinUs: UNPACED_WORKER_SPIN_US }),
+      ...(rateHz > 0 ? {} : { spinUs: UNPACED_SPIN_US }),
       ...(recovery === undefined ? {} : { recoveryMode: recovery }),
       ...(planner === undefined ? {} : { planner: planner as PlannerPreset }),
       ...epsRisk,
