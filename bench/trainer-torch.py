@@ -2,10 +2,13 @@
 bench/trainer.ts (twin 2x256 ReLU + sigmoid critic, Polyak target, Adam; Gaussian recovery
 policy trained through the critic) and the same SAC update as src/learn/sac/sac-agent.ts (twin
 soft Q 2x256 with a Polyak target, tanh-squashed Gaussian policy 2x256 with state-dependent
-log std, alpha 0.2 fixed, both Adam steps), timed on request so that the two sides interleave.
+log std, alpha 0.2 fixed, both Adam steps) and the same PETS ensemble step as
+src/learn/dynamics-ensemble.ts (5 members batched as [E, in, out] weights, 3x200 swish, mean and
+soft-clamped log-variance, Gaussian NLL + weight decay + log-variance bounds, Adam lr 1e-3, 32
+rows per member), timed on request so that the two sides interleave.
 
 Protocol (stdin/stdout, one line each): the script prints one JSON line describing torch and the
-BLAS it loaded, then answers `critic N` / `recovery N` / `sac N` with the seconds N steps took,
+BLAS it loaded, then answers `critic N` / `recovery N` / `sac N` / `pets N` with the seconds N steps took,
 and exits on `quit`. Only the benchmark runs this; rshield itself never needs Python.
 """
 import json
@@ -159,13 +162,54 @@ def sac_step():
     return q_loss
 
 
+E, PH, PB = 5, 200, 32
+WEIGHT_DECAY = [0.00025, 0.0005, 0.0005, 0.00075]
+
+
+class Ensemble(nn.Module):
+    def __init__(self):
+        super().__init__()
+        widths = [OBS + ACT, PH, PH, PH, 2 * OBS]
+        self.w = nn.ParameterList([nn.Parameter(torch.randn(E, i, o) / (2 * math.sqrt(i))) for i, o in zip(widths, widths[1:])])
+        self.b = nn.ParameterList([nn.Parameter(torch.zeros(E, 1, o)) for o in widths[1:]])
+        self.max_lv = nn.Parameter(torch.full((1, 1, OBS), 0.5))
+        self.min_lv = nn.Parameter(torch.full((1, 1, OBS), -10.0))
+
+    def forward(self, x):
+        h = x
+        for i, (w, b) in enumerate(zip(self.w, self.b)):
+            h = torch.baddbmm(b, h, w)
+            if i < len(self.w) - 1:
+                h = h * torch.sigmoid(h)
+        mean, raw = h[..., :OBS], h[..., OBS:]
+        upper = self.max_lv - nn.functional.softplus(self.max_lv - raw)
+        return mean, self.min_lv + nn.functional.softplus(upper - self.min_lv)
+
+
+pets = Ensemble()
+pets_opt = torch.optim.Adam(pets.parameters(), lr=1e-3)
+pets_x, pets_y = torch.randn(E, PB, OBS + ACT), torch.randn(E, PB, OBS)
+
+
+def pets_step():
+    mean, logvar = pets(pets_x)
+    loss = (((mean - pets_y) ** 2) * torch.exp(-logvar) + logvar).mean() * E
+    loss = loss + 0.01 * (pets.max_lv.sum() - pets.min_lv.sum())
+    for i, w in enumerate(pets.w):
+        loss = loss + (w ** 2).sum() * WEIGHT_DECAY[min(i, len(WEIGHT_DECAY) - 1)] / 2
+    pets_opt.zero_grad(set_to_none=True)
+    loss.backward()
+    pets_opt.step()
+    return loss
+
+
 def blas_libraries():
     with open('/proc/self/maps', encoding='utf8') as f:
         libs = {line.split()[-1] for line in f if 'blas' in line.lower() and '/' in line}
     return sorted(libs)
 
 
-steps = {'critic': critic_step, 'recovery': recovery_step, 'sac': sac_step}
+steps = {'critic': critic_step, 'recovery': recovery_step, 'sac': sac_step, 'pets': pets_step}
 for run in steps.values():
     for _ in range(5):
         run()

@@ -4,7 +4,9 @@
 // With --vs-torch, also the recovery step (Gaussian policy trained through the critic) and the SAC
 // update of the online Recovery RL loop (src/learn/sac/sac-agent.ts: twin soft Q, tanh-Gaussian
 // policy, both Adam steps and the target, batch 256), and all three in PyTorch
-// (bench/trainer-torch.py, when a python3 with torch is installed) in the same rounds. `loop` is
+// (bench/trainer-torch.py, when a python3 with torch is installed) in the same rounds, and the PETS
+// dynamics ensemble's step (src/learn/dynamics-ensemble.ts: 5 members, 3×200 swish, 32 rows each;
+// timed as one epoch of 20 batches through DynamicsEnsemble.fit). `loop` is
 // the three updates of one online environment step (SAC + critic + recovery, one after the
 // other): the updates-only ceiling of `npm run bench -- learn` in sequential mode.
 import { spawn, spawnSync } from 'node:child_process';
@@ -16,6 +18,8 @@ import onnxProto from 'onnx-proto';
 import { Rng } from '../src/core/rng.js';
 import { GraphBuilder, ParamSet, TrainingProgram, adam, gaussianHead, polyak, twinCritic, serialize } from '../src/nn/index.js';
 import { SacAgent } from '../src/learn/sac/sac-agent.js';
+import { DynamicsEnsemble } from '../src/learn/dynamics-ensemble.js';
+import type { TransitionColumnsView } from '../src/data/transition-columns.js';
 
 const { values } = parseArgs({
   options: { threads: { type: 'string', default: '2' }, steps: { type: 'string', default: '300' }, spin: { type: 'string' }, 'vs-torch': { type: 'boolean', default: false } },
@@ -64,6 +68,9 @@ const recovery = values['vs-torch'] ? await TrainingProgram.compile(r, { ...comp
 // ---- the SAC update (the task policy's, src/learn/sac), on the calling thread -------------------
 const identity = { obsMean: new Array<number>(OBS).fill(0), obsStd: new Array<number>(OBS).fill(1), actCenter: new Array<number>(ACT).fill(0), actHalfRange: new Array<number>(ACT).fill(1) };
 const sac = values['vs-torch'] ? await SacAgent.create({ obsDim: OBS, actDim: ACT, normalizer: identity, seed: 5, batch: B, threads }) : undefined;
+// ---- the PETS ensemble step (model-based recovery's dynamics), through its own fit() ----------
+const PETS_BATCHES = 20;
+const pets = values['vs-torch'] ? new DynamicsEnsemble({ obsDim: OBS, actDim: ACT, seed: 9, threads }) : undefined;
 const rng = new Rng(7);
 const batch = (n: number, f: () => number): Float32Array => Float32Array.from({ length: n }, f);
 const feeds = {
@@ -120,11 +127,23 @@ const sacBatch = { obs: feeds.obs, act: feeds.act, reward: batch(B, () => rng.un
 const sacOnce = async (): Promise<void> => {
   await sac!.update(sacBatch);
 };
+const petsRows = (pets?.batch ?? 32) * PETS_BATCHES;
+const petsData: TransitionColumnsView = {
+  size: petsRows, obsDim: OBS, actDim: ACT,
+  obs: batch(petsRows * OBS, () => rng.uniform(-1, 1)), act: batch(petsRows * ACT, () => rng.uniform(-1, 1)),
+  nextObs: batch(petsRows * OBS, () => rng.uniform(-1, 1)), cost: new Float32Array(petsRows), done: new Uint8Array(petsRows),
+  episode: new Uint32Array(petsRows), step: new Uint32Array(petsRows), nextAct: new Float32Array(petsRows * ACT), hasNextAct: new Uint8Array(petsRows),
+};
+const petsAll = Uint32Array.from({ length: petsRows }, (_, i) => i);
+/** One epoch: PETS_BATCHES Adam steps of the ensemble (per-step time = this ÷ PETS_BATCHES). */
+const petsEpoch = async (): Promise<void> => {
+  await pets!.fit(petsData, petsAll, 1);
+};
 
 // ---- PyTorch, in a child process that times N steps on request ---------------------------------
 interface Torch {
   info: { torch: string; threads: number; blas: string[] };
-  seconds: (step: 'critic' | 'recovery' | 'sac', n: number) => Promise<number>;
+  seconds: (step: 'critic' | 'recovery' | 'sac' | 'pets', n: number) => Promise<number>;
   close: () => void;
 }
 /** The system python3 with torch (not a version manager's shim, which may lack it), if any. */
@@ -163,9 +182,10 @@ await seconds(30, stepOnce);
 await seconds(50, matmulOnce);
 if (recovery !== undefined) await seconds(30, recoveryOnce);
 if (sac !== undefined) await seconds(10, sacOnce);
+if (pets !== undefined) await seconds(2, petsEpoch);
 const heapBefore = process.memoryUsage().heapUsed;
 const perRound: { stepS: number; mmS: number; eff: number }[] = [];
-const vsRounds: { recoveryS: number; sacS: number; torchCriticS: number; torchRecoveryS: number; torchSacS: number }[] = [];
+const vsRounds: { recoveryS: number; sacS: number; petsS: number; torchCriticS: number; torchRecoveryS: number; torchSacS: number; torchPetsS: number }[] = [];
 // ORT's idle workers spin-wait for a while after a run; the pause lets one session's threads
 // go to sleep before the other session is timed, so neither is timed against the other's spinning.
 const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 50));
@@ -187,7 +207,10 @@ for (let r = 0; r < rounds; r++) {
   const torchCriticS = torch === undefined ? Number.NaN : (await torch.seconds('critic', torchSteps)) / torchSteps;
   const torchRecoveryS = torch === undefined ? Number.NaN : (await torch.seconds('recovery', torchSteps)) / torchSteps;
   const torchSacS = torch === undefined ? Number.NaN : (await torch.seconds('sac', Math.max(1, Math.round(torchSteps / 2)))) / Math.max(1, Math.round(torchSteps / 2));
-  vsRounds.push({ recoveryS, sacS, torchCriticS, torchRecoveryS, torchSacS });
+  await settle();
+  const petsS = (await seconds(1, petsEpoch)) / PETS_BATCHES;
+  const torchPetsS = torch === undefined ? Number.NaN : (await torch.seconds('pets', PETS_BATCHES)) / PETS_BATCHES;
+  vsRounds.push({ recoveryS, sacS, petsS, torchCriticS, torchRecoveryS, torchSacS, torchPetsS });
 }
 const heapGrowth = process.memoryUsage().heapUsed - heapBefore;
 const median = (xs: number[]): number => {
@@ -220,6 +243,7 @@ const vsTorch =
         recovery: side(vsRounds.map((x) => x.recoveryS), vsRounds.map((x) => x.torchRecoveryS)),
         recoveryOnnxNodes: onnx.ModelProto.decode(recovery.onnx).graph?.node?.length ?? 0,
         sac: side(vsRounds.map((x) => x.sacS), vsRounds.map((x) => x.torchSacS)),
+        pets: side(vsRounds.map((x) => x.petsS), vsRounds.map((x) => x.torchPetsS)),
         // One online environment step's updates (SAC + critic + recovery) per round, summed.
         loop: side(
           vsRounds.map((x, i) => x.sacS + perRound[i]!.stepS + x.recoveryS),
