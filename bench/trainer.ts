@@ -1,14 +1,14 @@
 // `npm run bench -- trainer [--threads N] [--steps N] [--spin 0|1] [--vs-torch]`: one safety-critic TD
 // training step (twin 2×256 ReLU heads + sigmoid, batch 256, obs 4, act 3, Polyak target net, Adam)
 // as one ONNX graph, against ONNX Runtime's own 256×256×256 MatMul rate measured in the same run.
-// With --vs-torch, also the recovery step (Gaussian policy trained through the critic) and the SAC
+// With --vs-torch, also the recovery step (Gaussian policy trained through the critic), the SAC
 // update of the online Recovery RL loop (src/learn/sac/sac-agent.ts: twin soft Q, tanh-Gaussian
-// policy, both Adam steps and the target, batch 256), and all three in PyTorch
-// (bench/trainer-torch.py, when a python3 with torch is installed) in the same rounds, and the PETS
-// dynamics ensemble's step (src/learn/dynamics-ensemble.ts: 5 members, 3×200 swish, 32 rows each;
-// timed as one epoch of 20 batches through DynamicsEnsemble.fit). `loop` is
-// the three updates of one online environment step (SAC + critic + recovery, one after the
-// other): the updates-only ceiling of `npm run bench -- learn` in sequential mode.
+// policy, both Adam steps and the target, batch 256) and the PETS dynamics ensemble's step
+// (src/learn/dynamics-ensemble.ts: 5 members, 3×200 swish, 32 rows each; timed as one epoch of 20
+// batches through DynamicsEnsemble.fit), each also in PyTorch (bench/trainer-torch.py, when a
+// python3 with torch is installed) in the same rounds. `loop` is the three updates of one online
+// environment step (SAC + critic + recovery, one after the other): the updates-only ceiling of
+// `npm run bench -- learn` in sequential mode.
 import { spawn, spawnSync } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -204,9 +204,10 @@ for (let r = 0; r < rounds; r++) {
   const sacS = (await seconds(sacSteps, sacOnce)) / sacSteps;
   // PyTorch steps take ~3× longer: a third as many keep its rounds about as long.
   const torchSteps = Math.max(1, Math.round(stepsPerRound / 3));
+  const torchSacSteps = Math.max(1, Math.round(torchSteps / 2));
   const torchCriticS = torch === undefined ? Number.NaN : (await torch.seconds('critic', torchSteps)) / torchSteps;
   const torchRecoveryS = torch === undefined ? Number.NaN : (await torch.seconds('recovery', torchSteps)) / torchSteps;
-  const torchSacS = torch === undefined ? Number.NaN : (await torch.seconds('sac', Math.max(1, Math.round(torchSteps / 2)))) / Math.max(1, Math.round(torchSteps / 2));
+  const torchSacS = torch === undefined ? Number.NaN : (await torch.seconds('sac', torchSacSteps)) / torchSacSteps;
   await settle();
   const petsS = (await seconds(1, petsEpoch)) / PETS_BATCHES;
   const torchPetsS = torch === undefined ? Number.NaN : (await torch.seconds('pets', PETS_BATCHES)) / PETS_BATCHES;
@@ -280,4 +281,5 @@ console.log(
 await program.release();
 await recovery?.release();
 await sac?.release();
+await pets?.release();
 await mm.release();

@@ -5,6 +5,7 @@ import { Worker } from 'node:worker_threads';
 import { Rng } from '../../src/core/rng.js';
 import { ASLEEP, REQ, WAKE_PREDICTED, WAKE_SLEPT, WAKE_SPUN, handoff } from '../../src/inference/handoff.js';
 import { TickPredictor, waitForRequest } from '../../src/inference/request-wait.js';
+import { workerEntry } from '../../src/nn/worker-entry.js';
 
 void t.test('learns a jittery 1 kHz period and predicts the next tick', (t) => {
   const p = new TickPredictor();
@@ -68,12 +69,12 @@ void t.test('waitForRequest returns the new request and counts how it was met', 
 });
 
 void t.test('spinning between requests allocates nearly nothing in a worker (no scavenge every few hundred ticks)', async (t) => {
-  // The clock is read every SPIN_CHECK polls: read on every poll, a worker's spin of 1 ms
-  // boxed ~20 000 doubles and a 1 kHz stream of requests met while spinning cost ~140 minor
-  // GCs a second in the worker (each a pause of its tick).
+  // The clock is read every SPIN_CHECK polls: read on every poll, each reading boxed a double
+  // in a worker, and this stream cost ~84 minor GCs in the worker (each a pause of its tick).
   const h = handoff(1, 1);
   const requests = 1000;
-  const w = new Worker(workerEntryUrl(), { eval: true, workerData: { buffer: h.buffer, requests, spinUs: 2000 } });
+  const { entry, eval: isEval } = workerEntry(import.meta.url, 'helpers/spin-worker');
+  const w = new Worker(entry, { eval: isEval, workerData: { buffer: h.buffer, requests, spinUs: 2000 } });
   const exited = new Promise((r) => w.once('exit', r));
   const report = new Promise<{ gcs: number; ms: number; last: number }>((resolve) => w.on('message', (m: { gcs?: number }) => m.gcs !== undefined && resolve(m as { gcs: number; ms: number; last: number })));
   await new Promise((r) => w.once('message', r)); // ready
@@ -90,10 +91,3 @@ void t.test('spinning between requests allocates nearly nothing in a worker (no 
   await exited;
   t.end();
 });
-
-/** The helper worker under tsx, as src/nn/worker-entry.ts starts TypeScript workers. */
-function workerEntryUrl(): string {
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const url = new URL('./helpers/spin-worker.ts', import.meta.url).href;
-  return `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(url)}); })`;
-}

@@ -85,9 +85,9 @@ function help(): string {
  * The I/O side's spin on the worker's answer when the demo is not paced (µs): none. Unpaced, the
  * demo's thread never rests (environment step, recording, next tick), so a spinning I/O thread
  * and the inference worker keep both of a small machine's cores busy, and whatever else runs
- * there preempts one of them for a whole time slice: tick p99 1.4–1.6 ms with the 200 µs spin
- * (and the earlier 1 ms worker spin) against 0.28–0.95 ms sleeping on the answer, p50 38 vs
- * ~75 µs (docs/shield.md, "The demo's tail").
+ * there preempts one of them for a whole time slice. Sleeping on the answer instead (and the
+ * library's worker spin, not the earlier 1 ms): tick p99 median 1 550 → 891 µs, p50 54 → 94 µs
+ * (docs/shield.md, "The demo's tail").
  */
 const UNPACED_SPIN_US = 0;
 
